@@ -1,0 +1,109 @@
+/* The system table: everything the kernel knows about one particular system.
+ * vanity-build generates `system_table.c` defining `vanity_system` for each
+ * platform; the kernel never hard-codes a system. */
+#ifndef VANITY_SYSTEM_TABLE_H
+#define VANITY_SYSTEM_TABLE_H
+
+#include <stdint.h>
+
+enum vanity_region_kind {
+  VANITY_REGION_TEXT = 1,
+  VANITY_REGION_RODATA = 2,
+  VANITY_REGION_DATA = 3,   /* data + bss */
+  VANITY_REGION_STACK = 4,
+  VANITY_REGION_GUARD = 5,  /* never mapped */
+  VANITY_REGION_HEAP = 6,
+  VANITY_REGION_CHANNEL = 7,
+  VANITY_REGION_DEVICE = 8,
+  VANITY_REGION_TABLES = 9, /* kernel: translation tables */
+};
+
+enum vanity_perm {
+  VANITY_PERM_R = 1u << 0,
+  VANITY_PERM_W = 1u << 1,
+  VANITY_PERM_X = 1u << 2,
+  VANITY_PERM_DEVICE = 1u << 3, /* map as device memory (MMIO) */
+};
+
+enum vanity_policy_kind {
+  VANITY_POLICY_RESTART = 1,
+  VANITY_POLICY_HOLD = 2,
+  VANITY_POLICY_ABORT = 3,
+  VANITY_POLICY_PROPAGATE = 4,
+};
+
+#define VANITY_NO_SHARD 0xffffu
+
+struct vanity_region {
+  uint64_t phys;
+  uint64_t virt;
+  uint64_t size;
+  uint32_t kind;  /* enum vanity_region_kind */
+  uint32_t perms; /* enum vanity_perm bits */
+};
+
+struct vanity_policy {
+  uint32_t kind;         /* enum vanity_policy_kind */
+  uint32_t max_restarts; /* restart: hold after this many */
+  uint32_t min_run_ms;   /* restart: minimum time between two starts */
+  uint16_t propagate_to; /* propagate: the supervisor shard, else VANITY_NO_SHARD */
+  uint16_t reserved;
+};
+
+struct vanity_channel_desc {
+  const char *name;
+  uint16_t from;     /* writing shard */
+  uint16_t to;       /* reading shard */
+  uint32_t msg_size;
+  uint32_t slots;
+  uint32_t notify;   /* 1 if the reader is woken on new messages */
+  uint64_t phys;     /* the ring (struct vanity_ring) */
+  uint64_t size;     /* bytes mapped, page-rounded */
+};
+
+struct vanity_irq_grant {
+  uint32_t irq;      /* the interrupt controller's number for the line */
+  uint16_t shard;    /* owning shard */
+  uint16_t core;     /* the core the line is routed to */
+};
+
+struct vanity_shard_desc {
+  const char *name;
+  uint16_t id;
+  uint16_t lang;            /* 0 = C17, 1 = Embedded Swift */
+  uint32_t caps;            /* enum vanity_cap bits */
+  uint64_t core_mask;       /* bit n: core n */
+  uint64_t entry;           /* virtual address of _start (first byte of text) */
+  uint64_t stack_top;       /* virtual address one past the stack */
+  uint32_t watchdog_ms;     /* 0: no watchdog */
+  uint32_t region_count;
+  const struct vanity_region *regions;
+  uint32_t channel_count;
+  const uint16_t *channels; /* indices into vanity_system.channels */
+  uint32_t irq_count;
+  const uint32_t *irqs;     /* interrupt numbers granted to this shard */
+  struct vanity_policy policy;
+};
+
+struct vanity_system {
+  const char *name;
+  const char *platform;
+  uint32_t page_size;
+  uint32_t kernel_core;
+  uint64_t ram_base;
+  uint64_t ram_size;
+  uint64_t kernel_stack_size;
+  uint32_t cpu_count;       /* cores the system uses: kernel core and shards */
+  uint32_t kernel_region_count;
+  const struct vanity_region *kernel_regions;
+  uint32_t shard_count;
+  const struct vanity_shard_desc *shards;
+  uint32_t channel_count;
+  const struct vanity_channel_desc *channels;
+  uint32_t irq_count;
+  const struct vanity_irq_grant *irqs;
+};
+
+extern const struct vanity_system vanity_system;
+
+#endif

@@ -1,0 +1,42 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "Vanity",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "vanity-build", targets: ["vanity-build"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        // C views of the libraries we rely on.
+        .target(name: "CTomlShim", path: "Sources/CTomlShim",
+                cxxSettings: [.unsafeFlags(["-std=c++17"])]),
+        .systemLibrary(name: "CFdt", path: "Sources/CFdt"),
+        .systemLibrary(name: "CElf", path: "Sources/CElf", pkgConfig: "libelf"),
+        // The kernel's ABI headers (ring format, capabilities, system table),
+        // imported by the host tools so each fact has one definition.
+        .systemLibrary(name: "VanityABI", path: "Sources/VanityABI"),
+
+        // One module per stage; each core is pure.
+        .target(name: "VanityDiagnostics"),
+        .target(name: "VanityManifest", dependencies: ["CTomlShim", "VanityDiagnostics"]),
+        .target(name: "VanityPlatform", dependencies: ["CFdt", "VanityManifest", "VanityDiagnostics"]),
+        .target(name: "VanityModel", dependencies: ["VanityABI", "VanityManifest", "VanityPlatform", "VanityDiagnostics"]),
+        .target(name: "VanityLayout", dependencies: ["VanityABI", "VanityModel"]),
+        .target(name: "VanityCodegen", dependencies: ["VanityABI", "VanityModel", "VanityLayout"]),
+        .target(name: "VanityDriver", dependencies: ["VanityManifest", "VanityPlatform", "VanityModel", "VanityLayout", "VanityCodegen", "VanityDiagnostics"]),
+        .executableTarget(name: "vanity-build", dependencies: [
+            "VanityDriver",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        .executableTarget(name: "vanity-bench", dependencies: ["VanityDriver"], path: "Benchmarks/vanity-bench"),
+
+        .testTarget(name: "VanityTests", dependencies: [
+            "VanityDriver", "VanityManifest", "VanityPlatform", "VanityModel", "VanityLayout", "VanityCodegen", "CElf",
+        ]),
+    ],
+    swiftLanguageModes: [.v5]
+)

@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Installs the Debian packages Vanity needs. Idempotent: a fast no-op when
+# everything is already there. Run as root (or with sudo available).
+set -euo pipefail
+
+PACKAGES=(
+  libfdt-dev            # device trees, read by vanity-build (libfdt)
+  libelf-dev            # ELF inspection of built images (libelf)
+  libtomlplusplus-dev   # TOML with exact source positions (toml++)
+  device-tree-compiler  # dtc: the x86_64-pc board description
+  pkg-config
+  qemu-system-arm       # qemu-system-aarch64
+  qemu-system-misc      # qemu-system-riscv64
+  qemu-system-x86       # qemu-system-x86_64
+)
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+  exit 0
+fi
+
+echo "setup: installing ${missing[*]}" >&2
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then
+  if command -v sudo >/dev/null 2>&1; then SUDO="sudo"; else
+    echo "setup: need root to install: ${missing[*]}" >&2; exit 1
+  fi
+fi
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+echo "setup: done" >&2
