@@ -1,0 +1,227 @@
+import VanityDiagnostics
+
+/// The language a shard is written in.
+public enum ShardLang: String, Sendable, CaseIterable {
+    case c, swift
+}
+
+/// What happens when a shard faults.
+public enum PolicyKind: String, Sendable, CaseIterable {
+    case restart, hold, abort, propagate
+}
+
+/// `[system]`
+public struct SystemDecl: Sendable {
+    public var name: Located<String>?
+    public var version: Located<String>?
+    /// nil: every platform in Platforms/.
+    public var platforms: Located<[Located<String>]>?
+    public var location: SourceLocation
+}
+
+/// `[kernel]`
+public struct KernelDecl: Sendable {
+    public var core: Located<Int64>?
+    public var stackSize: Located<UInt64>?
+    public var location: SourceLocation
+}
+
+/// `supervisor = { ... }`
+public struct SupervisorDecl: Sendable {
+    public var policy: Located<PolicyKind>?
+    public var maxRestarts: Located<Int64>?
+    public var minRunMs: Located<Int64>?
+    public var to: Located<String>?
+    public var location: SourceLocation
+}
+
+/// `[shards.<name>]`
+public struct ShardDecl: Sendable {
+    public var name: Located<String>
+    public var lang: Located<ShardLang>?
+    public var path: Located<String>?
+    public var cores: Located<[Located<Int64>]>?
+    public var stackSize: Located<UInt64>?
+    public var heapSize: Located<UInt64>?
+    /// Budgets by section name ("text", "rodata", "data").
+    public var maxSizes: [String: Located<UInt64>]
+    public var caps: [Located<String>]
+    public var devices: [Located<String>]
+    public var supervisor: SupervisorDecl?
+    public var watchdogMs: Located<Int64>?
+}
+
+/// `[channels.<name>]`
+public struct ChannelDecl: Sendable {
+    public var name: Located<String>
+    public var from: Located<String>?
+    public var to: Located<String>?
+    public var msgSize: Located<Int64>?
+    public var slots: Located<Int64>?
+    public var notify: Located<Bool>?
+}
+
+/// A manifest as written: every value keeps its position. Produced even when
+/// parts are wrong, so that validation can report everything in one run.
+public struct Manifest: Sendable {
+    /// The manifest's path as given (used in every diagnostic).
+    public var file: String
+    public var system: SystemDecl
+    public var kernel: KernelDecl
+    /// In document order.
+    public var shards: [ShardDecl]
+    /// In document order.
+    public var channels: [ChannelDecl]
+}
+
+public enum ManifestKeys {
+    public static let topLevel = ["system", "kernel", "shards", "channels"]
+    public static let system = ["name", "version", "platforms"]
+    public static let kernel = ["core", "stack-size"]
+    public static let shard = ["lang", "path", "cores", "stack-size", "heap-size", "max-sizes", "caps", "devices",
+                               "supervisor", "watchdog-ms"]
+    public static let maxSizes = ["text", "rodata", "data"]
+    public static let supervisor = ["policy", "max-restarts", "min-run-ms", "to"]
+    public static let channel = ["from", "to", "msg-size", "slots", "notify"]
+}
+
+/// Is `name` a valid system, shard or channel name: [a-z][a-z0-9-]*?
+public func isValidName(_ name: String) -> Bool {
+    guard let first = name.unicodeScalars.first, ("a"..."z").contains(first) else { return false }
+    return name.unicodeScalars.allSatisfy { ("a"..."z").contains($0) || ("0"..."9").contains($0) || $0 == "-" }
+}
+
+public enum ManifestParser {
+    /// Largest value accepted for counts and milliseconds.
+    static let maxU32: Int64 = Int64(UInt32.max)
+
+    /// Parses manifest text. Returns the manifest (nil only when the TOML
+    /// itself does not parse) and every problem found while reading it.
+    public static func parse(_ text: String, file: String) -> (Manifest?, [Diagnostic]) {
+        var d = DiagnosticBag()
+        let root: TomlNode
+        switch Toml.parse(text, file: file) {
+        case .success(let r): root = r
+        case .failure(.syntax(let diag)): return (nil, [diag])
+        }
+        let top = TableReader(root, context: "the manifest", diagnostics: &d)!
+        top.checkKeys(ManifestKeys.topLevel, diagnostics: &d)
+        let start = SourceLocation(file: file, line: 1, column: 1)
+
+        // [system]
+        var system = SystemDecl(location: start)
+        if let t = top.table("system", context: "[system]", required: true, diagnostics: &d) {
+            t.checkKeys(ManifestKeys.system, diagnostics: &d)
+            system.location = t.node.keyLocation
+            system.name = t.string("name", required: true, diagnostics: &d)
+            if let n = system.name, !isValidName(n.value) {
+                d.error(n.location, "system name \"\(n.value)\" is not valid: use lower-case letters, digits and '-', starting with a letter")
+            }
+            system.version = t.string("version", diagnostics: &d)
+            system.platforms = t.strings("platforms", diagnostics: &d)
+        } else if root["system"] == nil {
+            // reported by `required`
+        }
+
+        // [kernel]
+        var kernel = KernelDecl(location: start)
+        if let t = top.table("kernel", context: "[kernel]", diagnostics: &d) {
+            t.checkKeys(ManifestKeys.kernel, diagnostics: &d)
+            kernel.location = t.node.keyLocation
+            kernel.core = t.integer("core", in: 0...1023, diagnostics: &d)
+            kernel.stackSize = t.size("stack-size", diagnostics: &d)
+        }
+
+        // [shards.*]
+        var shards: [ShardDecl] = []
+        if let t = top.table("shards", context: "[shards]", diagnostics: &d) {
+            for (name, node) in t.node.entries {
+                if let s = parseShard(name: name, node: node, diagnostics: &d) { shards.append(s) }
+            }
+        }
+
+        // [channels.*]
+        var channels: [ChannelDecl] = []
+        if let t = top.table("channels", context: "[channels]", diagnostics: &d) {
+            for (name, node) in t.node.entries {
+                if let c = parseChannel(name: name, node: node, diagnostics: &d) { channels.append(c) }
+            }
+        }
+
+        let m = Manifest(file: file, system: system, kernel: kernel, shards: shards, channels: channels)
+        return (m, d.all)
+    }
+
+    static func parseShard(name: String, node: TomlNode, diagnostics d: inout DiagnosticBag) -> ShardDecl? {
+        let ctx = "shard \"\(name)\""
+        guard let t = TableReader(node, context: ctx, diagnostics: &d) else { return nil }
+        if !isValidName(name) {
+            d.error(node.keyLocation, "shard name \"\(name)\" is not valid: use lower-case letters, digits and '-', starting with a letter")
+        }
+        t.checkKeys(ManifestKeys.shard, diagnostics: &d)
+        var s = ShardDecl(name: Located(name, at: node.keyLocation), maxSizes: [:], caps: [], devices: [])
+        if let lang = t.choice("lang", ShardLang.allCases.map(\.rawValue), what: "lang", required: true, diagnostics: &d) {
+            s.lang = Located(ShardLang(rawValue: lang.value)!, at: lang.location, key: lang.keyLocation)
+        }
+        s.path = t.string("path", diagnostics: &d)
+        if let p = s.path, p.value.isEmpty {
+            d.error(p.location, "\"path\" in \(ctx) must not be empty")
+            s.path = nil
+        }
+        s.cores = t.array("cores", required: true, diagnostics: &d) { item, d in
+            TableReader.integer(item, name: "a core number in \(ctx)", in: 0...1023, diagnostics: &d)
+        }
+        if let c = s.cores, c.value.isEmpty, case .array(let items) = t.node["cores"]!.value, items.isEmpty {
+            d.error(c.location, "\(ctx) must have at least one core")
+        }
+        s.stackSize = t.size("stack-size", diagnostics: &d)
+        if let st = s.stackSize, st.value == 0 {
+            d.error(st.location, "\"stack-size\" in \(ctx) must not be zero")
+            s.stackSize = nil
+        }
+        s.heapSize = t.size("heap-size", diagnostics: &d)
+        if let ms = t.table("max-sizes", context: "\"max-sizes\" of \(ctx)", diagnostics: &d) {
+            ms.checkKeys(ManifestKeys.maxSizes, diagnostics: &d)
+            for key in ManifestKeys.maxSizes {
+                if let v = ms.size(key, diagnostics: &d) {
+                    if v.value == 0 {
+                        d.error(v.location, "\"\(key)\" in \"max-sizes\" of \(ctx) must not be zero")
+                    } else {
+                        s.maxSizes[key] = v
+                    }
+                }
+            }
+        }
+        s.caps = t.strings("caps", diagnostics: &d)?.value ?? []
+        s.devices = t.strings("devices", diagnostics: &d)?.value ?? []
+        if let sup = t.table("supervisor", context: "\"supervisor\" of \(ctx)", diagnostics: &d) {
+            sup.checkKeys(ManifestKeys.supervisor, diagnostics: &d)
+            var decl = SupervisorDecl(location: sup.node.location)
+            if let p = sup.choice("policy", PolicyKind.allCases.map(\.rawValue), what: "policy", required: true, diagnostics: &d) {
+                decl.policy = Located(PolicyKind(rawValue: p.value)!, at: p.location, key: p.keyLocation)
+            }
+            decl.maxRestarts = sup.integer("max-restarts", in: 0...maxU32, diagnostics: &d)
+            decl.minRunMs = sup.integer("min-run-ms", in: 0...maxU32, diagnostics: &d)
+            decl.to = sup.string("to", diagnostics: &d)
+            s.supervisor = decl
+        }
+        s.watchdogMs = t.integer("watchdog-ms", in: 1...maxU32, diagnostics: &d)
+        return s
+    }
+
+    static func parseChannel(name: String, node: TomlNode, diagnostics d: inout DiagnosticBag) -> ChannelDecl? {
+        let ctx = "channel \"\(name)\""
+        guard let t = TableReader(node, context: ctx, diagnostics: &d) else { return nil }
+        if !isValidName(name) {
+            d.error(node.keyLocation, "channel name \"\(name)\" is not valid: use lower-case letters, digits and '-', starting with a letter")
+        }
+        t.checkKeys(ManifestKeys.channel, diagnostics: &d)
+        var c = ChannelDecl(name: Located(name, at: node.keyLocation))
+        c.from = t.string("from", required: true, diagnostics: &d)
+        c.to = t.string("to", required: true, diagnostics: &d)
+        c.msgSize = t.integer("msg-size", in: Int64.min...Int64.max, required: true, diagnostics: &d)
+        c.slots = t.integer("slots", in: Int64.min...Int64.max, required: true, diagnostics: &d)
+        c.notify = t.bool("notify", diagnostics: &d)
+        return c
+    }
+}
