@@ -25,8 +25,8 @@ let package = Package(
         .target(name: "VanityManifest", dependencies: ["CTomlShim", "VanityDiagnostics"]),
         .target(name: "VanityPlatform", dependencies: ["CFdt", "VanityManifest", "VanityDiagnostics"]),
         .target(name: "VanityModel", dependencies: ["VanityABI", "VanityManifest", "VanityPlatform", "VanityDiagnostics"]),
-        .target(name: "VanityLayout", dependencies: ["VanityABI", "VanityModel"]),
-        .target(name: "VanityCodegen", dependencies: ["VanityABI", "VanityModel", "VanityLayout"]),
+        .target(name: "VanityLayout", dependencies: ["VanityABI", "VanityManifest", "VanityModel"]),
+        .target(name: "VanityCodegen", dependencies: ["VanityABI", "VanityManifest", "VanityModel", "VanityLayout"]),
         .target(name: "VanityDriver", dependencies: ["VanityManifest", "VanityPlatform", "VanityModel", "VanityLayout", "VanityCodegen", "VanityDiagnostics"]),
         .executableTarget(name: "vanity-build", dependencies: [
             "VanityDriver",

@@ -1,0 +1,218 @@
+import VanityABI
+import VanityDiagnostics
+import VanityManifest
+import VanityModel
+import VanityPlatform
+
+public enum RegionKind: String, Sendable, CaseIterable {
+    case text, rodata, data, stack, `guard`, heap, channel, device, tables
+
+    /// The kernel's enum vanity_region_kind value.
+    public var abiValue: UInt32 {
+        switch self {
+        case .text: return VANITY_REGION_TEXT.rawValue
+        case .rodata: return VANITY_REGION_RODATA.rawValue
+        case .data: return VANITY_REGION_DATA.rawValue
+        case .stack: return VANITY_REGION_STACK.rawValue
+        case .guard: return VANITY_REGION_GUARD.rawValue
+        case .heap: return VANITY_REGION_HEAP.rawValue
+        case .channel: return VANITY_REGION_CHANNEL.rawValue
+        case .device: return VANITY_REGION_DEVICE.rawValue
+        case .tables: return VANITY_REGION_TABLES.rawValue
+        }
+    }
+
+    public var cName: String { "VANITY_REGION_" + rawValue.uppercased() }
+}
+
+/// Access rights of a mapping. Device memory is `kind == .device`.
+public struct Perms: Hashable, Sendable, CustomStringConvertible {
+    public var read: Bool
+    public var write: Bool
+    public var execute: Bool
+
+    public static let none = Perms(read: false, write: false, execute: false)
+    public static let rx = Perms(read: true, write: false, execute: true)
+    public static let r = Perms(read: true, write: false, execute: false)
+    public static let rw = Perms(read: true, write: true, execute: false)
+
+    /// "r-x" style.
+    public var description: String { (read ? "r" : "-") + (write ? "w" : "-") + (execute ? "x" : "-") }
+
+    public var abiBits: UInt32 {
+        (read ? VANITY_PERM_R.rawValue : 0) | (write ? VANITY_PERM_W.rawValue : 0) | (execute ? VANITY_PERM_X.rawValue : 0)
+    }
+}
+
+/// One placed piece of memory. Addresses are identical for virt and phys
+/// (see docs/architecture.md: every shard has its own translation table, but
+/// each thing has one address everywhere).
+public struct Region: Hashable, Sendable {
+    /// "kernel" or a shard name.
+    public var owner: String
+    public var kind: RegionKind
+    /// Unique within the owner: "text", "stack", a channel or device name.
+    public var name: String
+    public var phys: UInt64
+    public var virt: UInt64
+    public var size: UInt64
+    public var perms: Perms
+
+    public var end: UInt64 { phys + size }
+    public var virtEnd: UInt64 { virt + size }
+    /// Guards are reserved but never mapped.
+    public var isMapped: Bool { kind != .guard }
+}
+
+public struct ShardLayout: Hashable, Sendable {
+    public var shard: ShardModel
+    /// In address order of the shard's own regions, then channels, then devices.
+    public var regions: [Region]
+    public var entry: UInt64
+    public var stackTop: UInt64
+
+    public func region(_ kind: RegionKind) -> Region? { regions.first { $0.kind == kind } }
+}
+
+public struct ChannelLayout: Hashable, Sendable {
+    public var channel: ChannelModel
+    public var phys: UInt64
+    /// Page-rounded.
+    public var size: UInt64
+}
+
+/// Where everything of one system lands on one platform.
+public struct Layout: Sendable {
+    public var system: SystemModel
+    public var kernel: [Region]
+    public var shards: [ShardLayout]
+    public var channels: [ChannelLayout]
+    /// First byte after the last RAM region used.
+    public var ramUsedEnd: UInt64
+
+    public var platform: Platform { system.platform }
+    public var pageSize: UInt64 { system.platform.pageSize }
+
+    /// Every region: kernel first, then each shard's (a channel appears once
+    /// per endpoint).
+    public var regions: [Region] { kernel + shards.flatMap(\.regions) }
+}
+
+/// Fixed kernel reservations (bytes). The kernel build checks its real sizes
+/// against these.
+public enum KernelBudget {
+    public static let text: UInt64 = 256 << 10
+    public static let rodata: UInt64 = 64 << 10
+    public static let data: UInt64 = 128 << 10
+    /// Translation-table pages reserved per address space (each shard, plus
+    /// the kernel's own).
+    public static let tablePagesPerSpace: UInt64 = 32
+}
+
+public struct LayoutError: Error, Sendable {
+    public var message: String
+}
+
+public enum Placer {
+    static func roundUp(_ v: UInt64, _ a: UInt64) -> UInt64 { (v + a - 1) / a * a }
+    static func roundDown(_ v: UInt64, _ a: UInt64) -> UInt64 { v / a * a }
+
+    /// Lays out `system`. Pure and deterministic: regions are placed in
+    /// manifest order from the platform's kernel base upwards.
+    public static func place(_ system: SystemModel) -> Result<Layout, LayoutError> {
+        let plat = system.platform
+        let page = plat.pageSize
+        var cursor = roundUp(plat.kernelBase, page)
+        var kernel: [Region] = []
+
+        func take(_ owner: String, _ kind: RegionKind, _ name: String, _ size: UInt64, _ perms: Perms) -> Region {
+            let size = roundUp(max(size, 1), page)
+            let r = Region(owner: owner, kind: kind, name: name, phys: cursor, virt: cursor, size: size, perms: perms)
+            cursor += size
+            return r
+        }
+
+        // Kernel image, tables and one stack per core in use, each with a guard.
+        kernel.append(take("kernel", .text, "text", KernelBudget.text, .rx))
+        kernel.append(take("kernel", .rodata, "rodata", KernelBudget.rodata, .r))
+        kernel.append(take("kernel", .data, "data", KernelBudget.data, .rw))
+        let spaces = UInt64(system.shards.count + 1)
+        kernel.append(take("kernel", .tables, "tables", spaces * KernelBudget.tablePagesPerSpace * page, .rw))
+        for core in 0..<system.cpuCount {
+            kernel.append(take("kernel", .guard, "stack-guard.core\(core)", page, .none))
+            kernel.append(take("kernel", .stack, "stack.core\(core)", system.kernelStackSize, .rw))
+        }
+
+        // Shards.
+        var shardRegions: [[Region]] = []
+        for s in system.shards {
+            var rs: [Region] = []
+            rs.append(take(s.name, .text, "text", s.budgets.text, .rx))
+            rs.append(take(s.name, .rodata, "rodata", s.budgets.rodata, .r))
+            rs.append(take(s.name, .data, "data", s.budgets.data, .rw))
+            rs.append(take(s.name, .guard, "stack-guard", page, .none))
+            rs.append(take(s.name, .stack, "stack", s.stackSize, .rw))
+            if s.heapSize > 0 { rs.append(take(s.name, .heap, "heap", s.heapSize, .rw)) }
+            shardRegions.append(rs)
+        }
+
+        // Channel rings: shared pages, mapped into both endpoints.
+        var channels: [ChannelLayout] = []
+        for c in system.channels {
+            let size = roundUp(c.ringBytes, page)
+            channels.append(ChannelLayout(channel: c, phys: cursor, size: size))
+            cursor += size
+        }
+
+        let ramEnd = plat.ram.end
+        if cursor > ramEnd || cursor < plat.kernelBase {
+            let avail = ramEnd > plat.kernelBase ? ramEnd - plat.kernelBase : 0
+            let need = cursor - plat.kernelBase
+            return .failure(LayoutError(message:
+                "system \"\(system.name)\" does not fit \(plat.name)'s RAM: it needs \(formatBytes(need)) from the kernel base \(hex(plat.kernelBase)) but only \(formatBytes(avail)) is available (up to \(hex(ramEnd))); shrink stacks, heaps, budgets or channel rings"))
+        }
+
+        // Endpoints and devices join each shard's regions.
+        var shards: [ShardLayout] = []
+        for (i, s) in system.shards.enumerated() {
+            var rs = shardRegions[i]
+            for cl in channels where cl.channel.from == s.id || cl.channel.to == s.id {
+                // The writer needs write access to indices it reads back, and
+                // so does the reader (it advances `tail`), so both map rw-.
+                rs.append(Region(owner: s.name, kind: .channel, name: cl.channel.name, phys: cl.phys, virt: cl.phys,
+                                 size: cl.size, perms: .rw))
+            }
+            for g in s.devices {
+                for (k, reg) in g.node.regs.enumerated() {
+                    let base = roundDown(reg.base, page)
+                    let end = roundUp(reg.end, page)
+                    let name = g.node.regs.count == 1 ? g.identifier : "\(g.identifier).\(k)"
+                    rs.append(Region(owner: s.name, kind: .device, name: name, phys: base, virt: base,
+                                     size: end - base, perms: .rw))
+                }
+            }
+            let text = rs[0], stack = rs.first { $0.kind == .stack }!
+            shards.append(ShardLayout(shard: s, regions: rs, entry: text.virt, stackTop: stack.virtEnd))
+        }
+
+        // Device pages must not overlap RAM or each other across shards.
+        let devs = shards.flatMap { $0.regions.filter { $0.kind == .device } }
+        for r in devs where r.phys < plat.ram.end && plat.ram.base < r.end {
+            return .failure(LayoutError(message: "device \"\(r.name)\" of shard \"\(r.owner)\" at \(hex(r.phys)) overlaps \(plat.name)'s RAM"))
+        }
+        for (i, a) in devs.enumerated() {
+            for b in devs[(i + 1)...] where a.owner != b.owner && a.phys < b.end && b.phys < a.end {
+                return .failure(LayoutError(message:
+                    "devices \"\(a.name)\" of shard \"\(a.owner)\" and \"\(b.name)\" of shard \"\(b.owner)\" share the page at \(hex(max(a.phys, b.phys))); pages cannot be split between shards"))
+            }
+        }
+        return .success(Layout(system: system, kernel: kernel, shards: shards, channels: channels, ramUsedEnd: cursor))
+    }
+}
+
+public func hex(_ v: UInt64) -> String {
+    "0x" + String(v, radix: 16)
+}
+
+/// "16 KiB", "1.5 MiB".
+public func formatBytes(_ v: UInt64) -> String { ByteSize.format(v) }
