@@ -1,0 +1,233 @@
+import Foundation
+import VanityCodegen
+import VanityDiagnostics
+import VanityLayout
+import VanityManifest
+import VanityModel
+import VanityPlatform
+
+/// Exit statuses (BSD sysexits, as compilers use them).
+public enum ExitStatus: Int32 {
+    case ok = 0
+    case usage = 64
+    /// The manifest (or a platform descriptor) is wrong.
+    case dataError = 65
+    /// The manifest file cannot be read.
+    case noInput = 66
+    /// Output could not be written.
+    case ioError = 74
+}
+
+/// A failure that ends the run, with everything that was reported.
+public struct DriverFailure: Error {
+    public var status: ExitStatus
+    public var diagnostics: [Diagnostic]
+    /// The file the summary line talks about.
+    public var file: String
+}
+
+/// One timed step of a run, for the user.
+public struct Step: Sendable {
+    public var name: String
+    public var seconds: Double
+    public var detail: String
+}
+
+/// The checked system: one model and one layout per platform.
+public struct CheckedSystem {
+    public var manifest: Manifest
+    public var layouts: [Layout]
+    /// Warnings (errors end the run).
+    public var diagnostics: [Diagnostic]
+    public var steps: [Step]
+    public var platformsDirectory: String
+}
+
+public struct WriteReport: Sendable {
+    public var written: [String] = []
+    public var unchanged: [String] = []
+    public var removed: [String] = []
+}
+
+/// The I/O shell around the pure stages: reads the manifest and the
+/// platforms, runs parse → check → place, and writes generated files.
+public enum Driver {
+    /// Finds `Platforms/` by walking up from the manifest's folder, then from
+    /// the current directory.
+    public static func findPlatformsDirectory(manifestPath: String) -> String? {
+        let fm = FileManager.default
+        let manifestDir = URL(fileURLWithPath: manifestPath).deletingLastPathComponent().standardizedFileURL
+        let cwd = URL(fileURLWithPath: fm.currentDirectoryPath)
+        for start in [manifestDir, cwd] {
+            var dir = start
+            while true {
+                let candidate = dir.appendingPathComponent("Platforms")
+                var isDir: ObjCBool = false
+                if fm.fileExists(atPath: candidate.path, isDirectory: &isDir), isDir.boolValue {
+                    return candidate.path
+                }
+                let parent = dir.deletingLastPathComponent()
+                if parent.path == dir.path { break }
+                dir = parent
+            }
+        }
+        return nil
+    }
+
+    static func time<T>(_ steps: inout [Step], _ name: String, detail: (T) -> String = { _ in "" }, _ body: () throws -> T) rethrows -> T {
+        let start = DispatchTime.now().uptimeNanoseconds
+        let v = try body()
+        let secs = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+        steps.append(Step(name: name, seconds: secs, detail: detail(v)))
+        return v
+    }
+
+    /// Parses, validates and lays out the manifest at `path` for `platforms`
+    /// (all the manifest names when empty).
+    public static func check(configPath path: String, platforms only: [String] = [],
+                             platformsDirectory: String? = nil) -> Result<CheckedSystem, DriverFailure> {
+        var steps: [Step] = []
+        let text: String
+        do {
+            let data = try Data(contentsOf: URL(fileURLWithPath: path))
+            guard let s = String(data: data, encoding: .utf8) else {
+                return .failure(DriverFailure(status: .dataError, diagnostics: [.error(.unknown(path), "the manifest is not valid UTF-8 text")], file: path))
+            }
+            text = s
+        } catch {
+            var isDir: ObjCBool = false
+            let why = FileManager.default.fileExists(atPath: path, isDirectory: &isDir)
+                ? (isDir.boolValue ? "it is a folder, not a file" : "it cannot be read") : "no such file"
+            return .failure(DriverFailure(status: .noInput, diagnostics: [.error(.unknown(path), "cannot read the manifest: \(why)")], file: path))
+        }
+
+        let (parsed, parseDiags) = time(&steps, "parse manifest") { ManifestParser.parse(text, file: path) }
+        var bag = DiagnosticBag()
+        bag.append(contentsOf: parseDiags)
+        guard let manifest = parsed else {
+            return .failure(DriverFailure(status: .dataError, diagnostics: bag.sorted, file: path))
+        }
+
+        guard let platDir = platformsDirectory ?? findPlatformsDirectory(manifestPath: path) else {
+            bag.error(.unknown(path), "cannot find the Platforms/ folder above the manifest or the current directory")
+            return .failure(DriverFailure(status: .noInput, diagnostics: bag.sorted, file: path))
+        }
+        let (platforms, platDiags) = time(&steps, "load platforms", detail: { "\($0.platforms.count) from \(platDir)" }) {
+            PlatformLoader.loadAll(platformsDirectory: platDir)
+        }
+        if platDiags.contains(where: { $0.severity == .error }) {
+            bag.append(contentsOf: platDiags)
+            return .failure(DriverFailure(status: .dataError, diagnostics: bag.sorted, file: path))
+        }
+
+        let manifestDir = URL(fileURLWithPath: path).deletingLastPathComponent()
+        let checker = SystemChecker(manifest: manifest, available: platforms) { rel in
+            var isDir: ObjCBool = false
+            let p = rel.hasPrefix("/") ? rel : manifestDir.appendingPathComponent(rel).path
+            return FileManager.default.fileExists(atPath: p, isDirectory: &isDir) && isDir.boolValue
+        }
+        let (systems, checkDiags) = time(&steps, "check system", detail: { "\($0.systems.count) platform(s)" }) {
+            checker.check(only: only)
+        }
+        bag.append(contentsOf: checkDiags)
+
+        var layouts: [Layout] = []
+        if !bag.hasErrors {
+            for sys in systems {
+                let r = time(&steps, "lay out \(sys.platform.name)") { Placer.place(sys) }
+                switch r {
+                case .success(let l): layouts.append(l)
+                case .failure(let e):
+                    let at = manifest.system.name?.location ?? manifest.system.location
+                    bag.error(at, e.message)
+                }
+            }
+        }
+        if bag.hasErrors {
+            return .failure(DriverFailure(status: .dataError, diagnostics: bag.sorted, file: path))
+        }
+        return .success(CheckedSystem(manifest: manifest, layouts: layouts, diagnostics: bag.sorted, steps: steps,
+                                      platformsDirectory: platDir))
+    }
+
+    /// The output folder for one platform.
+    public static func outputDirectory(system: String, platform: String, out: String?) -> String {
+        if let out { return (out as NSString).appendingPathComponent(platform) }
+        return "build/\(system)/\(platform)"
+    }
+
+    /// Name of the list of generated files kept in each output folder, used
+    /// to remove files a previous run generated and this one does not.
+    public static let generatedListName = ".vanity-generated"
+
+    /// Writes `files` under `directory`, touching only files whose contents
+    /// changed, and removes files a previous run generated that are gone now.
+    public static func write(_ files: [GeneratedFile], to directory: String) throws -> WriteReport {
+        let fm = FileManager.default
+        var report = WriteReport()
+        let root = URL(fileURLWithPath: directory)
+        let listURL = root.appendingPathComponent(generatedListName)
+        let previous = (try? String(contentsOf: listURL, encoding: .utf8))?.split(separator: "\n").map(String.init) ?? []
+        let list = files.map(\.path).sorted().joined(separator: "\n") + "\n"
+        for f in files + [GeneratedFile(path: generatedListName, contents: list)] {
+            let url = root.appendingPathComponent(f.path)
+            let data = Data(f.contents.utf8)
+            if let old = try? Data(contentsOf: url), old == data {
+                if f.path != generatedListName { report.unchanged.append(f.path) }
+                continue
+            }
+            try fm.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+            try data.write(to: url, options: .atomic)
+            if f.path != generatedListName { report.written.append(f.path) }
+        }
+        let now = Set(files.map(\.path))
+        for old in previous where !now.contains(old) && !old.contains("..") && !old.hasPrefix("/") {
+            let url = root.appendingPathComponent(old)
+            if (try? fm.removeItem(at: url)) != nil { report.removed.append(old) }
+        }
+        return report
+    }
+
+    public struct BuildResult {
+        public var checked: CheckedSystem
+        public var outputs: [(platform: String, directory: String, report: WriteReport)]
+        public var steps: [Step]
+    }
+
+    /// check + generate + write for every platform.
+    public static func build(configPath: String, platforms: [String] = [], out: String? = nil,
+                             platformsDirectory: String? = nil) -> Result<BuildResult, DriverFailure> {
+        let checked: CheckedSystem
+        switch check(configPath: configPath, platforms: platforms, platformsDirectory: platformsDirectory) {
+        case .failure(let f): return .failure(f)
+        case .success(let c): checked = c
+        }
+        var steps = checked.steps
+        var outputs: [(String, String, WriteReport)] = []
+        for layout in checked.layouts {
+            let files = time(&steps, "generate \(layout.platform.name)", detail: { "\($0.count) files" }) {
+                Codegen.generate(layout)
+            }
+            let dir = outputDirectory(system: layout.system.name, platform: layout.platform.name, out: out)
+            do {
+                let report = try time(&steps, "write \(dir)", detail: { r in
+                    "\(r.written.count) written, \(r.unchanged.count) unchanged" + (r.removed.isEmpty ? "" : ", \(r.removed.count) removed")
+                }) { try write(files, to: dir) }
+                outputs.append((layout.platform.name, dir, report))
+            } catch {
+                return .failure(DriverFailure(status: .ioError, diagnostics: [.error(.unknown(dir), "cannot write generated files: \(error.localizedDescription)")], file: configPath))
+            }
+        }
+        return .success(BuildResult(checked: checked, outputs: outputs, steps: steps))
+    }
+}
+
+extension Step {
+    /// "  parse manifest            0.4 ms".
+    public var line: String {
+        let ms = seconds * 1000
+        let t = ms < 10 ? String(format: "%.2f ms", ms) : String(format: "%.0f ms", ms)
+        let pad = String(repeating: " ", count: max(1, 28 - name.count))
+        return "  \(name)\(pad)\(t)" + (detail.isEmpty ? "" : "  (\(detail))")
+    }
+}

@@ -1,0 +1,80 @@
+import Testing
+import VanityLayout
+import VanityModel
+
+/// Invariants of every layout, over many generated valid manifests.
+@Suite struct LayoutPropertyTests {
+    static let cases = 1000
+
+    @Test func invariantsHoldForGeneratedManifests() throws {
+        var rng = SplitMix64(seed: 0x5EED_0001)
+        var checked = 0
+        for _ in 0..<Self.cases {
+            let text = generateManifest(&rng)
+            let (layouts, diags) = pipeline(text)
+            let errors = diags.filter { $0.severity == .error }
+            try #require(errors.isEmpty, "generated manifest rejected: \(errors)\n\(text)")
+            #expect(layouts.count == TestPlatforms.all.count)
+            for l in layouts {
+                try checkInvariants(l, text)
+                checked += 1
+            }
+        }
+        #expect(checked == Self.cases * TestPlatforms.all.count)
+    }
+
+    @Test func layoutIsDeterministic() {
+        var rng = SplitMix64(seed: 42)
+        for _ in 0..<50 {
+            let text = generateManifest(&rng)
+            let a = pipeline(text).layouts.map(\.regions)
+            let b = pipeline(text).layouts.map(\.regions)
+            #expect(a == b)
+        }
+    }
+
+    func checkInvariants(_ l: Layout, _ text: String) throws {
+        let page = l.pageSize
+        let ram = l.platform.ram
+        let regions = l.regions
+        for r in regions {
+            #expect(r.phys % page == 0 && r.virt % page == 0 && r.size % page == 0 && r.size > 0, "unaligned \(r)")
+            #expect(!(r.perms.write && r.perms.execute), "W+X: \(r)")
+            if r.kind == .device {
+                #expect(r.end <= ram.base || r.phys >= ram.end, "device inside RAM: \(r)")
+            } else {
+                #expect(r.phys >= ram.base && r.end <= ram.end, "outside RAM: \(r)")
+                #expect(r.phys >= l.platform.kernelBase, "below the kernel base: \(r)")
+            }
+        }
+        // No physical overlap, except a channel's two endpoint mappings.
+        let sorted = regions.sorted { ($0.phys, $0.owner) < ($1.phys, $1.owner) }
+        for (a, b) in zip(sorted, sorted.dropFirst()) where a.end > b.phys {
+            let sharedChannel = a.kind == .channel && b.kind == .channel && a.name == b.name && a.phys == b.phys && a.owner != b.owner
+            #expect(sharedChannel, "overlap: \(a) and \(b)\n\(text)")
+        }
+        // Each channel is mapped exactly into its two endpoints.
+        for c in l.channels {
+            let maps = regions.filter { $0.kind == .channel && $0.name == c.channel.name }
+            #expect(maps.count == 2)
+            #expect(Set(maps.map(\.owner)) == [l.system.shards[c.channel.from].name, l.system.shards[c.channel.to].name])
+            #expect(c.size >= c.channel.ringBytes)
+        }
+        // Per shard: its virtual space has no overlaps; the guard page sits
+        // right below the stack and is not mapped; entry and stack top agree.
+        for s in l.shards {
+            let v = s.regions.sorted { $0.virt < $1.virt }
+            for (a, b) in zip(v, v.dropFirst()) { #expect(a.virtEnd <= b.virt, "virtual overlap in \(s.shard.name)") }
+            let stack = try #require(s.region(.stack))
+            let guardRegion = try #require(s.region(.guard))
+            #expect(guardRegion.end == stack.phys && guardRegion.size == page && !guardRegion.isMapped)
+            #expect(stack.size >= s.shard.stackSize)
+            #expect(s.entry == s.region(.text)!.virt && s.stackTop == stack.virtEnd)
+            #expect(s.region(.text)!.size >= s.shard.budgets.text)
+            #expect(s.region(.data)!.size >= s.shard.budgets.data)
+            #expect((s.region(.heap)?.size ?? 0) >= s.shard.heapSize)
+        }
+        // Kernel regions belong to nobody else.
+        #expect(l.kernel.allSatisfy { $0.owner == "kernel" })
+    }
+}

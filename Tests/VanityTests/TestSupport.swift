@@ -1,0 +1,109 @@
+import Foundation
+import VanityDiagnostics
+import VanityLayout
+import VanityManifest
+import VanityModel
+import VanityPlatform
+
+/// The repository root, found from this file's path.
+let repoRoot: String = {
+    var url = URL(fileURLWithPath: #filePath)
+    for _ in 0..<3 { url.deleteLastPathComponent() }
+    return url.path
+}()
+
+/// A small deterministic PRNG (SplitMix64) for generated tests.
+struct SplitMix64: RandomNumberGenerator {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
+
+/// In-memory platforms shaped like the real ones, for tests that must not
+/// depend on the committed descriptors.
+enum TestPlatforms {
+    static func make(_ name: String, _ arch: Architecture, ramBase: UInt64, kernelBase: UInt64, cpus: Int = 64,
+                     ram: UInt64 = 1 << 30) -> Platform {
+        var devices: [String: DeviceNode] = [:]
+        var table: [DeviceAlias] = []
+        for i in 0..<8 {
+            let base: UInt64 = 0x0900_0000 + UInt64(i) * 0x1000
+            let path = "/dev\(i)@\(String(base, radix: 16))"
+            devices[path] = DeviceNode(path: path, compatible: ["test,dev"], regs: [MemoryRange(base: base, size: 0x1000)],
+                                       irqs: [UInt32(32 + i)])
+            table.append(DeviceAlias(name: "dev\(i)", path: path))
+        }
+        return Platform(name: name, architecture: arch, ram: MemoryRange(base: ramBase, size: ram), pageSize: 4096,
+                        cpuLimit: cpus, kernelBase: kernelBase, qemu: [], clangTarget: "", swiftTarget: "", cFlags: [],
+                        deviceTable: table, reserved: [], devices: devices, descriptorPath: "\(name)/platform.toml")
+    }
+
+    static let all: [Platform] = [
+        make("test-aarch64", .aarch64, ramBase: 0x4000_0000, kernelBase: 0x4020_0000),
+        make("test-riscv64", .riscv64, ramBase: 0x8000_0000, kernelBase: 0x8020_0000),
+        make("test-x86_64", .x86_64, ramBase: 0x0, kernelBase: 0x10_0000),
+    ]
+}
+
+/// Runs parse → check → place over manifest text with the given platforms;
+/// shard folders always exist.
+func pipeline(_ text: String, platforms: [Platform] = TestPlatforms.all) -> (layouts: [Layout], diagnostics: [Diagnostic]) {
+    let (m, parseDiags) = ManifestParser.parse(text, file: "gen.toml")
+    guard let m else { return ([], parseDiags) }
+    let (systems, diags) = SystemChecker(manifest: m, available: platforms, directoryExists: { _ in true }).check()
+    var all = parseDiags + diags
+    var layouts: [Layout] = []
+    for s in systems {
+        switch Placer.place(s) {
+        case .success(let l): layouts.append(l)
+        case .failure(let e): all.append(.error(.unknown("gen.toml"), e.message))
+        }
+    }
+    return (layouts, all)
+}
+
+/// Generates a random valid manifest: shards with distinct cores, channels
+/// between distinct shards, device grants without sharing.
+func generateManifest(_ rng: inout SplitMix64, maxShards: Int = 12, maxChannels: Int = 24) -> String {
+    let shardCount = Int.random(in: 1...maxShards, using: &rng)
+    var cores = Array(1..<64).shuffled(using: &rng)
+    var freeDevices = Array(0..<8).shuffled(using: &rng)
+    var out = "[system]\nname = \"gen\"\n\n[kernel]\ncore = 0\nstack-size = \"\(Int.random(in: 1...4, using: &rng) * 4) KiB\"\n"
+    let sizes = ["4 KiB", "8 KiB", "16 KiB", "64 KiB", 4096 * 3] as [Any]
+    for i in 0..<shardCount {
+        out += "\n[shards.s\(i)]\nlang = \"\(Bool.random(using: &rng) ? "c" : "swift")\"\n"
+        let n = Int.random(in: 1...2, using: &rng)
+        let mine = (0..<n).map { _ in cores.removeFirst() }
+        out += "cores = [\(mine.map(String.init).joined(separator: ", "))]\n"
+        if Bool.random(using: &rng) { out += "stack-size = \(tomlValue(sizes.randomElement(using: &rng)!))\n" }
+        if Int.random(in: 0..<4, using: &rng) == 0 { out += "heap-size = \(tomlValue(sizes.randomElement(using: &rng)!))\n" }
+        if Bool.random(using: &rng) {
+            out += "max-sizes = { text = \"\(Int.random(in: 1...200, using: &rng)) KiB\", data = \(Int.random(in: 1...100_000, using: &rng)) }\n"
+        }
+        if !freeDevices.isEmpty, Int.random(in: 0..<3, using: &rng) == 0 {
+            out += "devices = [\"dev\(freeDevices.removeFirst())\"]\n"
+        }
+        out += "caps = [\"log\"]\n"
+    }
+    if shardCount > 1 {
+        for c in 0..<Int.random(in: 0...maxChannels, using: &rng) {
+            let from = Int.random(in: 0..<shardCount, using: &rng)
+            var to = Int.random(in: 0..<shardCount - 1, using: &rng)
+            if to >= from { to += 1 }
+            out += "\n[channels.c\(c)]\nfrom = \"s\(from)\"\nto = \"s\(to)\"\n"
+            out += "msg-size = \(8 * Int.random(in: 1...512, using: &rng))\nslots = \(1 << Int.random(in: 1...10, using: &rng))\n"
+        }
+    }
+    return out
+}
+
+private func tomlValue(_ v: Any) -> String {
+    if let s = v as? String { return "\"\(s)\"" }
+    return "\(v)"
+}
