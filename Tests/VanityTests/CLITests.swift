@@ -1,0 +1,124 @@
+import Foundation
+import Testing
+
+/// Runs the real `vanity-build` executable (built next to the test bundle).
+struct CLI {
+    static var binary: String {
+        var dir = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        // The test runner may be inside a .xctest bundle.
+        for _ in 0..<4 {
+            let candidate = dir.appendingPathComponent("vanity-build")
+            if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate.path }
+            dir.deleteLastPathComponent()
+        }
+        return repoRoot + "/.build/debug/vanity-build"
+    }
+
+    struct Result {
+        var status: Int32
+        var stdout: String
+        var stderr: String
+    }
+
+    static func run(_ args: [String], cwd: String = repoRoot) throws -> Result {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: binary)
+        p.arguments = args
+        p.currentDirectoryURL = URL(fileURLWithPath: cwd)
+        let out = Pipe(), err = Pipe()
+        p.standardOutput = out
+        p.standardError = err
+        try p.run()
+        let o = out.fileHandleForReading.readDataToEndOfFile()
+        let e = err.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        return Result(status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self),
+                      stderr: String(decoding: e, as: UTF8.self))
+    }
+}
+
+func temporaryDirectory() throws -> String {
+    let dir = NSTemporaryDirectory() + "vanity-test-" + UUID().uuidString
+    try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+    return dir
+}
+
+@Suite(.serialized) struct CLITests {
+    @Test func buildsTheDemoForEveryPlatformAndRerunRewritesNothing() throws {
+        let out = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: out) }
+        let first = try CLI.run(["--config", "Config/system.toml", "--out", out])
+        #expect(first.status == 0, "\(first.stderr)")
+        for plat in ["aarch64-virt", "riscv64-virt", "x86_64-pc"] {
+            for f in ["layout.json", "layout.txt", "kernel/system_table.c", "kernel/kernel.ld",
+                      "shards/producer/vanity_shard.h", "shards/transformer/Shard.swift", "shards/sink/link.ld"] {
+                #expect(FileManager.default.fileExists(atPath: "\(out)/\(plat)/\(f)"), "missing \(plat)/\(f)")
+            }
+        }
+        #expect(first.stdout.contains("parse manifest") && first.stdout.contains("generate aarch64-virt"))
+
+        // Record modification times, run again: nothing may be rewritten.
+        func mtimes() throws -> [String: Date] {
+            var m: [String: Date] = [:]
+            let e = FileManager.default.enumerator(atPath: out)!
+            while let f = e.nextObject() as? String {
+                let a = try FileManager.default.attributesOfItem(atPath: out + "/" + f)
+                if a[.type] as? FileAttributeType == .typeRegular { m[f] = a[.modificationDate] as? Date }
+            }
+            return m
+        }
+        let before = try mtimes()
+        Thread.sleep(forTimeInterval: 0.05)
+        let second = try CLI.run(["build", "--config", "Config/system.toml", "--out", out])
+        #expect(second.status == 0)
+        #expect(second.stdout.contains("0 written"))
+        #expect(try mtimes() == before)
+    }
+
+    @Test func aBadManifestExits65WithPositionedErrorsAndASummary() throws {
+        let r = try CLI.run(["check", "--config", "Tests/Fixtures/manifests/cores.toml"])
+        #expect(r.status == 65)
+        let lines = r.stderr.split(separator: "\n")
+        #expect(lines.first?.hasPrefix("Tests/Fixtures/manifests/cores.toml:") == true)
+        #expect(lines.last?.hasPrefix("vanity-build: ") == true && lines.last!.contains("errors"))
+        #expect(!r.stderr.contains("Fatal error") && !r.stderr.contains("Stack dump"))
+        #expect(r.stdout.isEmpty)
+    }
+
+    @Test func aMissingManifestExits66() throws {
+        let r = try CLI.run(["check", "--config", "no/such/system.toml"])
+        #expect(r.status == 66)
+        #expect(r.stderr.contains("no/such/system.toml: error: cannot read the manifest: no such file"))
+    }
+
+    @Test func checkPrintsASummary() throws {
+        let r = try CLI.run(["check", "--config", "Config/system.toml"])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout.contains("demo 0.1.0: 4 shard(s), 2 channel(s), 1 device grant(s)"))
+        #expect(r.stdout.contains("aarch64-virt: ok"))
+    }
+
+    @Test func layoutJsonIsExactlyTheGeneratedFile() throws {
+        let out = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: out) }
+        #expect(try CLI.run(["--config", "Config/system.toml", "--out", out, "--platform", "riscv64-virt"]).status == 0)
+        let r = try CLI.run(["layout", "--config", "Config/system.toml", "--platform", "riscv64-virt", "--json"])
+        #expect(r.status == 0)
+        let file = try String(contentsOfFile: out + "/riscv64-virt/layout.json", encoding: .utf8)
+        #expect(r.stdout == file)
+        // Only the platform asked for was generated.
+        #expect(!FileManager.default.fileExists(atPath: out + "/aarch64-virt"))
+    }
+
+    @Test func layoutJsonNeedsOnePlatform() throws {
+        let r = try CLI.run(["layout", "--config", "Config/system.toml", "--json"])
+        #expect(r.status == 64)
+        #expect(r.stderr.contains("choose one with --platform"))
+    }
+
+    @Test func anUnknownPlatformOnTheCommandLineIsAnError() throws {
+        let r = try CLI.run(["check", "--config", "Config/system.toml", "--platform", "sparc-virt"])
+        #expect(r.status == 65)
+        #expect(r.stderr.contains("platform \"sparc-virt\" was asked for on the command line"))
+    }
+}
