@@ -187,30 +187,44 @@ public struct SystemChecker {
             d.warning(s.name.location, "shard \"\(s.name.value)\" has neither channels nor devices: it cannot talk to anything")
         }
 
+        // Limits of the chosen platforms, reported once per distinct value.
+        let limits = Dictionary(grouping: chosen, by: \.cpuLimit).sorted { $0.key < $1.key }
+        func checkCore(_ core: Int64, at loc: SourceLocation, what: String) {
+            for (limit, plats) in limits where core >= Int64(limit) {
+                d.error(loc, "\(what) is beyond the limit of \(limit) cores (0...\(limit - 1)) of \(humanList(plats.map(\.name), quoted: false))")
+                return
+            }
+        }
+        checkCore(Int64(kernelCore), at: m.kernel.core?.location ?? m.kernel.location, what: "kernel core \(kernelCore)")
+        for s in m.shards {
+            for c in s.cores?.value ?? [] where c.value != Int64(kernelCore) {
+                checkCore(c.value, at: c.location, what: "core \(c.value) of shard \"\(s.name.value)\"")
+            }
+        }
+        let pageSizes = Dictionary(grouping: chosen, by: \.pageSize).sorted { $0.key < $1.key }
+        func checkPageMultiple(_ v: Located<UInt64>?, what: String) {
+            guard let v else { return }
+            for (page, plats) in pageSizes where v.value % page != 0 {
+                let up = (v.value + page - 1) / page * page
+                let whose = pageSizes.count == 1 ? "the page size" : "the page size of \(humanList(plats.map(\.name), quoted: false))"
+                d.error(v.location, "\(what) is \(v.value) bytes, not a multiple of \(whose) (\(page)); use \(ByteSize.format(up))")
+                return
+            }
+        }
+        checkPageMultiple(m.kernel.stackSize, what: "the kernel \"stack-size\"")
+        for s in m.shards {
+            checkPageMultiple(s.stackSize, what: "\"stack-size\" of shard \"\(s.name.value)\"")
+            checkPageMultiple(s.heapSize, what: "\"heap-size\" of shard \"\(s.name.value)\"")
+        }
+
         // Per platform.
         var systems: [SystemModel] = []
         for plat in chosen {
             let before = d.errorCount
-            if kernelCore >= plat.cpuLimit {
-                d.error(m.kernel.core?.location ?? m.kernel.location,
-                        "kernel core \(kernelCore) is beyond \(plat.name)'s limit of \(plat.cpuLimit) cores (0...\(plat.cpuLimit - 1))")
-            }
-            if kernelStack % plat.pageSize != 0 {
-                d.error(m.kernel.stackSize!.location, "kernel \"stack-size\" \(kernelStack) is not a multiple of \(plat.name)'s page size (\(plat.pageSize))")
-            }
             var deviceOwner: [String: (shard: String, at: SourceLocation)] = [:]
             var shards: [ShardModel] = []
             for (id, s) in m.shards.enumerated() {
                 let ctx = "shard \"\(s.name.value)\""
-                for c in s.cores?.value ?? [] where c.value >= Int64(plat.cpuLimit) {
-                    d.error(c.location, "core \(c.value) of \(ctx) is beyond \(plat.name)'s limit of \(plat.cpuLimit) cores (0...\(plat.cpuLimit - 1))")
-                }
-                for (key, v) in [("stack-size", s.stackSize), ("heap-size", s.heapSize)] {
-                    if let v, v.value % plat.pageSize != 0 {
-                        let up = (v.value + plat.pageSize - 1) / plat.pageSize * plat.pageSize
-                        d.error(v.location, "\"\(key)\" of \(ctx) is \(v.value) bytes, not a multiple of \(plat.name)'s page size (\(plat.pageSize)); use \(ByteSize.format(up))")
-                    }
-                }
                 var grants: [DeviceGrant] = []
                 var mine: [String: SourceLocation] = [:]
                 for dev in s.devices {

@@ -8,7 +8,9 @@ import VanityDiagnostics
 @Suite struct ManifestFuzzTests {
     @Test func mutatedManifestsNeverCrash() throws {
         let demo = try String(contentsOfFile: repoRoot + "/Config/system.toml", encoding: .utf8)
-        let base = Array(demo.utf8)
+        // The test platforms stand in for the real ones.
+        let base = Array(demo.replacingOccurrences(of: "platforms = [\"aarch64-virt\", \"riscv64-virt\", \"x86_64-pc\"]", with: "")
+            .replacingOccurrences(of: "\"rtc\"", with: "\"dev0\"").utf8)
         let pieces: [String] = ["=", "[", "]", "{", "}", "\"", "-1", "99999999999999999999", "0x", "\n", "[[shards]]",
                                 "cores = []", "slots = 3", "\u{0}", "é", "inf", "nan", "1e400", "true", "'''", "#",
                                 "[shards.producer]", "9223372036854775807", "-9223372036854775808"]
@@ -27,7 +29,7 @@ import VanityDiagnostics
                 if bytes.isEmpty { bytes = [0x23] }
             }
             let text = String(decoding: bytes, as: UTF8.self)
-            let (layouts, diags) = pipeline(text.replacingOccurrences(of: "\"rtc\"", with: "\"dev0\""))
+            let (layouts, diags) = pipeline(text)
             if diags.contains(where: { $0.severity == .error }) {
                 outcomes.errors += 1
                 #expect(layouts.isEmpty)

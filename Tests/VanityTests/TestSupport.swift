@@ -33,7 +33,7 @@ enum TestPlatforms {
         var devices: [String: DeviceNode] = [:]
         var table: [DeviceAlias] = []
         for i in 0..<8 {
-            let base: UInt64 = 0x0900_0000 + UInt64(i) * 0x1000
+            let base: UInt64 = 0xF000_0000 + UInt64(i) * 0x1000
             let path = "/dev\(i)@\(String(base, radix: 16))"
             devices[path] = DeviceNode(path: path, compatible: ["test,dev"], regs: [MemoryRange(base: base, size: 0x1000)],
                                        irqs: [UInt32(32 + i)])
