@@ -89,7 +89,7 @@ public struct TableReader {
     /// nil (after reporting) when `node` is not a table.
     public init?(_ node: TomlNode, context: String, diagnostics: inout DiagnosticBag) {
         guard case .table = node.value else {
-            diagnostics.error(node.location, "\(context) must be a table, not a \(node.typeName)")
+            diagnostics.error(node.location, "\(context) must be a table, not \(node.typeDescription)")
             return nil
         }
         self.node = node
@@ -119,7 +119,7 @@ public struct TableReader {
     }
 
     private func typeError(_ n: TomlNode, _ key: String, _ expected: String, _ d: inout DiagnosticBag) {
-        d.error(n.location, "\"\(key)\" in \(context) must be \(expected), not a \(n.typeName)")
+        d.error(n.location, "\"\(key)\" in \(context) must be \(expected), not \(n.typeDescription)")
     }
 
     public func string(_ key: String, required: Bool = false, diagnostics d: inout DiagnosticBag) -> Located<String>? {
@@ -145,7 +145,7 @@ public struct TableReader {
     public static func integer(_ n: TomlNode, name: String, in range: ClosedRange<Int64>,
                                diagnostics d: inout DiagnosticBag) -> Located<Int64>? {
         guard case .integer(let v) = n.value else {
-            d.error(n.location, "\(name) must be an integer, not a \(n.typeName)")
+            d.error(n.location, "\(name) must be an integer, not \(n.typeDescription)")
             return nil
         }
         guard range.contains(v) else {
@@ -181,7 +181,7 @@ public struct TableReader {
                 return nil
             }
         default:
-            d.error(n.location, "\(name) must be a size (bytes, or a string like \"16 KiB\"), not a \(n.typeName)")
+            d.error(n.location, "\(name) must be a size (bytes, or a string like \"16 KiB\"), not \(n.typeDescription)")
             return nil
         }
     }
@@ -204,7 +204,7 @@ public struct TableReader {
         let ctx = context
         return array(key, required: required, diagnostics: &d) { item, d in
             guard case .string(let s) = item.value else {
-                d.error(item.location, "elements of \"\(key)\" in \(ctx) must be strings, not a \(item.typeName)")
+                d.error(item.location, "elements of \"\(key)\" in \(ctx) must be strings, not \(item.typeDescription)")
                 return nil
             }
             return Located(s, at: item.location)

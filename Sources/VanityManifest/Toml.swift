@@ -43,6 +43,12 @@ public final class TomlNode: @unchecked Sendable {
         }
     }
 
+    /// "a table", "an integer": the type name with its article.
+    public var typeDescription: String {
+        let n = typeName
+        return ("aeiou".contains(n.first!) ? "an " : "a ") + n
+    }
+
     /// Table entries in document order.
     public var entries: [(key: String, node: TomlNode)] {
         if case .table(let e) = value { return e }
