@@ -6,7 +6,6 @@ import VanityCodegen
 import VanityDriver
 import VanityLayout
 import VanityManifest
-import VanityModel
 import VanityPlatform
 
 func now() -> UInt64 { DispatchTime.now().uptimeNanoseconds }
@@ -39,15 +38,11 @@ func largeManifest(shards: Int, channels: Int) -> String {
 
 /// The whole pure pipeline: parse, check, place and generate every platform.
 func pipeline(_ text: String, platforms: [Platform]) -> Int {
-    let (m, _) = ManifestParser.parse(text, file: "bench.toml")
-    let (systems, diags) = SystemChecker(manifest: m!, available: platforms, directoryExists: { _ in true }).check()
-    precondition(!diags.contains { $0.severity == .error }, "\(diags)")
-    var bytes = 0
-    for s in systems {
-        let layout = try! Placer.place(s).get()
-        for f in Codegen.generate(layout) { bytes += f.contents.utf8.count }
+    let out = Frontend.run(text: text, file: "bench.toml", platforms: platforms, directoryExists: { _ in true })
+    precondition(!out.hasErrors, "\(out.diagnostics)")
+    return out.layouts.reduce(0) { sum, layout in
+        sum + Codegen.generate(layout).reduce(0) { $0 + $1.contents.utf8.count }
     }
-    return bytes
 }
 
 let root = FileManager.default.currentDirectoryPath

@@ -75,11 +75,7 @@ public enum Driver {
     }
 
     static func time<T>(_ steps: inout [Step], _ name: String, detail: (T) -> String = { _ in "" }, _ body: () throws -> T) rethrows -> T {
-        let start = DispatchTime.now().uptimeNanoseconds
-        let v = try body()
-        let secs = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-        steps.append(Step(name: name, seconds: secs, detail: detail(v)))
-        return v
+        try Frontend.timed(&steps, name, detail: detail, body)
     }
 
     /// Parses, validates and lays out the manifest at `path` for `platforms`
@@ -101,52 +97,29 @@ public enum Driver {
             return .failure(DriverFailure(status: .noInput, diagnostics: [.error(.unknown(path), "cannot read the manifest: \(why)")], file: path))
         }
 
-        let (parsed, parseDiags) = time(&steps, "parse manifest") { ManifestParser.parse(text, file: path) }
-        var bag = DiagnosticBag()
-        bag.append(contentsOf: parseDiags)
-        guard let manifest = parsed else {
-            return .failure(DriverFailure(status: .dataError, diagnostics: bag.sorted, file: path))
-        }
-
         guard let platDir = platformsDirectory ?? findPlatformsDirectory(manifestPath: path) else {
-            bag.error(.unknown(path), "cannot find the Platforms/ folder above the manifest or the current directory")
-            return .failure(DriverFailure(status: .noInput, diagnostics: bag.sorted, file: path))
+            return .failure(DriverFailure(status: .noInput, diagnostics: [.error(.unknown(path), "cannot find the Platforms/ folder above the manifest or the current directory")], file: path))
         }
         let (platforms, platDiags) = time(&steps, "load platforms", detail: { "\($0.platforms.count) from \(platDir)" }) {
             PlatformLoader.loadAll(platformsDirectory: platDir)
         }
         if platDiags.contains(where: { $0.severity == .error }) {
-            bag.append(contentsOf: platDiags)
-            return .failure(DriverFailure(status: .dataError, diagnostics: bag.sorted, file: path))
+            return .failure(DriverFailure(status: .dataError, diagnostics: platDiags, file: path))
         }
 
         let manifestDir = URL(fileURLWithPath: path).deletingLastPathComponent()
-        let checker = SystemChecker(manifest: manifest, available: platforms) { rel in
+        let out = Frontend.run(text: text, file: path, platforms: platforms, only: only) { rel in
             var isDir: ObjCBool = false
             let p = rel.hasPrefix("/") ? rel : manifestDir.appendingPathComponent(rel).path
             return FileManager.default.fileExists(atPath: p, isDirectory: &isDir) && isDir.boolValue
         }
-        let (systems, checkDiags) = time(&steps, "check system", detail: { "\($0.systems.count) platform(s)" }) {
-            checker.check(only: only)
+        steps += out.steps
+        guard let manifest = out.manifest, !out.hasErrors else {
+            return .failure(DriverFailure(status: .dataError, diagnostics: platDiags + out.diagnostics, file: path))
         }
-        bag.append(contentsOf: checkDiags)
-
-        var layouts: [Layout] = []
-        if !bag.hasErrors {
-            for sys in systems {
-                let r = time(&steps, "lay out \(sys.platform.name)") { Placer.place(sys) }
-                switch r {
-                case .success(let l): layouts.append(l)
-                case .failure(let e):
-                    let at = manifest.system.name?.location ?? manifest.system.location
-                    bag.error(at, e.message)
-                }
-            }
-        }
-        if bag.hasErrors {
-            return .failure(DriverFailure(status: .dataError, diagnostics: bag.sorted, file: path))
-        }
-        return .success(CheckedSystem(manifest: manifest, layouts: layouts, diagnostics: bag.sorted, steps: steps,
+        let layouts = out.layouts
+        let bag = platDiags + out.diagnostics
+        return .success(CheckedSystem(manifest: manifest, layouts: layouts, diagnostics: bag, steps: steps,
                                       platformsDirectory: platDir))
     }
 

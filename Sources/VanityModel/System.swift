@@ -28,6 +28,13 @@ public struct Policy: Hashable, Sendable {
     /// Shard id of the supervisor for `propagate`.
     public var propagateTo: Int?
 
+    public init(kind: PolicyKind, maxRestarts: UInt32, minRunMs: UInt32, propagateTo: Int?) {
+        self.kind = kind
+        self.maxRestarts = maxRestarts
+        self.minRunMs = minRunMs
+        self.propagateTo = propagateTo
+    }
+
     public static let defaultMaxRestarts: UInt32 = 3
     public static let defaultMinRunMs: UInt32 = 100
 }
@@ -37,6 +44,12 @@ public struct SectionBudgets: Hashable, Sendable {
     public var text: UInt64
     public var rodata: UInt64
     public var data: UInt64
+
+    public init(text: UInt64, rodata: UInt64, data: UInt64) {
+        self.text = text
+        self.rodata = rodata
+        self.data = data
+    }
 
     public static let defaults = SectionBudgets(text: 64 << 10, rodata: 16 << 10, data: 16 << 10)
 }

@@ -7,7 +7,7 @@ import VanityDiagnostics
         ("4096", UInt64(4096)), ("16 KiB", 16 << 10), ("1 MiB", 1 << 20), ("2 GiB", 2 << 30), ("12B", 12),
         ("  8   KiB ", 8 << 10), ("1_024", 1024),
     ])
-    func parses(_ text: String, _ value: UInt64) {
+    func parses(_ text: String, _ value: UInt64) throws {
         #expect(try ByteSize.parse(text).get() == value)
     }
 

@@ -1,5 +1,6 @@
 import Foundation
 import VanityDiagnostics
+import VanityDriver
 import VanityLayout
 import VanityManifest
 import VanityModel
@@ -51,21 +52,11 @@ enum TestPlatforms {
     ]
 }
 
-/// Runs parse → check → place over manifest text with the given platforms;
-/// shard folders always exist.
+/// Runs the pure front end (parse → check → place) over manifest text with
+/// the given platforms; shard folders always exist.
 func pipeline(_ text: String, platforms: [Platform] = TestPlatforms.all) -> (layouts: [Layout], diagnostics: [Diagnostic]) {
-    let (m, parseDiags) = ManifestParser.parse(text, file: "gen.toml")
-    guard let m else { return ([], parseDiags) }
-    let (systems, diags) = SystemChecker(manifest: m, available: platforms, directoryExists: { _ in true }).check()
-    var all = parseDiags + diags
-    var layouts: [Layout] = []
-    for s in systems {
-        switch Placer.place(s) {
-        case .success(let l): layouts.append(l)
-        case .failure(let e): all.append(.error(.unknown("gen.toml"), e.message))
-        }
-    }
-    return (layouts, all)
+    let out = Frontend.run(text: text, file: "gen.toml", platforms: platforms, directoryExists: { _ in true })
+    return (out.layouts, out.diagnostics)
 }
 
 /// Generates a random valid manifest: shards with distinct cores, channels
