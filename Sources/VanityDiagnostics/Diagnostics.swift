@@ -155,3 +155,9 @@ public func humanList(_ items: [String], quoted: Bool = true) -> String {
     default: return q.dropLast().joined(separator: ", ") + " or " + q.last!
     }
 }
+
+/// Diagnostics as a `Result` failure.
+public struct DiagnosticError: Error, Sendable {
+    public var diagnostics: [Diagnostic]
+    public init(_ diagnostics: [Diagnostic]) { self.diagnostics = diagnostics }
+}
