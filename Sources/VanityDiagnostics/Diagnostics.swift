@@ -147,12 +147,12 @@ public func editDistance(_ a: String, _ b: String) -> Int {
 }
 
 /// "a, b or c" for lists in messages.
-public func humanList(_ items: [String], quoted: Bool = true) -> String {
+public func humanList(_ items: [String], quoted: Bool = true, conjunction: String = "or") -> String {
     let q = quoted ? items.map { "\"\($0)\"" } : items
     switch q.count {
     case 0: return "(none)"
     case 1: return q[0]
-    default: return q.dropLast().joined(separator: ", ") + " or " + q.last!
+    default: return q.dropLast().joined(separator: ", ") + " \(conjunction) " + q.last!
     }
 }
 

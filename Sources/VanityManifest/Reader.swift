@@ -223,7 +223,7 @@ public struct TableReader {
         guard let s = string(key, required: required, diagnostics: &d) else { return nil }
         guard choices.contains(s.value) else {
             let hint = didYouMean(s.value, among: choices).map { "; did you mean \"\($0)\"?" } ?? ""
-            d.error(s.location, "unknown \(what) \"\(s.value)\" in \(context)\(hint); valid \(what)s are \(humanList(choices))")
+            d.error(s.location, "unknown \(what) \"\(s.value)\" in \(context)\(hint); valid \(what == "policy" ? "policies" : what + "s") are \(humanList(choices))")
             return nil
         }
         return s

@@ -229,14 +229,19 @@ public struct SystemChecker {
                 var mine: [String: SourceLocation] = [:]
                 for dev in s.devices {
                     guard let node = plat.device(named: dev.value) else {
+                        if dev.value.hasPrefix("/") {
+                            let near = didYouMean(dev.value, among: plat.devices.keys.sorted()).map { "; did you mean \"\($0)\"?" } ?? ""
+                            d.error(dev.location, "the device tree of \(plat.name) has no device node \"\(dev.value)\" (a node with \"reg\" or \"interrupts\")\(near)")
+                            continue
+                        }
                         let table = plat.deviceTable.map(\.name)
                         let hint = didYouMean(dev.value, among: table).map { "did you mean \"\($0)\"? " } ?? ""
-                        let listing = table.isEmpty ? "\(plat.name) has no device table" : "devices are \(humanList(table)) or a device-tree node path"
+                        let listing = table.isEmpty ? "\(plat.name) has no device table" : "devices are \(humanList(table, conjunction: "and")), or a device-tree node path"
                         d.error(dev.location, "unknown device \"\(dev.value)\" for \(ctx) on \(plat.name); \(hint)\(listing)")
                         continue
                     }
                     if plat.reserved.contains(node.path) {
-                        d.error(dev.location, "device \"\(dev.value)\" (\(node.path)) is reserved for the kernel on \(plat.name) and cannot be granted to \(ctx)")
+                        d.error(dev.location, "device \(describe(dev.value, node.path)) is reserved for the kernel on \(plat.name) and cannot be granted to \(ctx)")
                         continue
                     }
                     if let prev = mine[node.path] {
@@ -245,7 +250,7 @@ public struct SystemChecker {
                     }
                     mine[node.path] = dev.location
                     if let owner = deviceOwner[node.path] {
-                        d.error(dev.location, "device \"\(dev.value)\" (\(node.path)) is granted to shards \"\(owner.shard)\" and \"\(s.name.value)\"; a device belongs to one shard",
+                        d.error(dev.location, "device \(describe(dev.value, node.path)) is granted to shards \"\(owner.shard)\" and \"\(s.name.value)\"; a device belongs to one shard",
                                 notes: [.init(owner.at, "granted to shard \"\(owner.shard)\" here")])
                         continue
                     }
@@ -288,6 +293,11 @@ public struct SystemChecker {
         }
         return (systems, d.sorted)
     }
+}
+
+/// `"rtc" (/pl031@9010000)`, or just the quoted path when that is what was written.
+func describe(_ reference: String, _ path: String) -> String {
+    reference == path ? "\"\(path)\"" : "\"\(reference)\" (\(path))"
 }
 
 /// "/soc/rtc@101000" → "rtc_101000".

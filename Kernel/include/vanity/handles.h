@@ -1,0 +1,40 @@
+/* Handles a shard receives in its generated header (vanity_shard.h): one per
+ * channel endpoint and one per granted device. vanity-build fills them from
+ * the layout; the user libraries take them as arguments. */
+#ifndef VANITY_HANDLES_H
+#define VANITY_HANDLES_H
+
+#include <stdint.h>
+#include "ring.h"
+
+/* Which end of a channel a shard holds. */
+enum vanity_direction {
+  VANITY_DIR_SEND = 1,    /* this shard writes ("from") */
+  VANITY_DIR_RECEIVE = 2, /* this shard reads ("to") */
+};
+
+#define VANITY_NO_IRQ 0xffffffffu
+
+struct vanity_channel {
+  struct vanity_ring *ring; /* the shared ring, mapped into both endpoints */
+  uint16_t id;              /* the channel's index in the system table (the notify argument) */
+  uint16_t direction;       /* enum vanity_direction */
+  uint16_t peer;            /* the other endpoint's shard id */
+  uint16_t notify;          /* 1 if the reader is woken on new messages */
+  uint32_t msg_size;        /* bytes per slot */
+  uint32_t slots;           /* a power of two */
+};
+
+struct vanity_device {
+  uintptr_t base;     /* first byte of the device's first `reg` range */
+  uint64_t size;      /* bytes of that range */
+  uint32_t irq;       /* first interrupt line, or VANITY_NO_IRQ */
+  uint32_t irq_count; /* lines granted with the device */
+};
+
+/* Device register access: volatile, so every read and write reaches the
+ * device (also what Swift shards call). */
+static inline uint32_t vanity_mmio_read32(uintptr_t addr) { return *(volatile uint32_t *)addr; }
+static inline void vanity_mmio_write32(uintptr_t addr, uint32_t value) { *(volatile uint32_t *)addr = value; }
+
+#endif
