@@ -27,6 +27,7 @@ let package = Package(
         .target(name: "VanityModel", dependencies: ["VanityABI", "VanityManifest", "VanityPlatform", "VanityDiagnostics"]),
         .target(name: "VanityLayout", dependencies: ["VanityABI", "VanityManifest", "VanityModel"]),
         .target(name: "VanityCodegen", dependencies: ["VanityABI", "VanityManifest", "VanityModel", "VanityLayout"]),
+        .target(name: "VanityImage", dependencies: ["CElf"]),
         .target(name: "VanityDriver", dependencies: ["VanityManifest", "VanityPlatform", "VanityModel", "VanityLayout", "VanityCodegen", "VanityDiagnostics"]),
         .executableTarget(name: "vanity-build", dependencies: [
             "VanityDriver",
@@ -35,7 +36,7 @@ let package = Package(
         .executableTarget(name: "vanity-bench", dependencies: ["VanityDriver"], path: "Benchmarks/vanity-bench"),
 
         .testTarget(name: "VanityTests", dependencies: [
-            "VanityDriver", "VanityManifest", "VanityPlatform", "VanityModel", "VanityLayout", "VanityCodegen", "CElf",
+            "VanityDriver", "VanityManifest", "VanityPlatform", "VanityModel", "VanityLayout", "VanityCodegen", "VanityImage",
         ]),
     ],
     swiftLanguageModes: [.v5]

@@ -71,6 +71,9 @@ public struct Platform: Sendable {
     public var swiftTarget: String
     /// Extra clang flags every C object for this platform needs.
     public var cFlags: [String]
+    /// Clang flags (passed with -Xcc) for Embedded Swift built for this
+    /// platform: the C view Swift imports must match the shard's C ABI.
+    public var swiftCFlags: [String]
     /// Friendly names → device tree paths, in descriptor order.
     public var deviceTable: [DeviceAlias]
     /// Device tree paths the kernel keeps (console, interrupt controller):
@@ -83,7 +86,7 @@ public struct Platform: Sendable {
     public var descriptorPath: String
 
     public init(name: String, architecture: Architecture, ram: MemoryRange, pageSize: UInt64, cpuLimit: Int,
-                kernelBase: UInt64, qemu: [String], clangTarget: String, swiftTarget: String, cFlags: [String],
+                kernelBase: UInt64, qemu: [String], clangTarget: String, swiftTarget: String, cFlags: [String], swiftCFlags: [String] = [],
                 deviceTable: [DeviceAlias], reserved: [String], devices: [String: DeviceNode],
                 descriptorPath: String) {
         self.name = name
@@ -96,6 +99,7 @@ public struct Platform: Sendable {
         self.clangTarget = clangTarget
         self.swiftTarget = swiftTarget
         self.cFlags = cFlags
+        self.swiftCFlags = swiftCFlags
         self.deviceTable = deviceTable
         self.reserved = reserved
         self.devices = devices

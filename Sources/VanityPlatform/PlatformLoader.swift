@@ -6,7 +6,7 @@ import VanityManifest
 public enum PlatformLoader {
     public static let descriptorName = "platform.toml"
     public static let platformKeys = ["architecture", "ram", "page-size", "cpu-limit", "kernel-base", "clang-target",
-                                      "swift-target", "c-flags", "qemu", "device-tree", "irq-decoding", "reserved"]
+                                      "swift-target", "c-flags", "swift-c-flags", "qemu", "device-tree", "irq-decoding", "reserved"]
 
     /// The device tree file named by a descriptor, if any, without checking
     /// anything else (the shell reads it before calling `parse`).
@@ -59,6 +59,7 @@ public enum PlatformLoader {
         let clang = t.string("clang-target", required: true, diagnostics: &d)
         let swift = t.string("swift-target", required: true, diagnostics: &d)
         let cflags = t.strings("c-flags", diagnostics: &d)?.value.map(\.value) ?? []
+        let swiftCFlags = t.strings("swift-c-flags", diagnostics: &d)?.value.map(\.value) ?? []
         let qemu = t.strings("qemu", diagnostics: &d)?.value.map(\.value) ?? []
         let dtName = t.string("device-tree", diagnostics: &d)
         let irq = t.choice("irq-decoding", ["gic", "single"], what: "irq decoding", diagnostics: &d)
@@ -106,7 +107,7 @@ public enum PlatformLoader {
         return .success(Platform(
             name: name, architecture: Architecture(rawValue: arch!.value)!, ram: ram!, pageSize: UInt64(page!.value),
             cpuLimit: Int(cpus!.value), kernelBase: UInt64(kernelBase!.value), qemu: qemu, clangTarget: clang!.value,
-            swiftTarget: swift!.value, cFlags: cflags, deviceTable: table, reserved: reserved.map(\.value),
+            swiftTarget: swift!.value, cFlags: cflags, swiftCFlags: swiftCFlags, deviceTable: table, reserved: reserved.map(\.value),
             devices: devices, descriptorPath: file))
     }
 

@@ -1,0 +1,297 @@
+import Foundation
+import Testing
+import VanityCodegen
+import VanityDriver
+import VanityImage
+import VanityLayout
+import VanityPlatform
+
+/// Runs a tool from the Swift toolchain (clang, ld.lld, swiftc).
+struct Tool {
+    struct Output {
+        var status: Int32
+        var text: String
+    }
+
+    static func path(_ name: String) -> String {
+        for dir in (ProcessInfo.processInfo.environment["PATH"] ?? "").split(separator: ":") {
+            let p = "\(dir)/\(name)"
+            if FileManager.default.isExecutableFile(atPath: p) { return p }
+        }
+        return "/usr/bin/\(name)"
+    }
+
+    static func run(_ name: String, _ args: [String], cwd: String? = nil) throws -> Output {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: path(name))
+        p.arguments = args
+        if let cwd { p.currentDirectoryURL = URL(fileURLWithPath: cwd) }
+        let pipe = Pipe()
+        p.standardOutput = pipe
+        p.standardError = pipe
+        try p.run()
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        return Output(status: p.terminationStatus, text: String(decoding: data, as: UTF8.self))
+    }
+}
+
+/// The demo manifest laid out on the real platforms (real DTBs).
+let demoLayouts: [Layout] = {
+    let (platforms, _) = PlatformLoader.loadAll(platformsDirectory: repoRoot + "/Platforms")
+    let text = (try? String(contentsOfFile: repoRoot + "/Config/system.toml", encoding: .utf8)) ?? ""
+    let out = Frontend.run(text: text, file: "Config/system.toml", platforms: platforms, directoryExists: { _ in true })
+    return out.layouts
+}()
+
+/// Writes a layout's generated files under a fresh folder and returns it.
+func materialise(_ layout: Layout) throws -> String {
+    let dir = try temporaryDirectory()
+    for f in Codegen.generate(layout) {
+        let url = URL(fileURLWithPath: dir + "/" + f.path)
+        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try f.contents.write(to: url, atomically: true, encoding: .utf8)
+    }
+    return dir
+}
+
+func cFlags(_ p: Platform) -> [String] {
+    ["--target=\(p.clangTarget)", "-std=c17", "-ffreestanding", "-nostdlib", "-fno-pic", "-fno-stack-protector",
+     "-O1", "-Wall", "-Wextra", "-Werror", "-I", repoRoot + "/Kernel/include"] + p.cFlags
+}
+
+func readElf(_ path: String) throws -> ElfFile {
+    let bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: path)))
+    return try ElfFile.parse(bytes).get()
+}
+
+/// Every loadable segment lies inside one region of `regions` whose
+/// permissions match, and none is writable and executable.
+func checkSegments(_ elf: ElfFile, within regions: [Region], _ who: String) {
+    let loads = elf.segments.filter { $0.isLoad && $0.memSize > 0 }
+    #expect(!loads.isEmpty, "\(who): no loadable segments")
+    for seg in loads {
+        #expect(!(seg.writable && seg.executable), "\(who): segment at \(hex(seg.vaddr)) is writable and executable")
+        let home = regions.first { seg.vaddr >= $0.virt && seg.vaddr + seg.memSize <= $0.virtEnd }
+        #expect(home != nil, "\(who): segment \(hex(seg.vaddr))+\(hex(seg.memSize)) is outside every region")
+        if let home { #expect(seg.perms == home.perms.description, "\(who): segment in \(home.name) is \(seg.perms), region is \(home.perms)") }
+    }
+}
+
+@Suite(.serialized) struct CodegenTests {
+    @Test func theDemoLaysOutOnEveryRealPlatform() {
+        #expect(demoLayouts.map(\.platform.name) == ["aarch64-virt", "riscv64-virt", "x86_64-pc"])
+    }
+
+    @Test func generationIsByteIdenticalAcrossRuns() {
+        for l in demoLayouts {
+            #expect(Codegen.generate(l) == Codegen.generate(l))
+        }
+        let (a, _) = pipeline(generateManifestText(seed: 7))
+        let (b, _) = pipeline(generateManifestText(seed: 7))
+        #expect(a.map(Codegen.generate) == b.map(Codegen.generate))
+    }
+
+    @Test func layoutJsonDescribesEveryRegion() throws {
+        for l in demoLayouts {
+            let json = try #require(Codegen.generate(l).first { $0.path == "layout.json" })
+            let doc = try #require(try JSONSerialization.jsonObject(with: Data(json.contents.utf8)) as? [String: Any])
+            #expect(doc["system"] as? String == "demo")
+            #expect(doc["platform"] as? String == l.platform.name)
+            #expect((doc["page-size"] as? NSNumber)?.uint64Value == l.pageSize)
+            let ram = try #require(doc["ram"] as? [String: Any])
+            #expect((ram["base"] as? NSNumber)?.uint64Value == l.platform.ram.base)
+            let regions = try #require(doc["regions"] as? [[String: Any]])
+            #expect(regions.count == l.regions.count)
+            for (r, j) in zip(l.regions, regions) {
+                #expect(j["owner"] as? String == r.owner && j["kind"] as? String == r.kind.rawValue
+                        && j["name"] as? String == r.name && (j["phys"] as? NSNumber)?.uint64Value == r.phys
+                        && (j["size"] as? NSNumber)?.uint64Value == r.size && j["perms"] as? String == r.perms.description)
+            }
+            // A channel appears once per endpoint with the same phys.
+            let samples = regions.filter { $0["kind"] as? String == "channel" && $0["name"] as? String == "samples" }
+            #expect(Set(samples.compactMap { $0["owner"] as? String }) == ["producer", "transformer"])
+            #expect(Set(samples.compactMap { ($0["phys"] as? NSNumber)?.uint64Value }).count == 1)
+        }
+    }
+
+    @Test func shardHeadersAndSystemTableCompileForEveryTarget() throws {
+        for l in demoLayouts {
+            let dir = try materialise(l)
+            defer { try? FileManager.default.removeItem(atPath: dir) }
+            for s in l.shards {
+                let shardDir = "\(dir)/shards/\(s.shard.name)"
+                // Use every handle so the header's values are checked by the compiler.
+                var src = "#include <vanity_shard.h>\n"
+                src += "_Static_assert(VANITY_SHARD_ID == \(s.shard.id), \"id\");\n"
+                src += "_Static_assert(VANITY_SHARD_STACK_TOP == \(s.stackTop)ull, \"stack\");\n"
+                src += "unsigned long used(void) { unsigned long n = 0;\n"
+                for c in l.system.channels(of: s.shard.id) {
+                    let m = "VANITY_CHANNEL_\(c.name.uppercased())"
+                    src += "  _Static_assert(\(m)_SLOTS == \(c.slots)u && \(m)_MSG_SIZE == \(c.msgSize)u, \"shape\");\n"
+                    src += "  n += (unsigned long)vanity_channel_\(c.name).ring + vanity_channel_\(c.name).slots;\n"
+                }
+                for g in s.shard.devices {
+                    src += "  n += vanity_device_\(g.identifier).base + vanity_device_\(g.identifier).irq;\n"
+                }
+                src += "  return n; }\n"
+                try src.write(toFile: shardDir + "/use.c", atomically: true, encoding: .utf8)
+                let r = try Tool.run("clang", cFlags(l.platform) + ["-I", shardDir, "-c", shardDir + "/use.c", "-o", shardDir + "/use.o"])
+                #expect(r.status == 0, "\(l.platform.name)/\(s.shard.name): \(r.text)")
+            }
+            let r = try Tool.run("clang", cFlags(l.platform) + ["-c", dir + "/kernel/system_table.c", "-o", dir + "/st.o"])
+            #expect(r.status == 0, "\(l.platform.name) system_table.c: \(r.text)")
+        }
+    }
+
+    /// A trivial shard with something in every section, linked with the
+    /// generated script, lands exactly at its layout addresses.
+    @Test func shardLinkerScriptsPlaceEverySectionInItsRegion() throws {
+        let src = """
+            const char message[] = "hello";
+            int counter = 7;
+            int scratch[64];
+            __attribute__((section(".text.start"))) void _start(void) {
+              for (;;) { scratch[counter & 63] = message[counter % 5]; counter++; }
+            }
+
+            """
+        for l in demoLayouts {
+            let dir = try materialise(l)
+            defer { try? FileManager.default.removeItem(atPath: dir) }
+            try src.write(toFile: dir + "/trivial.c", atomically: true, encoding: .utf8)
+            let cc = try Tool.run("clang", cFlags(l.platform) + ["-c", dir + "/trivial.c", "-o", dir + "/trivial.o"])
+            try #require(cc.status == 0, "\(cc.text)")
+            for s in l.shards {
+                let elfPath = "\(dir)/\(s.shard.name).elf"
+                let ld = try Tool.run("ld.lld", ["-static", "-nostdlib", "-T", "\(dir)/shards/\(s.shard.name)/link.ld",
+                                                 dir + "/trivial.o", "-o", elfPath])
+                try #require(ld.status == 0, "\(l.platform.name)/\(s.shard.name): \(ld.text)")
+                let elf = try readElf(elfPath)
+                let who = "\(l.platform.name)/\(s.shard.name)"
+                #expect(elf.entry == s.entry, "\(who): entry \(hex(elf.entry)) != \(hex(s.entry))")
+                #expect(elf.section(".text")?.addr == s.region(.text)!.virt, "\(who)")
+                #expect(elf.section(".rodata")?.addr == s.region(.rodata)!.virt, "\(who)")
+                #expect(elf.section(".data")?.addr == s.region(.data)!.virt, "\(who)")
+                #expect(elf.symbol("__vanity_stack_top")?.value == s.stackTop, "\(who)")
+                checkSegments(elf, within: s.regions, who)
+            }
+        }
+    }
+
+    @Test func kernelLinkerScriptPlacesTheSystemTableInKernelRodata() throws {
+        let boot = """
+            #include <vanity/system_table.h>
+            __attribute__((section(".text.boot"))) void _start(void) {
+              volatile unsigned n = vanity_system.shard_count; (void)n; for (;;) {}
+            }
+
+            """
+        for l in demoLayouts {
+            let dir = try materialise(l)
+            defer { try? FileManager.default.removeItem(atPath: dir) }
+            try boot.write(toFile: dir + "/boot.c", atomically: true, encoding: .utf8)
+            for (src, obj) in [("boot.c", "boot.o"), ("kernel/system_table.c", "st.o")] {
+                let r = try Tool.run("clang", cFlags(l.platform) + ["-c", "\(dir)/\(src)", "-o", "\(dir)/\(obj)"])
+                try #require(r.status == 0, "\(r.text)")
+            }
+            let ld = try Tool.run("ld.lld", ["-static", "-nostdlib", "-T", dir + "/kernel/kernel.ld",
+                                             dir + "/boot.o", dir + "/st.o", "-o", dir + "/kernel.elf"])
+            try #require(ld.status == 0, "\(l.platform.name): \(ld.text)")
+            let elf = try readElf(dir + "/kernel.elf")
+            let text = l.kernel.first { $0.kind == .text }!
+            let rodata = l.kernel.first { $0.kind == .rodata }!
+            #expect(elf.entry == text.virt)
+            let table = try #require(elf.symbol("vanity_system"))
+            #expect(table.value >= rodata.virt && table.value + table.size <= rodata.virtEnd,
+                    "\(l.platform.name): vanity_system at \(hex(table.value))")
+            let stack0 = l.kernel.first { $0.name == "stack.core0" }!
+            #expect(elf.symbol("__vanity_stack_top_core0")?.value == stack0.virtEnd)
+            checkSegments(elf, within: l.kernel, "\(l.platform.name)/kernel")
+        }
+    }
+
+    /// A shard that outgrows its text budget fails to link with a message
+    /// that names the shard and the budget.
+    @Test func anOversizedShardFailsToLinkNamingItsBudget() throws {
+        let l = try #require(demoLayouts.first)
+        let dir = try materialise(l)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let big = """
+            __attribute__((section(".text.start"))) void _start(void) {
+              __asm__ volatile(".fill 20000, 4, 0"); for (;;) {}
+            }
+
+            """
+        try big.write(toFile: dir + "/big.c", atomically: true, encoding: .utf8)
+        let cc = try Tool.run("clang", cFlags(l.platform) + ["-c", dir + "/big.c", "-o", dir + "/big.o"])
+        try #require(cc.status == 0, "\(cc.text)")
+        let ld = try Tool.run("ld.lld", ["-static", "-nostdlib", "-T", dir + "/shards/producer/link.ld",
+                                         dir + "/big.o", "-o", dir + "/big.elf"])
+        #expect(ld.status != 0)
+        #expect(ld.text.contains("shard producer: .text is larger than its 16 KiB region (max-sizes.text)"), "\(ld.text)")
+    }
+
+    @Test func swiftBindingsCompileWithEmbeddedSwiftForEveryTarget() throws {
+        let lib = try FileManager.default.contentsOfDirectory(atPath: repoRoot + "/Shards/lib/swift")
+            .filter { $0.hasSuffix(".swift") }.sorted().map { repoRoot + "/Shards/lib/swift/" + $0 }
+        let main = """
+            @_cdecl("vanity_main")
+            public func vanityMain() -> UInt32 {
+                let rx = Shard.Channels.samples
+                let tx = Shard.Channels.results
+                return UInt32(rx.msgSize) &+ tx.slots &+ UInt32(Shard.id) &+ UInt32(rx.ring.pointee.info.slots)
+            }
+
+            """
+        for l in demoLayouts {
+            let dir = try materialise(l)
+            defer { try? FileManager.default.removeItem(atPath: dir) }
+            let shard = dir + "/shards/transformer"
+            try main.write(toFile: shard + "/main.swift", atomically: true, encoding: .utf8)
+            var args = ["-enable-experimental-feature", "Embedded", "-target", l.platform.swiftTarget, "-wmo",
+                        "-parse-as-library", "-Osize", "-Xfrontend", "-disable-stack-protector",
+                        "-Xcc", "-ffreestanding", "-Xcc", "-I" + repoRoot + "/Kernel/include",
+                        "-import-objc-header", shard + "/vanity_shard.h", "-module-name", "transformer",
+                        "-c", shard + "/Shard.swift", shard + "/main.swift", "-o", shard + "/shard.o"] + lib
+            for f in l.platform.swiftCFlags { args += ["-Xcc", f] }
+            let r = try Tool.run("swiftc", args, cwd: dir)
+            #expect(r.status == 0, "\(l.platform.name): \(r.text)")
+        }
+    }
+
+    @Test func swiftIdentifiersStayDistinct() {
+        let layouts = pipeline("""
+            [system]
+            name = "t"
+            [shards.a-1]
+            lang = "swift"
+            cores = [1]
+            [shards.a1]
+            lang = "c"
+            cores = [2]
+            [channels.in]
+            from = "a1"
+            to = "a-1"
+            msg-size = 8
+            slots = 2
+            [channels.a-b]
+            from = "a-1"
+            to = "a1"
+            msg-size = 8
+            slots = 2
+            """).layouts
+        let l = try! #require(layouts.first)
+        let swift = Codegen.generate(l).first { $0.path == "shards/a-1/Shard.swift" }!.contents
+        #expect(swift.contains("static var `in`: Receiver"))
+        #expect(swift.contains("static var aB: Sender"))
+        let header = Codegen.generate(l).first { $0.path == "shards/a-1/vanity_shard.h" }!.contents
+        #expect(header.contains("#define VANITY_CHANNEL_A_B_ADDR"))
+        #expect(header.contains("static const struct vanity_channel vanity_channel_a_b ="))
+    }
+}
+
+func generateManifestText(seed: UInt64) -> String {
+    var rng = SplitMix64(seed: seed)
+    return generateManifest(&rng)
+}
