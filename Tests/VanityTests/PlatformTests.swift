@@ -1,0 +1,108 @@
+import Foundation
+import Testing
+import VanityDiagnostics
+import VanityPlatform
+
+func platformFile(_ name: String, _ file: String) throws -> [UInt8] {
+    [UInt8](try Data(contentsOf: URL(fileURLWithPath: "\(repoRoot)/Platforms/\(name)/\(file)")))
+}
+
+/// The real platform folders and their device trees, read with libfdt.
+@Suite struct PlatformTests {
+    static let loaded = PlatformLoader.loadAll(platformsDirectory: repoRoot + "/Platforms")
+
+    func platform(_ name: String) throws -> Platform {
+        try #require(Self.loaded.platforms.first { $0.name == name })
+    }
+
+    @Test func everyPlatformLoadsWithoutDiagnostics() {
+        #expect(Self.loaded.diagnostics.isEmpty, "\(Self.loaded.diagnostics.map(\.description))")
+        #expect(Self.loaded.platforms.map(\.name) == ["aarch64-virt", "riscv64-virt", "sim", "x86_64-pc"])
+    }
+
+    @Test func aarch64RtcIsThePL031WithItsGicInterrupt() throws {
+        let p = try platform("aarch64-virt")
+        let rtc = try #require(p.device(named: "rtc"))
+        #expect(rtc.path == "/pl031@9010000")
+        #expect(rtc.compatible.contains("arm,pl031"))
+        #expect(rtc.regs == [MemoryRange(base: 0x901_0000, size: 0x1000)])
+        #expect(rtc.irqs == [34]) // SPI 2 → GIC interrupt 32 + 2
+        #expect(p.device(named: "/pl011@9000000")?.regs.first?.base == 0x900_0000)
+    }
+
+    @Test func riscv64RtcIsTheGoldfishRtcBehindTheSocRanges() throws {
+        let p = try platform("riscv64-virt")
+        let rtc = try #require(p.device(named: "rtc"))
+        #expect(rtc.compatible.contains("google,goldfish-rtc"))
+        #expect(rtc.regs == [MemoryRange(base: 0x10_1000, size: 0x1000)])
+        #expect(rtc.irqs == [11])
+    }
+
+    @Test func x86HpetComesFromTheCompiledDts() throws {
+        let p = try platform("x86_64-pc")
+        let rtc = try #require(p.device(named: "rtc"))
+        #expect(rtc.path == "/soc/hpet@fed00000")
+        #expect(rtc.regs == [MemoryRange(base: 0xfed0_0000, size: 0x400)])
+        #expect(rtc.irqs == [2])
+    }
+
+    @Test func theDumpedTreesMatchTheQemuCpuLimits() throws {
+        let tree = try DeviceTree.read(try platformFile("aarch64-virt", "board.dtb"), irqDecoding: .gic).get()
+        #expect(tree.cpuCount == 8)
+    }
+
+    @Test func simHasNoDevices() throws {
+        let p = try platform("sim")
+        #expect(p.architecture == .host && p.devices.isEmpty && p.deviceTable.isEmpty)
+    }
+
+    /// Truncated, corrupted and random device trees are errors, never crashes.
+    @Test func brokenDeviceTreesAreErrors() throws {
+        let good = try platformFile("aarch64-virt", "board.dtb")
+        #expect(throws: DeviceTree.Failure.self) { try DeviceTree.read(Array(good.prefix(100)), irqDecoding: .gic).get() }
+        #expect(throws: DeviceTree.Failure.self) { try DeviceTree.read([], irqDecoding: .gic).get() }
+        var rng = SplitMix64(seed: 42)
+        for _ in 0..<500 {
+            var bytes = good
+            for _ in 0..<(1 + Int(rng.next() % 8)) {
+                bytes[Int(rng.next() % UInt64(bytes.count))] = UInt8(truncatingIfNeeded: rng.next())
+            }
+            _ = DeviceTree.read(bytes, irqDecoding: .gic) // must return, either way
+        }
+        let random = (0..<4096).map { _ in UInt8(truncatingIfNeeded: rng.next()) }
+        #expect(throws: DeviceTree.Failure.self) { try DeviceTree.read(random, irqDecoding: .single).get() }
+    }
+
+    func diagnostics(_ descriptor: String, dtb: [UInt8]? = nil) -> [String] {
+        switch PlatformLoader.parse(descriptor: descriptor, file: "p.toml", name: "p", deviceTree: dtb) {
+        case .success: return []
+        case .failure(let e): return e.diagnostics.map(\.description)
+        }
+    }
+
+    @Test func badDescriptorsGetPositionedErrors() throws {
+        let dtb = try platformFile("aarch64-virt", "board.dtb")
+        let base = """
+            [platform]
+            architecture = "aarch64"
+            ram = { base = 0x4000_0000, size = "128 MiB" }
+            page-size = 4096
+            cpu-limit = 8
+            kernel-base = 0x4020_0000
+            clang-target = "aarch64-none-elf"
+            swift-target = "aarch64-none-none-elf"
+            device-tree = "board.dtb"
+            irq-decoding = "gic"
+
+            """
+        #expect(diagnostics(base, dtb: dtb) == [])
+        #expect(diagnostics(base.replacingOccurrences(of: "\"aarch64\"", with: "\"arm\""), dtb: dtb)
+                == ["p.toml:2:16: error: unknown architecture \"arm\" in [platform]; valid architectures are \"aarch64\", \"riscv64\", \"x86_64\" or \"host\""])
+        #expect(diagnostics(base.replacingOccurrences(of: "0x4020_0000", with: "0x5000_0000"), dtb: dtb)
+                == ["p.toml:6:15: error: \"kernel-base\" 0x50000000 is outside the RAM (0x40000000...0x47ffffff)"])
+        #expect(diagnostics(base + "[devices]\nrtc = \"/nowhere@1\"\n", dtb: dtb).first?.contains("/nowhere@1") == true)
+        #expect(diagnostics(base, dtb: nil).first?.contains("board.dtb") == true)
+        #expect(diagnostics(base, dtb: Array(dtb.prefix(64))).first?.contains("device tree") == true)
+        #expect(diagnostics(base + "colour = 1\n", dtb: dtb).first?.contains("unknown key \"colour\"") == true)
+    }
+}
