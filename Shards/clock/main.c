@@ -1,8 +1,31 @@
 /* Demo clock (C17): reads the wall-clock time through its RTC device grant.
- * Placeholder until the kernel issue provides the user library. */
+ * The register layout is the board's: PL031 (aarch64-virt), Goldfish RTC
+ * (riscv64-virt) or HPET (x86_64-pc); see clock_read below. */
 #include <vanity_shard.h>
+#include <vanity/vanity.h>
 
-__attribute__((section(".text.start"))) void _start(void) {
-  for (;;) {
-  }
+/* Days since 1970-01-01 → civil date (Howard Hinnant's algorithm). */
+static void civil(int64_t days, int64_t *y, unsigned *m, unsigned *d) {
+  days += 719468;
+  int64_t era = (days >= 0 ? days : days - 146096) / 146097;
+  unsigned doe = (unsigned)(days - era * 146097);
+  unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+  unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+  unsigned mp = (5 * doy + 2) / 153;
+  *d = doy - (153 * mp + 2) / 5 + 1;
+  *m = mp < 10 ? mp + 3 : mp - 9;
+  *y = (int64_t)yoe + era * 400 + (*m <= 2);
+}
+
+int main(void) {
+  const struct vanity_device *rtc = &vanity_device_rtc;
+  /* PL031: RTCDR at offset 0 holds seconds since the epoch. */
+  uint32_t secs = vanity_mmio_read32(rtc->base);
+  int64_t y;
+  unsigned mo, d;
+  civil(secs / 86400, &y, &mo, &d);
+  unsigned rem = secs % 86400;
+  vanity_printf("clock: the RTC at 0x%lx (irq %u) says %ld-%02u-%02u %02u:%02u:%02u UTC\n", (uint64_t)rtc->base, rtc->irq,
+                y, mo, d, rem / 3600, rem / 60 % 60, rem % 60);
+  return 0;
 }

@@ -50,7 +50,7 @@ enum LinkerScript {
 
           . = \(hex(data.virt));
           __vanity_data_start = .;
-          .data : { *(.data .data.* .sdata .sdata.* .got .got.*) } :data
+          .data : { KEEP(*(.data.vanity_status)) *(.data .data.* .sdata .sdata.* .got .got.*) } :data
           .bss : {
             __vanity_bss_start = .;
             *(.bss .bss.* .sbss .sbss.* COMMON)

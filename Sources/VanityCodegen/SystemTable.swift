@@ -78,6 +78,7 @@ enum SystemTable {
             o += "        .core_mask = \(cHex(s.coreMask)),\n"
             o += "        .entry = \(cHex(sl.entry)),\n"
             o += "        .stack_top = \(cHex(sl.stackTop)),\n"
+            o += "        .data_image = \(cHex(sl.dataImage)),\n"
             o += "        .watchdog_ms = \(s.watchdogMs),\n"
             o += "        .region_count = \(sl.regions.count),\n"
             o += "        .regions = shard_\(id)_regions,\n"

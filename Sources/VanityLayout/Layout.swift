@@ -5,7 +5,7 @@ import VanityModel
 import VanityPlatform
 
 public enum RegionKind: String, Sendable, CaseIterable {
-    case text, rodata, data, stack, `guard`, heap, channel, device, tables
+    case text, rodata, data, stack, `guard`, heap, channel, device, tables, image
 
     /// The kernel's enum vanity_region_kind value.
     public var abiValue: UInt32 {
@@ -19,6 +19,7 @@ public enum RegionKind: String, Sendable, CaseIterable {
         case .channel: return VANITY_REGION_CHANNEL.rawValue
         case .device: return VANITY_REGION_DEVICE.rawValue
         case .tables: return VANITY_REGION_TABLES.rawValue
+        case .image: return VANITY_REGION_IMAGE.rawValue
         }
     }
 
@@ -70,6 +71,8 @@ public struct ShardLayout: Hashable, Sendable {
     public var regions: [Region]
     public var entry: UInt64
     public var stackTop: UInt64
+    /// The kernel's pristine copy of the shard's data region (for restarts).
+    public var dataImage: UInt64
 
     public func region(_ kind: RegionKind) -> Region? { regions.first { $0.kind == kind } }
 }
@@ -143,6 +146,14 @@ public enum Placer {
             kernel.append(take("kernel", .stack, "stack.core\(core)", system.kernelStackSize, .rw))
         }
 
+        // Pristine data images, one per shard: restart copies them back.
+        var images: [UInt64] = []
+        for s in system.shards {
+            let r = take("kernel", .image, "image.\(s.name)", s.budgets.data, .rw)
+            kernel.append(r)
+            images.append(r.phys)
+        }
+
         // Shards.
         var shardRegions: [[Region]] = []
         for s in system.shards {
@@ -192,7 +203,7 @@ public enum Placer {
                 }
             }
             let text = rs[0], stack = rs.first { $0.kind == .stack }!
-            shards.append(ShardLayout(shard: s, regions: rs, entry: text.virt, stackTop: stack.virtEnd))
+            shards.append(ShardLayout(shard: s, regions: rs, entry: text.virt, stackTop: stack.virtEnd, dataImage: images[i]))
         }
 
         // Device pages must not overlap RAM or each other across shards.

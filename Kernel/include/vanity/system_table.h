@@ -16,6 +16,7 @@ enum vanity_region_kind {
   VANITY_REGION_CHANNEL = 7,
   VANITY_REGION_DEVICE = 8,
   VANITY_REGION_TABLES = 9, /* kernel: translation tables */
+  VANITY_REGION_IMAGE = 10, /* kernel: a shard's pristine data+bss, copied back on restart */
 };
 
 enum vanity_perm {
@@ -75,6 +76,7 @@ struct vanity_shard_desc {
   uint64_t core_mask;       /* bit n: core n */
   uint64_t entry;           /* virtual address of _start (first byte of text) */
   uint64_t stack_top;       /* virtual address one past the stack */
+  uint64_t data_image;      /* the shard's IMAGE region: its data region as loaded */
   uint32_t watchdog_ms;     /* 0: no watchdog */
   uint32_t region_count;
   const struct vanity_region *regions;

@@ -1,69 +1,117 @@
-// Typed handles for Embedded Swift shards. A shard's generated Shard.swift
-// creates them from its layout; the ring format itself (`vanity_ring`) comes
-// from Kernel/include/vanity/ring.h through the shard's bridging header
-// (the generated vanity_shard.h), so C and Swift share one definition.
+// The Embedded Swift user library: typed channel endpoints and devices over
+// the C user library (<vanity/vanity.h>, imported through Bridging.h). A
+// shard's generated Shard.swift creates these values from its layout, so a
+// shard author never computes an address.
 
-/// The writing end of a channel.
+/// The writing end of a channel whose messages are values of type `Message`
+/// (exactly `msgSize` bytes, plain data).
 public struct Sender {
-    public let ring: UnsafeMutablePointer<vanity_ring>
-    /// The channel's index in the system table.
-    public let id: UInt16
-    /// The reading shard's id.
-    public let peer: UInt16
-    public let msgSize: Int
-    public let slots: UInt32
+    public var raw: vanity_channel
 
-    public init(address: UInt, id: UInt16, peer: UInt16, msgSize: Int, slots: UInt32) {
-        self.ring = UnsafeMutablePointer<vanity_ring>(bitPattern: address)!
-        self.id = id
-        self.peer = peer
-        self.msgSize = msgSize
-        self.slots = slots
+    public init(address: UInt, id: UInt16, peer: UInt16, msgSize: Int, slots: UInt32, notify: Bool = true) {
+        raw = vanity_channel(ring: UnsafeMutablePointer<vanity_ring>(bitPattern: address)!, id: id,
+                             direction: UInt16(VANITY_DIR_SEND.rawValue), peer: peer, notify: notify ? 1 : 0,
+                             msg_size: UInt32(msgSize), slots: slots)
+    }
+
+    public var msgSize: Int { Int(raw.msg_size) }
+    public var slots: UInt32 { raw.slots }
+    public var id: UInt16 { raw.id }
+    public var ring: UnsafeMutablePointer<vanity_ring> { raw.ring }
+
+    /// Sends one message, waiting while the ring is full.
+    public func send<Message>(_ message: Message) {
+        precondition(MemoryLayout<Message>.size == msgSize)
+        var m = message
+        var ch = raw
+        withUnsafePointer(to: &m) { vanity_send(&ch, UnsafeRawPointer($0)) }
+    }
+
+    /// Sends `messages`, waiting for room as needed.
+    public func send<Message>(batch messages: UnsafeBufferPointer<Message>) {
+        precondition(MemoryLayout<Message>.stride == msgSize)
+        var ch = raw
+        vanity_send_batch(&ch, UnsafeRawPointer(messages.baseAddress!), UInt32(messages.count))
+    }
+
+    /// Sends one message if there is room; false if the ring is full.
+    public func trySend<Message>(_ message: Message) -> Bool {
+        precondition(MemoryLayout<Message>.size == msgSize)
+        var m = message
+        var ch = raw
+        return withUnsafePointer(to: &m) { vanity_try_send(&ch, UnsafeRawPointer($0)) } != 0
     }
 }
 
 /// The reading end of a channel.
 public struct Receiver {
-    public let ring: UnsafeMutablePointer<vanity_ring>
-    /// The channel's index in the system table.
-    public let id: UInt16
-    /// The writing shard's id.
-    public let peer: UInt16
-    public let msgSize: Int
-    public let slots: UInt32
+    public var raw: vanity_channel
 
-    public init(address: UInt, id: UInt16, peer: UInt16, msgSize: Int, slots: UInt32) {
-        self.ring = UnsafeMutablePointer<vanity_ring>(bitPattern: address)!
-        self.id = id
-        self.peer = peer
-        self.msgSize = msgSize
-        self.slots = slots
+    public init(address: UInt, id: UInt16, peer: UInt16, msgSize: Int, slots: UInt32, notify: Bool = true) {
+        raw = vanity_channel(ring: UnsafeMutablePointer<vanity_ring>(bitPattern: address)!, id: id,
+                             direction: UInt16(VANITY_DIR_RECEIVE.rawValue), peer: peer, notify: notify ? 1 : 0,
+                             msg_size: UInt32(msgSize), slots: slots)
     }
+
+    public var msgSize: Int { Int(raw.msg_size) }
+    public var slots: UInt32 { raw.slots }
+    public var id: UInt16 { raw.id }
+    public var ring: UnsafeMutablePointer<vanity_ring> { raw.ring }
+
+    /// Receives into `buffer`, waiting until at least one message is there;
+    /// returns how many arrived.
+    public func receive<Message>(batch buffer: UnsafeMutableBufferPointer<Message>) -> Int {
+        precondition(MemoryLayout<Message>.stride == msgSize)
+        var ch = raw
+        return Int(vanity_recv_batch(&ch, UnsafeMutableRawPointer(buffer.baseAddress!), UInt32(buffer.count)))
+    }
+
+    /// Receives one message if there is one.
+    public func tryReceive<Message>(into message: inout Message) -> Bool {
+        precondition(MemoryLayout<Message>.size == msgSize)
+        var ch = raw
+        return withUnsafeMutablePointer(to: &message) { vanity_try_recv(&ch, UnsafeMutableRawPointer($0)) } != 0
+    }
+
+    /// The channel's generation (bumped when an endpoint restarts).
+    public var generation: UInt32 { var ch = raw; return vanity_channel_generation(&ch) }
 }
 
 /// A granted device: its first MMIO range (mapped as device memory) and
 /// interrupt line.
 public struct Device {
-    public let base: UnsafeMutableRawPointer
+    public let base: UInt
     public let size: Int
     /// The first interrupt line, or nil.
     public let irq: UInt32?
 
     public init(address: UInt, size: Int, irq: UInt32?) {
-        self.base = UnsafeMutableRawPointer(bitPattern: address)!
+        self.base = address
         self.size = size
         self.irq = irq
     }
 
     /// Reads a 32-bit device register at `offset`.
     @inline(__always)
-    public func read32(_ offset: Int) -> UInt32 {
-        vanity_mmio_read32(UInt(bitPattern: base + offset))
-    }
+    public func read32(_ offset: Int) -> UInt32 { vanity_mmio_read32(base + UInt(offset)) }
 
     /// Writes a 32-bit device register at `offset`.
     @inline(__always)
-    public func write32(_ offset: Int, _ value: UInt32) {
-        vanity_mmio_write32(UInt(bitPattern: base + offset), value)
+    public func write32(_ offset: Int, _ value: UInt32) { vanity_mmio_write32(base + UInt(offset), value) }
+}
+
+/// System calls.
+public enum Vanity {
+    /// Writes `text` to the kernel log as this shard (needs the "log" cap).
+    public static func log(_ text: StaticString) {
+        _ = vanity_log(UnsafeRawPointer(text.utf8Start).assumingMemoryBound(to: CChar.self), Int(text.utf8CodeUnitCount))
+    }
+
+    /// Nanoseconds since boot (needs the "time" cap).
+    public static func timeNs() -> Int64 { vanity_time_ns() }
+
+    /// Stops this shard with `status`.
+    public static func exit(_ status: UInt32) -> Never {
+        vanity_exit(status)
     }
 }

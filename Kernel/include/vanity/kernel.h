@@ -1,0 +1,49 @@
+/* The kernel library's entry points: what a platform calls. */
+#ifndef VANITY_KERNEL_H
+#define VANITY_KERNEL_H
+
+#include <stdint.h>
+
+/* Fault kinds, as reported and as passed to kernel_fault. */
+enum vanity_fault {
+  VANITY_FAULT_DATA = 1,        /* data abort / page fault: an access outside the layout */
+  VANITY_FAULT_INSTRUCTION = 2, /* instruction fetch outside the shard's text */
+  VANITY_FAULT_UNDEFINED = 3,   /* undefined instruction */
+  VANITY_FAULT_TRAP = 4,        /* a Swift trap (brk / ud2 / unimp) */
+  VANITY_FAULT_ALIGNMENT = 5,
+  VANITY_FAULT_STACK = 6,       /* stack overflow into the guard page */
+  VANITY_FAULT_WATCHDOG = 7,    /* no sign of life within watchdog-ms */
+  VANITY_FAULT_OTHER = 8,
+};
+
+/* Boot core, once, after the platform set up memory and its console.
+ * Initialises rings, builds address spaces, starts every shard's core and
+ * returns; the boot core then calls kernel_core_loop. */
+void kernel_init(void);
+
+/* The kernel core's duties (watchdogs, timed restarts); never returns. */
+void kernel_core_loop(void) __attribute__((noreturn));
+
+/* A shard core's first entry into the kernel on its core: starts the shard
+ * assigned to it. Never returns. */
+void kernel_secondary_start(uint32_t core) __attribute__((noreturn));
+
+/* System call from the shard running on the calling core. */
+int64_t kernel_syscall(uint64_t number, uint64_t a0, uint64_t a1, uint64_t a2);
+
+/* A fault of the shard running on the calling core. Does not return to the
+ * faulting code: the platform resumes whatever the kernel scheduled. */
+void kernel_fault(uint32_t kind, uint64_t pc, uint64_t address) __attribute__((noreturn));
+
+/* An interrupt line fired on the calling core. */
+void kernel_irq(uint32_t irq);
+
+/* Called by the platform just before it returns to the shard on the calling
+ * core (after a system call or an interrupt); `pc` is where the shard
+ * resumes. Applies a pending watchdog fault (then does not return). */
+void kernel_user_return(uint64_t pc);
+
+/* The kernel's log: formatted output to the console (%s %d %u %x %lu %lx %llu %llx %c %%). */
+void kprintf(const char *fmt, ...);
+
+#endif

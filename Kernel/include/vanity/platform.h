@@ -1,0 +1,45 @@
+/* The kernel library's contract with a platform.
+ *
+ * A platform (Platforms/<name>/) owns the machine: boot code, exception
+ * vectors, the MMU, the interrupt controller, the timer and the console. It
+ * calls the kernel's entry points (kernel.h) and provides the hooks below. The
+ * kernel never touches hardware itself. */
+#ifndef VANITY_PLATFORM_H
+#define VANITY_PLATFORM_H
+
+#include <stdint.h>
+#include "system_table.h"
+
+/* Console: one byte to the kernel log device. */
+void platform_console_putc(char c);
+
+/* Nanoseconds since boot, from the platform's monotonic counter. */
+uint64_t platform_time_ns(void);
+
+/* Builds the address space of shard `id` from its regions (called once per
+ * shard at boot, before any shard starts). Returns 0 or a negative error. */
+int platform_build_space(const struct vanity_shard_desc *shard);
+
+/* Starts `core` running shard `shard` at EL0/U-mode/ring 3 from its entry
+ * point with a fresh stack (the platform wakes the core the first time and
+ * re-enters user mode on later restarts). */
+void platform_start_core(uint32_t core, const struct vanity_shard_desc *shard);
+
+/* Wakes `core` if it is idle in platform_idle (an inter-processor interrupt). */
+void platform_kick_core(uint32_t core);
+
+/* Idles the calling core until an interrupt or `deadline_ns` (0: none). */
+void platform_idle(uint64_t deadline_ns);
+
+/* Enables / acknowledges an interrupt line routed to `core`. */
+void platform_irq_route(uint32_t irq, uint32_t core);
+void platform_irq_unmask(uint32_t irq);
+void platform_irq_mask(uint32_t irq);
+
+/* Stops the whole machine; `status` becomes the emulator's exit status. */
+void platform_shutdown(uint32_t status) __attribute__((noreturn));
+
+/* The calling core's number. */
+uint32_t platform_core_id(void);
+
+#endif

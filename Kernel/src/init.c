@@ -1,0 +1,152 @@
+/* Boot, the kernel core's loop and the entry points platforms call. */
+#include "internal.h"
+
+struct kernel_state kstate;
+
+static const struct vanity_region *find_region(const struct vanity_shard_desc *d, uint32_t kind) {
+  for (uint32_t i = 0; i < d->region_count; i++)
+    if (d->regions[i].kind == kind) return &d->regions[i];
+  return 0;
+}
+
+static uint32_t first_core(uint64_t mask) {
+  for (uint32_t c = 0; c < 64; c++)
+    if (mask & (1ull << c)) return c;
+  return VANITY_NO_CORE;
+}
+
+/* The image region is found by address (the table records it per shard). */
+static const struct vanity_region *find_kernel_region(uint64_t virt) {
+  const struct vanity_system *sys = kstate.sys;
+  for (uint32_t i = 0; i < sys->kernel_region_count; i++)
+    if (sys->kernel_regions[i].virt == virt) return &sys->kernel_regions[i];
+  return 0;
+}
+
+void kernel_init(void) {
+  const struct vanity_system *sys = &vanity_system;
+  kstate.sys = sys;
+  kprintf("kernel: vanity booting system \"%s\" on %s: %u shard(s), %u channel(s), %u core(s)\n", sys->name,
+          sys->platform, sys->shard_count, sys->channel_count, sys->cpu_count);
+  if (sys->shard_count > VANITY_MAX_SHARDS || sys->cpu_count > VANITY_MAX_CORES) {
+    kprintf("kernel: the system table is larger than this kernel supports\n");
+    platform_shutdown(2);
+  }
+  for (uint32_t c = 0; c < VANITY_MAX_CORES; c++) kstate.core_shard[c] = VANITY_NO_SHARD;
+  for (uint32_t i = 0; i < sys->shard_count; i++) {
+    const struct vanity_shard_desc *d = &sys->shards[i];
+    struct shard_state *s = &kstate.shards[i];
+    s->desc = d;
+    s->core = first_core(d->core_mask);
+    s->data = find_region(d, VANITY_REGION_DATA);
+    s->stack = find_region(d, VANITY_REGION_STACK);
+    s->heap = find_region(d, VANITY_REGION_HEAP);
+    s->image = find_kernel_region(d->data_image);
+    if (s->core < VANITY_MAX_CORES) kstate.core_shard[s->core] = i;
+  }
+  channels_init();
+  for (uint32_t i = 0; i < sys->shard_count; i++) {
+    int r = platform_build_space(&sys->shards[i]);
+    if (r != 0) {
+      kprintf("kernel: cannot build the address space of %s (%d)\n", sys->shards[i].name, r);
+      platform_shutdown(2);
+    }
+  }
+  /* Pristine copies for restarts, taken before anything runs. */
+  for (uint32_t i = 0; i < sys->shard_count; i++) {
+    struct shard_state *s = &kstate.shards[i];
+    if (s->data && s->image && s->image->size >= s->data->size)
+      memcpy((void *)(uintptr_t)s->image->virt, (const void *)(uintptr_t)s->data->virt, s->data->size);
+    else s->image = 0;
+  }
+  for (uint32_t i = 0; i < sys->irq_count; i++) platform_irq_route(sys->irqs[i].irq, sys->irqs[i].core);
+  for (uint32_t i = 0; i < sys->shard_count; i++) {
+    struct shard_state *s = &kstate.shards[i];
+    kprintf("kernel: starting %s on core %u\n", s->desc->name, s->core);
+    platform_start_core(s->core, s->desc);
+  }
+}
+
+void kernel_secondary_start(uint32_t core) {
+  struct shard_state *s = shard_on_core(core);
+  if (!s) {
+    for (;;) platform_idle(0);
+  }
+  for (uint32_t i = 0; i < s->desc->irq_count; i++) platform_irq_unmask(s->desc->irqs[i]);
+  shard_start(s);
+}
+
+static void check_watchdogs(uint64_t now) {
+  for (uint32_t i = 0; i < kstate.sys->shard_count; i++) {
+    struct shard_state *s = &kstate.shards[i];
+    if (!s->desc->watchdog_ms || !s->data) continue;
+    uint32_t st = atomic_load32(&s->run_state);
+    uint64_t beat = atomic_load64(&((struct vanity_shard_status *)(uintptr_t)s->data->virt)->heartbeat);
+    if (st != SHARD_RUNNING || beat != s->last_heartbeat) {
+      s->last_heartbeat = beat;
+      s->last_progress_ns = now;
+      continue;
+    }
+    if (now - s->last_progress_ns >= (uint64_t)s->desc->watchdog_ms * 1000000ull && !atomic_load32(&s->fault_request)) {
+      atomic_store32(&s->fault_request, VANITY_FAULT_WATCHDOG);
+      platform_kick_core(s->core);
+    }
+  }
+}
+
+void kernel_core_loop(void) {
+  kprintf("kernel: all shards started; kernel core watching\n");
+  for (;;) {
+    uint64_t now = platform_time_ns();
+    check_watchdogs(now);
+    platform_idle(now + KERNEL_TICK_NS);
+  }
+}
+
+static struct shard_state *current(void) {
+  uint32_t core = platform_core_id();
+  if (core < VANITY_MAX_CORES) kstate.entries[core]++;
+  return shard_on_core(core);
+}
+
+int64_t kernel_syscall(uint64_t number, uint64_t a0, uint64_t a1, uint64_t a2) {
+  struct shard_state *s = current();
+  if (!s) return VANITY_E_INVALID;
+  return syscall_dispatch(s, number, a0, a1, a2);
+}
+
+void kernel_fault(uint32_t kind, uint64_t pc, uint64_t address) {
+  struct shard_state *s = current();
+  if (!s) {
+    kprintf("kernel: PANIC: fault %s in the kernel at pc=0x%lx addr=0x%lx\n", fault_name(kind), pc, address);
+    platform_shutdown(3);
+  }
+  /* A data abort just below the stack is a stack overflow into the guard page. */
+  if (kind == VANITY_FAULT_DATA && s->stack && address < s->stack->virt && address >= s->stack->virt - kstate.sys->page_size)
+    kind = VANITY_FAULT_STACK;
+  shard_fault(s, kind, pc, address);
+}
+
+void kernel_irq(uint32_t irq) {
+  uint32_t core = platform_core_id();
+  if (core < VANITY_MAX_CORES) kstate.entries[core]++;
+  for (uint32_t i = 0; i < kstate.sys->irq_count; i++) {
+    const struct vanity_irq_grant *g = &kstate.sys->irqs[i];
+    if (g->irq != irq) continue;
+    /* Level-triggered devices stay asserted until the shard services them:
+     * mask the line until the shard acknowledges it (VANITY_SYS_IRQ_ACK). */
+    platform_irq_mask(irq);
+    shard_wake(&kstate.shards[g->shard], VANITY_WAKE_IRQ);
+    return;
+  }
+}
+
+void kernel_user_return(uint64_t pc) {
+  struct shard_state *s = shard_on_core(platform_core_id());
+  if (!s) return;
+  uint32_t req = atomic_load32(&s->fault_request);
+  if (req) {
+    atomic_store32(&s->fault_request, 0);
+    shard_fault(s, req, pc, 0);
+  }
+}

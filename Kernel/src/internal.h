@@ -1,0 +1,88 @@
+/* Kernel-internal declarations shared by the Kernel/src files. */
+#ifndef VANITY_KERNEL_INTERNAL_H
+#define VANITY_KERNEL_INTERNAL_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <vanity/abi.h>
+#include <vanity/kernel.h>
+#include <vanity/platform.h>
+#include <vanity/syscall.h>
+
+#define VANITY_MAX_SHARDS 64u
+#define VANITY_MAX_CORES 64u
+#define VANITY_NO_CORE 0xffffffffu
+/* How often the kernel core looks at watchdogs and pending restarts. */
+#define KERNEL_TICK_NS 10000000ull
+
+enum shard_run_state {
+  SHARD_STOPPED = 0,  /* not started yet */
+  SHARD_RUNNING = 1,
+  SHARD_WAITING = 2,  /* in the wait system call */
+  SHARD_HELD = 3,     /* stopped by its policy (hold, max-restarts) or exit */
+  SHARD_RESTARTING = 4,
+};
+
+struct shard_state {
+  const struct vanity_shard_desc *desc;
+  uint32_t core;                 /* the core the shard runs on */
+  volatile uint32_t run_state;   /* enum shard_run_state */
+  volatile uint32_t wake;        /* enum vanity_wake bits pending for the shard */
+  volatile uint32_t fault_request; /* non-zero: the kernel core asks this shard's core to fault it */
+  uint32_t generation;           /* starts so far (1 after boot) */
+  uint32_t restarts;
+  uint64_t started_ns;           /* when the current run began */
+  uint64_t last_heartbeat;       /* watchdog: last value seen */
+  uint64_t last_progress_ns;     /* watchdog: when it last changed */
+  uint64_t denied;               /* denied system calls */
+  uint64_t syscalls;             /* system calls made */
+  const struct vanity_region *data;  /* the data+bss region (status block first) */
+  const struct vanity_region *image; /* pristine copy of the data region, for restart */
+  const struct vanity_region *stack;
+  const struct vanity_region *heap;
+};
+
+struct kernel_state {
+  const struct vanity_system *sys;
+  struct shard_state shards[VANITY_MAX_SHARDS];
+  uint32_t core_shard[VANITY_MAX_CORES]; /* shard id per core, VANITY_NO_SHARD if none */
+  volatile uint32_t stopping;
+  volatile uint32_t exit_status;
+  volatile uint64_t entries[VANITY_MAX_CORES]; /* kernel entries per core (syscalls + faults + irqs) */
+};
+
+extern struct kernel_state kstate;
+
+/* lib.c */
+void *memcpy(void *dst, const void *src, size_t n);
+void *memset(void *dst, int c, size_t n);
+size_t strlen(const char *s);
+
+/* log.c */
+void kvprintf(const char *fmt, va_list ap);
+void klog_shard(const char *name, const char *text, size_t len);
+
+/* channel.c */
+void channels_init(void);
+int64_t channel_notify(struct shard_state *caller, uint64_t channel);
+void channels_bump_generation(uint32_t shard);
+void shard_wake(struct shard_state *s, uint32_t bits);
+
+/* shard.c */
+struct shard_state *shard_on_core(uint32_t core);
+void shard_start(struct shard_state *s) __attribute__((noreturn));
+void shard_stop_here(struct shard_state *s) __attribute__((noreturn));
+void shard_fault(struct shard_state *s, uint32_t kind, uint64_t pc, uint64_t address) __attribute__((noreturn));
+const char *fault_name(uint32_t kind);
+void system_stop(uint32_t status) __attribute__((noreturn));
+
+/* syscall.c */
+int64_t syscall_dispatch(struct shard_state *s, uint64_t nr, uint64_t a0, uint64_t a1, uint64_t a2);
+
+static inline uint64_t atomic_load64(const volatile uint64_t *p) { return __atomic_load_n(p, __ATOMIC_ACQUIRE); }
+static inline uint32_t atomic_load32(const volatile uint32_t *p) { return __atomic_load_n(p, __ATOMIC_ACQUIRE); }
+static inline void atomic_store32(volatile uint32_t *p, uint32_t v) { __atomic_store_n(p, v, __ATOMIC_RELEASE); }
+
+#endif

@@ -1,0 +1,116 @@
+/* Shards: start, faults and supervision. A shard runs alone on its core;
+ * everything here runs on that core, except watchdog detection (kernel core),
+ * which only asks the shard's core to fault it. */
+#include "internal.h"
+
+struct shard_state *shard_on_core(uint32_t core) {
+  if (core >= VANITY_MAX_CORES) return 0;
+  uint32_t id = kstate.core_shard[core];
+  return id == VANITY_NO_SHARD ? 0 : &kstate.shards[id];
+}
+
+const char *fault_name(uint32_t kind) {
+  switch (kind) {
+  case VANITY_FAULT_DATA: return "data-abort";
+  case VANITY_FAULT_INSTRUCTION: return "instruction-abort";
+  case VANITY_FAULT_UNDEFINED: return "undefined-instruction";
+  case VANITY_FAULT_TRAP: return "trap";
+  case VANITY_FAULT_ALIGNMENT: return "alignment";
+  case VANITY_FAULT_STACK: return "stack-overflow";
+  case VANITY_FAULT_WATCHDOG: return "watchdog";
+  default: return "fault";
+  }
+}
+
+static const char *policy_name(uint32_t kind) {
+  switch (kind) {
+  case VANITY_POLICY_RESTART: return "restart";
+  case VANITY_POLICY_HOLD: return "hold";
+  case VANITY_POLICY_ABORT: return "abort";
+  case VANITY_POLICY_PROPAGATE: return "propagate";
+  default: return "?";
+  }
+}
+
+/* Resets data+bss from the pristine image and clears stack and heap. */
+static void shard_reset_memory(struct shard_state *s) {
+  if (s->data && s->image) memcpy((void *)(uintptr_t)s->data->virt, (const void *)(uintptr_t)s->image->virt, s->data->size);
+  if (s->stack) memset((void *)(uintptr_t)s->stack->virt, 0, s->stack->size);
+  if (s->heap) memset((void *)(uintptr_t)s->heap->virt, 0, s->heap->size);
+}
+
+/* Enters the shard on the calling core (its own). */
+void shard_start(struct shard_state *s) {
+  s->generation++;
+  s->started_ns = platform_time_ns();
+  s->last_progress_ns = s->started_ns;
+  s->last_heartbeat = s->data ? ((struct vanity_shard_status *)(uintptr_t)s->data->virt)->heartbeat : 0;
+  atomic_store32(&s->fault_request, 0);
+  atomic_store32(&s->run_state, SHARD_RUNNING);
+  platform_start_core(s->core, s->desc);
+  for (;;) {
+  }
+}
+
+/* Stops the shard for good on its core: the core idles from now on. */
+void shard_stop_here(struct shard_state *s) {
+  atomic_store32(&s->run_state, SHARD_HELD);
+  for (;;) platform_idle(0);
+}
+
+void system_stop(uint32_t status) {
+  if (__atomic_exchange_n(&kstate.stopping, 1u, __ATOMIC_ACQ_REL)) {
+    for (;;) platform_idle(0);
+  }
+  kstate.exit_status = status;
+  uint64_t total_entries = 0;
+  for (uint32_t c = 0; c < kstate.sys->cpu_count && c < VANITY_MAX_CORES; c++) total_entries += kstate.entries[c];
+  kprintf("kernel: system stopping with status %u after %lu ms; kernel entries on all cores: %lu\n", status,
+          platform_time_ns() / 1000000ull, total_entries);
+  for (uint32_t i = 0; i < kstate.sys->shard_count; i++) {
+    struct shard_state *s = &kstate.shards[i];
+    kprintf("kernel:   %s: generation %u, %u restart(s), %lu syscall(s), %lu denied, kernel entries on core %u: %lu\n",
+            s->desc->name, s->generation, s->restarts, s->syscalls, s->denied, s->core,
+            s->core < VANITY_MAX_CORES ? kstate.entries[s->core] : 0);
+  }
+  platform_shutdown(status);
+}
+
+/* The shard on the calling core faulted: report it in one line and apply
+ * its supervisor policy. Runs on the shard's core. */
+void shard_fault(struct shard_state *s, uint32_t kind, uint64_t pc, uint64_t address) {
+  const struct vanity_policy *p = &s->desc->policy;
+  kprintf("kernel: FAULT shard=%s kind=%s pc=0x%lx addr=0x%lx generation=%u policy=%s\n", s->desc->name,
+          fault_name(kind), pc, address, s->generation, policy_name(p->kind));
+  atomic_store32(&s->run_state, SHARD_RESTARTING);
+  switch (p->kind) {
+  case VANITY_POLICY_RESTART:
+    if (s->restarts >= p->max_restarts) {
+      kprintf("kernel: %s reached max-restarts (%u); holding it\n", s->desc->name, p->max_restarts);
+      shard_stop_here(s);
+    }
+    {
+      /* A crash loop may not run more often than min-run-ms. */
+      uint64_t earliest = s->started_ns + (uint64_t)p->min_run_ms * 1000000ull;
+      while (platform_time_ns() < earliest) platform_idle(earliest);
+    }
+    s->restarts++;
+    shard_reset_memory(s);
+    channels_bump_generation(s->desc->id);
+    kprintf("kernel: restarting %s (restart %u of %u)\n", s->desc->name, s->restarts, p->max_restarts);
+    shard_start(s);
+  case VANITY_POLICY_ABORT:
+    kprintf("kernel: %s has policy abort; stopping the system\n", s->desc->name);
+    system_stop(100u + kind);
+  case VANITY_POLICY_PROPAGATE:
+    if (p->propagate_to != VANITY_NO_SHARD && p->propagate_to < kstate.sys->shard_count) {
+      kprintf("kernel: %s is held; telling its supervisor %s\n", s->desc->name, kstate.shards[p->propagate_to].desc->name);
+      shard_wake(&kstate.shards[p->propagate_to], VANITY_WAKE_SUPERVISED);
+    }
+    shard_stop_here(s);
+  case VANITY_POLICY_HOLD:
+  default:
+    kprintf("kernel: holding %s\n", s->desc->name);
+    shard_stop_here(s);
+  }
+}

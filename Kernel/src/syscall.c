@@ -1,0 +1,84 @@
+/* System calls. Every call is counted and checked against the caller's
+ * capabilities and endpoints; a denied call returns VANITY_E_DENIED, is
+ * counted, and changes nothing. */
+#include "internal.h"
+
+#define LOG_MAX 512u
+
+/* [addr, addr+len) lies inside one readable region of the shard. */
+static int readable(const struct vanity_shard_desc *d, uint64_t addr, uint64_t len) {
+  if (len == 0) return 1;
+  if (addr + len < addr) return 0;
+  for (uint32_t i = 0; i < d->region_count; i++) {
+    const struct vanity_region *r = &d->regions[i];
+    if (!(r->perms & VANITY_PERM_R) || (r->perms & VANITY_PERM_DEVICE)) continue;
+    if (addr >= r->virt && addr + len <= r->virt + r->size) return 1;
+  }
+  return 0;
+}
+
+static int owns_irq(const struct vanity_shard_desc *d, uint64_t irq) {
+  for (uint32_t i = 0; i < d->irq_count; i++)
+    if (d->irqs[i] == irq) return 1;
+  return 0;
+}
+
+static int64_t denied(struct shard_state *s) {
+  s->denied++;
+  return VANITY_E_DENIED;
+}
+
+static int64_t sys_wait(struct shard_state *s, uint64_t timeout_ns) {
+  uint64_t deadline = timeout_ns ? platform_time_ns() + timeout_ns : 0;
+  atomic_store32(&s->run_state, SHARD_WAITING);
+  for (;;) {
+    uint32_t bits = __atomic_exchange_n(&s->wake, 0u, __ATOMIC_ACQ_REL);
+    if (bits || atomic_load32(&s->fault_request)) {
+      atomic_store32(&s->run_state, SHARD_RUNNING);
+      return bits;
+    }
+    if (deadline && platform_time_ns() >= deadline) break;
+    platform_idle(deadline);
+  }
+  atomic_store32(&s->run_state, SHARD_RUNNING);
+  return 0;
+}
+
+int64_t syscall_dispatch(struct shard_state *s, uint64_t nr, uint64_t a0, uint64_t a1, uint64_t a2) {
+  const struct vanity_shard_desc *d = s->desc;
+  (void)a2;
+  s->syscalls++;
+  if (d->id < kstate.sys->shard_count && s->data) ((struct vanity_shard_status *)(uintptr_t)s->data->virt)->heartbeat++;
+  switch (nr) {
+  case VANITY_SYS_LOG:
+    if (!(d->caps & VANITY_CAP_LOG)) return denied(s);
+    if (a1 > LOG_MAX || !readable(d, a0, a1)) return VANITY_E_INVALID;
+    klog_shard(d->name, (const char *)(uintptr_t)a0, (size_t)a1);
+    return (int64_t)a1;
+  case VANITY_SYS_NOTIFY: {
+    int64_t r = channel_notify(s, a0);
+    if (r == VANITY_E_DENIED) s->denied++;
+    return r;
+  }
+  case VANITY_SYS_WAIT: return sys_wait(s, a0);
+  case VANITY_SYS_IRQ_ACK:
+    if (!owns_irq(d, a0)) return denied(s);
+    platform_irq_unmask((uint32_t)a0);
+    return VANITY_OK;
+  case VANITY_SYS_TIME:
+    if (!(d->caps & VANITY_CAP_TIME)) return denied(s);
+    return (int64_t)platform_time_ns();
+  case VANITY_SYS_YIELD: platform_idle(platform_time_ns() + 100000ull); return VANITY_OK;
+  case VANITY_SYS_EXIT:
+    kprintf("kernel: %s exited with status %lu\n", d->name, a0);
+    shard_stop_here(s);
+  case VANITY_SYS_SHUTDOWN:
+    if (!(d->caps & VANITY_CAP_SHUTDOWN)) return denied(s);
+    kprintf("kernel: %s asks for shutdown with status %lu\n", d->name, a0);
+    system_stop((uint32_t)a0);
+  case VANITY_SYS_GENERATION:
+    if (a0 >= kstate.sys->shard_count) return VANITY_E_INVALID;
+    return kstate.shards[a0].generation;
+  default: return VANITY_E_NOSYS;
+  }
+}

@@ -1,0 +1,364 @@
+/* aarch64-virt: QEMU's virt board at EL1. PL011 console, GICv2, the EL1
+ * physical timer, PSCI through HVC, semihosting for the exit status, and one
+ * translation table per shard (4 KiB granule, 39-bit addresses, ASIDs). */
+#include <stddef.h>
+#include <stdint.h>
+
+#include <vanity/kernel.h>
+#include <vanity/platform.h>
+#include <vanity/system_table.h>
+
+#define UART0 0x09000000ul
+#define GICD 0x08000000ul
+#define GICC 0x08010000ul
+#define GIC_PAGE_SIZE 0x10000ul
+
+#define SGI_KICK 0u
+#define PPI_TIMER 30u /* EL1 physical timer */
+#define SPURIOUS 1023u
+
+#define PAGE 4096ul
+#define TABLE_PAGES 32u /* per address space: KernelBudget.tablePagesPerSpace */
+#define MAX_SPACES 65u
+
+extern char __vanity_tables_start[], __vanity_tables_end[];
+extern char __vanity_stack_top_core0[], __vanity_stack_stride[];
+extern void arch_enter_user(uint64_t entry, uint64_t user_sp, uint64_t kernel_sp) __attribute__((noreturn));
+extern char secondary_entry[];
+
+static inline void mmio_write32(uintptr_t a, uint32_t v) { *(volatile uint32_t *)a = v; }
+static inline uint32_t mmio_read32(uintptr_t a) { return *(volatile uint32_t *)a; }
+
+#define SYSREG_READ(name) ({ uint64_t v_; __asm__ volatile("mrs %0, " #name : "=r"(v_)); v_; })
+#define SYSREG_WRITE(name, v) __asm__ volatile("msr " #name ", %0" ::"r"((uint64_t)(v)) : "memory")
+
+/* ---------------------------------------------------------------- console */
+
+void platform_console_putc(char c) {
+  if (c == '\n') platform_console_putc('\r');
+  while (mmio_read32(UART0 + 0x18) & (1u << 5)) { /* TX FIFO full */
+  }
+  mmio_write32(UART0, (uint32_t)(unsigned char)c);
+}
+
+/* ---------------------------------------------------------------- time */
+
+static uint64_t timer_hz;
+
+uint64_t platform_time_ns(void) {
+  uint64_t t = SYSREG_READ(cntpct_el0);
+  return (t / timer_hz) * 1000000000ull + (t % timer_hz) * 1000000000ull / timer_hz;
+}
+
+static uint64_t ns_to_ticks(uint64_t ns) { return (ns / 1000000000ull) * timer_hz + (ns % 1000000000ull) * timer_hz / 1000000000ull; }
+
+uint32_t platform_core_id(void) { return (uint32_t)(SYSREG_READ(mpidr_el1) & 0xff); }
+
+/* ---------------------------------------------------------------- GICv2 */
+
+static void gic_dist_init(void) {
+  mmio_write32(GICD + 0x000, 0); /* disable while configuring */
+  mmio_write32(GICD + 0x000, 1);
+}
+
+static void gic_cpu_init(void) {
+  mmio_write32(GICD + 0x100, (1u << SGI_KICK) | (1u << PPI_TIMER)); /* banked enable for SGI/PPI */
+  mmio_write32(GICC + 0x004, 0xff); /* priority mask: everything */
+  mmio_write32(GICC + 0x000, 1);
+}
+
+void platform_irq_route(uint32_t irq, uint32_t core) {
+  if (irq < 32) return;
+  volatile uint8_t *targets = (volatile uint8_t *)(GICD + 0x800);
+  volatile uint8_t *prio = (volatile uint8_t *)(GICD + 0x400);
+  targets[irq] = (uint8_t)(1u << core);
+  prio[irq] = 0xa0;
+}
+
+void platform_irq_unmask(uint32_t irq) { mmio_write32(GICD + 0x100 + 4 * (irq / 32), 1u << (irq % 32)); }
+void platform_irq_mask(uint32_t irq) { mmio_write32(GICD + 0x180 + 4 * (irq / 32), 1u << (irq % 32)); }
+
+void platform_kick_core(uint32_t core) {
+  __asm__ volatile("dsb ish" ::: "memory");
+  mmio_write32(GICD + 0xf00, (1u << (16 + core)) | SGI_KICK);
+}
+
+/* Acknowledges and dispatches every pending interrupt of this core. */
+static void gic_drain(void) {
+  for (;;) {
+    uint32_t iar = mmio_read32(GICC + 0x00c);
+    uint32_t irq = iar & 0x3ff;
+    if (irq >= SPURIOUS) return;
+    if (irq == PPI_TIMER) {
+      SYSREG_WRITE(cntp_ctl_el0, 0); /* one-shot: off until the next idle */
+    } else if (irq >= 32) {
+      kernel_irq(irq);
+    }
+    mmio_write32(GICC + 0x010, iar);
+  }
+}
+
+void platform_idle(uint64_t deadline_ns) {
+  if (deadline_ns) {
+    SYSREG_WRITE(cntp_cval_el0, ns_to_ticks(deadline_ns));
+    SYSREG_WRITE(cntp_ctl_el0, 1);
+  }
+  __asm__ volatile("dsb sy\n\twfi" ::: "memory");
+  gic_drain();
+}
+
+/* ---------------------------------------------------------------- PSCI / exit */
+
+static int64_t psci(uint64_t fn, uint64_t a, uint64_t b, uint64_t c) {
+  register uint64_t x0 __asm__("x0") = fn;
+  register uint64_t x1 __asm__("x1") = a;
+  register uint64_t x2 __asm__("x2") = b;
+  register uint64_t x3 __asm__("x3") = c;
+  __asm__ volatile("hvc #0" : "+r"(x0) : "r"(x1), "r"(x2), "r"(x3) : "memory");
+  return (int64_t)x0;
+}
+
+void platform_shutdown(uint32_t status) {
+  /* Semihosting SYS_EXIT with ADP_Stopped_ApplicationExit: QEMU exits with
+   * `status` (needs -semihosting). PSCI SYSTEM_OFF if that returns. */
+  volatile uint64_t block[2] = {0x20026, status};
+  register uint64_t x0 __asm__("x0") = 0x18;
+  register uint64_t x1 __asm__("x1") = (uint64_t)(uintptr_t)block;
+  __asm__ volatile("hlt #0xf000" : "+r"(x0) : "r"(x1) : "memory");
+  psci(0x84000008, 0, 0, 0);
+  for (;;) __asm__ volatile("wfi");
+}
+
+/* ---------------------------------------------------------------- MMU */
+
+#define PTE_VALID (1ull << 0)
+#define PTE_TABLE (1ull << 1) /* table at L1/L2, page at L3 */
+#define PTE_ATTR(i) ((uint64_t)(i) << 2)
+#define PTE_AP_EL0 (1ull << 6)
+#define PTE_AP_RO (1ull << 7)
+#define PTE_SH_INNER (3ull << 8)
+#define PTE_AF (1ull << 10)
+#define PTE_NG (1ull << 11)
+#define PTE_PXN (1ull << 53)
+#define PTE_UXN (1ull << 54)
+#define ADDR_MASK 0x0000fffffffff000ull
+
+#define ATTR_NORMAL 0
+#define ATTR_DEVICE 1
+#define MAIR_VALUE 0x04ffull /* attr0 normal write-back, attr1 device-nGnRE */
+
+#define KERNEL_RW (PTE_ATTR(ATTR_NORMAL) | PTE_SH_INNER | PTE_AF | PTE_PXN | PTE_UXN)
+#define KERNEL_RO (KERNEL_RW | PTE_AP_RO)
+#define KERNEL_RX (PTE_ATTR(ATTR_NORMAL) | PTE_SH_INNER | PTE_AF | PTE_AP_RO | PTE_UXN)
+#define KERNEL_DEV (PTE_ATTR(ATTR_DEVICE) | PTE_AF | PTE_PXN | PTE_UXN)
+
+struct space {
+  uint64_t *root;   /* level 1 table */
+  uint64_t *next;   /* next free table page */
+  uint64_t *limit;
+};
+
+static struct space spaces[MAX_SPACES];
+static uint64_t *core_root[64];
+static uint16_t core_asid[64];
+
+static uint64_t *table_alloc(struct space *s) {
+  if (s->next >= s->limit) return 0;
+  uint64_t *t = s->next;
+  s->next += PAGE / 8;
+  for (unsigned i = 0; i < 512; i++) t[i] = 0;
+  return t;
+}
+
+/* The next level's table for entry `e`, splitting a block into a table of
+ * smaller blocks (or pages) with the same attributes. */
+static uint64_t *descend(struct space *s, uint64_t *e, unsigned level) {
+  if ((*e & (PTE_VALID | PTE_TABLE)) == (PTE_VALID | PTE_TABLE)) return (uint64_t *)(uintptr_t)(*e & ADDR_MASK);
+  uint64_t *t = table_alloc(s);
+  if (!t) return 0;
+  if (*e & PTE_VALID) { /* a block: split it */
+    uint64_t child = level == 1 ? (1ull << 21) : PAGE;
+    uint64_t base = *e & ADDR_MASK & ~((level == 1 ? (1ull << 30) : (1ull << 21)) - 1);
+    uint64_t attrs = *e & ~ADDR_MASK & ~(PTE_TABLE);
+    for (unsigned i = 0; i < 512; i++) t[i] = (base + i * child) | attrs | (level == 2 ? PTE_TABLE : 0);
+  }
+  *e = (uint64_t)(uintptr_t)t | PTE_VALID | PTE_TABLE;
+  return t;
+}
+
+/* Maps [va, va+size) to pa with `attrs`; attrs 0 unmaps. Uses 2 MiB blocks
+ * where alignment allows. Returns 0 or -1 when out of table pages. */
+static int map(struct space *s, uint64_t va, uint64_t pa, uint64_t size, uint64_t attrs) {
+  uint64_t end = va + size;
+  while (va < end) {
+    uint64_t *l1e = &s->root[(va >> 30) & 511];
+    uint64_t *l2 = descend(s, l1e, 1);
+    if (!l2) return -1;
+    uint64_t *l2e = &l2[(va >> 21) & 511];
+    if ((va & ((1ull << 21) - 1)) == 0 && end - va >= (1ull << 21) && attrs &&
+        !((*l2e & (PTE_VALID | PTE_TABLE)) == (PTE_VALID | PTE_TABLE))) {
+      *l2e = pa | attrs | PTE_VALID;
+      va += 1ull << 21;
+      pa += 1ull << 21;
+      continue;
+    }
+    uint64_t *l3 = descend(s, l2e, 2);
+    if (!l3) return -1;
+    l3[(va >> 12) & 511] = attrs ? (pa | attrs | PTE_VALID | PTE_TABLE) : 0;
+    va += PAGE;
+    pa += PAGE;
+  }
+  return 0;
+}
+
+static uint64_t region_attrs(const struct vanity_region *r, int user) {
+  if (r->kind == VANITY_REGION_GUARD) return 0;
+  if (r->perms & VANITY_PERM_DEVICE) return (user ? PTE_AP_EL0 | PTE_NG : 0) | KERNEL_DEV;
+  uint64_t a = PTE_ATTR(ATTR_NORMAL) | PTE_SH_INNER | PTE_AF;
+  if (!(r->perms & VANITY_PERM_W)) a |= PTE_AP_RO;
+  if (user) {
+    a |= PTE_AP_EL0 | PTE_NG | PTE_PXN;
+    if (!(r->perms & VANITY_PERM_X)) a |= PTE_UXN;
+  } else {
+    a |= PTE_UXN;
+    if (!(r->perms & VANITY_PERM_X)) a |= PTE_PXN;
+  }
+  return a;
+}
+
+/* What every space maps for the kernel (EL1 only): all RAM read-write and
+ * never executable, then the kernel's own regions with their permissions,
+ * its guard pages unmapped, and the console and interrupt controller. */
+static int map_kernel(struct space *s) {
+  int r = map(s, vanity_system.ram_base, vanity_system.ram_base, vanity_system.ram_size, KERNEL_RW);
+  for (uint32_t i = 0; i < vanity_system.kernel_region_count && !r; i++) {
+    const struct vanity_region *k = &vanity_system.kernel_regions[i];
+    r = map(s, k->virt, k->phys, k->size, region_attrs(k, 0));
+  }
+  if (!r) r = map(s, UART0, UART0, PAGE, KERNEL_DEV);
+  if (!r) r = map(s, GICD, GICD, 2 * GIC_PAGE_SIZE, KERNEL_DEV);
+  return r;
+}
+
+static struct space *space_init(unsigned index) {
+  struct space *s = &spaces[index];
+  uint64_t *base = (uint64_t *)(uintptr_t)(__vanity_tables_start + (uint64_t)index * TABLE_PAGES * PAGE);
+  s->next = base;
+  s->limit = base + TABLE_PAGES * PAGE / 8;
+  if ((char *)s->limit > __vanity_tables_end) return 0;
+  s->root = table_alloc(s);
+  return s;
+}
+
+int platform_build_space(const struct vanity_shard_desc *shard) {
+  struct space *s = space_init(1u + shard->id);
+  if (!s) return -1;
+  if (map_kernel(s)) return -2;
+  for (uint32_t i = 0; i < shard->region_count; i++) {
+    const struct vanity_region *r = &shard->regions[i];
+    if (map(s, r->virt, r->phys, r->size, region_attrs(r, 1))) return -2;
+  }
+  return 0;
+}
+
+static void mmu_on(uint64_t *root, uint16_t asid) {
+  uint64_t tcr = 25ull               /* T0SZ: 39-bit addresses, walks start at level 1 */
+                 | (1ull << 8) | (1ull << 10) | (3ull << 12) /* inner/outer write-back, inner shareable */
+                 | (1ull << 23)      /* EPD1: no TTBR1 walks */
+                 | (2ull << 32);     /* IPS: 40-bit physical */
+  SYSREG_WRITE(mair_el1, MAIR_VALUE);
+  SYSREG_WRITE(tcr_el1, tcr);
+  SYSREG_WRITE(ttbr0_el1, (uint64_t)(uintptr_t)root | ((uint64_t)asid << 48));
+  __asm__ volatile("dsb ish\n\ttlbi vmalle1\n\tdsb ish\n\tisb" ::: "memory");
+  /* M, C, SA, SA0, I, nTWI, nTWE, WXN, SPAN and the RES1 bits. */
+  uint64_t sctlr = 0x30d00800ull | (1u << 0) | (1u << 2) | (1u << 3) | (1u << 4) | (1u << 12) | (1u << 16) |
+                   (1u << 18) | (1u << 19);
+  SYSREG_WRITE(sctlr_el1, sctlr);
+  __asm__ volatile("isb" ::: "memory");
+}
+
+/* ---------------------------------------------------------------- cores */
+
+static uint64_t kernel_stack_top(uint32_t core) {
+  return (uint64_t)(uintptr_t)__vanity_stack_top_core0 + core * (uint64_t)(uintptr_t)__vanity_stack_stride;
+}
+
+void platform_start_core(uint32_t core, const struct vanity_shard_desc *shard) {
+  if (core == platform_core_id()) {
+    arch_enter_user(shard->entry, shard->stack_top, kernel_stack_top(core));
+  }
+  core_root[core] = spaces[1u + shard->id].root;
+  core_asid[core] = (uint16_t)(1u + shard->id);
+  __asm__ volatile("dsb sy" ::: "memory");
+  int64_t r = psci(0xc4000003, core, (uint64_t)(uintptr_t)secondary_entry, core);
+  if (r != 0) kprintf("aarch64-virt: PSCI CPU_ON core %u failed (%ld)\n", core, r);
+}
+
+void platform_boot_main(void) {
+  timer_hz = SYSREG_READ(cntfrq_el0);
+  struct space *k = space_init(0);
+  if (!k || map_kernel(k)) {
+    kprintf("aarch64-virt: cannot build the kernel's translation table\n");
+    platform_shutdown(2);
+  }
+  mmu_on(k->root, 0);
+  gic_dist_init();
+  gic_cpu_init();
+  kernel_init();
+  kernel_core_loop();
+}
+
+void platform_secondary_main(uint32_t core) {
+  timer_hz = SYSREG_READ(cntfrq_el0);
+  mmu_on(core_root[core], core_asid[core]);
+  gic_cpu_init();
+  kernel_secondary_start(core);
+}
+
+/* ---------------------------------------------------------------- exceptions */
+
+struct frame {
+  uint64_t x[31];
+  uint64_t sp_el0;
+  uint64_t elr;
+  uint64_t spsr;
+};
+
+void platform_el0_sync(struct frame *f) {
+  uint64_t esr = SYSREG_READ(esr_el1);
+  uint64_t far = SYSREG_READ(far_el1);
+  uint32_t ec = (uint32_t)(esr >> 26) & 0x3f;
+  uint32_t kind;
+  switch (ec) {
+  case 0x15: /* SVC from AArch64 */
+    f->x[0] = (uint64_t)kernel_syscall(f->x[8], f->x[0], f->x[1], f->x[2]);
+    kernel_user_return(f->elr);
+    return;
+  case 0x24: /* data abort from EL0 */
+    kind = (esr & 0x3f) == 0x21 ? VANITY_FAULT_ALIGNMENT : VANITY_FAULT_DATA;
+    break;
+  case 0x20: kind = VANITY_FAULT_INSTRUCTION; break;
+  case 0x3c: kind = VANITY_FAULT_TRAP; far = f->elr; break; /* BRK: Swift traps */
+  case 0x22:
+  case 0x26: kind = VANITY_FAULT_ALIGNMENT; break;
+  case 0x00: kind = VANITY_FAULT_UNDEFINED; far = f->elr; break;
+  default: kind = VANITY_FAULT_OTHER; break;
+  }
+  kernel_fault(kind, f->elr, far);
+}
+
+void platform_el0_irq(struct frame *f) {
+  gic_drain();
+  kernel_user_return(f->elr);
+}
+
+void platform_el1_sync(struct frame *f) {
+  kprintf("aarch64-virt: PANIC: kernel exception on core %u: esr=0x%lx elr=0x%lx far=0x%lx\n", platform_core_id(),
+          SYSREG_READ(esr_el1), f->elr, SYSREG_READ(far_el1));
+  platform_shutdown(3);
+}
+
+void platform_el1_irq(struct frame *f) {
+  (void)f;
+  gic_drain();
+}

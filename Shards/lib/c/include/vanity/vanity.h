@@ -1,0 +1,150 @@
+/* The C17 user library for shards: system calls and channels.
+ *
+ * Include <vanity_shard.h> (generated: your channels and devices) and this
+ * header. Channels are the rings described by <vanity/ring.h>; sending and
+ * receiving never enters the kernel while a ring has room or messages. A
+ * side that must wait first relaxes briefly (WFE on aarch64), then marks
+ * itself waiting in the ring and sleeps in VANITY_SYS_WAIT; the other side
+ * notifies only when it sees that mark. See docs/abi.md. */
+#ifndef VANITY_VANITY_H
+#define VANITY_VANITY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <vanity/arch.h>
+#include <vanity/handles.h>
+#include <vanity/ring.h>
+#include <vanity/syscall.h>
+
+/* The shard's status block (first bytes of its data region). */
+extern struct vanity_shard_status vanity_status;
+
+static inline void vanity_alive(void) { vanity_status.heartbeat++; }
+
+/* ------------------------------------------------------------ system calls */
+
+static inline int64_t vanity_log(const char *text, size_t len) {
+  return vanity_arch_syscall(VANITY_SYS_LOG, (uint64_t)(uintptr_t)text, len, 0);
+}
+static inline int64_t vanity_notify(uint32_t channel) { return vanity_arch_syscall(VANITY_SYS_NOTIFY, channel, 0, 0); }
+static inline int64_t vanity_wait(uint64_t timeout_ns) {
+  vanity_alive();
+  return vanity_arch_syscall(VANITY_SYS_WAIT, timeout_ns, 0, 0);
+}
+static inline int64_t vanity_irq_ack(uint32_t irq) { return vanity_arch_syscall(VANITY_SYS_IRQ_ACK, irq, 0, 0); }
+static inline int64_t vanity_time_ns(void) { return vanity_arch_syscall(VANITY_SYS_TIME, 0, 0, 0); }
+static inline int64_t vanity_yield(void) { return vanity_arch_syscall(VANITY_SYS_YIELD, 0, 0, 0); }
+static inline int64_t vanity_generation(uint32_t shard) { return vanity_arch_syscall(VANITY_SYS_GENERATION, shard, 0, 0); }
+__attribute__((noreturn)) static inline void vanity_exit(uint32_t status) {
+  vanity_arch_syscall(VANITY_SYS_EXIT, status, 0, 0);
+  for (;;) {
+  }
+}
+/* Needs the "shutdown" capability; returns VANITY_E_DENIED without it. */
+static inline int64_t vanity_shutdown(uint32_t status) { return vanity_arch_syscall(VANITY_SYS_SHUTDOWN, status, 0, 0); }
+
+/* printf-like logging into a line buffer: %s %d %u %x %lu %lx %llu %c %%. */
+int vanity_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* ------------------------------------------------------------ channels */
+
+static inline uint8_t *vanity__slot(const struct vanity_channel *ch, uint32_t index) {
+  return (uint8_t *)ch->ring + VANITY_RING_SLOTS_OFFSET + (size_t)(index & (ch->slots - 1)) * ch->msg_size;
+}
+
+static inline void vanity__copy(void *dst, const void *src, uint32_t n) {
+  uint64_t *d = (uint64_t *)dst;
+  const uint64_t *s = (const uint64_t *)src;
+  for (uint32_t i = 0; i < n / 8; i++) d[i] = s[i]; /* msg_size is a multiple of 8 */
+}
+
+/* Tells the other side, if it sleeps, that the ring changed. */
+static inline void vanity__wake_peer(const struct vanity_channel *ch, volatile uint32_t *waiting) {
+  __atomic_thread_fence(__ATOMIC_SEQ_CST);
+  if (__atomic_load_n(waiting, __ATOMIC_RELAXED) && __atomic_exchange_n(waiting, 0u, __ATOMIC_ACQ_REL) && ch->notify)
+    vanity_notify(ch->id);
+  vanity_arch_signal();
+}
+
+/* Messages waiting in the ring (receiver) or already queued (sender). */
+static inline uint32_t vanity_pending(const struct vanity_channel *ch) {
+  return __atomic_load_n(&ch->ring->producer.head, __ATOMIC_ACQUIRE) - __atomic_load_n(&ch->ring->consumer.tail, __ATOMIC_ACQUIRE);
+}
+
+/* Sends up to `count` messages of msg_size bytes each from `msgs`; returns
+ * how many fit (0 when the ring is full). Never blocks. */
+static inline uint32_t vanity_try_send_batch(const struct vanity_channel *ch, const void *msgs, uint32_t count) {
+  struct vanity_ring *r = ch->ring;
+  uint32_t head = r->producer.head;
+  uint32_t room = ch->slots - (head - __atomic_load_n(&r->consumer.tail, __ATOMIC_ACQUIRE));
+  uint32_t n = count < room ? count : room;
+  for (uint32_t i = 0; i < n; i++) vanity__copy(vanity__slot(ch, head + i), (const uint8_t *)msgs + (size_t)i * ch->msg_size, ch->msg_size);
+  if (n) {
+    __atomic_store_n(&r->producer.head, head + n, __ATOMIC_RELEASE);
+    vanity__wake_peer(ch, &r->consumer.consumer_waiting);
+  }
+  vanity_alive();
+  return n;
+}
+
+/* Receives up to `max` messages into `msgs` (max * msg_size bytes); returns
+ * how many (0 when the ring is empty). Never blocks. */
+static inline uint32_t vanity_try_recv_batch(const struct vanity_channel *ch, void *msgs, uint32_t max) {
+  struct vanity_ring *r = ch->ring;
+  uint32_t tail = r->consumer.tail;
+  uint32_t avail = __atomic_load_n(&r->producer.head, __ATOMIC_ACQUIRE) - tail;
+  uint32_t n = max < avail ? max : avail;
+  for (uint32_t i = 0; i < n; i++) vanity__copy((uint8_t *)msgs + (size_t)i * ch->msg_size, vanity__slot(ch, tail + i), ch->msg_size);
+  if (n) {
+    __atomic_store_n(&r->consumer.tail, tail + n, __ATOMIC_RELEASE);
+    vanity__wake_peer(ch, &r->producer.producer_waiting);
+  }
+  vanity_alive();
+  return n;
+}
+
+static inline int vanity_try_send(const struct vanity_channel *ch, const void *msg) { return vanity_try_send_batch(ch, msg, 1) == 1; }
+static inline int vanity_try_recv(const struct vanity_channel *ch, void *msg) { return vanity_try_recv_batch(ch, msg, 1) == 1; }
+
+/* Waits until `ready` holds: relax a little, then sleep in the kernel with
+ * `waiting` set so the other side knows to notify. */
+static inline void vanity__block(const struct vanity_channel *ch, volatile uint32_t *waiting, int sending) {
+  for (int i = 0; i < VANITY_ARCH_SPINS; i++) {
+    vanity_arch_relax();
+    uint32_t used = vanity_pending(ch);
+    if (sending ? used < ch->slots : used > 0) return;
+  }
+  __atomic_store_n(waiting, 1u, __ATOMIC_SEQ_CST);
+  uint32_t used = vanity_pending(ch);
+  if (sending ? used < ch->slots : used > 0) return;
+  vanity_wait(ch->notify ? 0 : 1000000ull);
+}
+
+/* Blocking forms: return once every message is sent / at least one received. */
+static inline void vanity_send_batch(const struct vanity_channel *ch, const void *msgs, uint32_t count) {
+  while (count) {
+    uint32_t n = vanity_try_send_batch(ch, msgs, count);
+    msgs = (const uint8_t *)msgs + (size_t)n * ch->msg_size;
+    count -= n;
+    if (count) vanity__block(ch, &ch->ring->producer.producer_waiting, 1);
+  }
+}
+static inline void vanity_send(const struct vanity_channel *ch, const void *msg) { vanity_send_batch(ch, msg, 1); }
+
+static inline uint32_t vanity_recv_batch(const struct vanity_channel *ch, void *msgs, uint32_t max) {
+  for (;;) {
+    uint32_t n = vanity_try_recv_batch(ch, msgs, max);
+    if (n) return n;
+    vanity__block(ch, &ch->ring->consumer.consumer_waiting, 0);
+  }
+}
+static inline void vanity_recv(const struct vanity_channel *ch, void *msg) { vanity_recv_batch(ch, msg, 1); }
+
+/* The channel's generation: bumped by the kernel each time an endpoint
+ * restarts (docs/abi.md, "Restarts"). */
+static inline uint32_t vanity_channel_generation(const struct vanity_channel *ch) {
+  return __atomic_load_n(&ch->ring->info.generation, __ATOMIC_ACQUIRE);
+}
+
+#endif
