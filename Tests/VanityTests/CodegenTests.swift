@@ -252,7 +252,9 @@ func checkSegments(_ elf: ElfFile, within regions: [Region], _ who: String) {
             var args = ["-enable-experimental-feature", "Embedded", "-target", l.platform.swiftTarget, "-wmo",
                         "-parse-as-library", "-Osize", "-Xfrontend", "-disable-stack-protector",
                         "-Xcc", "-ffreestanding", "-Xcc", "-I" + repoRoot + "/Kernel/include",
-                        "-import-objc-header", shard + "/vanity_shard.h", "-module-name", "transformer",
+                        "-Xcc", "-I" + shard, "-Xcc", "-I" + repoRoot + "/Shards/lib/c/include",
+                        "-Xcc", "-I\(repoRoot)/Platforms/\(l.platform.name)/include",
+                        "-import-objc-header", repoRoot + "/Shards/lib/swift/Bridging.h", "-module-name", "transformer",
                         "-c", shard + "/Shard.swift", shard + "/main.swift", "-o", shard + "/shard.o"] + lib
             for f in l.platform.swiftCFlags { args += ["-Xcc", f] }
             let r = try Tool.run("swiftc", args, cwd: dir)

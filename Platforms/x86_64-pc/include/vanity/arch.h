@@ -1,0 +1,19 @@
+/* x86_64: how a shard enters the kernel (syscall from ring 3) and waits. */
+#ifndef VANITY_ARCH_H
+#define VANITY_ARCH_H
+
+#include <stdint.h>
+
+static inline int64_t vanity_arch_syscall(uint64_t nr, uint64_t a0, uint64_t a1, uint64_t a2) {
+  int64_t ret;
+  register uint64_t rdx __asm__("rdx") = a2;
+  __asm__ volatile("syscall" : "=a"(ret) : "a"(nr), "D"(a0), "S"(a1), "r"(rdx) : "rcx", "r11", "memory");
+  return ret;
+}
+
+static inline void vanity_arch_relax(void) { __asm__ volatile("pause" ::: "memory"); }
+static inline void vanity_arch_signal(void) { __asm__ volatile("" ::: "memory"); }
+
+#define VANITY_ARCH_SPINS 64
+
+#endif
