@@ -4,16 +4,17 @@ SWIFT      ?= swift
 CONFIG     ?= Config/system.toml
 SWIFTFLAGS ?=
 
-.PHONY: help deps build generate check layout test bench qemu-aarch64 qemu-riscv64 qemu-x86_64 clean
+.PHONY: help deps build generate check layout test bench qemu-aarch64 qemu-aarch64-gdb qemu-riscv64 qemu-x86_64 clean
 
 help:
 	@echo "make deps          install the Debian packages Vanity needs (Scripts/setup.sh)"
+	@echo "make qemu-aarch64  build $(CONFIG) and boot it under QEMU (aarch64 virt)"
+	@echo "make qemu-aarch64-gdb  the same, halted, waiting for GDB on :1234 (docs/debugging.md)"
 	@echo "make generate      check $(CONFIG) and generate sources for every platform into build/"
 	@echo "make check         validate $(CONFIG) and print a summary"
 	@echo "make layout        print the demo's memory map"
 	@echo "make test          run the whole test suite (what CI runs)"
 	@echo "make bench         run the code-generation benchmark (release build)"
-	@echo "make qemu-aarch64  boot the demo under QEMU (arrives with the kernel)"
 
 deps:
 	@Scripts/setup.sh
@@ -22,7 +23,7 @@ build: deps
 	$(SWIFT) build $(SWIFTFLAGS)
 
 generate: deps
-	$(SWIFT) run $(SWIFTFLAGS) vanity-build --config $(CONFIG)
+	$(SWIFT) run $(SWIFTFLAGS) vanity-build generate --config $(CONFIG)
 
 check: deps
 	$(SWIFT) run $(SWIFTFLAGS) vanity-build check --config $(CONFIG)
@@ -36,9 +37,14 @@ test: deps
 bench: deps
 	$(SWIFT) run -c release vanity-bench
 
-qemu-aarch64 qemu-riscv64 qemu-x86_64: generate
-	@echo "$@: the kernel and shard builds are not in this tree yet (issues 3 and 5);" >&2
-	@echo "    the generated sources for every platform are under build/." >&2
+qemu-aarch64: deps
+	$(SWIFT) run $(SWIFTFLAGS) vanity-build run --config $(CONFIG) --platform aarch64-virt
+
+qemu-aarch64-gdb: deps
+	$(SWIFT) run $(SWIFTFLAGS) vanity-build run --config $(CONFIG) --platform aarch64-virt --gdb
+
+qemu-riscv64 qemu-x86_64: generate
+	@echo "$@: this platform has no kernel port yet (issue 5); its generated sources are under build/." >&2
 	@exit 2
 
 clean:

@@ -9,6 +9,7 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
     ],
     targets: [
         // C views of the libraries we rely on.
@@ -27,8 +28,10 @@ let package = Package(
         .target(name: "VanityModel", dependencies: ["VanityABI", "VanityManifest", "VanityPlatform", "VanityDiagnostics"]),
         .target(name: "VanityLayout", dependencies: ["VanityABI", "VanityManifest", "VanityModel"]),
         .target(name: "VanityCodegen", dependencies: ["VanityABI", "VanityManifest", "VanityModel", "VanityLayout"]),
-        .target(name: "VanityImage", dependencies: ["CElf"]),
-        .target(name: "VanityDriver", dependencies: ["VanityManifest", "VanityPlatform", "VanityModel", "VanityLayout", "VanityCodegen", "VanityDiagnostics"]),
+        .target(name: "VanityImage", dependencies: ["CElf", "VanityLayout"]),
+        .target(name: "VanityToolchain", dependencies: ["VanityLayout", "VanityModel", "VanityPlatform",
+                                                        .product(name: "Crypto", package: "swift-crypto")]),
+        .target(name: "VanityDriver", dependencies: ["VanityManifest", "VanityPlatform", "VanityModel", "VanityLayout", "VanityCodegen", "VanityDiagnostics", "VanityToolchain", "VanityImage"]),
         .executableTarget(name: "vanity-build", dependencies: [
             "VanityDriver",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),

@@ -16,6 +16,8 @@ public enum ExitStatus: Int32 {
     case noInput = 66
     /// Output could not be written.
     case ioError = 74
+    /// A compiler or linker failed on a source file.
+    case buildFailed = 1
 }
 
 /// A failure that ends the run, with everything that was reported.
@@ -164,12 +166,17 @@ public enum Driver {
     public struct BuildResult {
         public var checked: CheckedSystem
         public var outputs: [(platform: String, directory: String, report: WriteReport)]
+        public var images: [PlatformImage]
+        /// Platforms generated but not compiled (no kernel port yet).
+        public var notCompiled: [String]
         public var steps: [Step]
     }
 
     /// check + generate + write for every platform.
+    /// `compile`: also build the kernel and shards and pack an image for
+    /// every platform with a kernel port.
     public static func build(configPath: String, platforms: [String] = [], out: String? = nil,
-                             platformsDirectory: String? = nil) -> Result<BuildResult, DriverFailure> {
+                             platformsDirectory: String? = nil, compile: Bool = false) -> Result<BuildResult, DriverFailure> {
         let checked: CheckedSystem
         switch check(configPath: configPath, platforms: platforms, platformsDirectory: platformsDirectory) {
         case .failure(let f): return .failure(f)
@@ -177,6 +184,8 @@ public enum Driver {
         }
         var steps = checked.steps
         var outputs: [(String, String, WriteReport)] = []
+        var images: [PlatformImage] = []
+        var notCompiled: [String] = []
         for layout in checked.layouts {
             let files = time(&steps, "generate \(layout.platform.name)", detail: { "\($0.count) files" }) {
                 Codegen.generate(layout)
@@ -190,8 +199,17 @@ public enum Driver {
             } catch {
                 return .failure(DriverFailure(status: .ioError, diagnostics: [.error(.unknown(dir), "cannot write generated files: \(error.localizedDescription)")], file: configPath))
             }
+            guard compile else { continue }
+            guard hasKernelPort(layout.platform, platformsDirectory: checked.platformsDirectory) else {
+                notCompiled.append(layout.platform.name)
+                continue
+            }
+            switch self.compile(layout, checked: checked, configPath: configPath, generated: dir, steps: &steps) {
+            case .success(let img): images.append(img)
+            case .failure(let f): return .failure(f)
+            }
         }
-        return .success(BuildResult(checked: checked, outputs: outputs, steps: steps))
+        return .success(BuildResult(checked: checked, outputs: outputs, images: images, notCompiled: notCompiled, steps: steps))
     }
 }
 

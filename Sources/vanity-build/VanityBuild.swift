@@ -10,7 +10,7 @@ struct VanityBuild: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "vanity-build",
         abstract: "Build a Vanity system from its system.toml manifest.",
-        subcommands: [Build.self, Check.self, LayoutCommand.self],
+        subcommands: [Build.self, Generate.self, Check.self, LayoutCommand.self, Run.self],
         defaultSubcommand: Build.self)
 }
 
@@ -42,10 +42,7 @@ extension FileHandle: @retroactive TextOutputStream {
     public func write(_ string: String) { write(Data(string.utf8)) }
 }
 
-struct Build: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        abstract: "Check the manifest, lay out every platform and generate sources (the default).")
-
+struct BuildOptions: ParsableArguments {
     @OptionGroup var options: ConfigOptions
 
     @Option(name: .customLong("platform"), help: "Build only this platform (repeatable).")
@@ -53,18 +50,83 @@ struct Build: ParsableCommand {
 
     @Option(name: .long, help: "Output folder (default: build/<system>); each platform gets a subfolder.")
     var out: String?
+}
+
+/// Runs the build and prints its steps; returns the result.
+func runBuild(_ b: BuildOptions, compile: Bool) throws -> Driver.BuildResult {
+    switch Driver.build(configPath: b.options.config, platforms: b.platform, out: b.out,
+                        platformsDirectory: b.options.platforms, compile: compile) {
+    case .failure(let f): throw fail(f)
+    case .success(let r):
+        report(r.checked.diagnostics, file: b.options.config, failed: false)
+        print("vanity-build: \(r.checked.manifest.system.name?.value ?? "system") for \(r.outputs.map(\.platform).joined(separator: ", "))")
+        for s in r.steps { print(s.line) }
+        let total = r.steps.reduce(0) { $0 + $1.seconds } * 1000
+        print(String(format: "  %@%.1f ms", "total".padding(toLength: 28, withPad: " ", startingAt: 0), total))
+        for o in r.outputs {
+            if let img = r.images.first(where: { $0.platform == o.platform }) {
+                print("  → \(o.directory)/ (image: \(img.image))")
+            } else if r.notCompiled.contains(o.platform) {
+                print("  → \(o.directory)/ (sources only: \(o.platform) has no kernel port yet)")
+            } else {
+                print("  → \(o.directory)/")
+            }
+        }
+        return r
+    }
+}
+
+struct Build: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Check the manifest, generate sources, compile the kernel and every shard and pack an image per platform (the default).")
+
+    @OptionGroup var build: BuildOptions
+
+    func run() throws { _ = try runBuild(build, compile: true) }
+}
+
+struct Generate: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Check the manifest, lay out every platform and generate sources only.")
+
+    @OptionGroup var build: BuildOptions
+
+    func run() throws { _ = try runBuild(build, compile: false) }
+}
+
+struct Run: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Build, then boot one platform's image under QEMU; exits with the system's status.")
+
+    @OptionGroup var options: ConfigOptions
+
+    @Option(name: .customLong("platform"), help: "The platform to boot.")
+    var platform: String
+
+    @Option(name: .long, help: "Output folder (default: build/<system>).")
+    var out: String?
+
+    @Flag(name: .long, help: "Start QEMU halted with a GDB server on localhost:1234 (see docs/debugging.md).")
+    var gdb = false
+
+    @Option(name: .long, help: "Stop QEMU after this many seconds (exit status 124).")
+    var timeout: Double?
 
     func run() throws {
-        switch Driver.build(configPath: options.config, platforms: platform, out: out, platformsDirectory: options.platforms) {
-        case .failure(let f): throw fail(f)
-        case .success(let r):
-            report(r.checked.diagnostics, file: options.config, failed: false)
-            print("vanity-build: \(r.checked.manifest.system.name?.value ?? "system") for \(r.outputs.map(\.platform).joined(separator: ", "))")
-            for s in r.steps { print(s.line) }
-            let total = r.steps.reduce(0) { $0 + $1.seconds } * 1000
-            print(String(format: "  %@%.1f ms", "total".padding(toLength: 28, withPad: " ", startingAt: 0), total))
-            for o in r.outputs { print("  → \(o.directory)/") }
+        let b = try BuildOptions.parse(["--config", options.config] + (options.platforms.map { ["--platforms", $0] } ?? [])
+                                       + ["--platform", platform] + (out.map { ["--out", $0] } ?? []))
+        let r = try runBuild(b, compile: true)
+        guard let img = r.images.first, let layout = r.checked.layouts.first else {
+            var err = FileHandle.standardError
+            print("vanity-build: error: \(platform) has no kernel port yet; nothing to boot", to: &err)
+            throw ExitCode(ExitStatus.usage.rawValue)
         }
+        let argv = QemuCommand.arguments(layout.platform, cpus: layout.system.cpuCount, image: img.image, gdb: gdb)
+        print("vanity-build: booting: \(argv.joined(separator: " "))")
+        if gdb { print("vanity-build: QEMU waits for GDB on localhost:1234 (docs/debugging.md)") }
+        fflush(stdout)
+        let status = QemuCommand.run(argv, timeout: timeout)
+        throw ExitCode(status)
     }
 }
 

@@ -1,0 +1,160 @@
+import VanityLayout
+import VanityModel
+import VanityPlatform
+
+/// One tool invocation: compile, assemble or link.
+public struct Job: Hashable, Sendable {
+    public enum Kind: String, Sendable { case compileC = "cc", assemble = "as", compileSwift = "swiftc", link = "ld" }
+
+    public var kind: Kind
+    /// What the step list shows: "kernel/init.c", "shard producer".
+    public var label: String
+    public var tool: String
+    public var arguments: [String]
+    /// Files whose contents decide whether the job must run again (besides
+    /// the dependency file clang writes, when `depfile` is set).
+    public var inputs: [String]
+    public var output: String
+    /// clang's -MD output listing every header the compile read.
+    public var depfile: String?
+}
+
+/// Where the sources of one platform build are. The shell lists folders;
+/// the planner is pure.
+public struct SourceSet: Sendable {
+    public var repoRoot: String
+    /// The manifest's folder (shard paths are relative to it).
+    public var manifestDirectory: String
+    public var kernelSources: [String]
+    /// Platforms/<name>/*.c and *.S.
+    public var platformSources: [String]
+    /// Per shard name: its sources (*.c, or *.swift for Swift shards).
+    public var shardSources: [String: [String]]
+    /// Shards/lib/swift/*.swift.
+    public var swiftLibrary: [String]
+
+    public init(repoRoot: String, manifestDirectory: String, kernelSources: [String], platformSources: [String],
+                shardSources: [String: [String]], swiftLibrary: [String]) {
+        self.repoRoot = repoRoot
+        self.manifestDirectory = manifestDirectory
+        self.kernelSources = kernelSources
+        self.platformSources = platformSources
+        self.shardSources = shardSources
+        self.swiftLibrary = swiftLibrary
+    }
+}
+
+/// The files a platform build produces.
+public struct BuildProducts: Sendable {
+    public var kernelELF: String
+    /// Shard name → linked ELF, in manifest order.
+    public var shardELFs: [(name: String, path: String)]
+    public var image: String
+}
+
+/// Layout + sources → the jobs that build the kernel, the platform and every
+/// shard. Pure and deterministic.
+public enum BuildPlanner {
+    static func base(_ p: Platform) -> [String] {
+        ["--target=\(p.clangTarget)", "-std=c17", "-ffreestanding", "-nostdlib", "-fno-pic", "-fno-stack-protector",
+         "-fno-builtin", "-O2", "-g", "-Wall", "-Wextra", "-Werror"] + p.cFlags
+    }
+
+    static func stem(_ path: String) -> String {
+        let name = path.split(separator: "/").last.map(String.init) ?? path
+        return name.replacingOccurrences(of: ".", with: "_")
+    }
+
+    /// `generated`: the platform's generated folder (build/<system>/<platform>).
+    public static func plan(_ layout: Layout, sources: SourceSet, generated: String) -> (jobs: [Job], products: BuildProducts) {
+        let p = layout.platform
+        let root = sources.repoRoot
+        let obj = generated + "/obj"
+        let elf = generated + "/elf"
+        let kernelInclude = root + "/Kernel/include"
+        let platformInclude = "\(root)/Platforms/\(p.name)/include"
+        var jobs: [Job] = []
+
+        func compile(_ src: String, _ out: String, _ flags: [String], _ label: String) -> Job {
+            if src.hasSuffix(".S") {
+                return Job(kind: .assemble, label: label, tool: "clang",
+                           arguments: ["--target=\(p.clangTarget)"] + p.cFlags.filter { !$0.hasPrefix("-mgeneral") }
+                               + ["-I", kernelInclude, "-c", src, "-o", out, "-MD", "-MF", out + ".d"],
+                           inputs: [src], output: out, depfile: out + ".d")
+            }
+            return Job(kind: .compileC, label: label, tool: "clang",
+                       arguments: base(p) + flags + ["-c", src, "-o", out, "-MD", "-MF", out + ".d"],
+                       inputs: [src], output: out, depfile: out + ".d")
+        }
+
+        // Kernel library, platform and the system table.
+        var kernelObjects: [String] = []
+        let kernelFlags = ["-I", kernelInclude]
+        for src in sources.kernelSources + sources.platformSources + [generated + "/kernel/system_table.c"] {
+            let out = "\(obj)/kernel/\(stem(src)).o"
+            let label = src.hasPrefix(root + "/") ? String(src.dropFirst(root.count + 1)) : "kernel/system_table.c"
+            jobs.append(compile(src, out, kernelFlags, label))
+            kernelObjects.append(out)
+        }
+        let kernelELF = elf + "/kernel.elf"
+        jobs.append(Job(kind: .link, label: "kernel", tool: "ld.lld",
+                        arguments: ["-static", "-nostdlib", "--no-undefined", "-T", generated + "/kernel/kernel.ld"]
+                            + kernelObjects + ["-o", kernelELF],
+                        inputs: [generated + "/kernel/kernel.ld"] + kernelObjects, output: kernelELF, depfile: nil))
+
+        // Shards.
+        var shardELFs: [(String, String)] = []
+        for sl in layout.shards {
+            let s = sl.shard
+            let shardGen = "\(generated)/shards/\(s.name)"
+            let shardObj = "\(obj)/shards/\(s.name)"
+            let includes = ["-I", shardGen, "-I", root + "/Shards/lib/c/include", "-I", platformInclude, "-I", kernelInclude]
+            var objects: [String] = []
+            let start = shardObj + "/start.o"
+            jobs.append(compile(root + "/Shards/lib/c/start.c", start, includes, "shard \(s.name): start.c"))
+            objects.append(start)
+            let own = sources.shardSources[s.name] ?? []
+            if s.lang == .c {
+                for src in own where src.hasSuffix(".c") || src.hasSuffix(".S") {
+                    let out = "\(shardObj)/\(stem(src)).o"
+                    jobs.append(compile(src, out, includes, "shard \(s.name): \(src.split(separator: "/").last!)"))
+                    objects.append(out)
+                }
+            } else {
+                let rt = shardObj + "/runtime.o"
+                jobs.append(compile(root + "/Shards/lib/swift/runtime.c", rt, includes, "shard \(s.name): runtime.c"))
+                objects.append(rt)
+                let out = shardObj + "/swift.o"
+                let swiftFiles = [shardGen + "/Shard.swift"] + own.filter { $0.hasSuffix(".swift") } + sources.swiftLibrary
+                var args = ["-enable-experimental-feature", "Embedded", "-enable-experimental-feature", "Extern",
+                            "-target", p.swiftTarget, "-wmo", "-parse-as-library", "-Osize",
+                            "-Xfrontend", "-disable-stack-protector", "-Xfrontend", "-function-sections",
+                            "-Xcc", "-ffreestanding"]
+                for f in p.swiftCFlags { args += ["-Xcc", f] }
+                for dir in [shardGen, root + "/Shards/lib/c/include", platformInclude, kernelInclude] { args += ["-Xcc", "-I" + dir] }
+                args += ["-import-objc-header", root + "/Shards/lib/swift/Bridging.h",
+                         "-module-name", Ident.module(s.name), "-c"] + swiftFiles + ["-o", out]
+                let headers = [shardGen + "/vanity_shard.h", root + "/Shards/lib/swift/Bridging.h",
+                               root + "/Shards/lib/c/include/vanity/vanity.h", platformInclude + "/vanity/arch.h"]
+                    + ["abi.h", "caps.h", "handles.h", "ring.h", "syscall.h", "system_table.h"].map { kernelInclude + "/vanity/" + $0 }
+                jobs.append(Job(kind: .compileSwift, label: "shard \(s.name): \(swiftFiles.count) Swift files", tool: "swiftc",
+                                arguments: args, inputs: swiftFiles + headers, output: out, depfile: nil))
+                objects.append(out)
+            }
+            let out = "\(elf)/\(s.name).elf"
+            jobs.append(Job(kind: .link, label: "shard \(s.name)", tool: "ld.lld",
+                            arguments: ["-static", "-nostdlib", "--no-undefined", "-T", shardGen + "/link.ld"] + objects + ["-o", out],
+                            inputs: [shardGen + "/link.ld"] + objects, output: out, depfile: nil))
+            shardELFs.append((s.name, out))
+        }
+        return (jobs, BuildProducts(kernelELF: kernelELF, shardELFs: shardELFs, image: generated + "/image.elf"))
+    }
+}
+
+enum Ident {
+    /// A Swift module name for a shard: "my-shard" → "my_shard".
+    static func module(_ name: String) -> String {
+        let s = String(name.map { $0.isLetter || $0.isNumber ? $0 : "_" })
+        return s.first?.isNumber == true ? "_" + s : s
+    }
+}
