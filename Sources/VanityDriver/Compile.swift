@@ -99,7 +99,21 @@ extension Driver {
         if !problems.isEmpty { return .failure(DriverFailure(status: .dataError, diagnostics: problems, file: configPath)) }
         let packed = time(&steps, "pack \(name) image", detail: { (_: Result<Void, ImagePacker.Failure>) in
             (products.image as NSString).lastPathComponent
-        }) { ImagePacker.pack(kernel: kernelBytes, shards: shardBytes, to: products.image) }
+        }) { () -> Result<Void, ImagePacker.Failure> in
+            // Packed beside the image and moved over it only if it changed.
+            let fresh = products.image + ".new"
+            let r = ImagePacker.pack(kernel: kernelBytes, shards: shardBytes, to: fresh)
+            let fm = FileManager.default
+            if case .success = r {
+                if let a = fm.contents(atPath: fresh), let b = fm.contents(atPath: products.image), a == b {
+                    try? fm.removeItem(atPath: fresh)
+                } else {
+                    try? fm.removeItem(atPath: products.image)
+                    try? fm.moveItem(atPath: fresh, toPath: products.image)
+                }
+            }
+            return r
+        }
         if case .failure(let f) = packed {
             return .failure(DriverFailure(status: .ioError, diagnostics: [.error(.unknown(products.image), "cannot pack the image: \(f.description)")], file: configPath))
         }

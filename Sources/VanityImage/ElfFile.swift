@@ -12,6 +12,16 @@ public struct ElfFile: Sendable {
         public var fileSize: UInt64
         public var memSize: UInt64
 
+        public init(type: UInt32, flags: UInt32, vaddr: UInt64, paddr: UInt64, offset: UInt64, fileSize: UInt64, memSize: UInt64) {
+            self.type = type
+            self.flags = flags
+            self.vaddr = vaddr
+            self.paddr = paddr
+            self.offset = offset
+            self.fileSize = fileSize
+            self.memSize = memSize
+        }
+
         public var isLoad: Bool { type == 1 }
         public var readable: Bool { flags & 4 != 0 }
         public var writable: Bool { flags & 2 != 0 }
@@ -42,6 +52,14 @@ public struct ElfFile: Sendable {
     public var segments: [Segment]
     public var sections: [Section]
     public var symbols: [Symbol]
+
+    public init(machine: UInt16, entry: UInt64, segments: [Segment], sections: [Section], symbols: [Symbol]) {
+        self.machine = machine
+        self.entry = entry
+        self.segments = segments
+        self.sections = sections
+        self.symbols = symbols
+    }
 
     public func symbol(_ name: String) -> Symbol? { symbols.first { $0.name == name } }
     public func section(_ name: String) -> Section? { sections.first { $0.name == name } }

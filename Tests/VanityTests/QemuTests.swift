@@ -1,0 +1,62 @@
+import Foundation
+import Testing
+import VanityImage
+import VanityLayout
+
+/// Real boots under QEMU, read back and checked.
+@Suite(.serialized) struct QemuTests {
+    @Test func theDemoBootsOnAarch64AndShutsDownCleanly() throws {
+        let out = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: out) }
+        let r = try CLI.run(["run", "--config", "Config/system.toml", "--platform", "aarch64-virt", "--out", out, "--timeout", "120"])
+        #expect(r.status == 0, "status \(r.status)\n\(r.stdout)\n\(r.stderr)")
+        for line in ["kernel: vanity booting system \"demo\" on aarch64-virt: 4 shard(s), 2 channel(s), 5 core(s)",
+                     "kernel: starting producer on core 1", "kernel: starting transformer on core 2",
+                     "kernel: starting sink on core 3", "kernel: starting clock on core 4",
+                     "[transformer] transformer: ready (Embedded Swift)",
+                     "[producer] producer: all 20000 messages sent",
+                     "[sink] sink: all 20000 messages arrived in order and intact",
+                     "kernel: system stopping with status 0"] {
+            #expect(r.stdout.contains(line), "missing: \(line)\n\(r.stdout)")
+        }
+        // The clock read a plausible wall-clock date through its device grant.
+        #expect(r.stdout.range(of: #"\[clock\] clock: the RTC at 0x9010000 \(irq 34\) says 20[2-9][0-9]-[01][0-9]-[0-3][0-9] "#,
+                               options: .regularExpression) != nil, "\(r.stdout)")
+        #expect(!r.stdout.contains("FAULT"))
+
+        // The packed image and every linked ELF pass the libelf check.
+        let layout = try #require(demoLayouts.first { $0.platform.name == "aarch64-virt" })
+        let image = try readElf(out + "/aarch64-virt/image.elf")
+        #expect(ImageCheck.segments(image, within: layout.regions, who: "image").isEmpty)
+        #expect(image.segments.filter(\.isLoad).count >= 3 * (1 + layout.shards.count) - 2)
+        for sl in layout.shards {
+            let elf = try readElf("\(out)/aarch64-virt/elf/\(sl.shard.name).elf")
+            #expect(ImageCheck.segments(elf, within: sl.regions, who: sl.shard.name).isEmpty)
+            #expect(ImageCheck.budgets(elf, sl).isEmpty)
+        }
+    }
+
+    /// The image checker is not a rubber stamp: a segment moved outside its
+    /// region, or made writable and executable, is reported.
+    @Test func theImageCheckRejectsBadSegments() throws {
+        let layout = try #require(demoLayouts.first)
+        let sl = layout.shards[0]
+        let text = sl.region(.text)!
+        let good = ElfFile.Segment(type: 1, flags: 5, vaddr: text.virt, paddr: text.virt, offset: 0, fileSize: 16, memSize: 16)
+        var elf = ElfFile(machine: 183, entry: text.virt, segments: [good], sections: [], symbols: [])
+        #expect(ImageCheck.segments(elf, within: sl.regions, who: "s").isEmpty)
+        var wx = good
+        wx.flags = 7
+        elf.segments = [wx]
+        #expect(ImageCheck.segments(elf, within: sl.regions, who: "s").contains { $0.contains("writable and executable") })
+        var outside = good
+        outside.vaddr = layout.kernel[0].virt
+        elf.segments = [outside]
+        #expect(ImageCheck.segments(elf, within: sl.regions, who: "s").contains { $0.contains("outside every region") })
+        var big = good
+        big.memSize = sl.shard.budgets.text + 1
+        big.fileSize = big.memSize
+        elf.segments = [big]
+        #expect(ImageCheck.budgets(elf, sl).first?.contains("over its max-sizes.text budget") == true)
+    }
+}
