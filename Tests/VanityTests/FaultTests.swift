@@ -1,0 +1,70 @@
+import Foundation
+import Testing
+
+/// Fault isolation and capability checks on aarch64-virt: each system under
+/// Tests/Fixtures/systems boots under QEMU and its log is checked.
+@Suite(.serialized) struct FaultTests {
+    static func boot(_ system: String) throws -> CLI.Result {
+        let out = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: out) }
+        return try CLI.run(["run", "--config", "Tests/Fixtures/systems/\(system)/system.toml",
+                            "--platform", "aarch64-virt", "--out", out, "--timeout", "120"])
+    }
+
+    static func lines(_ r: CLI.Result, _ prefix: String) -> [String] {
+        // The console ends lines with "\r\n", a single Character in Swift.
+        r.stdout.replacingOccurrences(of: "\r\n", with: "\n").split(separator: "\n").map(String.init).filter { $0.hasPrefix(prefix) }
+    }
+
+    @Test func faultsAreReportedAndHandledWhileThePipelineKeepsCounting() throws {
+        let r = try Self.boot("faults")
+        #expect(r.status == 0, "\(r.stdout)\n\(r.stderr)")
+        let faults = Self.lines(r, "kernel: FAULT ")
+        func fault(_ shard: String, _ kind: String) -> [String] { faults.filter { $0.contains("shard=\(shard) kind=\(kind) ") } }
+        // Another shard's memory (tally's stack, just below poke-other's text).
+        #expect(fault("poke-other", "data-abort").count == 1, "\(faults)")
+        #expect(fault("poke-text", "data-abort").count == 1, "\(faults)")
+        #expect(fault("poke-kernel", "data-abort").first?.contains("addr=0x40250000") == true, "\(faults)")
+        #expect(fault("overflow", "stack-overflow").count == 1, "\(faults)")
+        // restart twice (generations 1, 2, 3), then hold.
+        #expect(fault("undefined", "undefined-instruction").count == 3, "\(faults)")
+        #expect(r.stdout.contains("kernel: undefined reached max-restarts (2); holding it"))
+        #expect(Self.lines(r, "[undefined] undefined: generation ") == ["[undefined] undefined: generation 1",
+                                                                         "[undefined] undefined: generation 2",
+                                                                         "[undefined] undefined: generation 3"])
+        #expect(!r.stdout.contains("STILL RUNNING"))
+        // The pipeline saw every tick, in order.
+        #expect(r.stdout.range(of: #"\[tally\] tally: [0-9]+ ticks in order, no gap"#, options: .regularExpression) != nil, "\(r.stdout)")
+        #expect(r.stdout.contains("kernel: system stopping with status 0"))
+    }
+
+    @Test func swiftTrapsWatchdogsAndDeniedCalls() throws {
+        let r = try Self.boot("watchdog")
+        #expect(r.status == 0, "\(r.stdout)\n\(r.stderr)")
+        let faults = Self.lines(r, "kernel: FAULT ")
+        #expect(faults.filter { $0.contains("shard=swift-trap kind=trap ") }.count == 2, "\(faults)")
+        #expect(faults.filter { $0.contains("shard=hang kind=watchdog ") }.count == 2, "\(faults)")
+        #expect(r.stdout.contains("kernel: hang reached max-restarts (1); holding it"))
+        #expect(Self.lines(r, "[caps] ") == [
+            "[caps] caps: notify foreign channel -> -1",
+            "[caps] caps: ack foreign irq -> -1",
+            "[caps] caps: time without the cap -> -1",
+            "[caps] caps: shutdown without the cap -> -1",
+            "[caps] caps: notify a channel that does not exist -> -2",
+            "[caps] caps: log from a kernel address -> -2",
+            "[caps] caps: unknown system call -> -3",
+            "[caps] caps: still running",
+        ])
+        #expect(r.stdout.contains("kernel:   caps: generation 1, 0 restart(s), 16 syscall(s), 4 denied"), "\(r.stdout)")
+        #expect(r.stdout.range(of: #"\[tally\] tally: [0-9]+ ticks in order, no gap"#, options: .regularExpression) != nil)
+        #expect(!r.stdout.contains("STILL RUNNING"))
+    }
+
+    @Test func anAbortPolicyStopsTheSystemWithANonZeroStatus() throws {
+        let r = try Self.boot("abort")
+        #expect(r.status == 101, "\(r.stdout)\n\(r.stderr)") // 100 + the data-abort kind
+        #expect(Self.lines(r, "kernel: FAULT shard=crash kind=data-abort ").first?.contains("addr=0x0 ") == true, "\(r.stdout)")
+        #expect(r.stdout.contains("kernel: crash has policy abort; stopping the system"))
+        #expect(r.stdout.contains("kernel: system stopping with status 101"))
+    }
+}
