@@ -4,7 +4,7 @@ SWIFT      ?= swift
 CONFIG     ?= Config/system.toml
 SWIFTFLAGS ?=
 
-.PHONY: help deps build generate check layout test bench qemu-aarch64 qemu-aarch64-gdb qemu-riscv64 qemu-x86_64 clean
+.PHONY: help deps build generate check layout test bench bench-qemu qemu-aarch64 qemu-aarch64-gdb qemu-riscv64 qemu-x86_64 clean
 
 help:
 	@echo "make deps          install the Debian packages Vanity needs (Scripts/setup.sh)"
@@ -15,6 +15,7 @@ help:
 	@echo "make layout        print the demo's memory map"
 	@echo "make test          run the whole test suite (what CI runs)"
 	@echo "make bench         run the code-generation benchmark (release build)"
+	@echo "make bench-qemu    boot the demo repeatedly: boot time, throughput, kernel entries, kernel size"
 
 deps:
 	@Scripts/setup.sh
@@ -36,6 +37,9 @@ test: deps
 
 bench: deps
 	$(SWIFT) run -c release vanity-bench
+
+bench-qemu: deps
+	Benchmarks/qemu-bench.sh
 
 qemu-aarch64: deps
 	$(SWIFT) run $(SWIFTFLAGS) vanity-build run --config $(CONFIG) --platform aarch64-virt

@@ -95,7 +95,7 @@ static void check_watchdogs(uint64_t now) {
 }
 
 void kernel_core_loop(void) {
-  kprintf("kernel: all shards started; kernel core watching\n");
+  kprintf("kernel: all shards started (%lu us after boot); kernel core watching\n", platform_time_ns() / 1000u);
   for (;;) {
     uint64_t now = platform_time_ns();
     check_watchdogs(now);
