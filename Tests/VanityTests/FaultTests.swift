@@ -67,4 +67,13 @@ import Testing
         #expect(r.stdout.contains("kernel: crash has policy abort; stopping the system"))
         #expect(r.stdout.contains("kernel: system stopping with status 101"))
     }
+
+    @Test func aShardOverItsBudgetStopsTheBuildAtTheBudget() throws {
+        let out = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: out) }
+        let r = try CLI.run(["build", "--config", "Tests/Fixtures/systems/oversize/system.toml", "--out", out])
+        #expect(r.status == 65)
+        #expect(r.stderr.contains("Tests/Fixtures/systems/oversize/system.toml:10:22: error: shard big: .text needs at least "), "\(r.stderr)")
+        #expect(r.stderr.contains("over its max-sizes.text budget of 4 KiB (4096 bytes)"), "\(r.stderr)")
+    }
 }
