@@ -56,6 +56,9 @@ import Testing
             "[caps] caps: still running",
         ])
         #expect(r.stdout.contains("kernel:   caps: generation 1, 0 restart(s), 16 syscall(s), 4 denied"), "\(r.stdout)")
+        // The RTC's alarm interrupt reached the shard it is granted to, on its core.
+        #expect(r.stdout.range(of: #"\[alarm\] alarm: woken with bits 2, rtc [0-9]+ -> [0-9]+, ack -> 0"#, options: .regularExpression) != nil,
+                "\(r.stdout)")
         #expect(r.stdout.range(of: #"\[tally\] tally: [0-9]+ ticks in order, no gap"#, options: .regularExpression) != nil)
         #expect(!r.stdout.contains("STILL RUNNING"))
     }
@@ -65,6 +68,10 @@ import Testing
         #expect(r.status == 101, "\(r.stdout)\n\(r.stderr)") // 100 + the data-abort kind
         #expect(Self.lines(r, "kernel: FAULT shard=crash kind=data-abort ").first?.contains("addr=0x0 ") == true, "\(r.stdout)")
         #expect(r.stdout.contains("kernel: crash has policy abort; stopping the system"))
+        // propagate: the child is held and its supervisor is woken.
+        #expect(Self.lines(r, "kernel: FAULT shard=child kind=trap ").count == 1, "\(r.stdout)")
+        #expect(r.stdout.contains("kernel: child is held; telling its supervisor boss"))
+        #expect(r.stdout.contains("[boss] boss: woken with bits 4; child generation 1"), "\(r.stdout)")
         #expect(r.stdout.contains("kernel: system stopping with status 101"))
     }
 

@@ -7,7 +7,9 @@
 /* The tally stops after at least this many ticks and this much time, so
  * misbehaving shards have long enough to fault, restart and be held. */
 #define TICKS 200000u
+#ifndef MIN_RUN_NS
 #define MIN_RUN_NS 600000000ll
+#endif
 
 static inline int ticker_main(const struct vanity_channel *out) {
   uint64_t batch[32];

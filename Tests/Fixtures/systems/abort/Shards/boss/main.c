@@ -1,0 +1,7 @@
+#include <vanity_shard.h>
+#include <vanity/vanity.h>
+int main(void) {
+  int64_t bits = vanity_wait(0);
+  vanity_printf("boss: woken with bits %ld; child generation %ld\n", bits, vanity_generation(4));
+  return 0;
+}
