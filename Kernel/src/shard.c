@@ -55,6 +55,7 @@ void shard_start(struct shard_state *s) {
 /* Stops the shard for good on its core: the core idles from now on. */
 void shard_stop_here(struct shard_state *s) {
   atomic_store32(&s->run_state, SHARD_HELD);
+  platform_stop_core(s->core);
   for (;;) platform_idle(0);
 }
 
@@ -83,6 +84,7 @@ void shard_fault(struct shard_state *s, uint32_t kind, uint64_t pc, uint64_t add
   kprintf("kernel: FAULT shard=%s kind=%s pc=0x%lx addr=0x%lx generation=%u policy=%s\n", s->desc->name,
           fault_name(kind), pc, address, s->generation, policy_name(p->kind));
   atomic_store32(&s->run_state, SHARD_RESTARTING);
+  platform_stop_core(s->core);
   switch (p->kind) {
   case VANITY_POLICY_RESTART:
     if (s->restarts >= p->max_restarts) {

@@ -78,6 +78,9 @@ void platform_irq_route(uint32_t irq, uint32_t core) {
 void platform_irq_unmask(uint32_t irq) { mmio_write32(GICD + 0x100 + 4 * (irq / 32), 1u << (irq % 32)); }
 void platform_irq_mask(uint32_t irq) { mmio_write32(GICD + 0x180 + 4 * (irq / 32), 1u << (irq % 32)); }
 
+/* The shard's core is in the kernel already (fault or syscall): nothing to stop. */
+void platform_stop_core(uint32_t core) { (void)core; }
+
 void platform_kick_core(uint32_t core) {
   __asm__ volatile("dsb ish" ::: "memory");
   mmio_write32(GICD + 0xf00, (1u << (16 + core)) | SGI_KICK);

@@ -110,9 +110,11 @@ public enum BuildPlanner {
             let shardObj = "\(obj)/shards/\(s.name)"
             let includes = ["-I", shardGen, "-I", root + "/Shards/lib/c/include", "-I", platformInclude, "-I", kernelInclude]
             var objects: [String] = []
-            let start = shardObj + "/start.o"
-            jobs.append(compile(root + "/Shards/lib/c/start.c", start, includes, "shard \(s.name): start.c"))
-            objects.append(start)
+            for lib in ["start", "printf"] {
+                let out = "\(shardObj)/\(lib).o"
+                jobs.append(compile("\(root)/Shards/lib/c/\(lib).c", out, includes, "shard \(s.name): \(lib).c"))
+                objects.append(out)
+            }
             let own = sources.shardSources[s.name] ?? []
             if s.lang == .c {
                 for src in own where src.hasSuffix(".c") || src.hasSuffix(".S") {

@@ -72,7 +72,7 @@ func temporaryDirectory() throws -> String {
         let second = try CLI.run(["build", "--config", "Config/system.toml", "--out", out])
         #expect(second.status == 0)
         #expect(second.stdout.contains("0 written"))
-        #expect(second.stdout.contains("(0 ran, 23 up to date)"), "\(second.stdout)")
+        #expect(second.stdout.range(of: #"compile aarch64-virt .*\(0 ran, [0-9]+ up to date\)"#, options: .regularExpression) != nil, "\(second.stdout)")
         #expect(try mtimes() == before)
     }
 

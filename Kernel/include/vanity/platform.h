@@ -25,6 +25,11 @@ int platform_build_space(const struct vanity_shard_desc *shard);
  * re-enters user mode on later restarts). */
 void platform_start_core(uint32_t core, const struct vanity_shard_desc *shard);
 
+/* The shard on `core` has faulted or must stop: it runs no further code of
+ * its current start (hardware: already true in the fault handler; hosted:
+ * the shard's process is killed). Called on `core` before its policy applies. */
+void platform_stop_core(uint32_t core);
+
 /* Wakes `core` if it is idle in platform_idle (an inter-processor interrupt). */
 void platform_kick_core(uint32_t core);
 

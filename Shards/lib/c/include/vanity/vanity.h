@@ -17,10 +17,14 @@
 #include <vanity/ring.h>
 #include <vanity/syscall.h>
 
-/* The shard's status block (first bytes of its data region). */
+/* The shard's status block (first bytes of its data region). A platform's
+ * arch.h may say where it is instead (VANITY_ARCH_STATUS). */
 extern struct vanity_shard_status vanity_status;
+#ifndef VANITY_ARCH_STATUS
+#define VANITY_ARCH_STATUS (&vanity_status)
+#endif
 
-static inline void vanity_alive(void) { vanity_status.heartbeat++; }
+static inline void vanity_alive(void) { VANITY_ARCH_STATUS->heartbeat++; }
 
 /* ------------------------------------------------------------ system calls */
 
