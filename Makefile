@@ -4,10 +4,11 @@ SWIFT      ?= swift
 CONFIG     ?= Config/system.toml
 SWIFTFLAGS ?=
 
-.PHONY: help deps build generate check layout test bench bench-qemu qemu-aarch64 qemu-aarch64-gdb qemu-riscv64 qemu-x86_64 clean
+.PHONY: help deps build generate check layout test bench bench-qemu sim qemu-aarch64 qemu-aarch64-gdb qemu-riscv64 qemu-x86_64 clean
 
 help:
 	@echo "make deps          install the Debian packages Vanity needs (Scripts/setup.sh)"
+	@echo "make sim           build $(CONFIG) for the hosted simulator and run it"
 	@echo "make qemu-aarch64  build $(CONFIG) and boot it under QEMU (aarch64 virt)"
 	@echo "make qemu-aarch64-gdb  the same, halted, waiting for GDB on :1234 (docs/debugging.md)"
 	@echo "make generate      check $(CONFIG) and generate sources for every platform into build/"
@@ -40,6 +41,9 @@ bench: deps
 
 bench-qemu: deps
 	Benchmarks/qemu-bench.sh
+
+sim: deps
+	$(SWIFT) run $(SWIFTFLAGS) vanity-build run --config $(CONFIG) --platform sim
 
 qemu-aarch64: deps
 	$(SWIFT) run $(SWIFTFLAGS) vanity-build run --config $(CONFIG) --platform aarch64-virt

@@ -16,7 +16,8 @@ qemu-system-riscv64 -machine virt,dumpdtb="$tmp/r.dtb" \
   -smp 8 -m 128M -nographic >/dev/null 2>&1
 dtc -q -I dtb -O dtb -o Platforms/riscv64-virt/board.dtb "$tmp/r.dtb"
 dtc -q -I dts -O dtb -o Platforms/x86_64-pc/board.dtb Platforms/x86_64-pc/board.dts
+dtc -q -I dts -O dtb -o Platforms/sim/board.dtb Platforms/sim/board.dts
 
-for p in aarch64-virt riscv64-virt x86_64-pc; do
+for p in aarch64-virt riscv64-virt x86_64-pc sim; do
   echo "Platforms/$p/board.dtb: $(stat -c %s Platforms/$p/board.dtb) bytes"
 done

@@ -25,7 +25,11 @@ int main(void) {
   unsigned mo, d;
   civil(secs / 86400, &y, &mo, &d);
   unsigned rem = secs % 86400;
-  vanity_printf("clock: the RTC at 0x%lx (irq %u) says %ld-%02u-%02u %02u:%02u:%02u UTC\n", (uint64_t)rtc->base, rtc->irq,
-                y, mo, d, rem / 3600, rem / 60 % 60, rem % 60);
+  if (rtc->irq != VANITY_NO_IRQ)
+    vanity_printf("clock: the RTC at 0x%lx (irq %u) says %ld-%02u-%02u %02u:%02u:%02u UTC\n", (uint64_t)rtc->base, rtc->irq,
+                  y, mo, d, rem / 3600, rem / 60 % 60, rem % 60);
+  else
+    vanity_printf("clock: the RTC at 0x%lx says %ld-%02u-%02u %02u:%02u:%02u UTC\n", (uint64_t)rtc->base, y, mo, d,
+                  rem / 3600, rem / 60 % 60, rem % 60);
   return 0;
 }

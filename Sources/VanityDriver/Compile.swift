@@ -28,9 +28,9 @@ extension Driver {
             .filter { f in suffixes.contains { f.hasSuffix($0) } }.sorted().map { dir + "/" + $0 }
     }
 
-    /// A platform has a kernel port when its folder holds boot code.
+    /// A platform has a kernel port when its folder holds platform code.
     public static func hasKernelPort(_ platform: Platform, platformsDirectory: String) -> Bool {
-        !files(in: "\(platformsDirectory)/\(platform.name)", suffixes: [".S"]).isEmpty
+        !files(in: "\(platformsDirectory)/\(platform.name)", suffixes: [".S", ".c"]).isEmpty
     }
 
     /// Compiles the kernel, the platform and every shard of `layout` into
@@ -56,12 +56,20 @@ extension Driver {
         let (jobs, products) = BuildPlanner.plan(layout, sources: sources, generated: absGenerated)
         var executor = Executor()
         let name = layout.platform.name
+        let hosted = layout.platform.architecture == .host
         let outcome: Executor.Outcome
         switch time(&steps, "compile \(name)", detail: { (r: Result<Executor.Outcome, Executor.Failure>) in
             (try? r.get()).map { "\($0.ran.count) ran, \($0.upToDate.count) up to date" } ?? "failed"
         }, { executor.run(jobs) }) {
         case .success(let o): outcome = o
         case .failure(let f): return .failure(buildFailure(f, layout: layout, checked: checked, configPath: configPath))
+        }
+
+        if hosted {
+            // Host executables: nothing to place or pack; the kernel runs the shards.
+            return .success(PlatformImage(platform: name, image: products.image, kernelELF: products.kernelELF,
+                                          shardELFs: products.shardELFs.map(\.path), ran: outcome.ran.count,
+                                          upToDate: outcome.upToDate.count))
         }
 
         // Check every ELF against the layout, then pack.

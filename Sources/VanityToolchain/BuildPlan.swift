@@ -67,6 +67,7 @@ public enum BuildPlanner {
 
     /// `generated`: the platform's generated folder (build/<system>/<platform>).
     public static func plan(_ layout: Layout, sources: SourceSet, generated: String) -> (jobs: [Job], products: BuildProducts) {
+        if layout.platform.architecture == .host { return planHosted(layout, sources: sources, generated: generated) }
         let p = layout.platform
         let root = sources.repoRoot
         let obj = generated + "/obj"
@@ -150,6 +151,82 @@ public enum BuildPlanner {
             shardELFs.append((s.name, out))
         }
         return (jobs, BuildProducts(kernelELF: kernelELF, shardELFs: shardELFs, image: generated + "/image.elf"))
+    }
+}
+
+extension BuildPlanner {
+    /// The hosted simulator: the kernel library and the platform become one
+    /// host executable (the "image"); each shard becomes a host executable
+    /// linked with the simulator's shard runtime and the host C library.
+    static func planHosted(_ layout: Layout, sources: SourceSet, generated: String) -> (jobs: [Job], products: BuildProducts) {
+        let p = layout.platform
+        let root = sources.repoRoot
+        let obj = generated + "/obj"
+        let bin = generated + "/elf"
+        let kernelInclude = root + "/Kernel/include"
+        let platformDir = "\(root)/Platforms/\(p.name)"
+        let platformInclude = platformDir + "/include"
+        let cflags = ["--target=\(p.clangTarget)", "-std=c17", "-O2", "-g", "-Wall", "-Wextra", "-Werror", "-fno-builtin"] + p.cFlags
+        var jobs: [Job] = []
+
+        func compile(_ src: String, _ out: String, _ includes: [String], _ label: String) -> Job {
+            Job(kind: .compileC, label: label, tool: "clang",
+                arguments: cflags + includes + ["-c", src, "-o", out, "-MD", "-MF", out + ".d"],
+                inputs: [src], output: out, depfile: out + ".d")
+        }
+
+        var kernelObjects: [String] = []
+        for src in sources.kernelSources + sources.platformSources + [generated + "/kernel/system_table.c"] {
+            let out = "\(obj)/kernel/\(stem(src)).o"
+            let label = src.hasPrefix(root + "/") ? String(src.dropFirst(root.count + 1)) : "kernel/system_table.c"
+            jobs.append(compile(src, out, ["-I", kernelInclude, "-I", platformInclude], label))
+            kernelObjects.append(out)
+        }
+        let kernel = bin + "/kernel"
+        jobs.append(Job(kind: .link, label: "kernel", tool: "clang",
+                        arguments: ["--target=\(p.clangTarget)", "-pthread"] + kernelObjects + ["-o", kernel],
+                        inputs: kernelObjects, output: kernel, depfile: nil))
+
+        var shardBins: [(String, String)] = []
+        for sl in layout.shards {
+            let s = sl.shard
+            let shardGen = "\(generated)/shards/\(s.name)"
+            let shardObj = "\(obj)/shards/\(s.name)"
+            let includes = ["-I", shardGen, "-I", root + "/Shards/lib/c/include", "-I", platformInclude, "-I", kernelInclude]
+            var objects: [String] = []
+            for (src, name) in [(root + "/Shards/lib/c/printf.c", "printf"), (platformDir + "/shard/shard.c", "sim-runtime")] {
+                let out = "\(shardObj)/\(name).o"
+                jobs.append(compile(src, out, includes, "shard \(s.name): \(name)"))
+                objects.append(out)
+            }
+            let own = sources.shardSources[s.name] ?? []
+            if s.lang == .c {
+                for src in own where src.hasSuffix(".c") {
+                    let out = "\(shardObj)/\(stem(src)).o"
+                    jobs.append(compile(src, out, includes, "shard \(s.name): \(src.split(separator: "/").last!)"))
+                    objects.append(out)
+                }
+            } else {
+                let out = shardObj + "/swift.o"
+                let swiftFiles = [shardGen + "/Shard.swift"] + own.filter { $0.hasSuffix(".swift") } + sources.swiftLibrary
+                var args = ["-enable-experimental-feature", "Embedded", "-enable-experimental-feature", "Extern",
+                            "-target", p.swiftTarget, "-wmo", "-parse-as-library", "-Osize"]
+                for dir in [shardGen, root + "/Shards/lib/c/include", platformInclude, kernelInclude] { args += ["-Xcc", "-I" + dir] }
+                args += ["-import-objc-header", root + "/Shards/lib/swift/Bridging.h",
+                         "-module-name", Ident.module(s.name), "-c"] + swiftFiles + ["-o", out]
+                let headers = [shardGen + "/vanity_shard.h", root + "/Shards/lib/swift/Bridging.h",
+                               root + "/Shards/lib/c/include/vanity/vanity.h", platformInclude + "/vanity/arch.h"]
+                jobs.append(Job(kind: .compileSwift, label: "shard \(s.name): \(swiftFiles.count) Swift files", tool: "swiftc",
+                                arguments: args, inputs: swiftFiles + headers, output: out, depfile: nil))
+                objects.append(out)
+            }
+            let out = "\(bin)/\(s.name)"
+            jobs.append(Job(kind: .link, label: "shard \(s.name)", tool: "clang",
+                            arguments: ["--target=\(p.clangTarget)"] + objects + ["-o", out],
+                            inputs: objects, output: out, depfile: nil))
+            shardBins.append((s.name, out))
+        }
+        return (jobs, BuildProducts(kernelELF: kernel, shardELFs: shardBins, image: kernel))
     }
 }
 

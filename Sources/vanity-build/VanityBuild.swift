@@ -121,7 +121,9 @@ struct Run: ParsableCommand {
             print("vanity-build: error: \(platform) has no kernel port yet; nothing to boot", to: &err)
             throw ExitCode(ExitStatus.usage.rawValue)
         }
-        let argv = QemuCommand.arguments(layout.platform, cpus: layout.system.cpuCount, image: img.image, gdb: gdb)
+        let argv = layout.platform.architecture == .host
+            ? [img.image] + img.shardELFs
+            : QemuCommand.arguments(layout.platform, cpus: layout.system.cpuCount, image: img.image, gdb: gdb)
         print("vanity-build: booting: \(argv.joined(separator: " "))")
         if gdb { print("vanity-build: QEMU waits for GDB on localhost:1234 (docs/debugging.md)") }
         fflush(stdout)

@@ -1,7 +1,7 @@
 /* The C17 user library for shards: system calls and channels.
  *
- * Include <vanity_shard.h> (generated: your channels and devices) and this
- * header. Channels are the rings described by <vanity/ring.h>; sending and
+ * Include this header; it brings the shard's generated <vanity_shard.h>
+ * (its channels and devices). Channels are the rings described by <vanity/ring.h>; sending and
  * receiving never enters the kernel while a ring has room or messages. A
  * side that must wait first relaxes briefly (WFE on aarch64), then marks
  * itself waiting in the ring and sleeps in VANITY_SYS_WAIT; the other side
@@ -11,6 +11,8 @@
 
 #include <stddef.h>
 #include <stdint.h>
+
+#include <vanity_shard.h> /* generated: this shard's channels, devices and regions */
 
 #include <vanity/arch.h>
 #include <vanity/handles.h>

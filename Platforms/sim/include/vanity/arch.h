@@ -1,0 +1,24 @@
+/* The hosted simulator: a shard is a host process; a system call is a
+ * request in its mailbox (shared memory) answered by its core's thread in the
+ * kernel process, with futexes for both directions. */
+#ifndef VANITY_ARCH_H
+#define VANITY_ARCH_H
+
+#include <stdint.h>
+
+int64_t vanity_sim_syscall(uint64_t nr, uint64_t a0, uint64_t a1, uint64_t a2);
+
+static inline int64_t vanity_arch_syscall(uint64_t nr, uint64_t a0, uint64_t a1, uint64_t a2) {
+  return vanity_sim_syscall(nr, a0, a1, a2);
+}
+
+static inline void vanity_arch_relax(void) { __builtin_ia32_pause(); }
+static inline void vanity_arch_signal(void) {}
+
+#define VANITY_ARCH_SPINS 64
+
+/* The status block is at the base of the shard's data region (shared with
+ * the kernel process); the shard's own C data lives in its host process. */
+#define VANITY_ARCH_STATUS ((struct vanity_shard_status *)(uintptr_t)VANITY_SHARD_DATA_BASE)
+
+#endif

@@ -1,0 +1,32 @@
+/* The hosted simulator's shared structures: what the kernel process and a
+ * shard process exchange through shared memory. */
+#ifndef VANITY_SIM_H
+#define VANITY_SIM_H
+
+#include <stdint.h>
+
+#define VANITY_SIM_LOG_MAX 512u
+
+/* At the base of every shard's stack region (the shard runs on its host
+ * process's own stack, so that region is free in the simulator). */
+struct vanity_sim_mailbox {
+  volatile uint32_t kick;  /* futex: set to wake the shard's core thread */
+  volatile uint32_t state; /* futex: 0 idle, 1 request posted, 2 result ready */
+  uint64_t nr, a0, a1, a2;
+  int64_t result;
+  /* Written by the shard's fault handler just before it dies. */
+  volatile uint32_t fault_signal;
+  uint16_t fault_is_trap;  /* the faulting instruction was ud2 or int3 (a Swift trap) */
+  uint16_t fault_is_stack; /* the access was just below the stack pointer: a stack overflow */
+  uint64_t fault_pc;
+  uint64_t fault_addr;
+  char log[VANITY_SIM_LOG_MAX];
+};
+
+/* Environment variables the kernel process passes to each shard process. */
+#define VANITY_SIM_ENV_RAM_FD "VANITY_SIM_RAM_FD"   /* fd of the shared RAM */
+#define VANITY_SIM_ENV_DEV_FD "VANITY_SIM_DEV_FD"   /* fd of the simulated device page */
+#define VANITY_SIM_ENV_MAPS "VANITY_SIM_MAPS"       /* "addr,size,prot,fdsel;..." hex, what to map */
+#define VANITY_SIM_ENV_MAILBOX "VANITY_SIM_MAILBOX" /* hex address of the mailbox */
+
+#endif
