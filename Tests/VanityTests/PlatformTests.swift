@@ -51,9 +51,11 @@ func platformFile(_ name: String, _ file: String) throws -> [UInt8] {
         #expect(tree.cpuCount == 8)
     }
 
-    @Test func simHasNoDevices() throws {
+    @Test func simHasOneSimulatedRtcWithoutInterrupts() throws {
         let p = try platform("sim")
-        #expect(p.architecture == .host && p.devices.isEmpty && p.deviceTable.isEmpty)
+        #expect(p.architecture == .host)
+        let rtc = try #require(p.device(named: "rtc"))
+        #expect(rtc.regs == [MemoryRange(base: 0x901_0000, size: 0x1000)] && rtc.irqs.isEmpty)
     }
 
     /// Truncated, corrupted and random device trees are errors, never crashes.

@@ -12,6 +12,7 @@
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
+#include <sys/uio.h>
 #include <ucontext.h>
 #include <unistd.h>
 
@@ -31,8 +32,11 @@ int64_t vanity_sim_syscall(uint64_t nr, uint64_t a0, uint64_t a1, uint64_t a2) {
     /* The kernel reads the text from the shard's memory: copy it into the
      * mailbox, which is shared. A bad pointer faults here, in the shard. */
     uint64_t n = a1 > VANITY_SIM_LOG_MAX ? VANITY_SIM_LOG_MAX + 1 : a1;
-    if (n <= VANITY_SIM_LOG_MAX) memcpy(m->log, (const void *)(uintptr_t)a0, n);
-    a0 = (uint64_t)(uintptr_t)m->log;
+    /* Copied without trusting the pointer: a bad one is an invalid
+     * argument, as on hardware, not a crash. */
+    struct iovec local = {m->log, n}, remote = {(void *)(uintptr_t)a0, n};
+    int ok = n <= VANITY_SIM_LOG_MAX && (n == 0 || process_vm_readv(getpid(), &local, 1, &remote, 1, 0) == (ssize_t)n);
+    a0 = ok ? (uint64_t)(uintptr_t)m->log : 0;
     a1 = n;
   }
   m->nr = nr;

@@ -1,6 +1,6 @@
 #include <vanity_shard.h>
 #include <vanity/vanity.h>
 int main(void) {
-  __asm__ volatile("brk #7");
+  __builtin_trap();
   return 0;
 }
