@@ -14,6 +14,7 @@ struct Tool {
     }
 
     static func path(_ name: String) -> String {
+        if name.hasPrefix("/") { return name }
         for dir in (ProcessInfo.processInfo.environment["PATH"] ?? "").split(separator: ":") {
             let p = "\(dir)/\(name)"
             if FileManager.default.isExecutableFile(atPath: p) { return p }

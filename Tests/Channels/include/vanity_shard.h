@@ -1,0 +1,1 @@
+/* The ring stress test is not a shard: no generated header. */
