@@ -85,6 +85,18 @@ let testPlatforms = ["aarch64-virt", "sim"]
         #expect(r.stdout.contains("kernel: system stopping with status 101"))
     }
 
+    /// Random system call numbers and arguments: every answer is documented
+    /// and the kernel keeps running (and stops cleanly when asked).
+    @Test(arguments: testPlatforms)
+    func theSyscallFuzzerGetsOnlyDocumentedAnswers(_ platform: String) throws {
+        let r = try Self.boot("fuzz", on: platform)
+        #expect(r.status == 0, "\(r.stdout)\n\(r.stderr)")
+        #expect(r.stdout.range(of: #"\[fuzz\] fuzz: 16385 calls: [0-9]+ ok, [1-9][0-9]* denied, [1-9][0-9]* invalid, [1-9][0-9]* no such call, 0 undocumented"#,
+                               options: .regularExpression) != nil, "\(r.stdout)")
+        #expect(!r.stdout.contains("FAULT") && !r.stdout.contains("PANIC"))
+        #expect(r.stdout.contains("kernel: system stopping with status 0"))
+    }
+
     @Test func aShardOverItsBudgetStopsTheBuildAtTheBudget() throws {
         let out = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: out) }
