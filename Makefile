@@ -4,7 +4,7 @@ SWIFT      ?= swift
 CONFIG     ?= Config/system.toml
 SWIFTFLAGS ?=
 
-.PHONY: help deps build generate check layout test bench bench-qemu sim qemu-aarch64 qemu-aarch64-gdb qemu-riscv64 qemu-x86_64 clean
+.PHONY: help deps build generate check layout test bench bench-qemu bench-kernel sim qemu-aarch64 qemu-aarch64-gdb qemu-riscv64 qemu-x86_64 clean
 
 help:
 	@echo "make deps          install the Debian packages Vanity needs (Scripts/setup.sh)"
@@ -17,6 +17,7 @@ help:
 	@echo "make test          run the whole test suite (what CI runs)"
 	@echo "make bench         run the code-generation benchmark (release build)"
 	@echo "make bench-qemu    boot the demo repeatedly: boot time, throughput, kernel entries, kernel size"
+	@echo "make bench-kernel  instructions per kernel path (callgrind)"
 
 deps:
 	@Scripts/setup.sh
@@ -41,6 +42,9 @@ bench: deps
 
 bench-qemu: deps
 	Benchmarks/qemu-bench.sh
+
+bench-kernel: deps
+	Benchmarks/kernel-path.sh
 
 sim: deps
 	$(SWIFT) run $(SWIFTFLAGS) vanity-build run --config $(CONFIG) --platform sim

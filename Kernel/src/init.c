@@ -109,12 +109,6 @@ static struct shard_state *current(void) {
   return shard_on_core(core);
 }
 
-int64_t kernel_syscall(uint64_t number, uint64_t a0, uint64_t a1, uint64_t a2) {
-  struct shard_state *s = current();
-  if (!s) return VANITY_E_INVALID;
-  return syscall_dispatch(s, number, a0, a1, a2);
-}
-
 void kernel_fault(uint32_t kind, uint64_t pc, uint64_t address) {
   struct shard_state *s = current();
   if (!s) {

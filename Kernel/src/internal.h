@@ -71,15 +71,17 @@ void channels_bump_generation(uint32_t shard);
 void shard_wake(struct shard_state *s, uint32_t bits);
 
 /* shard.c */
-struct shard_state *shard_on_core(uint32_t core);
+static inline struct shard_state *shard_on_core(uint32_t core) {
+  if (core >= VANITY_MAX_CORES) return 0;
+  uint32_t id = kstate.core_shard[core];
+  return id == VANITY_NO_SHARD ? 0 : &kstate.shards[id];
+}
 void shard_start(struct shard_state *s) __attribute__((noreturn));
 void shard_stop_here(struct shard_state *s) __attribute__((noreturn));
 void shard_fault(struct shard_state *s, uint32_t kind, uint64_t pc, uint64_t address) __attribute__((noreturn));
 const char *fault_name(uint32_t kind);
 void system_stop(uint32_t status) __attribute__((noreturn));
 
-/* syscall.c */
-int64_t syscall_dispatch(struct shard_state *s, uint64_t nr, uint64_t a0, uint64_t a1, uint64_t a2);
 
 static inline uint64_t atomic_load64(const volatile uint64_t *p) { return __atomic_load_n(p, __ATOMIC_ACQUIRE); }
 static inline uint32_t atomic_load32(const volatile uint32_t *p) { return __atomic_load_n(p, __ATOMIC_ACQUIRE); }

@@ -3,12 +3,6 @@
  * which only asks the shard's core to fault it. */
 #include "internal.h"
 
-struct shard_state *shard_on_core(uint32_t core) {
-  if (core >= VANITY_MAX_CORES) return 0;
-  uint32_t id = kstate.core_shard[core];
-  return id == VANITY_NO_SHARD ? 0 : &kstate.shards[id];
-}
-
 const char *fault_name(uint32_t kind) {
   switch (kind) {
   case VANITY_FAULT_DATA: return "data-abort";

@@ -44,11 +44,16 @@ static int64_t sys_wait(struct shard_state *s, uint64_t timeout_ns) {
   return 0;
 }
 
-int64_t syscall_dispatch(struct shard_state *s, uint64_t nr, uint64_t a0, uint64_t a1, uint64_t a2) {
+/* The system call entry: counts it, finds the caller from the core and
+ * dispatches. Every path checks the caller's rights before acting. */
+int64_t kernel_syscall(uint64_t nr, uint64_t a0, uint64_t a1, uint64_t a2) {
+  uint32_t core = platform_core_id();
+  struct shard_state *s = shard_on_core(core);
+  if (!s) return VANITY_E_INVALID;
+  kstate.entries[core]++;
   const struct vanity_shard_desc *d = s->desc;
   (void)a2;
   s->syscalls++;
-  if (d->id < kstate.sys->shard_count && s->data) ((struct vanity_shard_status *)(uintptr_t)s->data->virt)->heartbeat++;
   switch (nr) {
   case VANITY_SYS_LOG:
     if (!(d->caps & VANITY_CAP_LOG)) return denied(s);

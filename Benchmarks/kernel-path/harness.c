@@ -1,0 +1,46 @@
+/* Kernel path cost, counted in instructions by callgrind (repeatable on a
+ * noisy machine). Links the real Kernel/src with a do-nothing platform and
+ * the demo's generated system table for `sim`, then calls kernel_syscall:
+ *   denied  - `time` from a shard without the "time" capability (the check)
+ *   notify  - `notify` on a channel the caller is an endpoint of
+ * Run by Benchmarks/kernel-path.sh under valgrind --tool=callgrind. */
+#define _GNU_SOURCE
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include <vanity/kernel.h>
+#include <vanity/platform.h>
+#include <vanity/syscall.h>
+
+static uint32_t core = 1;
+void platform_console_putc(char c) { (void)c; }
+uint64_t platform_time_ns(void) { return 0; }
+int platform_build_space(const struct vanity_shard_desc *s) { (void)s; return 0; }
+void platform_start_core(uint32_t c, const struct vanity_shard_desc *s) { (void)c; (void)s; }
+void platform_stop_core(uint32_t c) { (void)c; }
+void platform_kick_core(uint32_t c) { (void)c; }
+void platform_idle(uint64_t d) { (void)d; }
+void platform_irq_route(uint32_t i, uint32_t c) { (void)i; (void)c; }
+void platform_irq_unmask(uint32_t i) { (void)i; }
+void platform_irq_mask(uint32_t i) { (void)i; }
+void platform_shutdown(uint32_t s) { exit((int)s); }
+uint32_t platform_core_id(void) { return core; }
+
+__attribute__((noinline)) int64_t denied_call(void) { return kernel_syscall(VANITY_SYS_TIME, 0, 0, 0); }
+__attribute__((noinline)) int64_t notify_call(void) { return kernel_syscall(VANITY_SYS_NOTIFY, 0, 0, 0); }
+
+int main(int argc, char **argv) {
+  int n = argc > 1 ? atoi(argv[1]) : 1000;
+  if (mmap((void *)(uintptr_t)vanity_system.ram_base, vanity_system.ram_size, PROT_READ | PROT_WRITE,
+           MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0) == MAP_FAILED) return 2;
+  core = 0;
+  kernel_init();
+  core = 1; /* the producer: endpoint of channel 0, no "time" capability */
+  int64_t a = 0, b = 0;
+  for (int i = 0; i < n; i++) a += denied_call();
+  for (int i = 0; i < n; i++) b += notify_call();
+  printf("denied %lld notify %lld\n", (long long)a, (long long)b);
+  return !(a == -(int64_t)n && b == 0);
+}
