@@ -4,7 +4,7 @@ SWIFT      ?= swift
 CONFIG     ?= Config/system.toml
 SWIFTFLAGS ?=
 
-.PHONY: help deps build generate check layout test bench bench-qemu bench-kernel sim qemu-aarch64 qemu-aarch64-gdb qemu-riscv64 qemu-x86_64 clean
+.PHONY: help deps build generate check layout test bench bench-qemu bench-kernel bench-channels sim qemu-aarch64 qemu-aarch64-gdb qemu-riscv64 qemu-x86_64 clean
 
 help:
 	@echo "make deps          install the Debian packages Vanity needs (Scripts/setup.sh)"
@@ -18,6 +18,7 @@ help:
 	@echo "make bench         run the code-generation benchmark (release build)"
 	@echo "make bench-qemu    boot the demo repeatedly: boot time, throughput, kernel entries, kernel size"
 	@echo "make bench-kernel  instructions per kernel path (callgrind)"
+	@echo "make bench-channels  channel throughput and latency against boost::lockfree::spsc_queue"
 
 deps:
 	@Scripts/setup.sh
@@ -45,6 +46,9 @@ bench-qemu: deps
 
 bench-kernel: deps
 	Benchmarks/kernel-path.sh
+
+bench-channels: deps
+	Benchmarks/channel-bench.sh
 
 sim: deps
 	$(SWIFT) run $(SWIFTFLAGS) vanity-build run --config $(CONFIG) --platform sim

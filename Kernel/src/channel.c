@@ -47,9 +47,13 @@ void channels_bump_generation(uint32_t shard) {
     /* The restarted side starts from the other side's index: a restarted
      * reader skips what it never saw, a restarted writer continues after
      * the last message the reader may still consume. */
-    if (c->to == shard) __atomic_store_n(&r->consumer.tail, __atomic_load_n(&r->producer.head, __ATOMIC_ACQUIRE), __ATOMIC_RELEASE);
-    r->consumer.consumer_waiting = 0;
-    r->producer.producer_waiting = 0;
+    if (c->to == shard) {
+      uint32_t head = __atomic_load_n(&r->producer.head, __ATOMIC_ACQUIRE);
+      r->consumer.cached_head = head;
+      __atomic_store_n(&r->consumer.tail, head, __ATOMIC_RELEASE);
+    }
+    r->producer.consumer_waiting = 0;
+    r->consumer.producer_waiting = 0;
     __atomic_fetch_add(&r->info.generation, 1u, __ATOMIC_ACQ_REL);
     uint16_t peer = c->from == shard ? c->to : c->from;
     shard_wake(&kstate.shards[peer], VANITY_WAKE_CHANNEL);

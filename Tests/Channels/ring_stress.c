@@ -15,7 +15,7 @@
 
 #include <vanity/vanity.h>
 
-struct vanity_shard_status ring_test_status;
+__thread struct vanity_shard_status ring_test_status;
 struct vanity_shard_status vanity_status;
 
 /* One wake word per side: [0] producer, [1] consumer. */
@@ -36,8 +36,7 @@ int64_t ring_test_syscall(uint64_t nr, uint64_t a0, uint64_t a1, uint64_t a2) {
     struct timespec ts = {0, a0 ? (long)a0 : 0};
     if (!__atomic_exchange_n(&wake[side], 0u, __ATOMIC_ACQ_REL))
       syscall(SYS_futex, &wake[side], FUTEX_WAIT_PRIVATE, 0, a0 ? &ts : NULL, NULL, 0);
-    __atomic_store_n(&wake[side], 0u, __ATOMIC_RELEASE);
-    return 1;
+    return __atomic_exchange_n(&wake[side], 0u, __ATOMIC_ACQ_REL) ? VANITY_WAKE_CHANNEL : 0; /* 0: timed out */
   }
   return VANITY_E_NOSYS;
 }
@@ -60,7 +59,8 @@ static struct vanity_channel make_ring(uint32_t msg_size, uint32_t slots, uint32
   r->info.magic = VANITY_RING_MAGIC;
   r->info.msg_size = msg_size;
   r->info.slots = slots;
-  r->producer.head = r->consumer.tail = start_index; /* to cross the 2^32 wrap early */
+  /* Start near 2^32 to cross the wrap early; the cached views start equal. */
+  r->producer.head = r->consumer.tail = r->producer.cached_tail = r->consumer.cached_head = start_index;
   struct vanity_channel ch = {r, 0, VANITY_DIR_SEND, 1, 1, msg_size, slots};
   return ch;
 }
@@ -95,7 +95,7 @@ static void *producer(void *arg) {
     if (seq + n - 1 > r->count) n = (uint32_t)(r->count - seq + 1);
     for (uint32_t i = 0; i < n; i++) fill(buf + (size_t)i * words, words, seq + i);
     if (n == 1 && rnd(&s) % 2) {
-      while (!vanity_try_send(&r->ch, buf)) vanity__block(&r->ch, &r->ch.ring->producer.producer_waiting, 1);
+      while (!vanity_try_send(&r->ch, buf)) vanity__block(&r->ch, &r->ch.ring->consumer.producer_waiting, 1);
     } else {
       vanity_send_batch(&r->ch, buf, n);
     }

@@ -30,16 +30,24 @@
 #define VANITY_RING_MIN_SLOTS 2u
 #define VANITY_RING_MAX_SLOTS 65536u
 
+/* Each side's line holds what that side writes on every operation, plus a
+ * cached copy of the other side's index (so the other side's line is read
+ * only when the cache says the ring is full or empty), plus the *other*
+ * side's "waiting" flag: a side sets it only before it sleeps, so the line
+ * stays in its owner's cache in steady state and a publish checks the flag
+ * without touching the other core's line. */
 struct vanity_ring_producer {
   uint32_t head;             /* next index the producer writes */
-  uint32_t producer_waiting; /* non-zero while the producer sleeps on a full ring */
-  uint8_t pad[VANITY_CACHE_LINE - 8];
+  uint32_t consumer_waiting; /* set by the consumer before it sleeps on an empty ring */
+  uint32_t cached_tail;      /* the producer's last view of consumer.tail (never ahead of it) */
+  uint8_t pad[VANITY_CACHE_LINE - 12];
 };
 
 struct vanity_ring_consumer {
   uint32_t tail;             /* next index the consumer reads */
-  uint32_t consumer_waiting; /* non-zero while the consumer sleeps on an empty ring */
-  uint8_t pad[VANITY_CACHE_LINE - 8];
+  uint32_t producer_waiting; /* set by the producer before it sleeps on a full ring */
+  uint32_t cached_head;      /* the consumer's last view of producer.head (never ahead of it) */
+  uint8_t pad[VANITY_CACHE_LINE - 12];
 };
 
 struct vanity_ring_info {

@@ -12,6 +12,6 @@ static inline int64_t vanity_arch_syscall(uint64_t nr, uint64_t a0, uint64_t a1,
 static inline void vanity_arch_relax(void) { __builtin_ia32_pause(); }
 static inline void vanity_arch_signal(void) {}
 #define VANITY_ARCH_SPINS 64
-extern struct vanity_shard_status ring_test_status;
+extern __thread struct vanity_shard_status ring_test_status; /* one per thread, like one per shard */
 #define VANITY_ARCH_STATUS (&ring_test_status)
 #endif

@@ -65,9 +65,13 @@ static inline void vanity__copy(void *dst, const void *src, uint32_t n) {
   for (uint32_t i = 0; i < n / 8; i++) d[i] = s[i]; /* msg_size is a multiple of 8 */
 }
 
-/* Tells the other side, if it sleeps, that the ring changed. */
-static inline void vanity__wake_peer(const struct vanity_channel *ch, volatile uint32_t *waiting) {
-  __atomic_thread_fence(__ATOMIC_SEQ_CST);
+/* Tells the other side, if it sleeps, that the ring changed. No fence: the
+ * flag is read with a plain load after the index is published; the rare
+ * race this leaves (the other side sets its flag while our index store is
+ * still in flight) is closed by the sleeper's first, bounded wait (see
+ * vanity__block). The flag lives on our own cache line, so in steady state
+ * this costs a load that hits. */
+static inline void vanity__wake_peer(const struct vanity_channel *ch, uint32_t *waiting) {
   if (__atomic_load_n(waiting, __ATOMIC_RELAXED) && __atomic_exchange_n(waiting, 0u, __ATOMIC_ACQ_REL) && ch->notify)
     vanity_notify(ch->id);
   vanity_arch_signal();
@@ -83,12 +87,16 @@ static inline uint32_t vanity_pending(const struct vanity_channel *ch) {
 static inline uint32_t vanity_try_send_batch(const struct vanity_channel *ch, const void *msgs, uint32_t count) {
   struct vanity_ring *r = ch->ring;
   uint32_t head = r->producer.head;
-  uint32_t room = ch->slots - (head - __atomic_load_n(&r->consumer.tail, __ATOMIC_ACQUIRE));
+  uint32_t room = ch->slots - (head - r->producer.cached_tail);
+  if (room < count) { /* only now look at the consumer's line */
+    r->producer.cached_tail = __atomic_load_n(&r->consumer.tail, __ATOMIC_ACQUIRE);
+    room = ch->slots - (head - r->producer.cached_tail);
+  }
   uint32_t n = count < room ? count : room;
   for (uint32_t i = 0; i < n; i++) vanity__copy(vanity__slot(ch, head + i), (const uint8_t *)msgs + (size_t)i * ch->msg_size, ch->msg_size);
   if (n) {
     __atomic_store_n(&r->producer.head, head + n, __ATOMIC_RELEASE);
-    vanity__wake_peer(ch, &r->consumer.consumer_waiting);
+    vanity__wake_peer(ch, &r->producer.consumer_waiting);
   }
   vanity_alive();
   return n;
@@ -99,12 +107,16 @@ static inline uint32_t vanity_try_send_batch(const struct vanity_channel *ch, co
 static inline uint32_t vanity_try_recv_batch(const struct vanity_channel *ch, void *msgs, uint32_t max) {
   struct vanity_ring *r = ch->ring;
   uint32_t tail = r->consumer.tail;
-  uint32_t avail = __atomic_load_n(&r->producer.head, __ATOMIC_ACQUIRE) - tail;
+  uint32_t avail = r->consumer.cached_head - tail;
+  if (avail < max) { /* only now look at the producer's line */
+    r->consumer.cached_head = __atomic_load_n(&r->producer.head, __ATOMIC_ACQUIRE);
+    avail = r->consumer.cached_head - tail;
+  }
   uint32_t n = max < avail ? max : avail;
   for (uint32_t i = 0; i < n; i++) vanity__copy((uint8_t *)msgs + (size_t)i * ch->msg_size, vanity__slot(ch, tail + i), ch->msg_size);
   if (n) {
     __atomic_store_n(&r->consumer.tail, tail + n, __ATOMIC_RELEASE);
-    vanity__wake_peer(ch, &r->producer.producer_waiting);
+    vanity__wake_peer(ch, &r->consumer.producer_waiting);
   }
   vanity_alive();
   return n;
@@ -113,18 +125,29 @@ static inline uint32_t vanity_try_recv_batch(const struct vanity_channel *ch, vo
 static inline int vanity_try_send(const struct vanity_channel *ch, const void *msg) { return vanity_try_send_batch(ch, msg, 1) == 1; }
 static inline int vanity_try_recv(const struct vanity_channel *ch, void *msg) { return vanity_try_recv_batch(ch, msg, 1) == 1; }
 
-/* Waits until `ready` holds: relax a little, then sleep in the kernel with
- * `waiting` set so the other side knows to notify. */
-static inline void vanity__block(const struct vanity_channel *ch, volatile uint32_t *waiting, int sending) {
+/* How long a side that just announced it is waiting sleeps before it may
+ * sleep without limit: long enough for any index store already in flight on
+ * the other core to become visible (nanoseconds), so no wake-up is lost. */
+#define VANITY_RACE_WAIT_NS 1000000ull
+
+/* Waits until the ring has room (sending) or a message: relax a little, then
+ * set the waiting flag on the other side's line, check again, sleep briefly,
+ * check again, and only then sleep until notified. Returns early on any
+ * wake-up; callers retry. */
+static inline void vanity__block(const struct vanity_channel *ch, uint32_t *waiting, int sending) {
   for (int i = 0; i < VANITY_ARCH_SPINS; i++) {
     vanity_arch_relax();
     uint32_t used = vanity_pending(ch);
     if (sending ? used < ch->slots : used > 0) return;
   }
   __atomic_store_n(waiting, 1u, __ATOMIC_SEQ_CST);
+  __atomic_thread_fence(__ATOMIC_SEQ_CST);
   uint32_t used = vanity_pending(ch);
   if (sending ? used < ch->slots : used > 0) return;
-  vanity_wait(ch->notify ? 0 : 1000000ull);
+  if (vanity_wait(VANITY_RACE_WAIT_NS) != 0) return; /* woken: retry */
+  used = vanity_pending(ch);
+  if ((sending ? used < ch->slots : used > 0) || !__atomic_load_n(waiting, __ATOMIC_ACQUIRE)) return;
+  vanity_wait(ch->notify ? 0 : VANITY_RACE_WAIT_NS);
 }
 
 /* Blocking forms: return once every message is sent / at least one received. */
@@ -133,7 +156,7 @@ static inline void vanity_send_batch(const struct vanity_channel *ch, const void
     uint32_t n = vanity_try_send_batch(ch, msgs, count);
     msgs = (const uint8_t *)msgs + (size_t)n * ch->msg_size;
     count -= n;
-    if (count) vanity__block(ch, &ch->ring->producer.producer_waiting, 1);
+    if (count) vanity__block(ch, &ch->ring->consumer.producer_waiting, 1);
   }
 }
 static inline void vanity_send(const struct vanity_channel *ch, const void *msg) { vanity_send_batch(ch, msg, 1); }
@@ -142,7 +165,7 @@ static inline uint32_t vanity_recv_batch(const struct vanity_channel *ch, void *
   for (;;) {
     uint32_t n = vanity_try_recv_batch(ch, msgs, max);
     if (n) return n;
-    vanity__block(ch, &ch->ring->consumer.consumer_waiting, 0);
+    vanity__block(ch, &ch->ring->producer.consumer_waiting, 0);
   }
 }
 static inline void vanity_recv(const struct vanity_channel *ch, void *msg) { vanity_recv_batch(ch, msg, 1); }
