@@ -7,6 +7,7 @@
  * fault of that shard, handled by its policy. */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <stdarg.h>
 #include <linux/futex.h>
 #include <pthread.h>
 #include <setjmp.h>
@@ -16,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/personality.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -47,6 +49,12 @@ struct core {
   struct vanity_sim_mailbox *mailbox;
   volatile pid_t pid;                  /* the shard's process, 0 when none */
   jmp_buf service;
+  /* Deterministic mode. */
+  int det_state;                       /* DET_RUNNABLE or DET_BLOCKED once started */
+  uint64_t det_deadline;               /* blocked until this virtual time (0: until kicked) */
+  volatile uint32_t det_turn;          /* futex: 1 while this core holds the token */
+  int det_kick;                        /* a kick arrived since the core last idled */
+  int stopped;                         /* the shard's process is SIGSTOPped */
 };
 
 static struct core cores[MAX_CORES];
@@ -56,6 +64,52 @@ static long futex(volatile uint32_t *addr, int op, uint32_t val, const struct ti
   return syscall(SYS_futex, addr, op, val, timeout, NULL, 0);
 }
 
+/* ---------------------------------------------------------------- deterministic mode
+ *
+ * With a seed, exactly one core runs at a time: a core thread, and while it
+ * holds the token, its shard's process. At every scheduling point (every
+ * system call and every channel operation of a shard, every idle of a core)
+ * the holder gives the token to the scheduler, which picks the next runnable
+ * core with a PRNG seeded from the seed. Time is virtual (1 µs per step; an
+ * all-idle system jumps to the next deadline), so the same seed gives the
+ * same run and the same trace. Injected faults come from the same PRNG. */
+
+enum { DET_OFF = 0, DET_RUNNABLE = 1, DET_BLOCKED = 2 };
+enum { INJECT_KILL = 1, INJECT_TRAP = 2, INJECT_DELAY = 4, INJECT_DROP = 8 };
+#define DET_STEP_NS 1000ull
+#define DET_PREEMPT_REAL_NS 20000000ll /* a shard silent this long (real time) is stopped and descheduled */
+
+static int det;
+static uint64_t det_seed, det_rng, det_vtime, det_step;
+static uint32_t det_inject, det_rate;
+static FILE *det_trace;
+
+static uint64_t det_random(void) { /* splitmix64 */
+  uint64_t z = (det_rng += 0x9e3779b97f4a7c15ull);
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+  return z ^ (z >> 31);
+}
+
+static int det_chance(void) { return det_rate && det_random() % 10000 < det_rate; }
+
+static void det_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void det_log(const char *fmt, ...) {
+  if (!det_trace) return;
+  va_list ap;
+  va_start(ap, fmt);
+  fprintf(det_trace, "%llu ", (unsigned long long)det_step);
+  vfprintf(det_trace, fmt, ap);
+  va_end(ap);
+}
+
+static void det_wait_turn(struct core *c) {
+  while (!__atomic_load_n(&c->det_turn, __ATOMIC_ACQUIRE)) futex(&c->det_turn, FUTEX_WAIT_PRIVATE, 0, NULL);
+}
+
+/* Gives up the token; returns when the scheduler hands it back. */
+static void det_yield(int block, uint64_t deadline);
+
 /* ---------------------------------------------------------------- console, time */
 
 static __thread char line[1024];
@@ -64,6 +118,7 @@ static __thread size_t line_len;
 void platform_console_putc(char c) {
   line[line_len++] = c;
   if (c == '\n' || line_len == sizeof line) {
+    if (det_trace) fwrite(line, 1, line_len, det_trace);
     ssize_t off = 0;
     while (off < (ssize_t)line_len) {
       ssize_t n = write(1, line + off, line_len - (size_t)off);
@@ -75,6 +130,7 @@ void platform_console_putc(char c) {
 }
 
 uint64_t platform_time_ns(void) {
+  if (det) return det_vtime;
   struct timespec t;
   clock_gettime(CLOCK_MONOTONIC, &t);
   return (uint64_t)(t.tv_sec - boot.tv_sec) * 1000000000ull + (uint64_t)t.tv_nsec - (uint64_t)boot.tv_nsec;
@@ -87,7 +143,9 @@ uint32_t platform_core_id(void) { return this_core; }
 /* The simulated RTC: a PL031-compatible data register (seconds since the
  * epoch) at offset 0, refreshed whenever a core passes through idle. */
 static void devices_tick(void) {
-  if (dev_size) *(volatile uint32_t *)(uintptr_t)dev_base = (uint32_t)time(NULL);
+  /* Deterministic mode keeps the RTC virtual too: 2026-01-01 00:00:00 UTC at boot. */
+  uint32_t now = det ? (uint32_t)(1767225600ull + det_vtime / 1000000000ull) : (uint32_t)time(NULL);
+  if (dev_size) *(volatile uint32_t *)(uintptr_t)dev_base = now;
 }
 
 void platform_irq_route(uint32_t irq, uint32_t core) { (void)irq; (void)core; }
@@ -98,6 +156,23 @@ void platform_irq_mask(uint32_t irq) { (void)irq; }
 
 void platform_kick_core(uint32_t core) {
   if (core >= MAX_CORES || !cores[core].kick) return;
+  if (det) {
+    struct core *t = &cores[core];
+    if (t->det_state == DET_BLOCKED && (det_inject & INJECT_DROP) && t->det_deadline && det_chance()) {
+      det_log("inject drop-wake core %u\n", core); /* survivable: it wakes at its deadline anyway */
+      return;
+    }
+    t->det_kick = 1;
+    if (t->det_state == DET_BLOCKED) {
+      if ((det_inject & INJECT_DELAY) && det_chance()) {
+        t->det_deadline = det_vtime + (1 + det_random() % 2000) * DET_STEP_NS;
+        det_log("inject delay-wake core %u until %llu\n", core, (unsigned long long)t->det_deadline);
+      } else {
+        t->det_state = DET_RUNNABLE;
+      }
+    }
+    return;
+  }
   __atomic_store_n(cores[core].kick, 1u, __ATOMIC_RELEASE);
   futex(cores[core].kick, FUTEX_WAKE, 1, NULL);
 }
@@ -105,6 +180,16 @@ void platform_kick_core(uint32_t core) {
 void platform_idle(uint64_t deadline_ns) {
   struct core *c = &cores[this_core];
   devices_tick();
+  if (det) {
+    if (c->det_kick) {
+      c->det_kick = 0;
+      return;
+    }
+    if (deadline_ns && deadline_ns <= det_vtime) return;
+    det_yield(1, deadline_ns);
+    c->det_kick = 0;
+    return;
+  }
   if (__atomic_exchange_n(c->kick, 0u, __ATOMIC_ACQ_REL)) return;
   struct timespec ts, *tp = NULL;
   if (deadline_ns) {
@@ -117,6 +202,40 @@ void platform_idle(uint64_t deadline_ns) {
   }
   futex(c->kick, FUTEX_WAIT, 0u, tp);
   __atomic_store_n(c->kick, 0u, __ATOMIC_RELEASE);
+}
+
+static void det_yield(int block, uint64_t deadline) {
+  uint32_t me = this_core;
+  struct core *c = &cores[me];
+  c->det_state = block ? DET_BLOCKED : DET_RUNNABLE;
+  c->det_deadline = block ? deadline : 0;
+  det_step++;
+  det_vtime += DET_STEP_NS;
+  uint32_t runnable[MAX_CORES], n = 0;
+  for (;;) {
+    uint64_t earliest = 0;
+    for (uint32_t i = 0; i < MAX_CORES; i++) {
+      struct core *k = &cores[i];
+      if (k->det_state == DET_BLOCKED && k->det_deadline && k->det_deadline <= det_vtime) k->det_state = DET_RUNNABLE;
+      if (k->det_state == DET_RUNNABLE) runnable[n++] = i;
+      else if (k->det_state == DET_BLOCKED && k->det_deadline && (!earliest || k->det_deadline < earliest))
+        earliest = k->det_deadline;
+    }
+    if (n) break;
+    if (!earliest) {
+      det_log("deadlock: every core idles without a deadline\n");
+      kprintf("sim: deadlock: every core idles with nothing to wake it (seed %llu)\n", (unsigned long long)det_seed);
+      platform_shutdown(75);
+    }
+    det_vtime = earliest; /* nothing runs until then: jump */
+  }
+  uint32_t next = runnable[det_random() % n];
+  det_log("run core %u\n", next);
+  if (next == me) return;
+  __atomic_store_n(&c->det_turn, 0u, __ATOMIC_RELEASE);
+  __atomic_store_n(&cores[next].det_turn, 1u, __ATOMIC_RELEASE);
+  futex(&cores[next].det_turn, FUTEX_WAKE_PRIVATE, 1, NULL);
+  det_wait_turn(c);
 }
 
 /* ---------------------------------------------------------------- shards */
@@ -158,7 +277,7 @@ static pid_t spawn_shard(struct core *c) {
   sprintf(maps_env, "%s=%s", VANITY_SIM_ENV_MAPS, maps);
   size_t envc = 0;
   while (environ[envc]) envc++;
-  char **env = calloc(envc + 5, sizeof *env);
+  char **env = calloc(envc + 6, sizeof *env);
   size_t k = 0;
   for (size_t i = 0; i < envc; i++)
     if (strncmp(environ[i], "VANITY_SIM_", 11) != 0) env[k++] = environ[i];
@@ -166,6 +285,7 @@ static pid_t spawn_shard(struct core *c) {
   env[k++] = dev_env;
   env[k++] = mailbox_env;
   env[k++] = maps_env;
+  if (det) env[k++] = VANITY_SIM_ENV_DETERMINISTIC "=1";
   env[k] = NULL;
   const char *path = shard_paths[d->id];
   char *argv[] = {(char *)path, NULL};
@@ -188,9 +308,11 @@ void platform_stop_core(uint32_t core) {
     waitpid(pid, NULL, 0);
   }
   c->pid = 0;
+  c->stopped = 0;
 }
 
 static void service(struct core *c) __attribute__((noreturn));
+static void service_deterministic(struct core *c) __attribute__((noreturn));
 
 void platform_start_core(uint32_t core, const struct vanity_shard_desc *shard) {
   struct core *c = &cores[core];
@@ -207,6 +329,7 @@ void platform_start_core(uint32_t core, const struct vanity_shard_desc *shard) {
   __atomic_thread_fence(__ATOMIC_SEQ_CST);
   if (!c->started) {
     c->started = 1;
+    if (det) c->det_state = DET_RUNNABLE;
     extern void *sim_core_thread(void *);
     pthread_create(&c->thread, NULL, sim_core_thread, (void *)(uintptr_t)core);
   }
@@ -215,37 +338,108 @@ void platform_start_core(uint32_t core, const struct vanity_shard_desc *shard) {
 void *sim_core_thread(void *arg) {
   this_core = (uint32_t)(uintptr_t)arg;
   struct core *c = &cores[this_core];
+  if (det) det_wait_turn(c);
   if (setjmp(c->service) == 0) kernel_secondary_start(this_core);
   service(c);
 }
 
 /* A core's life while its shard runs: answer its system calls, notice its
  * death, apply the kernel's pending requests (watchdog). */
-static void service(struct core *c) {
+/* The shard process on `c` ended with `status`: a crash is a fault of the
+ * shard, a normal exit from main is the exit system call. Does not return. */
+static void shard_ended(struct core *c, struct vanity_sim_mailbox *m, int status) {
+  c->pid = 0;
+  if (WIFSIGNALED(status)) {
+    int sig = WTERMSIG(status);
+    uint32_t kind = VANITY_FAULT_OTHER;
+    if (sig == SIGSEGV) kind = m->fault_is_stack ? VANITY_FAULT_STACK : VANITY_FAULT_DATA;
+    else if (sig == SIGBUS) kind = VANITY_FAULT_ALIGNMENT;
+    else if (sig == SIGILL) kind = m->fault_is_trap ? VANITY_FAULT_TRAP : VANITY_FAULT_UNDEFINED;
+    else if (sig == SIGTRAP) kind = VANITY_FAULT_TRAP;
+    if (det) det_log("core %u shard died: signal %d\n", this_core, sig);
+    kernel_fault(kind, m->fault_pc, m->fault_addr);
+  }
+  kernel_syscall(VANITY_SYS_EXIT, WIFEXITED(status) ? (uint64_t)WEXITSTATUS(status) : 1u, 0, 0);
+  for (;;) platform_idle(0);
+}
+
+static void answer(struct vanity_sim_mailbox *m) {
+  int64_t r = m->nr == VANITY_SIM_SYS_SCHED ? 0 : kernel_syscall(m->nr, m->a0, m->a1, m->a2);
+  if (det && m->nr != VANITY_SIM_SYS_SCHED)
+    det_log("core %u syscall %llu(%llx, %llx, %llx) = %lld\n", this_core, (unsigned long long)m->nr,
+            (unsigned long long)m->a0, (unsigned long long)m->a1, (unsigned long long)m->a2, (long long)r);
+  m->result = r;
+  __atomic_store_n(&m->state, 2u, __ATOMIC_RELEASE);
+  futex(&m->state, FUTEX_WAKE, 1, NULL);
+}
+
+/* Deterministic mode: the shard runs alone until its next request (a
+ * scheduling point), its death, or a real-time budget (then it is stopped and
+ * descheduled). Before each request is answered the scheduler picks who runs;
+ * injections happen there too. */
+static void service_deterministic(struct core *c) {
   for (;;) {
     struct vanity_sim_mailbox *m = c->mailbox;
-    if (__atomic_load_n(&m->state, __ATOMIC_ACQUIRE) == 1u) {
-      int64_t r = kernel_syscall(m->nr, m->a0, m->a1, m->a2);
-      m->result = r;
-      __atomic_store_n(&m->state, 2u, __ATOMIC_RELEASE);
-      futex(&m->state, FUTEX_WAKE, 1, NULL);
-    }
     pid_t pid = c->pid;
     int status;
-    if (pid > 0 && waitpid(pid, &status, WNOHANG) == pid) {
-      c->pid = 0;
-      if (WIFSIGNALED(status)) {
-        int sig = WTERMSIG(status);
-        uint32_t kind = VANITY_FAULT_OTHER;
-        if (sig == SIGSEGV) kind = m->fault_is_stack ? VANITY_FAULT_STACK : VANITY_FAULT_DATA;
-        else if (sig == SIGBUS) kind = VANITY_FAULT_ALIGNMENT;
-        else if (sig == SIGILL) kind = m->fault_is_trap ? VANITY_FAULT_TRAP : VANITY_FAULT_UNDEFINED;
-        else if (sig == SIGTRAP) kind = VANITY_FAULT_TRAP;
-        kernel_fault(kind, m->fault_pc, m->fault_addr);
-      }
-      /* A normal exit from main is the exit system call. */
-      kernel_syscall(VANITY_SYS_EXIT, WIFEXITED(status) ? (uint64_t)WEXITSTATUS(status) : 1u, 0, 0);
+    if (pid <= 0) {
+      kernel_user_return(0);
+      platform_idle(0);
+      continue;
     }
+    if (c->stopped) {
+      kill(pid, SIGCONT);
+      c->stopped = 0;
+    }
+    uint64_t started = 0;
+    struct timespec t0;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    int died = 0;
+    while (__atomic_load_n(&m->state, __ATOMIC_ACQUIRE) != 1u) {
+      struct timespec ts = {0, 2000000};
+      futex(&m->kick, FUTEX_WAIT, 0u, &ts);
+      __atomic_store_n(&m->kick, 0u, __ATOMIC_RELEASE);
+      if (waitpid(pid, &status, WNOHANG) == pid) {
+        died = 1;
+        break;
+      }
+      struct timespec t1;
+      clock_gettime(CLOCK_MONOTONIC, &t1);
+      started = (uint64_t)((t1.tv_sec - t0.tv_sec) * 1000000000ll + (t1.tv_nsec - t0.tv_nsec));
+      if ((int64_t)started > DET_PREEMPT_REAL_NS) break;
+    }
+    if (died) shard_ended(c, m, status);
+    if (__atomic_load_n(&m->state, __ATOMIC_ACQUIRE) != 1u) {
+      kill(pid, SIGSTOP);
+      c->stopped = 1;
+      det_log("core %u preempted (no scheduling point for %lld ms)\n", this_core, DET_PREEMPT_REAL_NS / 1000000);
+      det_yield(0, 0);
+      kernel_user_return(0);
+      continue;
+    }
+    det_yield(0, 0); /* the scheduling point */
+    if (c->shard && c->shard->policy.kind == VANITY_POLICY_RESTART && (det_inject & (INJECT_KILL | INJECT_TRAP)) && det_chance()) {
+      int trap = (det_inject & INJECT_TRAP) && (!(det_inject & INJECT_KILL) || det_random() % 2);
+      det_log("inject %s core %u\n", trap ? "trap" : "kill", this_core);
+      kill(pid, trap ? SIGILL : SIGKILL);
+      waitpid(pid, &status, 0);
+      shard_ended(c, m, status);
+    }
+    answer(m);
+    kernel_user_return(0);
+  }
+}
+
+/* A core's life while its shard runs: answer its system calls, notice its
+ * death, apply the kernel's pending requests (watchdog). */
+static void service(struct core *c) {
+  if (det) service_deterministic(c);
+  for (;;) {
+    struct vanity_sim_mailbox *m = c->mailbox;
+    if (__atomic_load_n(&m->state, __ATOMIC_ACQUIRE) == 1u) answer(m);
+    pid_t pid = c->pid;
+    int status;
+    if (pid > 0 && waitpid(pid, &status, WNOHANG) == pid) shard_ended(c, m, status);
     kernel_user_return(0);
     if (__atomic_load_n(&m->state, __ATOMIC_ACQUIRE) != 1u) platform_idle(platform_time_ns() + SERVICE_POLL_NS);
   }
@@ -259,6 +453,18 @@ void platform_shutdown(uint32_t status) {
     if (pid > 0) kill(pid, SIGKILL);
   }
   if (line_len) write(1, line, line_len);
+  if (det_trace) {
+    if (line_len) fwrite(line, 1, line_len, det_trace);
+    fprintf(det_trace, "end: status %u, %llu steps, virtual time %llu ns\n", status, (unsigned long long)det_step,
+            (unsigned long long)det_vtime);
+    fclose(det_trace);
+  }
+  if (det && status != 0) {
+    char line2[160];
+    int n = snprintf(line2, sizeof line2, "sim: seed %llu ended with status %u; replay with --seed %llu%s\n",
+                     (unsigned long long)det_seed, status, (unsigned long long)det_seed, det_inject ? " (and the same --inject)" : "");
+    if (n > 0) write(2, line2, (size_t)n);
+  }
   _exit((int)(status & 0xff));
 }
 
@@ -308,6 +514,31 @@ int main(int argc, char **argv) {
     cores[core].shard = d;
     cores[core].mailbox = (struct vanity_sim_mailbox *)(uintptr_t)stack->virt;
     cores[core].kick = &cores[core].mailbox->kick;
+  }
+  const char *seed = getenv(VANITY_SIM_ENV_SEED);
+  if (seed) {
+    det = 1;
+    det_seed = strtoull(seed, NULL, 10);
+    det_rng = det_seed;
+    const char *inject = getenv(VANITY_SIM_ENV_INJECT), *rate = getenv(VANITY_SIM_ENV_RATE), *trace = getenv(VANITY_SIM_ENV_TRACE);
+    if (inject) {
+      if (strstr(inject, "kill")) det_inject |= INJECT_KILL;
+      if (strstr(inject, "trap")) det_inject |= INJECT_TRAP;
+      if (strstr(inject, "delay")) det_inject |= INJECT_DELAY;
+      if (strstr(inject, "drop")) det_inject |= INJECT_DROP;
+    }
+    det_rate = rate ? (uint32_t)strtoul(rate, NULL, 10) : (det_inject ? 20u : 0u);
+    if (trace && !(det_trace = fopen(trace, "w"))) {
+      fprintf(stderr, "sim: cannot write the trace %s: %s\n", trace, strerror(errno));
+      return 74;
+    }
+    /* Shard processes inherit this: no address randomisation, so fault
+     * addresses in the trace repeat too. */
+    personality(ADDR_NO_RANDOMIZE);
+    cores[vanity_system.kernel_core].det_state = DET_RUNNABLE;
+    cores[vanity_system.kernel_core].det_turn = 1;
+    printf("sim: deterministic mode, seed %llu%s%s\n", (unsigned long long)det_seed, inject ? ", injecting " : "", inject ? inject : "");
+    fflush(stdout);
   }
   this_core = vanity_system.kernel_core;
   kernel_init();

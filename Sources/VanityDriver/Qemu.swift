@@ -11,11 +11,14 @@ public enum QemuCommand {
 
     /// Runs QEMU with the terminal's stdin/stdout; returns its exit status,
     /// or 124 when `timeout` seconds pass first.
-    public static func run(_ argv: [String], timeout: Double?) -> Int32 {
+    public static func run(_ argv: [String], timeout: Double?, environment: [String: String] = [:]) -> Int32 {
         guard let tool = argv.first else { return 64 }
         let p = Process()
         p.executableURL = URL(fileURLWithPath: Self.find(tool))
         p.arguments = Array(argv.dropFirst())
+        if !environment.isEmpty {
+            p.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
+        }
         do { try p.run() } catch {
             FileHandle.standardError.write(Data("vanity-build: cannot start \(tool): \(error.localizedDescription) (run Scripts/setup.sh)\n".utf8))
             return 69

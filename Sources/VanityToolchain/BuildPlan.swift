@@ -222,7 +222,7 @@ extension BuildPlanner {
             }
             let out = "\(bin)/\(s.name)"
             jobs.append(Job(kind: .link, label: "shard \(s.name)", tool: "clang",
-                            arguments: ["--target=\(p.clangTarget)"] + objects + ["-o", out],
+                            arguments: ["--target=\(p.clangTarget)", "-no-pie"] + objects + ["-o", out],
                             inputs: objects, output: out, depfile: nil))
             shardBins.append((s.name, out))
         }

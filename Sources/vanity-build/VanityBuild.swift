@@ -112,6 +112,30 @@ struct Run: ParsableCommand {
     @Option(name: .long, help: "Stop QEMU after this many seconds (exit status 124).")
     var timeout: Double?
 
+    @Option(name: .long, help: "sim: deterministic mode; every scheduling decision and injected fault derives from this seed.")
+    var seed: UInt64?
+
+    @Option(name: .long, help: "sim, with --seed: faults to inject, comma-separated: kill, trap, delay, drop.")
+    var inject: String?
+
+    @Option(name: .customLong("inject-rate"), help: "sim, with --seed: injections per 10,000 scheduling points (default 20).")
+    var injectRate: Int?
+
+    @Option(name: .long, help: "sim, with --seed: write the event trace to this file.")
+    var trace: String?
+
+    func validate() throws {
+        if seed == nil && (inject != nil || injectRate != nil || trace != nil) {
+            throw ValidationError("--inject, --inject-rate and --trace need --seed")
+        }
+        if let inject {
+            for kind in inject.split(separator: ",") where !["kill", "trap", "delay", "drop"].contains(String(kind)) {
+                throw ValidationError("unknown fault \"\(kind)\" for --inject; use kill, trap, delay or drop")
+            }
+        }
+        if let r = injectRate, !(0...10000).contains(r) { throw ValidationError("--inject-rate must be 0...10000") }
+    }
+
     func run() throws {
         let b = try BuildOptions.parse(["--config", options.config] + (options.platforms.map { ["--platforms", $0] } ?? [])
                                        + ["--platform", platform] + (out.map { ["--out", $0] } ?? []))
@@ -121,13 +145,26 @@ struct Run: ParsableCommand {
             print("vanity-build: error: \(platform) has no kernel port yet; nothing to boot", to: &err)
             throw ExitCode(ExitStatus.usage.rawValue)
         }
-        let argv = layout.platform.architecture == .host
+        let hosted = layout.platform.architecture == .host
+        if seed != nil && !hosted {
+            var err = FileHandle.standardError
+            print("vanity-build: error: --seed is for the simulator (--platform sim)", to: &err)
+            throw ExitCode(ExitStatus.usage.rawValue)
+        }
+        let argv = hosted
             ? [img.image] + img.shardELFs
             : QemuCommand.arguments(layout.platform, cpus: layout.system.cpuCount, image: img.image, gdb: gdb)
+        var env: [String: String] = [:]
+        if let seed {
+            env["VANITY_SIM_SEED"] = String(seed)
+            if let inject { env["VANITY_SIM_INJECT"] = inject }
+            if let injectRate { env["VANITY_SIM_RATE"] = String(injectRate) }
+            if let trace { env["VANITY_SIM_TRACE"] = trace }
+        }
         print("vanity-build: booting: \(argv.joined(separator: " "))")
         if gdb { print("vanity-build: QEMU waits for GDB on localhost:1234 (docs/debugging.md)") }
         fflush(stdout)
-        let status = QemuCommand.run(argv, timeout: timeout)
+        let status = QemuCommand.run(argv, timeout: timeout, environment: env)
         throw ExitCode(status)
     }
 }

@@ -20,6 +20,7 @@
 #include <vanity/syscall.h>
 
 static struct vanity_sim_mailbox *mailbox;
+int vanity_sim_deterministic;
 
 static long futex(volatile uint32_t *addr, int op, uint32_t val) {
   return syscall(SYS_futex, addr, op, val, NULL, NULL, 0);
@@ -99,6 +100,7 @@ __attribute__((constructor)) static void vanity_sim_start(void) {
   close(ram_fd);
   if (dev_fd >= 0) close(dev_fd);
   mailbox = (struct vanity_sim_mailbox *)(uintptr_t)strtoull(mb, NULL, 16);
+  vanity_sim_deterministic = getenv(VANITY_SIM_ENV_DETERMINISTIC) != NULL;
   static char altstack[64 * 1024];
   stack_t ss = {.ss_sp = altstack, .ss_size = sizeof altstack};
   sigaltstack(&ss, NULL);

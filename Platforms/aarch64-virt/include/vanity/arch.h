@@ -23,6 +23,9 @@ static inline void vanity_arch_signal(void) { __asm__ volatile("sev" ::: "memory
 
 /* How many times a waiting shard relaxes before it asks the kernel to sleep.
  * QEMU's TCG spins on WFE, so keep it short (docs/abi.md, "Waiting"). */
+/* A scheduling point (only the simulator's deterministic mode uses it). */
+static inline void vanity_arch_sched(void) {}
+
 #define VANITY_ARCH_SPINS 32
 
 #endif

@@ -5,11 +5,19 @@
 #define VANITY_ARCH_H
 
 #include <stdint.h>
+#include <vanity/sim.h>
 
 int64_t vanity_sim_syscall(uint64_t nr, uint64_t a0, uint64_t a1, uint64_t a2);
 
 static inline int64_t vanity_arch_syscall(uint64_t nr, uint64_t a0, uint64_t a1, uint64_t a2) {
   return vanity_sim_syscall(nr, a0, a1, a2);
+}
+
+/* Deterministic mode (vanity-build run --seed): every channel operation is
+ * a scheduling point where the simulator's seeded scheduler picks who runs. */
+extern int vanity_sim_deterministic;
+static inline void vanity_arch_sched(void) {
+  if (vanity_sim_deterministic) vanity_sim_syscall(VANITY_SIM_SYS_SCHED, 0, 0, 0);
 }
 
 static inline void vanity_arch_relax(void) { __builtin_ia32_pause(); }

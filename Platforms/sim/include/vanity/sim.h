@@ -7,6 +7,9 @@
 
 #define VANITY_SIM_LOG_MAX 512u
 
+/* A scheduling point in deterministic mode: a request no kernel sees. */
+#define VANITY_SIM_SYS_SCHED 0x5c4edu
+
 /* At the base of every shard's stack region (the shard runs on its host
  * process's own stack, so that region is free in the simulator). */
 struct vanity_sim_mailbox {
@@ -28,5 +31,12 @@ struct vanity_sim_mailbox {
 #define VANITY_SIM_ENV_DEV_FD "VANITY_SIM_DEV_FD"   /* fd of the simulated device page */
 #define VANITY_SIM_ENV_MAPS "VANITY_SIM_MAPS"       /* "addr,size,prot,fdsel;..." hex, what to map */
 #define VANITY_SIM_ENV_MAILBOX "VANITY_SIM_MAILBOX" /* hex address of the mailbox */
+#define VANITY_SIM_ENV_DETERMINISTIC "VANITY_SIM_DETERMINISTIC" /* set: shards stop at every channel operation */
+
+/* Options of the kernel process (environment of `vanity-build run`). */
+#define VANITY_SIM_ENV_SEED "VANITY_SIM_SEED"     /* decimal: deterministic mode with this seed */
+#define VANITY_SIM_ENV_INJECT "VANITY_SIM_INJECT" /* "kill,trap,delay,drop": faults to inject */
+#define VANITY_SIM_ENV_RATE "VANITY_SIM_RATE"     /* injections per 10,000 scheduling points */
+#define VANITY_SIM_ENV_TRACE "VANITY_SIM_TRACE"   /* file for the event trace */
 
 #endif

@@ -14,6 +14,9 @@ static inline int64_t vanity_arch_syscall(uint64_t nr, uint64_t a0, uint64_t a1,
 static inline void vanity_arch_relax(void) { __asm__ volatile("pause" ::: "memory"); }
 static inline void vanity_arch_signal(void) { __asm__ volatile("" ::: "memory"); }
 
+/* A scheduling point (only the simulator's deterministic mode uses it). */
+static inline void vanity_arch_sched(void) {}
+
 #define VANITY_ARCH_SPINS 64
 
 #endif

@@ -11,6 +11,9 @@ static inline int64_t vanity_arch_syscall(uint64_t nr, uint64_t a0, uint64_t a1,
 }
 static inline void vanity_arch_relax(void) { __builtin_ia32_pause(); }
 static inline void vanity_arch_signal(void) {}
+/* A scheduling point (only the simulator's deterministic mode uses it). */
+static inline void vanity_arch_sched(void) {}
+
 #define VANITY_ARCH_SPINS 64
 extern __thread struct vanity_shard_status ring_test_status; /* one per thread, like one per shard */
 #define VANITY_ARCH_STATUS (&ring_test_status)

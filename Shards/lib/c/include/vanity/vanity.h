@@ -85,6 +85,7 @@ static inline uint32_t vanity_pending(const struct vanity_channel *ch) {
 /* Sends up to `count` messages of msg_size bytes each from `msgs`; returns
  * how many fit (0 when the ring is full). Never blocks. */
 static inline uint32_t vanity_try_send_batch(const struct vanity_channel *ch, const void *msgs, uint32_t count) {
+  vanity_arch_sched();
   struct vanity_ring *r = ch->ring;
   uint32_t head = r->producer.head;
   uint32_t room = ch->slots - (head - r->producer.cached_tail);
@@ -105,6 +106,7 @@ static inline uint32_t vanity_try_send_batch(const struct vanity_channel *ch, co
 /* Receives up to `max` messages into `msgs` (max * msg_size bytes); returns
  * how many (0 when the ring is empty). Never blocks. */
 static inline uint32_t vanity_try_recv_batch(const struct vanity_channel *ch, void *msgs, uint32_t max) {
+  vanity_arch_sched();
   struct vanity_ring *r = ch->ring;
   uint32_t tail = r->consumer.tail;
   uint32_t avail = r->consumer.cached_head - tail;
