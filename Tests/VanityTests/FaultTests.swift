@@ -62,6 +62,8 @@ let testPlatforms = ["aarch64-virt", "sim"]
             "[caps] caps: still running",
         ])
         #expect(r.stdout.contains("kernel:   caps: generation 1, 0 restart(s), 16 syscall(s), 4 denied"), "\(r.stdout)")
+        #expect(r.stdout.contains("kernel: nolog exited with status 0"), "log without the cap was not denied\n\(r.stdout)")
+        #expect(!r.stdout.contains("should not appear"))
         // The RTC's alarm interrupt reached the shard it is granted to, on its
         // core (the simulator's RTC has no interrupt).
         if platform != "sim" {
