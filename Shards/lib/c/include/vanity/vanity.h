@@ -90,6 +90,7 @@ static inline uint32_t vanity_try_send_batch(const struct vanity_channel *ch, co
   uint32_t head = r->producer.head;
   uint32_t room = ch->slots - (head - r->producer.cached_tail);
   if (room < count) { /* only now look at the consumer's line */
+    vanity_alive();     /* at least once per `slots` messages: the watchdog's sign of life */
     r->producer.cached_tail = __atomic_load_n(&r->consumer.tail, __ATOMIC_ACQUIRE);
     room = ch->slots - (head - r->producer.cached_tail);
   }
@@ -99,7 +100,6 @@ static inline uint32_t vanity_try_send_batch(const struct vanity_channel *ch, co
     __atomic_store_n(&r->producer.head, head + n, __ATOMIC_RELEASE);
     vanity__wake_peer(ch, &r->producer.consumer_waiting);
   }
-  vanity_alive();
   return n;
 }
 
@@ -111,6 +111,7 @@ static inline uint32_t vanity_try_recv_batch(const struct vanity_channel *ch, vo
   uint32_t tail = r->consumer.tail;
   uint32_t avail = r->consumer.cached_head - tail;
   if (avail < max) { /* only now look at the producer's line */
+    vanity_alive();
     r->consumer.cached_head = __atomic_load_n(&r->producer.head, __ATOMIC_ACQUIRE);
     avail = r->consumer.cached_head - tail;
   }
@@ -120,7 +121,6 @@ static inline uint32_t vanity_try_recv_batch(const struct vanity_channel *ch, vo
     __atomic_store_n(&r->consumer.tail, tail + n, __ATOMIC_RELEASE);
     vanity__wake_peer(ch, &r->consumer.producer_waiting);
   }
-  vanity_alive();
   return n;
 }
 
