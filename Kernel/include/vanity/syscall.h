@@ -39,7 +39,7 @@ enum vanity_wake {
 /* The first bytes of every shard's data region: written by the shard,
  * read by the kernel core (no kernel entry needed). */
 struct vanity_shard_status {
-  volatile uint64_t heartbeat; /* bumped by the user library on every ring operation and wait */
+  volatile uint64_t heartbeat; /* bumped by the user library as it makes progress (docs/abi.md) */
   uint64_t reserved[7];
 };
 
