@@ -19,8 +19,15 @@ static void civil(int64_t days, int64_t *y, unsigned *m, unsigned *d) {
 
 int main(void) {
   const struct vanity_device *rtc = &vanity_device_rtc;
-  /* PL031: RTCDR at offset 0 holds seconds since the epoch. */
+#if defined(VANITY_DEVICE_RTC_COMPAT_GOOGLE_GOLDFISH_RTC)
+  /* Goldfish: nanoseconds since the epoch; reading TIME_LOW latches TIME_HIGH. */
+  uint64_t lo = vanity_mmio_read32(rtc->base + 0x00);
+  uint64_t hi = vanity_mmio_read32(rtc->base + 0x04);
+  uint32_t secs = (uint32_t)(((hi << 32) | lo) / 1000000000ull);
+#else
+  /* PL031 (and the simulator's RTC): RTCDR at offset 0 holds seconds since the epoch. */
   uint32_t secs = vanity_mmio_read32(rtc->base);
+#endif
   int64_t y;
   unsigned mo, d;
   civil(secs / 86400, &y, &mo, &d);

@@ -110,13 +110,14 @@ struct DeviceView {
     var base: UInt64
     var size: UInt64
     var irqs: [UInt32]
+    var compatible: [String] = []
 
     static func of(_ s: ShardModel) -> [DeviceView] {
         let names = Ident.distinct(s.devices.map(\.identifier))
         return zip(names, s.devices).map { name, g in
             let first = g.node.regs.first
             return DeviceView(identifier: name, path: g.node.path, base: first?.base ?? 0, size: first?.size ?? 0,
-                              irqs: g.node.irqs)
+                              irqs: g.node.irqs, compatible: g.node.compatible)
         }
     }
 }

@@ -73,9 +73,11 @@ enum LinkerScript {
         let stack = sl.region(.stack)!
         o += "  __vanity_stack_bottom = \(hex(stack.virt));\n"
         o += "  __vanity_stack_top = \(hex(stack.virtEnd));\n"
+        // No heap: an empty one at the stack top, so the symbols stay within
+        // pc-relative reach (riscv64's medany model).
         let heap = sl.region(.heap)
-        o += "  __vanity_heap_start = \(hex(heap?.virt ?? 0));\n"
-        o += "  __vanity_heap_end = \(hex(heap?.virtEnd ?? 0));\n\n"
+        o += "  __vanity_heap_start = \(hex(heap?.virt ?? stack.virtEnd));\n"
+        o += "  __vanity_heap_end = \(hex(heap?.virtEnd ?? stack.virtEnd));\n\n"
         o += discard + "}\n"
         return o
     }

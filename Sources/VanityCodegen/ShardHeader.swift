@@ -13,6 +13,7 @@ enum ShardHeader {
         o += "#include <vanity/caps.h>\n#include <vanity/handles.h>\n\n"
         o += "#define VANITY_SYSTEM_NAME \"\(sys.name)\"\n"
         o += "#define VANITY_PLATFORM_NAME \"\(layout.platform.name)\"\n"
+        o += "#define VANITY_KERNEL_BASE \(cHex(layout.platform.kernelBase))\n"
         o += "#define VANITY_SHARD_ID \(s.id)u\n"
         o += "#define VANITY_SHARD_NAME \"\(s.name)\"\n"
         let caps = s.caps.isEmpty ? "0u" : "(" + s.caps.map(\.cName).joined(separator: " | ") + ")"
@@ -53,6 +54,7 @@ enum ShardHeader {
             o += "#define \(m)_ADDR \(cHex(d.base))\n"
             o += "#define \(m)_SIZE \(cHex(d.size))\n"
             o += "#define \(m)_IRQ_COUNT \(d.irqs.count)u\n"
+            for c in d.compatible { o += "#define \(m)_COMPAT_\(Ident.macro(c)) 1 /* \"\(c)\" */\n" }
             for (k, irq) in d.irqs.enumerated() { o += "#define \(m)_IRQ\(k == 0 ? "" : String(k)) \(irq)u\n" }
             if d.irqs.isEmpty { o += "#define \(m)_IRQ VANITY_NO_IRQ\n" }
             o += "static const struct vanity_device vanity_device_\(Ident.c(d.identifier)) = {\n"

@@ -2,7 +2,7 @@ import Foundation
 import Testing
 
 /// The platforms every system test runs on: one test definition each.
-let testPlatforms = ["aarch64-virt", "sim"]
+let testPlatforms = ["aarch64-virt", "riscv64-virt", "sim"]
 
 /// Fault isolation and capability checks: each system under
 /// Tests/Fixtures/systems boots on every test platform (QEMU or the hosted
@@ -29,7 +29,8 @@ let testPlatforms = ["aarch64-virt", "sim"]
         // Another shard's memory (tally's stack, just below poke-other's text).
         #expect(fault("poke-other", "data-abort").count == 1, "\(faults)")
         #expect(fault("poke-text", "data-abort").count == 1, "\(faults)")
-        #expect(fault("poke-kernel", "data-abort").first?.contains("addr=0x40250000") == true, "\(faults)")
+        let kernelData = platform == "riscv64-virt" ? "0x80250000" : "0x40250000"
+        #expect(fault("poke-kernel", "data-abort").first?.contains("addr=\(kernelData)") == true, "\(faults)")
         #expect(fault("overflow", "stack-overflow").count == 1, "\(faults)")
         // restart twice (generations 1, 2, 3), then hold.
         #expect(fault("undefined", "undefined-instruction").count == 3, "\(faults)")

@@ -1,20 +1,32 @@
 #include <vanity_shard.h>
 #include <vanity/vanity.h>
-/* PL031: data (seconds), match, interrupt mask set/clear, interrupt clear. */
-#define RTCDR 0x00u
-#define RTCMR 0x04u
-#define RTCIMSC 0x10u
-#define RTCICR 0x1cu
+/* Arms the RTC's alarm two seconds ahead and waits for its interrupt. */
 int main(void) {
   uintptr_t rtc = vanity_device_rtc.base;
-  uint32_t now = vanity_mmio_read32(rtc + RTCDR);
-  vanity_mmio_write32(rtc + RTCMR, now + 2);
-  vanity_mmio_write32(rtc + RTCIMSC, 1);
+#if defined(VANITY_DEVICE_RTC_COMPAT_GOOGLE_GOLDFISH_RTC)
+  uint64_t lo = vanity_mmio_read32(rtc + 0x00), hi = vanity_mmio_read32(rtc + 0x04);
+  uint64_t now_ns = (hi << 32) | lo, at = now_ns + 2000000000ull;
+  uint32_t now = (uint32_t)(now_ns / 1000000000ull);
+  vanity_mmio_write32(rtc + 0x10, 1);                  /* IRQ_ENABLED */
+  vanity_mmio_write32(rtc + 0x0c, (uint32_t)(at >> 32)); /* ALARM_HIGH */
+  vanity_mmio_write32(rtc + 0x08, (uint32_t)at);        /* ALARM_LOW: arms it */
+#else
+  /* PL031: data (seconds), match, interrupt mask set/clear, interrupt clear. */
+  uint32_t now = vanity_mmio_read32(rtc + 0x00);
+  vanity_mmio_write32(rtc + 0x04, now + 2);
+  vanity_mmio_write32(rtc + 0x10, 1);
+#endif
   vanity_printf("alarm: waiting for interrupt %u\n", vanity_device_rtc.irq);
   int64_t bits = vanity_wait(0);
-  vanity_mmio_write32(rtc + RTCIMSC, 0);
-  vanity_mmio_write32(rtc + RTCICR, 1);
-  vanity_printf("alarm: woken with bits %ld, rtc %u -> %u, ack -> %ld\n", bits, now, vanity_mmio_read32(rtc + RTCDR),
-                vanity_irq_ack(vanity_device_rtc.irq));
+#if defined(VANITY_DEVICE_RTC_COMPAT_GOOGLE_GOLDFISH_RTC)
+  vanity_mmio_write32(rtc + 0x1c, 1); /* CLEAR_INTERRUPT */
+  uint64_t lo2 = vanity_mmio_read32(rtc + 0x00), hi2 = vanity_mmio_read32(rtc + 0x04);
+  uint32_t later = (uint32_t)(((hi2 << 32) | lo2) / 1000000000ull);
+#else
+  vanity_mmio_write32(rtc + 0x10, 0);
+  vanity_mmio_write32(rtc + 0x1c, 1);
+  uint32_t later = vanity_mmio_read32(rtc + 0x00);
+#endif
+  vanity_printf("alarm: woken with bits %ld, rtc %u -> %u, ack -> %ld\n", bits, now, later, vanity_irq_ack(vanity_device_rtc.irq));
   return 0;
 }
