@@ -11,6 +11,7 @@ help:
 	@echo "make sim           build $(CONFIG) for the hosted simulator and run it"
 	@echo "make qemu-aarch64  build $(CONFIG) and boot it under QEMU (aarch64 virt)"
 	@echo "make qemu-aarch64-gdb  the same, halted, waiting for GDB on :1234 (docs/debugging.md)"
+	@echo "make qemu-riscv64  build $(CONFIG) and boot it under QEMU (riscv64 virt)"
 	@echo "make generate      check $(CONFIG) and generate sources for every platform into build/"
 	@echo "make check         validate $(CONFIG) and print a summary"
 	@echo "make layout        print the demo's memory map"
@@ -56,11 +57,14 @@ sim: deps
 qemu-aarch64: deps
 	$(SWIFT) run $(SWIFTFLAGS) vanity-build run --config $(CONFIG) --platform aarch64-virt
 
+qemu-riscv64: deps
+	$(SWIFT) run $(SWIFTFLAGS) vanity-build run --config $(CONFIG) --platform riscv64-virt
+
 qemu-aarch64-gdb: deps
 	$(SWIFT) run $(SWIFTFLAGS) vanity-build run --config $(CONFIG) --platform aarch64-virt --gdb
 
-qemu-riscv64 qemu-x86_64: generate
-	@echo "$@: this platform has no kernel port yet (issue 5); its generated sources are under build/." >&2
+qemu-x86_64: generate
+	@echo "$@: x86_64-pc has no kernel port yet (issue 5); its generated sources are under build/." >&2
 	@exit 2
 
 clean:
