@@ -101,6 +101,14 @@ let testPlatforms = ["aarch64-virt", "riscv64-virt", "sim"]
         #expect(r.stdout.contains("kernel: system stopping with status 0"))
     }
 
+    /// 10^6 random calls, in the simulator; only with VANITY_LONG=1.
+    @Test(.enabled(if: ProcessInfo.processInfo.environment["VANITY_LONG"] != nil))
+    func theLongSyscallFuzzerRun() throws {
+        let r = try Self.boot("fuzz-long", on: "sim")
+        #expect(r.status == 0, "\(r.stdout)\n\(r.stderr)")
+        #expect(r.stdout.contains(" undocumented") && r.stdout.contains(", 0 undocumented"), "\(r.stdout)")
+    }
+
     @Test func aShardOverItsBudgetStopsTheBuildAtTheBudget() throws {
         let out = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: out) }

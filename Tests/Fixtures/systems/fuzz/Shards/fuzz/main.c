@@ -1,6 +1,8 @@
 #include <vanity/vanity.h>
 
+#ifndef CALLS
 #define CALLS 20000u
+#endif
 
 static uint64_t state = 0x2545f4914f6cdd1dull;
 static uint64_t rnd(void) {

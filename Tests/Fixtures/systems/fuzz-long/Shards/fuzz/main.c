@@ -1,0 +1,2 @@
+#define CALLS 1000000u
+#include "../../../fuzz/Shards/fuzz/main.c"

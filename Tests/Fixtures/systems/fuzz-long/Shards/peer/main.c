@@ -1,0 +1,1 @@
+#include "../../../fuzz/Shards/peer/main.c"
