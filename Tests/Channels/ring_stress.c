@@ -94,7 +94,17 @@ static void *producer(void *arg) {
     uint32_t n = rnd(&s) % 3 == 0 ? 1 : 1 + rnd(&s) % 64;
     if (seq + n - 1 > r->count) n = (uint32_t)(r->count - seq + 1);
     for (uint32_t i = 0; i < n; i++) fill(buf + (size_t)i * words, words, seq + i);
-    if (n == 1 && rnd(&s) % 2) {
+    if (rnd(&s) % 4 == 0) { /* zero-copy: build the messages in the ring */
+      uint32_t done = 0;
+      while (done < n) {
+        void *first;
+        uint32_t got = vanity_send_reserve(&r->ch, &first, n - done);
+        for (uint32_t i = 0; i < got; i++) fill((uint64_t *)first + (size_t)i * words, words, seq + done + i);
+        vanity_send_commit(&r->ch, got);
+        done += got;
+        if (done < n && !got) vanity__block(&r->ch, &r->ch.ring->consumer.producer_waiting, 1);
+      }
+    } else if (n == 1 && rnd(&s) % 2) {
       while (!vanity_try_send(&r->ch, buf)) vanity__block(&r->ch, &r->ch.ring->consumer.producer_waiting, 1);
     } else {
       vanity_send_batch(&r->ch, buf, n);
@@ -112,14 +122,25 @@ static void *consumer(void *arg) {
   uint64_t *buf = malloc((size_t)r->ch.msg_size * 64);
   uint64_t s = 0x5678, expected = 1;
   while (expected <= r->count) {
-    uint32_t n = vanity_recv_batch(&r->ch, buf, 1 + rnd(&s) % 64);
+    uint32_t n;
+    const uint64_t *src = buf;
+    int peeked = rnd(&s) % 4 == 0;
+    if (peeked) { /* zero-copy: read the messages in the ring */
+      const void *first;
+      while ((n = vanity_recv_peek(&r->ch, &first, 1 + rnd(&s) % 64)) == 0)
+        vanity__block(&r->ch, &r->ch.ring->producer.consumer_waiting, 0);
+      src = first;
+    } else {
+      n = vanity_recv_batch(&r->ch, buf, 1 + rnd(&s) % 64);
+    }
     for (uint32_t i = 0; i < n; i++, expected++) {
-      uint64_t *m = buf + (size_t)i * words;
+      const uint64_t *m = src + (size_t)i * words;
       int ok = m[0] == expected;
       for (uint32_t k = 1; k < words && ok; k++) ok = m[k] == expected * 31 + k;
       if (!ok && r->bad++ < 5) fprintf(stderr, "FAIL: expected message %llu, got %llu\n", (unsigned long long)expected,
                                        (unsigned long long)m[0]);
     }
+    if (peeked) vanity_recv_release(&r->ch, n);
   }
   /* Nothing extra may follow. */
   uint64_t extra[512];

@@ -124,6 +124,57 @@ static inline uint32_t vanity_try_recv_batch(const struct vanity_channel *ch, vo
   return n;
 }
 
+/* Zero-copy batches: the caller builds messages in the ring itself.
+ * vanity_send_reserve gives up to `max` free slots (contiguous, so fewer at
+ * the wrap point; 0 when full) starting at *first; vanity_send_commit
+ * publishes the first n of them. vanity_recv_peek / vanity_recv_release are
+ * the reading side. Never block. */
+static inline uint32_t vanity_send_reserve(const struct vanity_channel *ch, void **first, uint32_t max) {
+  vanity_arch_sched();
+  struct vanity_ring *r = ch->ring;
+  uint32_t head = r->producer.head;
+  uint32_t room = ch->slots - (head - r->producer.cached_tail);
+  if (room < max) {
+    vanity_alive();
+    r->producer.cached_tail = __atomic_load_n(&r->consumer.tail, __ATOMIC_ACQUIRE);
+    room = ch->slots - (head - r->producer.cached_tail);
+  }
+  uint32_t to_wrap = ch->slots - (head & (ch->slots - 1));
+  uint32_t n = max < room ? max : room;
+  *first = vanity__slot(ch, head);
+  return n < to_wrap ? n : to_wrap;
+}
+
+static inline void vanity_send_commit(const struct vanity_channel *ch, uint32_t n) {
+  struct vanity_ring *r = ch->ring;
+  if (!n) return;
+  __atomic_store_n(&r->producer.head, r->producer.head + n, __ATOMIC_RELEASE);
+  vanity__wake_peer(ch, &r->producer.consumer_waiting);
+}
+
+static inline uint32_t vanity_recv_peek(const struct vanity_channel *ch, const void **first, uint32_t max) {
+  vanity_arch_sched();
+  struct vanity_ring *r = ch->ring;
+  uint32_t tail = r->consumer.tail;
+  uint32_t avail = r->consumer.cached_head - tail;
+  if (avail < max) {
+    vanity_alive();
+    r->consumer.cached_head = __atomic_load_n(&r->producer.head, __ATOMIC_ACQUIRE);
+    avail = r->consumer.cached_head - tail;
+  }
+  uint32_t to_wrap = ch->slots - (tail & (ch->slots - 1));
+  uint32_t n = max < avail ? max : avail;
+  *first = vanity__slot(ch, tail);
+  return n < to_wrap ? n : to_wrap;
+}
+
+static inline void vanity_recv_release(const struct vanity_channel *ch, uint32_t n) {
+  struct vanity_ring *r = ch->ring;
+  if (!n) return;
+  __atomic_store_n(&r->consumer.tail, r->consumer.tail + n, __ATOMIC_RELEASE);
+  vanity__wake_peer(ch, &r->consumer.producer_waiting);
+}
+
 static inline int vanity_try_send(const struct vanity_channel *ch, const void *msg) { return vanity_try_send_batch(ch, msg, 1) == 1; }
 static inline int vanity_try_recv(const struct vanity_channel *ch, void *msg) { return vanity_try_recv_batch(ch, msg, 1) == 1; }
 
