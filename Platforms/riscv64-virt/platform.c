@@ -96,8 +96,11 @@ void platform_irq_route(uint32_t irq, uint32_t core) {
   if (irq == 0 || irq >= 1024) return;
   irq_core[irq] = core;
   mmio_write32(PLIC + 4 * irq, 1); /* priority */
-  mmio_write32(PLIC + 0x200000 + 0x1000 * plic_context(core), 0); /* threshold */
 }
+
+/* Accept every priority on this hart's S-mode context. Done by each hart
+ * itself once running: OpenSBI's hart start-up masks the context again. */
+static void plic_hart_init(void) { mmio_write32(PLIC + 0x200000 + 0x1000 * plic_context(platform_core_id()), 0); }
 
 static void plic_enable(uint32_t irq, int on) {
   if (irq == 0 || irq >= 1024) return;
@@ -292,6 +295,7 @@ void platform_boot_main(uint64_t boot_hart) {
     platform_shutdown(2);
   }
   mmu_on(satp_of(k->root, 0));
+  plic_hart_init();
   CSR_WRITE(sie, SIE_SSIE | SIE_STIE | SIE_SEIE);
   kernel_init();
   kernel_core_loop();
@@ -300,6 +304,7 @@ void platform_boot_main(uint64_t boot_hart) {
 void platform_secondary_main(uint64_t hart, uint32_t core) {
   (void)hart;
   mmu_on(core_satp[core]);
+  plic_hart_init();
   CSR_WRITE(sie, SIE_SSIE | SIE_STIE | SIE_SEIE);
   kernel_secondary_start(core);
 }
