@@ -14,7 +14,7 @@ import VanityLayout
         for line in ["kernel: vanity booting system \"demo\" on \(platform): 4 shard(s), 2 channel(s), 5 core(s)",
                      "kernel: starting producer on core 1", "kernel: starting transformer on core 2",
                      "kernel: starting sink on core 3", "kernel: starting clock on core 4",
-                     "[transformer] transformer: ready (Embedded Swift)",
+                     "[transformer] transformer: ready (Embedded Swift, zero-copy)",
                      "[producer] producer: all 20000 messages sent",
                      "[sink] sink: all 20000 messages arrived in order and intact",
                      "kernel: system stopping with status 0"] {

@@ -34,6 +34,22 @@ public struct Sender {
         vanity_send_batch(&ch, UnsafeRawPointer(messages.baseAddress!), UInt32(messages.count))
     }
 
+    /// Zero-copy: up to `max` free slots to build messages in place (fewer
+    /// at the ring's wrap point, empty when full). Publish them with `commit`.
+    public func reserve<Message>(_ type: Message.Type, max: Int) -> UnsafeMutableBufferPointer<Message> {
+        precondition(MemoryLayout<Message>.stride == msgSize)
+        var ch = raw
+        var first: UnsafeMutableRawPointer? = nil
+        let n = vanity_send_reserve(&ch, &first, UInt32(max))
+        return UnsafeMutableBufferPointer(start: first!.assumingMemoryBound(to: Message.self), count: Int(n))
+    }
+
+    /// Publishes the first `count` reserved slots.
+    public func commit(_ count: Int) {
+        var ch = raw
+        vanity_send_commit(&ch, UInt32(count))
+    }
+
     /// Sends one message if there is room; false if the ring is full.
     public func trySend<Message>(_ message: Message) -> Bool {
         precondition(MemoryLayout<Message>.size == msgSize)
@@ -64,6 +80,22 @@ public struct Receiver {
         precondition(MemoryLayout<Message>.stride == msgSize)
         var ch = raw
         return Int(vanity_recv_batch(&ch, UnsafeMutableRawPointer(buffer.baseAddress!), UInt32(buffer.count)))
+    }
+
+    /// Zero-copy: up to `max` waiting messages, read in place (fewer at the
+    /// ring's wrap point, empty when none). Hand them back with `release`.
+    public func peek<Message>(_ type: Message.Type, max: Int) -> UnsafeBufferPointer<Message> {
+        precondition(MemoryLayout<Message>.stride == msgSize)
+        var ch = raw
+        var first: UnsafeRawPointer? = nil
+        let n = vanity_recv_peek(&ch, &first, UInt32(max))
+        return UnsafeBufferPointer(start: first!.assumingMemoryBound(to: Message.self), count: Int(n))
+    }
+
+    /// Releases the first `count` peeked messages to the sender.
+    public func release(_ count: Int) {
+        var ch = raw
+        vanity_recv_release(&ch, UInt32(count))
     }
 
     /// Receives one message if there is one.
