@@ -20,6 +20,9 @@ let package = Package(
         // The kernel's ABI headers (ring format, capabilities, system table),
         // imported by the host tools so each fact has one definition.
         .systemLibrary(name: "VanityABI", path: "Sources/VanityABI"),
+        // The debug link's framing, the kernel's own C (one implementation).
+        .target(name: "CVanityDebug", path: "Kernel/src", sources: ["debug.c"], publicHeadersPath: "debug-module",
+                cSettings: [.unsafeFlags(["-I", Context.packageDirectory + "/Kernel/include"])]),
 
         // One module per stage; each core is pure.
         .target(name: "VanityDiagnostics"),
@@ -29,6 +32,7 @@ let package = Package(
         .target(name: "VanityLayout", dependencies: ["VanityABI", "VanityManifest", "VanityModel"]),
         .target(name: "VanityCodegen", dependencies: ["VanityABI", "VanityManifest", "VanityModel", "VanityLayout"]),
         .target(name: "VanityImage", dependencies: ["CElf", "VanityLayout"]),
+        .target(name: "VanityDebug", dependencies: ["CVanityDebug"]),
         .target(name: "VanityToolchain", dependencies: ["VanityLayout", "VanityModel", "VanityPlatform",
                                                         .product(name: "Crypto", package: "swift-crypto")]),
         .target(name: "VanityDriver", dependencies: ["VanityManifest", "VanityPlatform", "VanityModel", "VanityLayout", "VanityCodegen", "VanityDiagnostics", "VanityToolchain", "VanityImage"]),
@@ -39,7 +43,7 @@ let package = Package(
         .executableTarget(name: "vanity-bench", dependencies: ["VanityDriver"], path: "Benchmarks/vanity-bench"),
 
         .testTarget(name: "VanityTests", dependencies: [
-            "VanityDriver", "VanityManifest", "VanityPlatform", "VanityModel", "VanityLayout", "VanityCodegen", "VanityImage",
+            "VanityDriver", "VanityManifest", "VanityPlatform", "VanityModel", "VanityLayout", "VanityCodegen", "VanityImage", "VanityDebug",
         ]),
     ],
     swiftLanguageModes: [.v5]
