@@ -37,7 +37,7 @@ let package = Package(
                                                         .product(name: "Crypto", package: "swift-crypto")]),
         .target(name: "VanityDriver", dependencies: ["VanityManifest", "VanityPlatform", "VanityModel", "VanityLayout", "VanityCodegen", "VanityDiagnostics", "VanityToolchain", "VanityImage"]),
         .executableTarget(name: "vanity-build", dependencies: [
-            "VanityDriver",
+            "VanityDriver", "VanityDebug",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "vanity-bench", dependencies: ["VanityDriver"], path: "Benchmarks/vanity-bench"),

@@ -99,6 +99,7 @@ void kernel_core_loop(void) {
   for (;;) {
     uint64_t now = platform_time_ns();
     check_watchdogs(now);
+    debug_poll();
     platform_idle(now + KERNEL_TICK_NS);
   }
 }
@@ -138,6 +139,15 @@ void kernel_irq(uint32_t irq) {
 void kernel_user_return(uint64_t pc) {
   struct shard_state *s = shard_on_core(platform_core_id());
   if (!s) return;
+  uint32_t c = __atomic_exchange_n(&s->control, (uint32_t)CONTROL_NONE, __ATOMIC_ACQ_REL);
+  if (c == CONTROL_RESTART) {
+    kprintf("kernel: restarting %s (debug link)\n", s->desc->name);
+    shard_restart(s);
+  }
+  if (c == CONTROL_HOLD) {
+    kprintf("kernel: holding %s (debug link)\n", s->desc->name);
+    shard_stop_here(s);
+  }
   uint32_t req = atomic_load32(&s->fault_request);
   if (req) {
     atomic_store32(&s->fault_request, 0);

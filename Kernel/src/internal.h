@@ -25,6 +25,14 @@ enum shard_run_state {
   SHARD_RESTARTING = 4,
 };
 
+/* Requests the kernel core makes of a shard's core (the debug link). */
+enum shard_control {
+  CONTROL_NONE = 0,
+  CONTROL_RESTART = 1, /* restart now, whatever its policy */
+  CONTROL_HOLD = 2,    /* stop it until released */
+  CONTROL_RELEASE = 3, /* a held shard starts again */
+};
+
 struct shard_state {
   const struct vanity_shard_desc *desc;
   uint32_t core;                 /* the core the shard runs on */
@@ -38,6 +46,7 @@ struct shard_state {
   uint64_t last_progress_ns;     /* watchdog: when it last changed */
   uint64_t denied;               /* denied system calls */
   uint64_t syscalls;             /* system calls made */
+  volatile uint32_t control;     /* enum shard_control: a request from the debug link */
   const struct vanity_region *data;  /* the data+bss region (status block first) */
   const struct vanity_region *image; /* pristine copy of the data region, for restart */
   const struct vanity_region *stack;
@@ -82,6 +91,12 @@ void shard_fault(struct shard_state *s, uint32_t kind, uint64_t pc, uint64_t add
 const char *fault_name(uint32_t kind);
 void system_stop(uint32_t status) __attribute__((noreturn));
 
+
+/* debug_server.c */
+void debug_poll(void);
+
+/* shard.c: an operator's restart (debug link). */
+void shard_restart(struct shard_state *s) __attribute__((noreturn));
 
 static inline uint64_t atomic_load64(const volatile uint64_t *p) { return __atomic_load_n(p, __ATOMIC_ACQUIRE); }
 static inline uint32_t atomic_load32(const volatile uint32_t *p) { return __atomic_load_n(p, __ATOMIC_ACQUIRE); }

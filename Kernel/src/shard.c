@@ -50,7 +50,23 @@ void shard_start(struct shard_state *s) {
 void shard_stop_here(struct shard_state *s) {
   atomic_store32(&s->run_state, SHARD_HELD);
   platform_stop_core(s->core);
-  for (;;) platform_idle(0);
+  for (;;) {
+    platform_idle(0);
+    uint32_t c = __atomic_exchange_n(&s->control, (uint32_t)CONTROL_NONE, __ATOMIC_ACQ_REL);
+    if (c == CONTROL_RELEASE || c == CONTROL_RESTART) {
+      kprintf("kernel: %s released\n", s->desc->name);
+      shard_restart(s);
+    }
+  }
+}
+
+/* Starts the shard again from its pristine image with a new generation
+ * (an operator's restart or release: no policy, no restart count). */
+void shard_restart(struct shard_state *s) {
+  platform_stop_core(s->core);
+  shard_reset_memory(s);
+  channels_bump_generation(s->desc->id);
+  shard_start(s);
 }
 
 void system_stop(uint32_t status) {

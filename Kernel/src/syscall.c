@@ -33,7 +33,7 @@ static int64_t sys_wait(struct shard_state *s, uint64_t timeout_ns) {
   atomic_store32(&s->run_state, SHARD_WAITING);
   for (;;) {
     uint32_t bits = __atomic_exchange_n(&s->wake, 0u, __ATOMIC_ACQ_REL);
-    if (bits || atomic_load32(&s->fault_request)) {
+    if (bits || atomic_load32(&s->fault_request) || atomic_load32(&s->control)) {
       atomic_store32(&s->run_state, SHARD_RUNNING);
       return bits;
     }

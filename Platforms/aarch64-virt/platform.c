@@ -110,6 +110,12 @@ void platform_idle(uint64_t deadline_ns) {
   gic_drain();
 }
 
+/* ---------------------------------------------------------------- debug link */
+
+/* Not wired yet on this board (issue 6: a second serial line). */
+uint32_t platform_debug_read(uint8_t *buf, uint32_t max) { (void)buf; (void)max; return 0; }
+void platform_debug_write(const uint8_t *buf, uint32_t n) { (void)buf; (void)n; }
+
 /* ---------------------------------------------------------------- PSCI / exit */
 
 static int64_t psci(uint64_t fn, uint64_t a, uint64_t b, uint64_t c) {

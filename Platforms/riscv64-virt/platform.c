@@ -141,6 +141,12 @@ void platform_idle(uint64_t deadline_ns) {
   drain();
 }
 
+/* ---------------------------------------------------------------- debug link */
+
+/* Not wired yet on this board (issue 6: a second serial line). */
+uint32_t platform_debug_read(uint8_t *buf, uint32_t max) { (void)buf; (void)max; return 0; }
+void platform_debug_write(const uint8_t *buf, uint32_t n) { (void)buf; (void)n; }
+
 /* ---------------------------------------------------------------- exit */
 
 void platform_shutdown(uint32_t status) {

@@ -17,6 +17,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/personality.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -445,6 +447,51 @@ static void service(struct core *c) {
   }
 }
 
+/* ---------------------------------------------------------------- debug link */
+
+/* A Unix-domain socket (VANITY_SIM_DEBUG_SOCKET): one client at a time. */
+static int debug_listen = -1, debug_client = -1;
+
+static void debug_open(const char *path) {
+  struct sockaddr_un addr = {.sun_family = AF_UNIX};
+  if (strlen(path) >= sizeof addr.sun_path) return;
+  strcpy(addr.sun_path, path);
+  unlink(path);
+  debug_listen = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (debug_listen < 0 || bind(debug_listen, (struct sockaddr *)&addr, sizeof addr) != 0 || listen(debug_listen, 4) != 0) {
+    fprintf(stderr, "sim: cannot open the debug socket %s: %s\n", path, strerror(errno));
+    if (debug_listen >= 0) close(debug_listen);
+    debug_listen = -1;
+  }
+}
+
+uint32_t platform_debug_read(uint8_t *buf, uint32_t max) {
+  if (debug_listen < 0) return 0;
+  if (debug_client < 0) debug_client = accept4(debug_listen, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+  if (debug_client < 0) return 0;
+  ssize_t n = recv(debug_client, buf, max, MSG_DONTWAIT);
+  if (n > 0) return (uint32_t)n;
+  if (n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK)) {
+    close(debug_client);
+    debug_client = -1;
+  }
+  return 0;
+}
+
+void platform_debug_write(const uint8_t *buf, uint32_t n) {
+  uint32_t off = 0;
+  while (debug_client >= 0 && off < n) {
+    ssize_t w = send(debug_client, buf + off, n - off, MSG_NOSIGNAL);
+    if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) continue;
+    if (w <= 0) {
+      close(debug_client);
+      debug_client = -1;
+      return;
+    }
+    off += (uint32_t)w;
+  }
+}
+
 /* ---------------------------------------------------------------- shutdown and boot */
 
 void platform_shutdown(uint32_t status) {
@@ -540,6 +587,8 @@ int main(int argc, char **argv) {
     printf("sim: deterministic mode, seed %llu%s%s\n", (unsigned long long)det_seed, inject ? ", injecting " : "", inject ? inject : "");
     fflush(stdout);
   }
+  const char *debug_socket = getenv("VANITY_SIM_DEBUG_SOCKET");
+  if (debug_socket) debug_open(debug_socket);
   this_core = vanity_system.kernel_core;
   kernel_init();
   kernel_core_loop();

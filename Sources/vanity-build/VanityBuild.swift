@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import VanityCodegen
 import VanityDiagnostics
+import VanityDebug
 import VanityDriver
 import VanityLayout
 
@@ -10,7 +11,8 @@ struct VanityBuild: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "vanity-build",
         abstract: "Build a Vanity system from its system.toml manifest.",
-        subcommands: [Build.self, Generate.self, Check.self, LayoutCommand.self, Run.self],
+        subcommands: [Build.self, Generate.self, Check.self, LayoutCommand.self, Run.self,
+                      Ps.self, RestartShard.self, HoldShard.self, ReleaseShard.self],
         defaultSubcommand: Build.self)
 }
 
@@ -155,6 +157,10 @@ struct Run: ParsableCommand {
             ? [img.image] + img.shardELFs
             : QemuCommand.arguments(layout.platform, cpus: layout.system.cpuCount, image: img.image, gdb: gdb)
         var env: [String: String] = [:]
+        if hosted {
+            let dir = (img.image as NSString).deletingLastPathComponent
+            env["VANITY_SIM_DEBUG_SOCKET"] = (dir as NSString).deletingLastPathComponent + "/debug.sock"
+        }
         if let seed {
             env["VANITY_SIM_SEED"] = String(seed)
             if let inject { env["VANITY_SIM_INJECT"] = inject }
@@ -226,4 +232,105 @@ struct LayoutCommand: ParsableCommand {
             }
         }
     }
+}
+
+// MARK: - The debug link
+
+struct LinkOptions: ParsableArguments {
+    @OptionGroup var options: ConfigOptions
+
+    @Option(name: .customLong("platform"), help: "The running system's platform (today: sim).")
+    var platform: String = "sim"
+
+    @Option(name: .long, help: "Output folder the system was built into (default: build/<system>).")
+    var out: String?
+
+    /// Checks the manifest and connects to the running system's link.
+    func connect() throws -> (DebugClient, [String]) {
+        switch Driver.check(configPath: options.config, platforms: [platform], platformsDirectory: options.platforms) {
+        case .failure(let f): throw fail(f)
+        case .success(let c):
+            guard let layout = c.layouts.first else { throw ExitCode(ExitStatus.usage.rawValue) }
+            let dir = Driver.outputDirectory(system: layout.system.name, platform: platform, out: out)
+            do {
+                return (try DebugClient(socketPath: dir + "/debug.sock"), layout.system.shards.map(\.name))
+            } catch {
+                var err = FileHandle.standardError
+                print("vanity-build: error: \(error)", to: &err)
+                throw ExitCode(69)
+            }
+        }
+    }
+}
+
+func check(_ reply: DebugFrame) throws {
+    if reply.type == 0xff {
+        let code = reply.payload.count >= 2 ? Int(reply.payload[0]) | Int(reply.payload[1]) << 8 : 0
+        let text = String(decoding: reply.payload.dropFirst(2), as: UTF8.self)
+        var err = FileHandle.standardError
+        print("vanity-build: error from the system (\(code)): \(text)", to: &err)
+        throw ExitCode(1)
+    }
+}
+
+struct Ps: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "List the running system's shards (debug link).")
+    @OptionGroup var link: LinkOptions
+
+    func run() throws {
+        let (client, _) = try link.connect()
+        let reply = try client.request(0x02)
+        try check(reply)
+        let states = ["stopped", "running", "waiting", "held", "restarting"]
+        print("shard                    id  core  state       generation  restarts")
+        var p = reply.payload[...]
+        while p.count >= 36 {
+            let r = Array(p.prefix(36))
+            p = p.dropFirst(36)
+            let id = Int(r[0]) | Int(r[1]) << 8
+            let u32 = { (o: Int) in Int(r[o]) | Int(r[o + 1]) << 8 | Int(r[o + 2]) << 16 | Int(r[o + 3]) << 24 }
+            let name = String(decoding: r[12..<36].prefix { $0 != 0 }, as: UTF8.self)
+            let state = Int(r[2]) < states.count ? states[Int(r[2])] : "?"
+            print(name.padding(toLength: 24, withPad: " ", startingAt: 0) + " " + String(id).leftPad(3) + "  " + String(r[3]).leftPad(4)
+                  + "  " + state.padding(toLength: 10, withPad: " ", startingAt: 0) + "  " + String(u32(8)).leftPad(10) + "  " + String(u32(4)).leftPad(8))
+        }
+    }
+}
+
+extension String {
+    func leftPad(_ n: Int) -> String { String(repeating: " ", count: max(0, n - count)) + self }
+}
+
+/// restart / hold / release: one shard by name.
+func control(_ link: LinkOptions, _ shard: String, type: UInt8, verb: String) throws {
+    let (client, names) = try link.connect()
+    guard let id = names.firstIndex(of: shard) else {
+        var err = FileHandle.standardError
+        print("vanity-build: error: no shard \"\(shard)\"; shards are \(names.joined(separator: ", "))", to: &err)
+        throw ExitCode(ExitStatus.usage.rawValue)
+    }
+    let reply = try client.request(type, payload: [UInt8(id & 0xff), UInt8(id >> 8)])
+    try check(reply)
+    print("vanity-build: \(verb) \(shard)")
+}
+
+struct RestartShard: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "restart", abstract: "Restart one shard of the running system.")
+    @OptionGroup var link: LinkOptions
+    @Option(name: .long, help: "The shard.") var shard: String
+    func run() throws { try control(link, shard, type: 0x04, verb: "restarted") }
+}
+
+struct HoldShard: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "hold", abstract: "Stop one shard of the running system until released.")
+    @OptionGroup var link: LinkOptions
+    @Option(name: .long, help: "The shard.") var shard: String
+    func run() throws { try control(link, shard, type: 0x05, verb: "held") }
+}
+
+struct ReleaseShard: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "release", abstract: "Start a held shard again.")
+    @OptionGroup var link: LinkOptions
+    @Option(name: .long, help: "The shard.") var shard: String
+    func run() throws { try control(link, shard, type: 0x06, verb: "released") }
 }

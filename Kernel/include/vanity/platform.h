@@ -44,6 +44,12 @@ void platform_irq_mask(uint32_t irq);
 /* Stops the whole machine; `status` becomes the emulator's exit status. */
 void platform_shutdown(uint32_t status) __attribute__((noreturn));
 
+/* The debug link (docs/debug-protocol.md): non-blocking byte transport.
+ * read returns how many bytes it stored (0: none now); write sends all.
+ * A platform without a link returns 0 and drops writes. */
+uint32_t platform_debug_read(uint8_t *buf, uint32_t max);
+void platform_debug_write(const uint8_t *buf, uint32_t n);
+
 /* The calling core's number. */
 uint32_t platform_core_id(void);
 

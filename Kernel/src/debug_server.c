@@ -1,0 +1,98 @@
+/* The kernel core's end of the debug link: decodes frames from the
+ * platform's transport and answers them (docs/debug-protocol.md). Runs only
+ * on the kernel core, between watchdog checks; never blocks. */
+#include <vanity/debug.h>
+
+#include "internal.h"
+
+static struct vanity_debug_decoder decoder;
+static struct vanity_debug_frame frame;
+static uint8_t wire[VANITY_DEBUG_MAX_FRAME];
+static uint8_t reply[VANITY_DEBUG_MAX_PAYLOAD];
+static int decoder_ready;
+
+static void send(uint8_t type, uint16_t id, const uint8_t *payload, uint16_t length) {
+  size_t n = vanity_debug_encode(type, id, payload, length, wire);
+  if (n) platform_debug_write(wire, (uint32_t)n);
+}
+
+static void error(uint16_t id, uint16_t code, const char *text) {
+  uint16_t n = 2;
+  reply[0] = (uint8_t)code;
+  reply[1] = (uint8_t)(code >> 8);
+  for (const char *p = text; *p && n < VANITY_DEBUG_MAX_PAYLOAD; p++) reply[n++] = (uint8_t)*p;
+  send(VANITY_DEBUG_ERROR, id, reply, n);
+}
+
+static uint16_t put_str(uint16_t at, const char *s, uint16_t width) {
+  uint16_t i = 0;
+  for (; s[i] && i < width; i++) reply[at + i] = (uint8_t)s[i];
+  for (; i < width; i++) reply[at + i] = 0;
+  return (uint16_t)(at + width);
+}
+
+static uint16_t put32(uint16_t at, uint32_t v) {
+  for (int k = 0; k < 4; k++) reply[at + k] = (uint8_t)(v >> (8 * k));
+  return (uint16_t)(at + 4);
+}
+
+/* ps record: id u16, state u8, core u8, restarts u32, generation u32, name[24] = 36 bytes. */
+#define PS_RECORD 36u
+
+static void handle(void) {
+  const struct vanity_system *sys = kstate.sys;
+  uint16_t id = frame.id;
+  switch (frame.type) {
+  case VANITY_DEBUG_HELLO: {
+    uint16_t n = put_str(0, sys->name, 32);
+    n = put_str(n, sys->platform, 32);
+    n = put32(n, sys->shard_count);
+    send(VANITY_DEBUG_HELLO | VANITY_DEBUG_REPLY, id, reply, n);
+    return;
+  }
+  case VANITY_DEBUG_PS: {
+    uint16_t n = 0;
+    for (uint32_t i = 0; i < sys->shard_count && n + PS_RECORD <= VANITY_DEBUG_MAX_PAYLOAD; i++) {
+      struct shard_state *s = &kstate.shards[i];
+      reply[n] = (uint8_t)i;
+      reply[n + 1] = (uint8_t)(i >> 8);
+      reply[n + 2] = (uint8_t)atomic_load32(&s->run_state);
+      reply[n + 3] = (uint8_t)s->core;
+      put32((uint16_t)(n + 4), s->restarts);
+      put32((uint16_t)(n + 8), s->generation);
+      n = put_str((uint16_t)(n + 12), s->desc->name, 24);
+    }
+    send(VANITY_DEBUG_PS | VANITY_DEBUG_REPLY, id, reply, n);
+    return;
+  }
+  case VANITY_DEBUG_RESTART:
+  case VANITY_DEBUG_HOLD:
+  case VANITY_DEBUG_RELEASE: {
+    if (frame.length != 2) return error(id, VANITY_DEBUG_E_BAD_PAYLOAD, "expected a shard id (2 bytes)");
+    uint32_t shard = (uint32_t)frame.payload[0] | ((uint32_t)frame.payload[1] << 8);
+    if (shard >= sys->shard_count) return error(id, VANITY_DEBUG_E_NO_SUCH_SHARD, "no such shard");
+    struct shard_state *s = &kstate.shards[shard];
+    uint32_t held = atomic_load32(&s->run_state) == SHARD_HELD;
+    if (frame.type == VANITY_DEBUG_RELEASE && !held) return error(id, VANITY_DEBUG_E_BAD_PAYLOAD, "the shard is not held");
+    if (frame.type == VANITY_DEBUG_HOLD && held) return error(id, VANITY_DEBUG_E_BAD_PAYLOAD, "the shard is already held");
+    uint32_t c = frame.type == VANITY_DEBUG_RESTART ? CONTROL_RESTART : frame.type == VANITY_DEBUG_HOLD ? CONTROL_HOLD : CONTROL_RELEASE;
+    __atomic_store_n(&s->control, c, __ATOMIC_RELEASE);
+    platform_kick_core(s->core);
+    send((uint8_t)(frame.type | VANITY_DEBUG_REPLY), id, reply, 0);
+    return;
+  }
+  default: error(id, VANITY_DEBUG_E_UNKNOWN_TYPE, "unknown request type");
+  }
+}
+
+void debug_poll(void) {
+  if (!decoder_ready) {
+    vanity_debug_decoder_init(&decoder);
+    decoder_ready = 1;
+  }
+  uint8_t buf[256];
+  uint32_t n;
+  while ((n = platform_debug_read(buf, sizeof buf)) > 0)
+    for (uint32_t i = 0; i < n; i++)
+      if (vanity_debug_feed(&decoder, buf[i], &frame)) handle();
+}

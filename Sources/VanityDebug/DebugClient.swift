@@ -1,0 +1,68 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A connection to a running system's debug link (a Unix-domain socket: the
+/// simulator's, today). Sends one request and waits for its reply.
+public final class DebugClient {
+    let fd: Int32
+    var decoder = DebugDecoder()
+    var nextID: UInt16 = 1
+
+    public struct Failure: Error, CustomStringConvertible {
+        public var description: String
+    }
+
+    public init(socketPath: String) throws {
+        fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { throw Failure(description: "cannot create a socket") }
+        var addr = sockaddr_un()
+        addr.sun_family = sa_family_t(AF_UNIX)
+        let bytes = Array(socketPath.utf8)
+        guard bytes.count < MemoryLayout.size(ofValue: addr.sun_path) else {
+            close(fd)
+            throw Failure(description: "socket path too long: \(socketPath)")
+        }
+        withUnsafeMutableBytes(of: &addr.sun_path) { raw in
+            for (i, b) in bytes.enumerated() { raw[i] = b }
+        }
+        let ok = withUnsafePointer(to: &addr) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+        }
+        if ok != 0 {
+            close(fd)
+            throw Failure(description: "no running system at \(socketPath) (start it with `vanity-build run`)")
+        }
+    }
+
+    deinit { close(fd) }
+
+    /// Sends a request and returns its reply (or error frame), waiting up to
+    /// `timeout` seconds.
+    public func request(_ type: UInt8, payload: [UInt8] = [], timeout: Double = 5) throws -> DebugFrame {
+        let id = nextID
+        nextID &+= 1
+        guard let wire = DebugFrame(type: type, id: id, payload: payload).encoded() else {
+            throw Failure(description: "request too large")
+        }
+        var sent = 0
+        while sent < wire.count {
+            let n = wire[sent...].withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+            if n <= 0 { throw Failure(description: "the system closed the debug link") }
+            sent += n
+        }
+        var buf = [UInt8](repeating: 0, count: 4096)
+        var waited = 0.0
+        while waited < timeout {
+            var pfd = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+            if poll(&pfd, 1, 100) > 0 {
+                let n = buf.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+                if n <= 0 { throw Failure(description: "the system closed the debug link") }
+                for f in decoder.feed(buf[0..<n]) where f.id == id { return f }
+            } else {
+                waited += 0.1
+            }
+        }
+        throw Failure(description: "no reply within \(timeout) s")
+    }
+}

@@ -1,0 +1,1 @@
+../../faults/Shards/common.h

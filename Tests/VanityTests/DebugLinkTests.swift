@@ -1,0 +1,55 @@
+import Foundation
+import Testing
+
+/// The debug link end to end in the simulator: `vanity-build run` boots a
+/// system and serves the link; `ps`, `restart`, `hold` and `release` drive it
+/// while a pipeline keeps counting.
+@Suite(.serialized) struct DebugLinkTests {
+    @Test func psRestartHoldAndReleaseDriveARunningSystem() throws {
+        let config = "Tests/Fixtures/systems/link/system.toml"
+        let out = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: out) }
+        let run = Process()
+        run.executableURL = URL(fileURLWithPath: CLI.binary)
+        run.arguments = ["run", "--config", config, "--platform", "sim", "--out", out, "--timeout", "60"]
+        run.currentDirectoryURL = URL(fileURLWithPath: repoRoot)
+        let pipe = Pipe()
+        run.standardOutput = pipe
+        run.standardError = pipe
+        try run.run()
+        var log = Data()
+        let reader = Thread { log = pipe.fileHandleForReading.readDataToEndOfFile() }
+        reader.start()
+
+        let link = ["--config", config, "--platform", "sim", "--out", out]
+        let socket = out + "/sim/debug.sock"
+        for _ in 0..<600 where !FileManager.default.fileExists(atPath: socket) { Thread.sleep(forTimeInterval: 0.1) }
+        try #require(FileManager.default.fileExists(atPath: socket), "the system never opened its debug link")
+
+        let ps = try CLI.run(["ps"] + link)
+        #expect(ps.status == 0, "\(ps.stderr)")
+        #expect(ps.stdout.contains("worker") && ps.stdout.contains("ticker") && ps.stdout.contains("tally"), "\(ps.stdout)")
+
+        #expect(try CLI.run(["restart", "--shard", "worker"] + link).status == 0)
+        Thread.sleep(forTimeInterval: 0.3)
+        #expect(try CLI.run(["hold", "--shard", "worker"] + link).status == 0)
+        Thread.sleep(forTimeInterval: 0.3)
+        let held = try CLI.run(["ps"] + link)
+        #expect(held.stdout.range(of: #"worker +0 +1 +held +2 "#, options: .regularExpression) != nil, "\(held.stdout)")
+        let again = try CLI.run(["hold", "--shard", "worker"] + link)
+        #expect(again.status == 1 && again.stderr.contains("already held"), "\(again.stderr)")
+        #expect(try CLI.run(["release", "--shard", "worker"] + link).status == 0)
+        let unknown = try CLI.run(["restart", "--shard", "nobody"] + link)
+        #expect(unknown.status == 64 && unknown.stderr.contains("no shard \"nobody\""))
+
+        run.waitUntilExit()
+        while reader.isExecuting || !reader.isFinished { Thread.sleep(forTimeInterval: 0.05) }
+        let text = String(decoding: log, as: UTF8.self)
+        #expect(run.terminationStatus == 0, "\(text)")
+        for line in ["[worker] worker: generation 1", "kernel: restarting worker (debug link)", "[worker] worker: generation 2",
+                     "kernel: holding worker (debug link)", "kernel: worker released", "[worker] worker: generation 3"] {
+            #expect(text.contains(line), "missing: \(line)\n\(text)")
+        }
+        #expect(text.range(of: #"\[tally\] tally: [0-9]+ ticks in order, no gap"#, options: .regularExpression) != nil, "\(text)")
+    }
+}
