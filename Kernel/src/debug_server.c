@@ -13,7 +13,10 @@ static int decoder_ready;
 
 static void send(uint8_t type, uint16_t id, const uint8_t *payload, uint16_t length) {
   size_t n = vanity_debug_encode(type, id, payload, length, wire);
-  if (n) platform_debug_write(wire, (uint32_t)n);
+  if (!n) return;
+  klog_lock(); /* the link may share the console's line */
+  platform_debug_write(wire, (uint32_t)n);
+  klog_unlock();
 }
 
 static void error(uint16_t id, uint16_t code, const char *text) {

@@ -72,6 +72,9 @@ size_t strlen(const char *s);
 /* log.c */
 void kvprintf(const char *fmt, va_list ap);
 void klog_shard(const char *name, const char *text, size_t len);
+/* The console lock: whole log lines and whole debug frames never interleave. */
+void klog_lock(void);
+void klog_unlock(void);
 
 /* channel.c */
 void channels_init(void);

@@ -4,12 +4,12 @@
 
 static volatile uint32_t log_lock;
 
-static void lock(void) {
+void klog_lock(void) {
   while (__atomic_exchange_n(&log_lock, 1u, __ATOMIC_ACQUIRE)) {
   }
 }
 
-static void unlock(void) { __atomic_store_n(&log_lock, 0u, __ATOMIC_RELEASE); }
+void klog_unlock(void) { __atomic_store_n(&log_lock, 0u, __ATOMIC_RELEASE); }
 
 static void put_unsigned(uint64_t v, unsigned base, int width) {
   char buf[24];
@@ -65,15 +65,15 @@ void kvprintf(const char *fmt, va_list ap) {
 void kprintf(const char *fmt, ...) {
   va_list ap;
   va_start(ap, fmt);
-  lock();
+  klog_lock();
   kvprintf(fmt, ap);
-  unlock();
+  klog_unlock();
   va_end(ap);
 }
 
 /* A shard's log text as whole lines, each prefixed with "[name] ". */
 void klog_shard(const char *name, const char *text, size_t len) {
-  lock();
+  klog_lock();
   int line_start = 1;
   for (size_t i = 0; i < len; i++) {
     if (line_start) {
@@ -88,5 +88,5 @@ void klog_shard(const char *name, const char *text, size_t len) {
     if (c == '\n') line_start = 1;
   }
   if (!line_start) platform_console_putc('\n');
-  unlock();
+  klog_unlock();
 }

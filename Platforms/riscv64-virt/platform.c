@@ -143,9 +143,21 @@ void platform_idle(uint64_t deadline_ns) {
 
 /* ---------------------------------------------------------------- debug link */
 
-/* Not wired yet on this board (issue 6: a second serial line). */
-uint32_t platform_debug_read(uint8_t *buf, uint32_t max) { (void)buf; (void)max; return 0; }
-void platform_debug_write(const uint8_t *buf, uint32_t n) { (void)buf; (void)n; }
+/* The board has one UART: debug frames share it with the console (the host
+ * separates them by magic and CRC; docs/debug-protocol.md). */
+uint32_t platform_debug_read(uint8_t *buf, uint32_t max) {
+  uint32_t n = 0;
+  while (n < max && (mmio_read8(UART0 + 5) & 1u)) buf[n++] = mmio_read8(UART0); /* LSR.DR: data ready */
+  return n;
+}
+
+void platform_debug_write(const uint8_t *buf, uint32_t n) {
+  for (uint32_t i = 0; i < n; i++) {
+    while (!(mmio_read8(UART0 + 5) & (1u << 5))) {
+    }
+    mmio_write8(UART0, buf[i]);
+  }
+}
 
 /* ---------------------------------------------------------------- exit */
 

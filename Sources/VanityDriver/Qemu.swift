@@ -40,7 +40,7 @@ public enum QemuCommand {
         return p.terminationStatus
     }
 
-    static func find(_ tool: String) -> String {
+    public static func find(_ tool: String) -> String {
         if tool.hasPrefix("/") { return tool }
         for dir in (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin").split(separator: ":") {
             let p = "\(dir)/\(tool)"

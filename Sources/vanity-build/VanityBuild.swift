@@ -170,7 +170,16 @@ struct Run: ParsableCommand {
         print("vanity-build: booting: \(argv.joined(separator: " "))")
         if gdb { print("vanity-build: QEMU waits for GDB on localhost:1234 (docs/debugging.md)") }
         fflush(stdout)
-        let status = QemuCommand.run(argv, timeout: timeout, environment: env)
+        let status: Int32
+        if hosted || gdb {
+            status = QemuCommand.run(argv, timeout: timeout, environment: env)
+        } else {
+            // QEMU: the one serial line carries the console and the debug link.
+            var args = Array(argv.dropFirst()).filter { $0 != "-nographic" }
+            args += ["-display", "none", "-monitor", "none", "-serial", "stdio"]
+            let dir = (img.image as NSString).deletingLastPathComponent
+            status = LinkServer.run(executable: QemuCommand.find(argv[0]), arguments: args, socketPath: dir + "/debug.sock", timeout: timeout)
+        }
         throw ExitCode(status)
     }
 }
@@ -239,7 +248,7 @@ struct LayoutCommand: ParsableCommand {
 struct LinkOptions: ParsableArguments {
     @OptionGroup var options: ConfigOptions
 
-    @Option(name: .customLong("platform"), help: "The running system's platform (today: sim).")
+    @Option(name: .customLong("platform"), help: "The running system's platform.")
     var platform: String = "sim"
 
     @Option(name: .long, help: "Output folder the system was built into (default: build/<system>).")

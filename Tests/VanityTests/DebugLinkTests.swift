@@ -1,17 +1,19 @@
 import Foundation
 import Testing
 
-/// The debug link end to end in the simulator: `vanity-build run` boots a
-/// system and serves the link; `ps`, `restart`, `hold` and `release` drive it
-/// while a pipeline keeps counting.
+/// The debug link end to end: `vanity-build run` boots a system (QEMU, where
+/// the link shares the serial line with the console, or the simulator) and
+/// serves the link; `ps`, `restart`, `hold` and `release` drive it while a
+/// pipeline keeps counting.
 @Suite(.serialized) struct DebugLinkTests {
-    @Test func psRestartHoldAndReleaseDriveARunningSystem() throws {
+    @Test(arguments: testPlatforms)
+    func psRestartHoldAndReleaseDriveARunningSystem(_ platform: String) throws {
         let config = "Tests/Fixtures/systems/link/system.toml"
         let out = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: out) }
         let run = Process()
         run.executableURL = URL(fileURLWithPath: CLI.binary)
-        run.arguments = ["run", "--config", config, "--platform", "sim", "--out", out, "--timeout", "60"]
+        run.arguments = ["run", "--config", config, "--platform", platform, "--out", out, "--timeout", "90"]
         run.currentDirectoryURL = URL(fileURLWithPath: repoRoot)
         let pipe = Pipe()
         run.standardOutput = pipe
@@ -21,10 +23,11 @@ import Testing
         let reader = Thread { log = pipe.fileHandleForReading.readDataToEndOfFile() }
         reader.start()
 
-        let link = ["--config", config, "--platform", "sim", "--out", out]
-        let socket = out + "/sim/debug.sock"
-        for _ in 0..<600 where !FileManager.default.fileExists(atPath: socket) { Thread.sleep(forTimeInterval: 0.1) }
+        let link = ["--config", config, "--platform", platform, "--out", out]
+        let socket = out + "/\(platform)/debug.sock"
+        for _ in 0..<900 where !FileManager.default.fileExists(atPath: socket) { Thread.sleep(forTimeInterval: 0.1) }
         try #require(FileManager.default.fileExists(atPath: socket), "the system never opened its debug link")
+        Thread.sleep(forTimeInterval: 0.5) // the kernel core starts polling the link after boot
 
         let ps = try CLI.run(["ps"] + link)
         #expect(ps.status == 0, "\(ps.stderr)")

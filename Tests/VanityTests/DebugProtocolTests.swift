@@ -77,3 +77,37 @@ import VanityDebug
         #expect(DebugFrame(type: 1, id: 1, payload: [UInt8](repeating: 0, count: DebugFrame.maxPayload)).encoded() != nil)
     }
 }
+
+@Suite struct ConsoleDemuxTests {
+    @Test func framesAreSeparatedFromConsoleTextInOrder() {
+        var rng = SplitMix64(seed: 3)
+        var demux = ConsoleDemux()
+        var wire: [UInt8] = []
+        var text: [UInt8] = []
+        var frames: [DebugFrame] = []
+        for k in 0..<200 {
+            let line = Array("kernel: line \(k) with VD and V inside\n".utf8)
+            wire += line
+            text += line
+            let f = DebugFrame(type: 0x82, id: UInt16(k), payload: (0..<Int(rng.next() % 40)).map { _ in UInt8(truncatingIfNeeded: rng.next()) })
+            wire += f.encoded()!
+            frames.append(f)
+        }
+        var gotText: [UInt8] = []
+        var gotFrames: [DebugFrame] = []
+        var i = 0
+        while i < wire.count {
+            let step = Int(1 + rng.next() % 50)
+            for piece in demux.feed(Array(wire[i..<min(wire.count, i + step)])) {
+                switch piece {
+                case .console(let t): gotText += t
+                case .frame(let f): gotFrames.append(f)
+                }
+            }
+            i += step
+        }
+        gotText += demux.flush()
+        #expect(gotFrames == frames)
+        #expect(gotText == text)
+    }
+}

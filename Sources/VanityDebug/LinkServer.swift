@@ -1,0 +1,103 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Runs an emulator whose serial line carries both the console and the debug
+/// link: console text goes to our stdout, debug frames to the client of a
+/// Unix-domain socket (one at a time), and the client's bytes to the
+/// emulator's serial input. Returns the emulator's exit status (124 on
+/// timeout).
+public enum LinkServer {
+    public static func run(executable: String, arguments: [String], socketPath: String, timeout: Double?) -> Int32 {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: executable)
+        p.arguments = arguments
+        let input = Pipe(), output = Pipe()
+        p.standardInput = input
+        p.standardOutput = output
+        do { try p.run() } catch {
+            FileHandle.standardError.write(Data("vanity-build: cannot start \(executable): \(error.localizedDescription)\n".utf8))
+            return 69
+        }
+        let lock = NSLock()
+        var client: Int32 = -1
+        let listener = listen(at: socketPath)
+
+        // Emulator output: console to stdout, frames to the client.
+        let reader = Thread {
+            var demux = ConsoleDemux()
+            let fh = output.fileHandleForReading
+            while true {
+                let data = fh.availableData
+                if data.isEmpty { break }
+                for piece in demux.feed([UInt8](data)) {
+                    switch piece {
+                    case .console(let t): FileHandle.standardOutput.write(Data(t))
+                    case .frame(let f):
+                        lock.lock()
+                        if client >= 0, let wire = f.encoded() { _ = wire.withUnsafeBytes { send(client, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) } }
+                        lock.unlock()
+                    }
+                }
+            }
+            FileHandle.standardOutput.write(Data(demux.flush()))
+        }
+        reader.start()
+
+        // Clients: their bytes go to the emulator's serial input.
+        if listener >= 0 {
+            let acceptor = Thread {
+                while true {
+                    let c = accept(listener, nil, nil)
+                    if c < 0 { return }
+                    lock.lock()
+                    client = c
+                    lock.unlock()
+                    var buf = [UInt8](repeating: 0, count: 2048)
+                    while true {
+                        let n = buf.withUnsafeMutableBytes { recv(c, $0.baseAddress, $0.count, 0) }
+                        if n <= 0 { break }
+                        input.fileHandleForWriting.write(Data(buf[0..<n]))
+                    }
+                    lock.lock()
+                    client = -1
+                    lock.unlock()
+                    close(c)
+                }
+            }
+            acceptor.start()
+        }
+
+        var timedOut = false
+        if let timeout {
+            let deadline = Date().addingTimeInterval(timeout)
+            while p.isRunning && Date() < deadline { usleep(20_000) }
+            if p.isRunning { timedOut = true; p.terminate() }
+        }
+        p.waitUntilExit()
+        while !reader.isFinished { usleep(10_000) }
+        if listener >= 0 { close(listener); unlink(socketPath) }
+        if timedOut {
+            FileHandle.standardError.write(Data("vanity-build: stopped after \(timeout ?? 0) s (timeout)\n".utf8))
+            return 124
+        }
+        return p.terminationStatus
+    }
+
+    static func listen(at path: String) -> Int32 {
+        unlink(path)
+        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { return -1 }
+        var addr = sockaddr_un()
+        addr.sun_family = sa_family_t(AF_UNIX)
+        let bytes = Array(path.utf8)
+        guard bytes.count < MemoryLayout.size(ofValue: addr.sun_path) else { close(fd); return -1 }
+        withUnsafeMutableBytes(of: &addr.sun_path) { raw in for (i, b) in bytes.enumerated() { raw[i] = b } }
+        let ok = withUnsafePointer(to: &addr) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+        }
+        guard ok == 0, Glibc.listen(fd, 4) == 0 else { close(fd); return -1 }
+        return fd
+    }
+}
