@@ -47,7 +47,8 @@ static void handle(void) {
   uint16_t id = frame.id;
   switch (frame.type) {
   case VANITY_DEBUG_HELLO: {
-    uint16_t n = put_str(0, sys->name, 32);
+    for (int i = 0; i < 32; i++) reply[i] = sys->build_id[i];
+    uint16_t n = put_str(32, sys->name, 32);
     n = put_str(n, sys->platform, 32);
     n = put32(n, sys->shard_count);
     send(VANITY_DEBUG_HELLO | VANITY_DEBUG_REPLY, id, reply, n);

@@ -1,3 +1,4 @@
+import Crypto
 import VanityLayout
 import VanityModel
 import VanityPlatform
@@ -18,7 +19,6 @@ public struct GeneratedFile: Hashable, Sendable {
 public enum Codegen {
     public static func generate(_ layout: Layout) -> [GeneratedFile] {
         var files: [GeneratedFile] = [
-            GeneratedFile(path: "kernel/system_table.c", contents: SystemTable.render(layout)),
             GeneratedFile(path: "kernel/kernel.ld", contents: LinkerScript.kernel(layout)),
         ]
         for s in layout.shards {
@@ -33,8 +33,24 @@ public enum Codegen {
         files.append(GeneratedFile(path: "layout.json", contents: LayoutJSON.render(layout)))
         files.append(GeneratedFile(path: "memory-map.svg", contents: MemoryMapSVG.render(layout)))
         files.append(GeneratedFile(path: "topology.dot", contents: TopologyDOT.render(layout)))
+        let id = buildID(of: files)
+        files.insert(GeneratedFile(path: "kernel/system_table.c", contents: SystemTable.render(layout, buildID: id)), at: 0)
         return files
     }
+
+    /// The build id: SHA-256 over every generated file but the system table
+    /// (which carries it), in order. The running kernel reports it (hello).
+    static func buildID(of files: [GeneratedFile]) -> [UInt8] {
+        var h = SHA256()
+        for f in files where f.path != "kernel/system_table.c" {
+            h.update(data: Array(f.path.utf8) + [0])
+            h.update(data: Array(f.contents.utf8) + [0])
+        }
+        return Array(h.finalize())
+    }
+
+    /// The build id of `layout`'s generated sources.
+    public static func buildID(for layout: Layout) -> [UInt8] { buildID(of: generate(layout)) }
 
     /// The first line of every generated source.
     static func banner(_ layout: Layout, _ what: String) -> String {

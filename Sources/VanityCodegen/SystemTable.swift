@@ -24,7 +24,7 @@ enum SystemTable {
 
     static func policyName(_ k: PolicyKind) -> String { "VANITY_POLICY_" + k.rawValue.uppercased() }
 
-    static func render(_ layout: Layout) -> String {
+    static func render(_ layout: Layout, buildID: [UInt8]) -> String {
         let sys = layout.system
         var o = "/* \(Codegen.banner(layout, "system table")) */\n"
         o += "#include <vanity/abi.h>\n\n"
@@ -94,6 +94,7 @@ enum SystemTable {
 
         o += "const struct vanity_system vanity_system = {\n"
         o += "    .name = \"\(sys.name)\",\n"
+        o += "    .build_id = {" + buildID.map { "0x" + String($0, radix: 16) }.joined(separator: ", ") + "},\n"
         o += "    .platform = \"\(layout.platform.name)\",\n"
         o += "    .page_size = \(layout.pageSize),\n"
         o += "    .kernel_core = \(sys.kernelCore),\n"

@@ -254,15 +254,18 @@ struct LinkOptions: ParsableArguments {
     @Option(name: .long, help: "Output folder the system was built into (default: build/<system>).")
     var out: String?
 
-    /// Checks the manifest and connects to the running system's link.
-    func connect() throws -> (DebugClient, [String]) {
+    /// Checks the manifest and connects to the running system's link; also
+    /// returns the build id of the sources on disk for this manifest.
+    func connect() throws -> (DebugClient, [String]) { let (c, n, _) = try connectWithBuild(); return (c, n) }
+
+    func connectWithBuild() throws -> (DebugClient, [String], [UInt8]) {
         switch Driver.check(configPath: options.config, platforms: [platform], platformsDirectory: options.platforms) {
         case .failure(let f): throw fail(f)
         case .success(let c):
             guard let layout = c.layouts.first else { throw ExitCode(ExitStatus.usage.rawValue) }
             let dir = Driver.outputDirectory(system: layout.system.name, platform: platform, out: out)
             do {
-                return (try DebugClient(socketPath: dir + "/debug.sock"), layout.system.shards.map(\.name))
+                return (try DebugClient(socketPath: dir + "/debug.sock"), layout.system.shards.map(\.name), Codegen.buildID(for: layout))
             } catch {
                 var err = FileHandle.standardError
                 print("vanity-build: error: \(error)", to: &err)
@@ -287,7 +290,16 @@ struct Ps: ParsableCommand {
     @OptionGroup var link: LinkOptions
 
     func run() throws {
-        let (client, _) = try link.connect()
+        let (client, _, local) = try link.connectWithBuild()
+        let hello = try client.request(0x01)
+        try check(hello)
+        if hello.payload.count >= 96 {
+            let id = Array(hello.payload.prefix(32))
+            let name = String(decoding: hello.payload[32..<64].prefix { $0 != 0 }, as: UTF8.self)
+            let plat = String(decoding: hello.payload[64..<96].prefix { $0 != 0 }, as: UTF8.self)
+            let hexID = id.prefix(6).map { String(format: "%02x", $0) }.joined()
+            print("\(name) on \(plat), build \(hexID)" + (id == local ? "" : " (not the build of \(link.options.config) on disk)"))
+        }
         let reply = try client.request(0x02)
         try check(reply)
         let states = ["stopped", "running", "waiting", "held", "restarting"]

@@ -32,6 +32,8 @@ import Testing
         let ps = try CLI.run(["ps"] + link)
         #expect(ps.status == 0, "\(ps.stderr)")
         #expect(ps.stdout.contains("worker") && ps.stdout.contains("ticker") && ps.stdout.contains("tally"), "\(ps.stdout)")
+        // hello: the running build is the one on disk.
+        #expect(ps.stdout.range(of: #"link on \#(platform), build [0-9a-f]{12}\n"#, options: .regularExpression) != nil, "\(ps.stdout)")
 
         #expect(try CLI.run(["restart", "--shard", "worker"] + link).status == 0)
         Thread.sleep(forTimeInterval: 0.3)

@@ -89,6 +89,7 @@ struct vanity_shard_desc {
 
 struct vanity_system {
   const char *name;
+  uint8_t build_id[32];     /* SHA-256 of every other generated file: which build this is */
   const char *platform;
   uint32_t page_size;
   uint32_t kernel_core;
