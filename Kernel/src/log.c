@@ -1,5 +1,7 @@
 /* The kernel log: a minimal printf to the platform console. Lines from
  * different cores are kept whole by a spin lock. */
+#include <vanity/format.h>
+
 #include "internal.h"
 
 static volatile uint32_t log_lock;
@@ -11,56 +13,12 @@ void klog_lock(void) {
 
 void klog_unlock(void) { __atomic_store_n(&log_lock, 0u, __ATOMIC_RELEASE); }
 
-static void put_unsigned(uint64_t v, unsigned base, int width) {
-  char buf[24];
-  int n = 0;
-  do {
-    unsigned d = (unsigned)(v % base);
-    buf[n++] = (char)(d < 10 ? '0' + d : 'a' + d - 10);
-    v /= base;
-  } while (v);
-  while (n < width) buf[n++] = '0';
-  while (n) platform_console_putc(buf[--n]);
+static void console_put(void *ctx, char c) {
+  (void)ctx;
+  platform_console_putc(c);
 }
 
-void kvprintf(const char *fmt, va_list ap) {
-  for (const char *p = fmt; *p; p++) {
-    if (*p != '%') {
-      platform_console_putc(*p);
-      continue;
-    }
-    p++;
-    int width = 0;
-    while (*p >= '0' && *p <= '9') width = width * 10 + (*p++ - '0');
-    int longs = 0;
-    while (*p == 'l') {
-      longs++;
-      p++;
-    }
-    switch (*p) {
-    case 's': {
-      const char *s = va_arg(ap, const char *);
-      for (; s && *s; s++) platform_console_putc(*s);
-      break;
-    }
-    case 'c': platform_console_putc((char)va_arg(ap, int)); break;
-    case 'd': {
-      int64_t v = longs ? va_arg(ap, int64_t) : va_arg(ap, int);
-      if (v < 0) {
-        platform_console_putc('-');
-        v = -v;
-      }
-      put_unsigned((uint64_t)v, 10, width);
-      break;
-    }
-    case 'u': put_unsigned(longs ? va_arg(ap, uint64_t) : va_arg(ap, unsigned), 10, width); break;
-    case 'x': put_unsigned(longs ? va_arg(ap, uint64_t) : va_arg(ap, unsigned), 16, width); break;
-    case '%': platform_console_putc('%'); break;
-    case '\0': return;
-    default: platform_console_putc('?'); break;
-    }
-  }
-}
+void kvprintf(const char *fmt, va_list ap) { vanity_vformat(console_put, 0, fmt, ap); }
 
 void kprintf(const char *fmt, ...) {
   va_list ap;

@@ -7,6 +7,7 @@
 #include <vanity/kernel.h>
 #include <vanity/platform.h>
 #include <vanity/system_table.h>
+#include <vanity/table_pool.h>
 
 #define UART0 0x09000000ul
 #define GICD 0x08000000ul
@@ -18,10 +19,8 @@
 #define SPURIOUS 1023u
 
 #define PAGE 4096ul
-#define TABLE_PAGES 32u /* per address space: KernelBudget.tablePagesPerSpace */
 #define MAX_SPACES 65u
 
-extern char __vanity_tables_start[], __vanity_tables_end[];
 extern char __vanity_stack_top_core0[], __vanity_stack_stride[];
 extern void arch_enter_user(uint64_t entry, uint64_t user_sp, uint64_t kernel_sp) __attribute__((noreturn));
 extern char secondary_entry[];
@@ -173,29 +172,16 @@ void platform_shutdown(uint32_t status) {
 #define KERNEL_RX (PTE_ATTR(ATTR_NORMAL) | PTE_SH_INNER | PTE_AF | PTE_AP_RO | PTE_UXN)
 #define KERNEL_DEV (PTE_ATTR(ATTR_DEVICE) | PTE_AF | PTE_PXN | PTE_UXN)
 
-struct space {
-  uint64_t *root;   /* level 1 table */
-  uint64_t *next;   /* next free table page */
-  uint64_t *limit;
-};
 
-static struct space spaces[MAX_SPACES];
+static struct vanity_table_pool spaces[MAX_SPACES];
 static uint64_t *core_root[64];
 static uint16_t core_asid[64];
 
-static uint64_t *table_alloc(struct space *s) {
-  if (s->next >= s->limit) return 0;
-  uint64_t *t = s->next;
-  s->next += PAGE / 8;
-  for (unsigned i = 0; i < 512; i++) t[i] = 0;
-  return t;
-}
-
 /* The next level's table for entry `e`, splitting a block into a table of
  * smaller blocks (or pages) with the same attributes. */
-static uint64_t *descend(struct space *s, uint64_t *e, unsigned level) {
+static uint64_t *descend(struct vanity_table_pool *s, uint64_t *e, unsigned level) {
   if ((*e & (PTE_VALID | PTE_TABLE)) == (PTE_VALID | PTE_TABLE)) return (uint64_t *)(uintptr_t)(*e & ADDR_MASK);
-  uint64_t *t = table_alloc(s);
+  uint64_t *t = vanity_table_alloc(s);
   if (!t) return 0;
   if (*e & PTE_VALID) { /* a block: split it */
     uint64_t child = level == 1 ? (1ull << 21) : PAGE;
@@ -209,7 +195,7 @@ static uint64_t *descend(struct space *s, uint64_t *e, unsigned level) {
 
 /* Maps [va, va+size) to pa with `attrs`; attrs 0 unmaps. Uses 2 MiB blocks
  * where alignment allows. Returns 0 or -1 when out of table pages. */
-static int map(struct space *s, uint64_t va, uint64_t pa, uint64_t size, uint64_t attrs) {
+static int map(struct vanity_table_pool *s, uint64_t va, uint64_t pa, uint64_t size, uint64_t attrs) {
   uint64_t end = va + size;
   while (va < end) {
     uint64_t *l1e = &s->root[(va >> 30) & 511];
@@ -250,7 +236,7 @@ static uint64_t region_attrs(const struct vanity_region *r, int user) {
 /* What every space maps for the kernel (EL1 only): all RAM read-write and
  * never executable, then the kernel's own regions with their permissions,
  * its guard pages unmapped, and the console and interrupt controller. */
-static int map_kernel(struct space *s) {
+static int map_kernel(struct vanity_table_pool *s) {
   int r = map(s, vanity_system.ram_base, vanity_system.ram_base, vanity_system.ram_size, KERNEL_RW);
   for (uint32_t i = 0; i < vanity_system.kernel_region_count && !r; i++) {
     const struct vanity_region *k = &vanity_system.kernel_regions[i];
@@ -261,18 +247,10 @@ static int map_kernel(struct space *s) {
   return r;
 }
 
-static struct space *space_init(unsigned index) {
-  struct space *s = &spaces[index];
-  uint64_t *base = (uint64_t *)(uintptr_t)(__vanity_tables_start + (uint64_t)index * TABLE_PAGES * PAGE);
-  s->next = base;
-  s->limit = base + TABLE_PAGES * PAGE / 8;
-  if ((char *)s->limit > __vanity_tables_end) return 0;
-  s->root = table_alloc(s);
-  return s;
-}
+static struct vanity_table_pool *space_init(unsigned index) { return vanity_table_pool_init(&spaces[index], index); }
 
 int platform_build_space(const struct vanity_shard_desc *shard) {
-  struct space *s = space_init(1u + shard->id);
+  struct vanity_table_pool *s = space_init(1u + shard->id);
   if (!s) return -1;
   if (map_kernel(s)) return -2;
   for (uint32_t i = 0; i < shard->region_count; i++) {
@@ -317,7 +295,7 @@ void platform_start_core(uint32_t core, const struct vanity_shard_desc *shard) {
 
 void platform_boot_main(void) {
   timer_hz = SYSREG_READ(cntfrq_el0);
-  struct space *k = space_init(0);
+  struct vanity_table_pool *k = space_init(0);
   if (!k || map_kernel(k)) {
     kprintf("aarch64-virt: cannot build the kernel's translation table\n");
     platform_shutdown(2);

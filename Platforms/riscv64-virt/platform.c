@@ -7,6 +7,7 @@
 #include <vanity/kernel.h>
 #include <vanity/platform.h>
 #include <vanity/system_table.h>
+#include <vanity/table_pool.h>
 
 #define UART0 0x10000000ul
 #define PLIC 0x0c000000ul
@@ -15,11 +16,9 @@
 #define TIMER_HZ 10000000ull /* timebase-frequency in board.dtb */
 
 #define PAGE 4096ul
-#define TABLE_PAGES 32u
 #define MAX_SPACES 65u
 #define MAX_CORES 64u
 
-extern char __vanity_tables_start[], __vanity_tables_end[];
 extern char __vanity_stack_top_core0[];
 extern const uint64_t stack_stride; /* boot.S: __vanity_stack_stride, too far for pc-relative addressing */
 extern void arch_enter_user(uint64_t entry, uint64_t user_sp, uint64_t kernel_sp) __attribute__((noreturn));
@@ -179,28 +178,17 @@ void platform_shutdown(uint32_t status) {
 #define PTE_LEAF (PTE_R | PTE_W | PTE_X)
 #define KERNEL_RW (PTE_R | PTE_W | PTE_A | PTE_D)
 
-struct space {
-  uint64_t *root, *next, *limit;
-};
 
-static struct space spaces[MAX_SPACES];
+static struct vanity_table_pool spaces[MAX_SPACES];
 static uint64_t core_satp[MAX_CORES];
-
-static uint64_t *table_alloc(struct space *s) {
-  if (s->next >= s->limit) return 0;
-  uint64_t *t = s->next;
-  s->next += PAGE / 8;
-  for (unsigned i = 0; i < 512; i++) t[i] = 0;
-  return t;
-}
 
 static uint64_t *pte_table(uint64_t e) { return (uint64_t *)(uintptr_t)((e >> 10) << 12); }
 static uint64_t pte_of(uint64_t pa, uint64_t flags) { return ((pa >> 12) << 10) | flags; }
 
 /* The next level's table under entry `e` (a leaf is split into smaller leaves). */
-static uint64_t *descend(struct space *s, uint64_t *e, unsigned level) {
+static uint64_t *descend(struct vanity_table_pool *s, uint64_t *e, unsigned level) {
   if ((*e & PTE_V) && !(*e & PTE_LEAF)) return pte_table(*e);
-  uint64_t *t = table_alloc(s);
+  uint64_t *t = vanity_table_alloc(s);
   if (!t) return 0;
   if (*e & PTE_V) {
     uint64_t child = level == 2 ? (1ull << 21) : PAGE;
@@ -212,7 +200,7 @@ static uint64_t *descend(struct space *s, uint64_t *e, unsigned level) {
   return t;
 }
 
-static int map(struct space *s, uint64_t va, uint64_t pa, uint64_t size, uint64_t flags) {
+static int map(struct vanity_table_pool *s, uint64_t va, uint64_t pa, uint64_t size, uint64_t flags) {
   uint64_t end = va + size;
   while (va < end) {
     uint64_t *l2e = &s->root[(va >> 30) & 511];
@@ -244,7 +232,7 @@ static uint64_t region_flags(const struct vanity_region *r, int user) {
   return f;
 }
 
-static int map_kernel(struct space *s) {
+static int map_kernel(struct vanity_table_pool *s) {
   int r = map(s, vanity_system.ram_base, vanity_system.ram_base, vanity_system.ram_size, KERNEL_RW | PTE_G);
   for (uint32_t i = 0; i < vanity_system.kernel_region_count && !r; i++) {
     const struct vanity_region *k = &vanity_system.kernel_regions[i];
@@ -257,18 +245,10 @@ static int map_kernel(struct space *s) {
   return r;
 }
 
-static struct space *space_init(unsigned index) {
-  struct space *s = &spaces[index];
-  uint64_t *base = (uint64_t *)(uintptr_t)(__vanity_tables_start + (uint64_t)index * TABLE_PAGES * PAGE);
-  s->next = base;
-  s->limit = base + TABLE_PAGES * PAGE / 8;
-  if ((char *)s->limit > __vanity_tables_end) return 0;
-  s->root = table_alloc(s);
-  return s;
-}
+static struct vanity_table_pool *space_init(unsigned index) { return vanity_table_pool_init(&spaces[index], index); }
 
 int platform_build_space(const struct vanity_shard_desc *shard) {
-  struct space *s = space_init(1u + shard->id);
+  struct vanity_table_pool *s = space_init(1u + shard->id);
   if (!s) return -1;
   if (map_kernel(s)) return -2;
   for (uint32_t i = 0; i < shard->region_count; i++) {
@@ -307,7 +287,7 @@ void platform_boot_main(uint64_t boot_hart) {
   for (uint32_t c = 1, h = 0; c < n; h++)
     if (h != boot_hart) core_hart[c++] = h;
   hart_count = n;
-  struct space *k = space_init(0);
+  struct vanity_table_pool *k = space_init(0);
   if (!k || map_kernel(k)) {
     kprintf("riscv64-virt: cannot build the kernel's page table\n");
     platform_shutdown(2);

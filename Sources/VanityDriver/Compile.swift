@@ -48,11 +48,14 @@ extension Driver {
             shardSources[s.name] = files(in: abs, suffixes: s.lang == .c ? [".c", ".S"] : [".swift"])
         }
         let absGenerated = URL(fileURLWithPath: generated).standardizedFileURL.path
-        let sources = SourceSet(repoRoot: root, manifestDirectory: manifestDir,
+        var sources = SourceSet(repoRoot: root, manifestDirectory: manifestDir,
                                 kernelSources: files(in: root + "/Kernel/src", suffixes: [".c"]),
                                 platformSources: files(in: "\(platDir)/\(layout.platform.name)", suffixes: [".c", ".S"]),
                                 shardSources: shardSources,
                                 swiftLibrary: files(in: root + "/Shards/lib/swift", suffixes: [".swift"]))
+        sources.kernelHeaders = files(in: root + "/Kernel/include/vanity", suffixes: [".h"])
+        sources.libraryHeaders = files(in: root + "/Shards/lib/c/include/vanity", suffixes: [".h"])
+        sources.platformHeaders = files(in: "\(platDir)/\(layout.platform.name)/include/vanity", suffixes: [".h"])
         let (jobs, products) = BuildPlanner.plan(layout, sources: sources, generated: absGenerated)
         var executor = Executor()
         let name = layout.platform.name

@@ -109,7 +109,7 @@ public enum KernelBudget {
     public static let data: UInt64 = 128 << 10
     /// Translation-table pages reserved per address space (each shard, plus
     /// the kernel's own).
-    public static let tablePagesPerSpace: UInt64 = 32
+    public static let tablePagesPerSpace = UInt64(VANITY_TABLE_PAGES_PER_SPACE)
 }
 
 public struct LayoutError: Error, Sendable {

@@ -32,6 +32,12 @@ public struct SourceSet: Sendable {
     public var shardSources: [String: [String]]
     /// Shards/lib/swift/*.swift.
     public var swiftLibrary: [String]
+    /// Headers a Swift shard's compile can reach (clang compiles list theirs
+    /// in dependency files): Kernel/include/vanity, Shards/lib/c/include/vanity
+    /// and the platform's include/vanity.
+    public var kernelHeaders: [String] = []
+    public var libraryHeaders: [String] = []
+    public var platformHeaders: [String] = []
 
     public init(repoRoot: String, manifestDirectory: String, kernelSources: [String], platformSources: [String],
                 shardSources: [String: [String]], swiftLibrary: [String]) {
@@ -128,20 +134,7 @@ public enum BuildPlanner {
                 jobs.append(compile(root + "/Shards/lib/swift/runtime.c", rt, includes, "shard \(s.name): runtime.c"))
                 objects.append(rt)
                 let out = shardObj + "/swift.o"
-                let swiftFiles = [shardGen + "/Shard.swift"] + own.filter { $0.hasSuffix(".swift") } + sources.swiftLibrary
-                var args = ["-enable-experimental-feature", "Embedded", "-enable-experimental-feature", "Extern",
-                            "-target", p.swiftTarget, "-wmo", "-parse-as-library", "-Osize",
-                            "-Xfrontend", "-disable-stack-protector", "-Xfrontend", "-function-sections",
-                            "-Xcc", "-ffreestanding"]
-                for f in p.swiftCFlags { args += ["-Xcc", f] }
-                for dir in [shardGen, root + "/Shards/lib/c/include", platformInclude, kernelInclude] { args += ["-Xcc", "-I" + dir] }
-                args += ["-import-objc-header", root + "/Shards/lib/swift/Bridging.h",
-                         "-module-name", Ident.module(s.name), "-c"] + swiftFiles + ["-o", out]
-                let headers = [shardGen + "/vanity_shard.h", root + "/Shards/lib/swift/Bridging.h",
-                               root + "/Shards/lib/c/include/vanity/vanity.h", platformInclude + "/vanity/arch.h"]
-                    + ["abi.h", "caps.h", "handles.h", "ring.h", "syscall.h", "system_table.h"].map { kernelInclude + "/vanity/" + $0 }
-                jobs.append(Job(kind: .compileSwift, label: "shard \(s.name): \(swiftFiles.count) Swift files", tool: "swiftc",
-                                arguments: args, inputs: swiftFiles + headers, output: out, depfile: nil))
+                jobs.append(swiftShardJob(s, platform: p, sources: sources, shardGen: shardGen, output: out, freestanding: true))
                 objects.append(out)
             }
             let out = "\(elf)/\(s.name).elf"
@@ -151,6 +144,35 @@ public enum BuildPlanner {
             shardELFs.append((s.name, out))
         }
         return (jobs, BuildProducts(kernelELF: kernelELF, shardELFs: shardELFs, image: generated + "/image.elf"))
+    }
+}
+
+extension BuildPlanner {
+    /// The Embedded Swift compile of a Swift shard: its bindings, its own
+    /// sources and the Swift user library, with the C view (Bridging.h) of
+    /// its generated header and the C user library. `freestanding` for
+    /// boards; the simulator builds for the host.
+    static func swiftShardJob(_ s: ShardModel, platform p: Platform, sources: SourceSet, shardGen: String, output: String,
+                              freestanding: Bool) -> Job {
+        let root = sources.repoRoot
+        let kernelInclude = root + "/Kernel/include"
+        let platformInclude = "\(root)/Platforms/\(p.name)/include"
+        let own = sources.shardSources[s.name] ?? []
+        let swiftFiles = [shardGen + "/Shard.swift"] + own.filter { $0.hasSuffix(".swift") } + sources.swiftLibrary
+        var args = ["-enable-experimental-feature", "Embedded", "-enable-experimental-feature", "Extern",
+                    "-target", p.swiftTarget, "-wmo", "-parse-as-library", "-Osize"]
+        if freestanding {
+            args += ["-Xfrontend", "-disable-stack-protector", "-Xfrontend", "-function-sections", "-Xcc", "-ffreestanding"]
+        }
+        for f in p.swiftCFlags { args += ["-Xcc", f] }
+        for dir in [shardGen, root + "/Shards/lib/c/include", platformInclude, kernelInclude] { args += ["-Xcc", "-I" + dir] }
+        args += ["-import-objc-header", root + "/Shards/lib/swift/Bridging.h",
+                 "-module-name", Ident.module(s.name), "-c"] + swiftFiles + ["-o", output]
+        // swiftc writes no dependency file: every header the bridging header can reach.
+        let headers = [shardGen + "/vanity_shard.h", root + "/Shards/lib/swift/Bridging.h"]
+            + sources.libraryHeaders + sources.kernelHeaders + sources.platformHeaders
+        return Job(kind: .compileSwift, label: "shard \(s.name): \(swiftFiles.count) Swift files", tool: "swiftc",
+                   arguments: args, inputs: swiftFiles + headers, output: output, depfile: nil)
     }
 }
 
@@ -208,16 +230,7 @@ extension BuildPlanner {
                 }
             } else {
                 let out = shardObj + "/swift.o"
-                let swiftFiles = [shardGen + "/Shard.swift"] + own.filter { $0.hasSuffix(".swift") } + sources.swiftLibrary
-                var args = ["-enable-experimental-feature", "Embedded", "-enable-experimental-feature", "Extern",
-                            "-target", p.swiftTarget, "-wmo", "-parse-as-library", "-Osize"]
-                for dir in [shardGen, root + "/Shards/lib/c/include", platformInclude, kernelInclude] { args += ["-Xcc", "-I" + dir] }
-                args += ["-import-objc-header", root + "/Shards/lib/swift/Bridging.h",
-                         "-module-name", Ident.module(s.name), "-c"] + swiftFiles + ["-o", out]
-                let headers = [shardGen + "/vanity_shard.h", root + "/Shards/lib/swift/Bridging.h",
-                               root + "/Shards/lib/c/include/vanity/vanity.h", platformInclude + "/vanity/arch.h"]
-                jobs.append(Job(kind: .compileSwift, label: "shard \(s.name): \(swiftFiles.count) Swift files", tool: "swiftc",
-                                arguments: args, inputs: swiftFiles + headers, output: out, depfile: nil))
+                jobs.append(swiftShardJob(s, platform: p, sources: sources, shardGen: shardGen, output: out, freestanding: false))
                 objects.append(out)
             }
             let out = "\(bin)/\(s.name)"

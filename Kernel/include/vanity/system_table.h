@@ -35,6 +35,10 @@ enum vanity_policy_kind {
 
 #define VANITY_NO_SHARD 0xffffu
 
+/* Translation-table pages the layout reserves per address space (the
+ * kernel's and each shard's) in the kernel's `tables` region. */
+#define VANITY_TABLE_PAGES_PER_SPACE 32u
+
 struct vanity_region {
   uint64_t phys;
   uint64_t virt;

@@ -3,15 +3,21 @@
 // shard's generated Shard.swift creates these values from its layout, so a
 // shard author never computes an address.
 
+/// The C handle (<vanity/handles.h>) for one end of a channel.
+func channelHandle(_ address: UInt, _ id: UInt16, _ direction: vanity_direction, _ peer: UInt16, _ msgSize: Int,
+                   _ slots: UInt32, _ notify: Bool) -> vanity_channel {
+    vanity_channel(ring: UnsafeMutablePointer<vanity_ring>(bitPattern: address)!, id: id,
+                   direction: UInt16(direction.rawValue), peer: peer, notify: notify ? 1 : 0,
+                   msg_size: UInt32(msgSize), slots: slots)
+}
+
 /// The writing end of a channel whose messages are values of type `Message`
 /// (exactly `msgSize` bytes, plain data).
 public struct Sender {
     public var raw: vanity_channel
 
     public init(address: UInt, id: UInt16, peer: UInt16, msgSize: Int, slots: UInt32, notify: Bool = true) {
-        raw = vanity_channel(ring: UnsafeMutablePointer<vanity_ring>(bitPattern: address)!, id: id,
-                             direction: UInt16(VANITY_DIR_SEND.rawValue), peer: peer, notify: notify ? 1 : 0,
-                             msg_size: UInt32(msgSize), slots: slots)
+        raw = channelHandle(address, id, VANITY_DIR_SEND, peer, msgSize, slots, notify)
     }
 
     public var msgSize: Int { Int(raw.msg_size) }
@@ -64,9 +70,7 @@ public struct Receiver {
     public var raw: vanity_channel
 
     public init(address: UInt, id: UInt16, peer: UInt16, msgSize: Int, slots: UInt32, notify: Bool = true) {
-        raw = vanity_channel(ring: UnsafeMutablePointer<vanity_ring>(bitPattern: address)!, id: id,
-                             direction: UInt16(VANITY_DIR_RECEIVE.rawValue), peer: peer, notify: notify ? 1 : 0,
-                             msg_size: UInt32(msgSize), slots: slots)
+        raw = channelHandle(address, id, VANITY_DIR_RECEIVE, peer, msgSize, slots, notify)
     }
 
     public var msgSize: Int { Int(raw.msg_size) }
