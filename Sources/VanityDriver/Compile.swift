@@ -101,9 +101,8 @@ extension Driver {
                 shardBytes.append(b)
                 let at = shardLocation(sl.shard.name, checked: checked, configPath: configPath)
                 problems += ImageCheck.segments(e, within: sl.regions, who: "shard \(sl.shard.name)").map { .error(at, $0) }
-                for msg in ImageCheck.budgets(e, sl) {
-                    let key = msg.components(separatedBy: "max-sizes.").last?.split(separator: " ").first.map(String.init) ?? ""
-                    problems.append(.error(budgetLocation(sl.shard.name, key: key, checked: checked, configPath: configPath), msg))
+                for over in ImageCheck.overBudget(e, sl) {
+                    problems.append(.error(budgetLocation(sl.shard.name, key: over.key, checked: checked, configPath: configPath), over.message))
                 }
             }
         }

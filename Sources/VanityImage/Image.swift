@@ -38,10 +38,13 @@ public enum ImageCheck {
     }
 
     /// max-sizes: "shard producer: .text is 20480 bytes, over its max-sizes.text budget of 16 KiB".
-    public static func budgets(_ elf: ElfFile, _ sl: ShardLayout) -> [String] {
+    public static func budgets(_ elf: ElfFile, _ sl: ShardLayout) -> [String] { overBudget(elf, sl).map(\.message) }
+
+    /// Each `max-sizes` key the shard exceeds, with its message.
+    public static func overBudget(_ elf: ElfFile, _ sl: ShardLayout) -> [(key: String, message: String)] {
         usage(elf, sl).compactMap { u in
             u.used > u.budget
-                ? "shard \(sl.shard.name): .\(u.key) is \(u.used) bytes, over its max-sizes.\(u.key) budget of \(formatBytes(u.budget)) (\(u.budget) bytes)"
+                ? (u.key, "shard \(sl.shard.name): .\(u.key) is \(u.used) bytes, over its max-sizes.\(u.key) budget of \(formatBytes(u.budget)) (\(u.budget) bytes)")
                 : nil
         }
     }
