@@ -1,5 +1,6 @@
 import Foundation
 import VanityPlatform
+import VanityToolchain
 
 /// The emulator command line for a platform and running it.
 public enum QemuCommand {
@@ -40,12 +41,5 @@ public enum QemuCommand {
         return p.terminationStatus
     }
 
-    public static func find(_ tool: String) -> String {
-        if tool.hasPrefix("/") { return tool }
-        for dir in (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin").split(separator: ":") {
-            let p = "\(dir)/\(tool)"
-            if FileManager.default.isExecutableFile(atPath: p) { return p }
-        }
-        return "/usr/bin/" + tool
-    }
+    public static func find(_ tool: String) -> String { Executor.find(tool) }
 }

@@ -22,7 +22,9 @@ public struct Executor {
 
     public init() {}
 
-    static func find(_ tool: String) -> String {
+    /// A tool's path: as given when absolute, else the first match on PATH.
+    public static func find(_ tool: String) -> String {
+        if tool.hasPrefix("/") { return tool }
         for dir in (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin").split(separator: ":") {
             let p = "\(dir)/\(tool)"
             if FileManager.default.isExecutableFile(atPath: p) { return p }
