@@ -120,6 +120,15 @@ void platform_kick_core(uint32_t core) {
 
 void platform_stop_core(uint32_t core) { (void)core; }
 
+/* A reload wrote new text through the kernel core's data side: this hart's
+ * instruction fetch must see it. */
+void platform_code_loaded(const struct vanity_shard_desc *shard, const uint8_t *executable, uint64_t size) {
+  (void)shard;
+  (void)executable;
+  (void)size;
+  __asm__ volatile("fence.i" ::: "memory");
+}
+
 /* Handles whatever is pending on this hart: timer, IPI, external. */
 static void drain(void) {
   uint64_t sip = CSR_READ(sip);
