@@ -417,24 +417,15 @@ struct ReloadShard: ParsableCommand {
 
         // Transfer: begin (signed), chunks, commit; each is answered.
         let begin = ReloadSigner.beginPayload(image: image, shard: id, buildID: buildID, key: key)
-        try check(try client.request(UInt8(VANITY_DEBUG_RELOAD_BEGIN.rawValue), payload: begin))
-        let chunk = DebugFrame.maxPayload - 4
-        var offset = 0
-        while offset < image.count {
-            let n = min(chunk, image.count - offset)
-            var payload: [UInt8] = []
-            withUnsafeBytes(of: UInt32(offset).littleEndian) { payload += $0 }
-            payload += image[offset..<(offset + n)]
-            try check(try client.request(UInt8(VANITY_DEBUG_RELOAD_CHUNK.rawValue), payload: payload))
-            offset += n
-        }
         let sent = Date()
-        var flags: [UInt8] = []
-        withUnsafeBytes(of: UInt32(force ? VANITY_RELOAD_FORCE.rawValue : 0).littleEndian) { flags += $0 }
-        let verdict = try client.request(UInt8(VANITY_DEBUG_RELOAD_COMMIT.rawValue), payload: flags, timeout: 10)
-        try check(verdict)
+        let verdict: ReloadTransfer.Verdict
+        do {
+            verdict = try ReloadTransfer.send(client, image: image, begin: begin, force: force)
+        } catch let r as ReloadTransfer.Rejection {
+            print("vanity-build: error: reload of \(shard) refused: \(r.text) (code \(r.code)); the running shard is unchanged", to: &err)
+            throw ExitCode(1)
+        }
         let done = Date()
-        let u32 = { (o: Int) -> Int in verdict.payload.count >= o + 4 ? Int(verdict.payload[o]) | Int(verdict.payload[o + 1]) << 8 | Int(verdict.payload[o + 2]) << 16 | Int(verdict.payload[o + 3]) << 24 : 0 }
 
         // Keep what runs now and what ran before (for --rollback).
         let folder = dir + "/reload"
@@ -445,8 +436,8 @@ struct ReloadShard: ParsableCommand {
         try? Data(image).write(to: URL(fileURLWithPath: runningFile), options: .atomic)
 
         let ms = { (a: Date, b: Date) in String(format: "%.1f ms", b.timeIntervalSince(a) * 1000) }
-        print("vanity-build: reloaded \(shard) (\(image.count) bytes): generation \(u32(0)) runs; \(ms(started, done)) in all "
-              + "(\(rollback ? "no build" : "build " + ms(started, built)), transfer \(ms(built, sent)), swap \(ms(sent, done)): "
-              + "checks \(u32(4)) us, quiescent after \(u32(8)) us, new code started after \(u32(12)) us)")
+        print("vanity-build: reloaded \(shard) (\(image.count) bytes): generation \(verdict.generation) runs; \(ms(started, done)) in all "
+              + "(\(rollback ? "no build" : "build " + ms(started, built)), transfer and swap \(ms(sent, done)); in the kernel: "
+              + "checks \(verdict.verifyMicros) us, quiescent after \(verdict.quiesceMicros) us, new code started after \(verdict.swapMicros) us)")
     }
 }
