@@ -100,8 +100,9 @@ void kernel_core_loop(void) {
     uint64_t now = platform_time_ns();
     check_watchdogs(now);
     debug_poll();
-    /* While a reload is under way the link is polled without pause. */
-    if (!reload_poll()) platform_idle(now + KERNEL_TICK_NS);
+    /* While a reload is under way the link is polled every RELOAD_POLL_NS
+     * (short idles, not a spin: an emulator's device thread needs the gaps). */
+    platform_idle(now + (reload_poll() ? RELOAD_POLL_NS : KERNEL_TICK_NS));
   }
 }
 

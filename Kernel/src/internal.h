@@ -16,6 +16,8 @@
 #define VANITY_NO_CORE 0xffffffffu
 /* How often the kernel core looks at watchdogs and pending restarts. */
 #define KERNEL_TICK_NS 10000000ull
+/* How often it polls the debug link while a reload is under way. */
+#define RELOAD_POLL_NS 20000ull
 
 enum shard_run_state {
   SHARD_STOPPED = 0,  /* not started yet */

@@ -19,6 +19,10 @@ public enum ReloadTransfer {
         public var description: String { "error from the system (\(code)): \(text)" }
     }
 
+    /// Requests in flight at once: enough to keep the line busy, few enough
+    /// that the kernel's replies never fill a buffer nobody reads.
+    public static let window = 8
+
     /// Payload bytes per chunk (the frame limit less the offset).
     public static let chunkSize = DebugFrame.maxPayload - 4
 
@@ -42,12 +46,18 @@ public enum ReloadTransfer {
     /// once the new code runs; throws a Rejection with the kernel's reason.
     public static func send(_ client: DebugClient, image: [UInt8], begin: [UInt8], force: Bool = false,
                             timeout: Double = 10) throws -> Verdict {
-        try expect(try client.request(UInt8(VANITY_DEBUG_RELOAD_BEGIN.rawValue), payload: begin))
+        // Pipelined: up to `window` requests in flight, each reply checked
+        // in order (the first refusal is the one reported).
+        var pending: [UInt16] = [try client.post(UInt8(VANITY_DEBUG_RELOAD_BEGIN.rawValue), payload: begin)]
         var offset = 0
-        while offset < image.count {
-            let n = min(chunkSize, image.count - offset)
-            try expect(try client.request(UInt8(VANITY_DEBUG_RELOAD_CHUNK.rawValue), payload: chunkPayload(image, offset: offset, count: n)))
-            offset += n
+        while offset < image.count || !pending.isEmpty {
+            if offset < image.count && pending.count < window {
+                let n = min(chunkSize, image.count - offset)
+                pending.append(try client.post(UInt8(VANITY_DEBUG_RELOAD_CHUNK.rawValue), payload: chunkPayload(image, offset: offset, count: n)))
+                offset += n
+                continue
+            }
+            try expect(try client.reply(to: pending.removeFirst()))
         }
         var flags: [UInt8] = []
         withUnsafeBytes(of: UInt32(force ? 1 : 0).littleEndian) { flags += $0 }

@@ -375,7 +375,7 @@ struct ReloadShard: ParsableCommand {
     func run() throws {
         let started = Date()
         var err = FileHandle.standardError
-        let (client, names, _) = try link.connectWithBuild()
+        let (client, names, local) = try link.connectWithBuild()
         guard let id = names.firstIndex(of: shard) else {
             print("vanity-build: error: no shard \"\(shard)\"; shards are \(names.joined(separator: ", "))", to: &err)
             throw ExitCode(ExitStatus.usage.rawValue)
@@ -383,6 +383,11 @@ struct ReloadShard: ParsableCommand {
         let hello = try client.request(UInt8(VANITY_DEBUG_HELLO.rawValue))
         try check(hello)
         let running = Array(hello.payload.prefix(32))
+        if local != running {
+            let hex = { (b: [UInt8]) in b.prefix(6).map { String(format: "%02x", $0) }.joined() }
+            print("vanity-build: error: the manifest or the layout changed since the running system was built (running build \(hex(running)), \(link.options.config) now gives \(hex(local))); a reload cannot change them: rebuild and reboot with `vanity-build run`", to: &err)
+            throw ExitCode(ExitStatus.dataError.rawValue)
+        }
 
         // What to send: a fresh build of the shard, or the previous image.
         let image: [UInt8], key: [UInt8], dir: String, buildID: [UInt8]
@@ -409,11 +414,7 @@ struct ReloadShard: ParsableCommand {
             }
         }
         let built = Date()
-        if buildID != running {
-            let hex = { (b: [UInt8]) in b.prefix(6).map { String(format: "%02x", $0) }.joined() }
-            print("vanity-build: error: the manifest or the layout changed since the running system was built (running build \(hex(running)), \(link.options.config) now gives \(hex(buildID))); a reload cannot change them: rebuild and reboot with `vanity-build run`", to: &err)
-            throw ExitCode(ExitStatus.dataError.rawValue)
-        }
+        guard buildID == running else { throw ExitCode(ExitStatus.dataError.rawValue) }
 
         // Transfer: begin (signed), chunks, commit; each is answered.
         let begin = ReloadSigner.beginPayload(image: image, shard: id, buildID: buildID, key: key)
