@@ -102,14 +102,17 @@ static void handle(void) {
   }
 }
 
-void debug_poll(void) {
+uint32_t debug_poll(void) {
   if (!decoder_ready) {
     vanity_debug_decoder_init(&decoder);
     decoder_ready = 1;
   }
   uint8_t buf[256];
-  uint32_t n;
-  while ((n = platform_debug_read(buf, sizeof buf)) > 0)
+  uint32_t n, total = 0;
+  while ((n = platform_debug_read(buf, sizeof buf)) > 0) {
+    total += n;
     for (uint32_t i = 0; i < n; i++)
       if (vanity_debug_feed(&decoder, buf[i], &frame)) handle();
+  }
+  return total;
 }

@@ -16,8 +16,10 @@
 #define VANITY_NO_CORE 0xffffffffu
 /* How often the kernel core looks at watchdogs and pending restarts. */
 #define KERNEL_TICK_NS 10000000ull
-/* How often it polls the debug link while a reload is under way. */
-#define RELOAD_POLL_NS 20000ull
+/* How often it polls the debug link while bytes arrive (and for
+ * LINK_BUSY_NS after the last) or a reload is under way. */
+#define LINK_POLL_NS 20000ull
+#define LINK_BUSY_NS 50000000ull
 
 enum shard_run_state {
   SHARD_STOPPED = 0,  /* not started yet */
@@ -112,7 +114,8 @@ void system_stop(uint32_t status) __attribute__((noreturn));
 
 
 /* debug_server.c */
-void debug_poll(void);
+/* Returns how many bytes arrived. */
+uint32_t debug_poll(void);
 /* Sends a reply (type | VANITY_DEBUG_REPLY) or an error reply. */
 void debug_reply(uint8_t type, uint16_t id, const uint8_t *payload, uint16_t length);
 void debug_error(uint16_t id, uint16_t code, const char *text);
