@@ -90,6 +90,10 @@ void klog_shard(const char *name, const char *text, size_t len);
 /* The console lock: whole log lines and whole debug frames never interleave. */
 void klog_lock(void);
 void klog_unlock(void);
+/* Copies recent log text from byte `since` (counted from boot; older than
+ * what is kept: from the oldest kept) into `out`; returns how many bytes,
+ * with where they start and how many were logged in all. */
+uint32_t klog_recent(uint32_t since, uint8_t *out, uint32_t max, uint32_t *first, uint32_t *total);
 
 /* channel.c */
 void channels_init(void);

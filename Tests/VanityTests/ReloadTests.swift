@@ -133,6 +133,10 @@ import VanityImage
         #expect(reload.stdout.contains("vanity-build: reloaded transformer ("), "\(reload.stdout)")
         #expect(reload.stdout.contains("generation 2 runs"), "\(reload.stdout)")
         var expectedGeneration = 2
+        // The kernel's recent log, over the link.
+        let logs = try CLI.run(["logs"] + link)
+        #expect(logs.status == 0 && logs.stdout.contains("kernel: vanity booting system \"reload\""), "\(logs.stdout)\n\(logs.stderr)")
+        #expect(logs.stdout.contains("kernel: transformer reloaded; starting generation 2"), "\(logs.stdout)")
 
         // In the simulator: 100 more, back to back, under traffic.
         if platform == "sim" {
