@@ -4,7 +4,7 @@ SWIFT      ?= swift
 CONFIG     ?= Config/system.toml
 SWIFTFLAGS ?=
 
-.PHONY: help deps build generate check layout test bench bench-qemu bench-kernel bench-channels sim qemu-aarch64 qemu-aarch64-gdb qemu-riscv64 qemu-x86_64 clean
+.PHONY: help deps build generate check layout test bench bench-qemu bench-kernel bench-channels bench-reload sim qemu-aarch64 qemu-aarch64-gdb qemu-riscv64 qemu-x86_64 clean
 
 help:
 	@echo "make deps          install the Debian packages Vanity needs (Scripts/setup.sh)"
@@ -20,6 +20,7 @@ help:
 	@echo "make bench-qemu    boot the demo repeatedly: boot time, throughput, kernel entries, kernel size"
 	@echo "make bench-kernel  instructions per kernel path (callgrind)"
 	@echo "make bench-channels  channel throughput and latency against boost::lockfree::spsc_queue"
+	@echo "make bench-reload  hot reload against a full rebuild and reboot (simulator, QEMU)"
 
 deps:
 	@Scripts/setup.sh
@@ -50,6 +51,9 @@ bench-kernel: deps
 
 bench-channels: deps
 	Benchmarks/channel-bench.sh
+
+bench-reload: deps
+	Benchmarks/reload-bench.py
 
 sim: deps
 	$(SWIFT) run $(SWIFTFLAGS) vanity-build run --config $(CONFIG) --platform sim

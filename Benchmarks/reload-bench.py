@@ -25,7 +25,7 @@ import threading
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-TOOL = os.path.join(ROOT, ".build", "debug", "vanity-build")
+TOOL = os.path.join(ROOT, ".build", "release", "vanity-build")  # a release build, like qemu-bench.sh
 RUNS = int(os.environ.get("RUNS", "3"))
 
 
@@ -111,7 +111,7 @@ def one_run(platform):
 
 def main():
     platforms = sys.argv[1:] or ["sim", "aarch64-virt", "riscv64-virt"]
-    subprocess.run(["swift", "build"], cwd=ROOT, check=True, capture_output=True)
+    subprocess.run(["swift", "build", "-c", "release", "--product", "vanity-build"], cwd=ROOT, check=True, capture_output=True)
     print("platform        full rebuild+boot   reload (with build)   reload (built)   of which transfer+swap   built/full")
     for p in platforms:
         runs = [one_run(p) for _ in range(RUNS)]
