@@ -11,23 +11,8 @@ import Testing
         let config = "Tests/Fixtures/systems/link/system.toml"
         let out = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: out) }
-        let run = Process()
-        run.executableURL = URL(fileURLWithPath: CLI.binary)
-        run.arguments = ["run", "--config", config, "--platform", platform, "--out", out, "--timeout", "90"]
-        run.currentDirectoryURL = URL(fileURLWithPath: repoRoot)
-        let pipe = Pipe()
-        run.standardOutput = pipe
-        run.standardError = pipe
-        try run.run()
-        var log = Data()
-        let reader = Thread { log = pipe.fileHandleForReading.readDataToEndOfFile() }
-        reader.start()
-
+        let run = try RunningSystem(config: config, platform: platform, out: out, timeout: 90)
         let link = ["--config", config, "--platform", platform, "--out", out]
-        let socket = out + "/\(platform)/debug.sock"
-        for _ in 0..<900 where !FileManager.default.fileExists(atPath: socket) { Thread.sleep(forTimeInterval: 0.1) }
-        try #require(FileManager.default.fileExists(atPath: socket), "the system never opened its debug link")
-        Thread.sleep(forTimeInterval: 0.5) // the kernel core starts polling the link after boot
 
         let ps = try CLI.run(["ps"] + link)
         #expect(ps.status == 0, "\(ps.stderr)")
@@ -47,10 +32,10 @@ import Testing
         let unknown = try CLI.run(["restart", "--shard", "nobody"] + link)
         #expect(unknown.status == 64 && unknown.stderr.contains("no shard \"nobody\""))
 
-        run.waitUntilExit()
-        while reader.isExecuting || !reader.isFinished { Thread.sleep(forTimeInterval: 0.05) }
-        let text = String(decoding: log, as: UTF8.self)
-        #expect(run.terminationStatus == 0, "\(text)")
+        // The tally stops the system once the ticks stop.
+        #expect(try CLI.run(["hold", "--shard", "ticker"] + link).status == 0)
+        let (status, text) = run.finish()
+        #expect(status == 0, "\(text)")
         for line in ["[worker] worker: generation 1", "kernel: restarting worker (debug link)", "[worker] worker: generation 2",
                      "kernel: holding worker (debug link)", "kernel: worker released", "[worker] worker: generation 3"] {
             #expect(text.contains(line), "missing: \(line)\n\(text)")

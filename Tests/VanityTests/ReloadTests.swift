@@ -35,34 +35,18 @@ import VanityImage
             try? FileManager.default.removeItem(atPath: out)
             try? FileManager.default.removeItem(atPath: (system as NSString).deletingLastPathComponent)
         }
-        let run = Process()
-        run.executableURL = URL(fileURLWithPath: CLI.binary)
-        run.arguments = ["run", "--config", config, "--platform", platform, "--out", out, "--timeout", "150"]
-        run.currentDirectoryURL = URL(fileURLWithPath: repoRoot)
-        let pipe = Pipe()
-        run.standardOutput = pipe
-        run.standardError = pipe
-        try run.run()
-        var log = Data()
-        let reader = Thread { log = pipe.fileHandleForReading.readDataToEndOfFile() }
-        reader.start()
-        defer { if run.isRunning { run.terminate() } }
-
+        let run = try RunningSystem(config: config, platform: platform, out: out, timeout: 150)
         let link = ["--config", config, "--platform", platform, "--out", out]
-        let socket = out + "/\(platform)/debug.sock"
-        for _ in 0..<900 where !FileManager.default.fileExists(atPath: socket) { Thread.sleep(forTimeInterval: 0.1) }
-        try #require(FileManager.default.fileExists(atPath: socket), "the system never opened its debug link")
-        Thread.sleep(forTimeInterval: 0.5)
 
         // Rejections, straight on the link, each followed by a check that the
         // old transformer still runs.
         let built = try #require(try? Driver.buildShard(configPath: config, platform: platform, shard: "transformer", out: out).get())
         // The link serves one client at a time: this one is closed before the
         // tool's commands connect.
-        try rejections(socket: socket, built: built, platform: platform)
+        try rejections(socket: run.socket, built: built, platform: platform)
         let ps = try CLI.run(["ps"] + link)
         #expect(Self.generation(ps.stdout, "transformer") == 1, "\(ps.stdout)")
-        try rest(platform: platform, system: system, config: config, link: link, out: out, run: run, reader: reader, log: { log })
+        try rest(platform: platform, system: system, config: config, link: link, out: out, run: run)
     }
 
     /// Every kind of bad image and frame, straight on the link (the client
@@ -120,8 +104,7 @@ import VanityImage
         #expect(hello.type == UInt8(VANITY_DEBUG_HELLO.rawValue) | 0x80 && Array(hello.payload.prefix(32)) == built.buildID)
     }
 
-    func rest(platform: String, system: String, config: String, link: [String], out: String, run: Process, reader: Thread,
-              log: () -> Data) throws {
+    func rest(platform: String, system: String, config: String, link: [String], out: String, run: RunningSystem) throws {
         let id = 1
 
         // The real thing: version 2, rebuilt and reloaded by the tool.
@@ -165,10 +148,8 @@ import VanityImage
         // End the run: hold the producer; the sink reports and stops the system.
         Thread.sleep(forTimeInterval: 0.3)
         #expect(try CLI.run(["hold", "--shard", "producer"] + link).status == 0)
-        run.waitUntilExit()
-        while !reader.isFinished { Thread.sleep(forTimeInterval: 0.05) }
-        let logText = String(decoding: log(), as: UTF8.self).replacingOccurrences(of: "\r\n", with: "\n")
-        #expect(run.terminationStatus == 0, "\(logText)")
+        let (status, logText) = run.finish()
+        #expect(status == 0, "\(logText)")
         #expect(logText.contains("[sink] sink: transformer version 1 generation 1 from message 0"), "\(logText)")
         #expect(logText.range(of: #"\[sink\] sink: transformer version 2 generation 2 from message [1-9][0-9]*\n"#, options: .regularExpression) != nil, "\(logText)")
         #expect(logText.contains("kernel: transformer reloaded; starting generation \(expectedGeneration)"), "\(logText)")

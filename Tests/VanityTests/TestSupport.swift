@@ -1,4 +1,5 @@
 import Foundation
+import Testing
 import VanityDiagnostics
 import VanityDriver
 import VanityLayout
@@ -97,4 +98,46 @@ func generateManifest(_ rng: inout SplitMix64, maxShards: Int = 12, maxChannels:
 private func tomlValue(_ v: Any) -> String {
     if let s = v as? String { return "\"\(s)\"" }
     return "\(v)"
+}
+
+/// `vanity-build run` in the background with its console captured, for the
+/// tests that drive a running system over its debug link.
+final class RunningSystem {
+    let process = Process()
+    let platform: String
+    let out: String
+    private let reader: Thread
+    private let box = LogBox()
+
+    private final class LogBox: @unchecked Sendable { var data = Data() }
+
+    /// Starts the run and waits until its debug link's socket exists.
+    init(config: String, platform: String, out: String, timeout: Int) throws {
+        self.platform = platform
+        self.out = out
+        process.executableURL = URL(fileURLWithPath: CLI.binary)
+        process.arguments = ["run", "--config", config, "--platform", platform, "--out", out, "--timeout", String(timeout)]
+        process.currentDirectoryURL = URL(fileURLWithPath: repoRoot)
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = pipe
+        try process.run()
+        let box = self.box
+        reader = Thread { box.data = pipe.fileHandleForReading.readDataToEndOfFile() }
+        reader.start()
+        for _ in 0..<900 where !FileManager.default.fileExists(atPath: socket) { Thread.sleep(forTimeInterval: 0.1) }
+        try #require(FileManager.default.fileExists(atPath: socket), "the system never opened its debug link")
+        Thread.sleep(forTimeInterval: 0.5) // the kernel core starts polling the link after boot
+    }
+
+    var socket: String { out + "/\(platform)/debug.sock" }
+
+    /// Waits for the system to stop; returns its status and console text.
+    func finish() -> (status: Int32, log: String) {
+        process.waitUntilExit()
+        while !reader.isFinished { Thread.sleep(forTimeInterval: 0.05) }
+        return (process.terminationStatus, String(decoding: box.data, as: UTF8.self).replacingOccurrences(of: "\r\n", with: "\n"))
+    }
+
+    deinit { if process.isRunning { process.terminate() } }
 }
