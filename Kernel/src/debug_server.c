@@ -48,8 +48,10 @@ static uint16_t put32(uint16_t at, uint32_t v) {
   return (uint16_t)(at + 4);
 }
 
-/* ps record: id u16, state u8, core u8, restarts u32, generation u32, name[24] = 36 bytes. */
-#define PS_RECORD 36u
+/* ps record: id u16, state u8, core u8, restarts u32, generation u32,
+ * name[24], code[8] (the first bytes of the SHA-256 of the last reload
+ * image; zero: the image it booted with) = 44 bytes. */
+#define PS_RECORD 44u
 
 static void handle(void) {
   const struct vanity_system *sys = kstate.sys;
@@ -74,6 +76,7 @@ static void handle(void) {
       put32((uint16_t)(n + 4), s->restarts);
       put32((uint16_t)(n + 8), s->generation);
       n = put_str((uint16_t)(n + 12), s->desc->name, 24);
+      for (int k = 0; k < 8; k++) reply[n++] = s->code_digest[k];
     }
     send(VANITY_DEBUG_PS | VANITY_DEBUG_REPLY, id, reply, n);
     return;

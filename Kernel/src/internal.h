@@ -62,6 +62,7 @@ struct shard_state {
   uint64_t syscalls;             /* system calls made */
   volatile uint32_t control;     /* enum shard_control: a request from the debug link */
   volatile uint32_t reload_phase; /* enum reload_phase */
+  uint8_t code_digest[8];        /* SHA-256 prefix of the last reload image (0: the boot image) */
   const struct vanity_region *data;  /* the data+bss region (status block first) */
   const struct vanity_region *image; /* pristine copy of the data region, for restart */
   const struct vanity_region *stack;

@@ -253,6 +253,7 @@ void shard_reload_here(struct shard_state *s) {
     exe_size = segments()[0].size;
   }
   platform_code_loaded(s->desc, exe, exe_size);
+  memcpy(s->code_digest, rl.digest, sizeof s->code_digest);
   shard_reset_memory(s);
   channels_reloaded(s->desc->id);
   rl.new_generation = s->generation + 1;

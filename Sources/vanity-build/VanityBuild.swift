@@ -306,17 +306,18 @@ struct Ps: ParsableCommand {
         let reply = try client.request(0x02)
         try check(reply)
         let states = ["stopped", "running", "waiting", "held", "restarting"]
-        print("shard                    id  core  state       generation  restarts")
+        print("shard                    id  core  state       generation  restarts  code")
         var p = reply.payload[...]
-        while p.count >= 36 {
-            let r = Array(p.prefix(36))
-            p = p.dropFirst(36)
+        while p.count >= 44 {
+            let r = Array(p.prefix(44))
+            p = p.dropFirst(44)
             let id = Int(r[0]) | Int(r[1]) << 8
             let u32 = { (o: Int) in Int(r[o]) | Int(r[o + 1]) << 8 | Int(r[o + 2]) << 16 | Int(r[o + 3]) << 24 }
             let name = String(decoding: r[12..<36].prefix { $0 != 0 }, as: UTF8.self)
             let state = Int(r[2]) < states.count ? states[Int(r[2])] : "?"
             print(name.padding(toLength: 24, withPad: " ", startingAt: 0) + " " + String(id).leftPad(3) + "  " + String(r[3]).leftPad(4)
-                  + "  " + state.padding(toLength: 10, withPad: " ", startingAt: 0) + "  " + String(u32(8)).leftPad(10) + "  " + String(u32(4)).leftPad(8))
+                  + "  " + state.padding(toLength: 10, withPad: " ", startingAt: 0) + "  " + String(u32(8)).leftPad(10) + "  " + String(u32(4)).leftPad(8)
+                  + "  " + (r[36..<44].allSatisfy { $0 == 0 } ? "as booted" : "reloaded " + r[36..<44].map { String(format: "%02x", $0) }.joined()))
         }
     }
 }

@@ -115,6 +115,12 @@ import VanityImage
         #expect(reload.status == 0, "\(reload.stdout)\n\(reload.stderr)")
         #expect(reload.stdout.contains("vanity-build: reloaded transformer ("), "\(reload.stdout)")
         #expect(reload.stdout.contains("generation 2 runs"), "\(reload.stdout)")
+        // ps names the code that runs: the SHA-256 of the image the tool sent.
+        let sent = try #require(FileManager.default.contents(atPath: out + "/\(platform)/reload/transformer.running"))
+        let digest = SHA256.hash(data: sent).prefix(8).map { String(format: "%02x", $0) }.joined()
+        let after = try CLI.run(["ps"] + link)
+        #expect(after.stdout.contains("reloaded \(digest)") && after.stdout.range(of: #"producer .* as booted"#, options: .regularExpression) != nil,
+                "\(after.stdout)")
         var expectedGeneration = 2
         // The kernel's recent log, over the link.
         let logs = try CLI.run(["logs"] + link)
