@@ -138,10 +138,25 @@ import VanityImage
                 #expect(verdict.generation == expectedGeneration)
             }
         }
-        // Rollback: the image before the last reload the tool made.
+        // New code that traps at once: its policy (hold) applies; rollback
+        // brings the previous image back, and no message is lost on the way.
+        let good = try String(contentsOfFile: source, encoding: .utf8)
+        try good.replacingOccurrences(of: "let version: UInt32 = 2", with: "let version: UInt32 = 3")
+            .replacingOccurrences(of: "    Vanity.log(\"transformer: running\\n\")", with: "    precondition(version != 3)")
+            .write(toFile: source, atomically: true, encoding: .utf8)
+        let broken = try CLI.run(["reload", "--shard", "transformer"] + link)
+        #expect(broken.status == 0 && broken.stdout.contains("generation \(expectedGeneration + 1) runs"), "\(broken.stdout)\n\(broken.stderr)")
+        expectedGeneration += 1
+        var held = false
+        for _ in 0..<100 where !held {
+            Thread.sleep(forTimeInterval: 0.1)
+            held = try CLI.run(["ps"] + link).stdout.range(of: #"transformer +1 +2 +held +\#(expectedGeneration) "#, options: .regularExpression) != nil
+        }
+        #expect(held, "the trapping transformer was not held")
         let back = try CLI.run(["reload", "--shard", "transformer", "--rollback"] + link)
         #expect(back.status == 0 && back.stdout.contains("generation \(expectedGeneration + 1) runs"), "\(back.stdout)\n\(back.stderr)")
         expectedGeneration += 1
+        try good.write(toFile: source, atomically: true, encoding: .utf8)
 
         // A manifest change is refused before anything is sent.
         let manifest = try String(contentsOfFile: config, encoding: .utf8)
@@ -161,7 +176,9 @@ import VanityImage
         #expect(logText.contains("kernel: transformer reloaded; starting generation \(expectedGeneration)"), "\(logText)")
         #expect(logText.range(of: #"\[sink\] sink: ([0-9]+) messages through the transformer, \1 direct: in order, no gap, no duplicate"#,
                               options: .regularExpression) != nil, "\(logText)")
-        #expect(!logText.contains("FAULT"), "\(logText)")
+        #expect(logText.components(separatedBy: "kernel: FAULT shard=transformer kind=trap").count - 1 == 1, "\(logText)")
+        #expect(logText.contains("kernel: holding transformer\n"), "\(logText)")
+        #expect(!logText.contains("FAULT shard=producer") && !logText.contains("FAULT shard=sink"), "\(logText)")
     }
 
     /// The kernel's SHA-256 and HMAC (Kernel/src/sha256.c) agree with swift-crypto.
