@@ -16,7 +16,7 @@ IMG=$OUT/$PLATFORM/image.elf
 case $PLATFORM in
   aarch64-virt) QEMU=(qemu-system-aarch64 -machine virt -cpu cortex-a53 -m 128M -nographic -semihosting -smp 5) ;;
   riscv64-virt) QEMU=(qemu-system-riscv64 -machine virt -m 128M -nographic -bios default -smp 5) ;;
-  x86_64-pc) QEMU=(qemu-system-x86_64 -machine q35 -m 128M -nographic -no-reboot -device isa-debug-exit,iobase=0xf4,iosize=0x04 -smp 5) ;;
+  x86_64-pc) QEMU=(qemu-system-x86_64 -machine q35 -cpu max -m 128M -nographic -no-reboot -device isa-debug-exit,iobase=0xf4,iosize=0x04 -smp 5) ;;
   *) echo "qemu-bench: no run line for $PLATFORM" >&2; exit 2 ;;
 esac
 

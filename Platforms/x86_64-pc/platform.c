@@ -78,10 +78,11 @@ void platform_console_putc(char c) {
 
 /* ---------------------------------------------------------------- time */
 
-/* The TSC, calibrated against the HPET at boot: ns = (tsc - tsc_boot) * tsc_mult >> 32. */
-static uint64_t tsc_boot, tsc_mult, tsc_hz, lapic_hz;
+/* The TSC (counting since the machine's reset), calibrated against the HPET
+ * at boot: ns = tsc * tsc_mult >> 32. */
+static uint64_t tsc_mult, tsc_hz, lapic_hz;
 
-uint64_t platform_time_ns(void) { return (uint64_t)(((unsigned __int128)(rdtsc() - tsc_boot) * tsc_mult) >> 32); }
+uint64_t platform_time_ns(void) { return (uint64_t)(((unsigned __int128)rdtsc() * tsc_mult) >> 32); }
 
 /* ---------------------------------------------------------------- per-core state */
 
@@ -309,7 +310,6 @@ static void clocks_init(void) {
   tsc_hz = (t1 - t0) * hpet_hz / (h1 - h0);
   lapic_hz = (0xffffffffull - left) * hpet_hz / (h1 - h0);
   tsc_mult = (1000000000ull << 32) / tsc_hz;
-  tsc_boot = t0;
 }
 
 /* ---------------------------------------------------------------- idle and kicks */
