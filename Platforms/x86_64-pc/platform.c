@@ -115,7 +115,8 @@ static uint64_t gdt[MAX_CORES][GDT_ENTRIES] __attribute__((aligned(16)));
 static struct tss tss[MAX_CORES] __attribute__((aligned(16)));
 static struct idt_entry idt[256] __attribute__((aligned(16)));
 /* Double faults run on their own stack (IST 1): a kernel stack overflow
- * faults again while pushing its frame, and ends here. */
+ * faults again while pushing its frame, and ends here. So do NMIs and
+ * machine checks, which nothing in the system raises: both panic. */
 static uint8_t df_stack[MAX_CORES][4096] __attribute__((aligned(16)));
 static int have_smep;
 
@@ -135,7 +136,10 @@ static void idt_init(void) {
     idt[v] = (struct idt_entry){
         .offset0 = (uint16_t)a,
         .selector = SEL_KCODE,
-        .ist = v == 8 ? 1 : 0,
+        /* Double faults, NMIs and machine checks on the IST stack: they may
+         * arrive where rsp cannot be trusted (an overflowed kernel stack, the
+         * first instructions of syscall_entry, still on the shard's stack). */
+        .ist = v == 2 || v == 8 || v == 18 ? 1 : 0,
         /* Interrupt gates (IF cleared); int3 may be raised from ring 3. */
         .type = v == 3 ? 0xee : 0x8e,
         .offset1 = (uint16_t)(a >> 16),
@@ -566,7 +570,8 @@ static uint64_t read_cr2(void) {
   return v;
 }
 
-/* An exception in the kernel itself: report it and stop with status 3. */
+/* An exception in the kernel itself (or an NMI or machine check anywhere):
+ * report it and stop with status 3. */
 static void kernel_exception(struct frame *f) __attribute__((noreturn));
 static void kernel_exception(struct frame *f) {
   uint64_t cr2 = read_cr2();
@@ -606,7 +611,7 @@ static void user_fault(struct frame *f) {
 void platform_trap(struct frame *f) {
   int from_user = (f->cs & 3) == 3;
   if (f->vector < 32) {
-    if (!from_user) kernel_exception(f);
+    if (!from_user || f->vector == 2 || f->vector == 18) kernel_exception(f); /* NMI, machine check: not the shard's */
     user_fault(f);
   }
   if (f->vector >= VEC_IOAPIC && f->vector < VEC_IOAPIC + 24) {
