@@ -286,8 +286,7 @@ isr_stubs:
 .rept 256
 .balign 16
 .if (vec == 8) || (vec == 10) || (vec == 11) || (vec == 12) || (vec == 13) || (vec == 14) || (vec == 17) || (vec == 21) || (vec == 29) || (vec == 30)
-    nop
-    nop
+    /* the CPU pushed an error code */
 .else
     pushq   $0
 .endif
