@@ -292,8 +292,15 @@ static uint64_t hpet_counter(void) {
   return ((uint64_t)hi << 32) | lo;
 }
 
+static void no_hpet(const char *why) __attribute__((noreturn));
+static void no_hpet(const char *why) {
+  kprintf("x86_64-pc: the HPET at 0x%lx %s (QEMU's q35 has one unless -machine hpet=off)\n", HPET, why);
+  platform_shutdown(2);
+}
+
 static void clocks_init(void) {
   uint64_t period_fs = mmio_read32(HPET + HPET_CAP + 4);
+  if (period_fs == 0 || period_fs > 100000000u) no_hpet("is missing"); /* the specification's limit: 100 ns */
   uint64_t hpet_hz = 1000000000000000ull / period_fs;
   uint64_t start = cmos_epoch_seconds() * hpet_hz;
   mmio_write32(HPET + HPET_CONFIG, 0);
@@ -306,7 +313,10 @@ static void clocks_init(void) {
   lapic_write(LAPIC_LVT_TIMER, VEC_TIMER | LVT_MASKED);
   lapic_write(LAPIC_TIMER_INIT, 0xffffffffu);
   uint64_t h0 = hpet_counter(), t0 = rdtsc(), h1;
-  while ((h1 = hpet_counter()) - h0 < window) cpu_relax();
+  for (uint64_t spins = 0; (h1 = hpet_counter()) - h0 < window; spins++) {
+    if (spins > 100000000ull) no_hpet("does not count");
+    cpu_relax();
+  }
   uint64_t t1 = rdtsc();
   uint32_t left = lapic_read(LAPIC_TIMER_CURRENT);
   lapic_write(LAPIC_TIMER_INIT, 0);
@@ -521,6 +531,7 @@ static void check_apic_id(uint32_t core) {
 
 void platform_boot_main(void) {
   serial_init();
+  platform_console_putc('\n'); /* after SeaBIOS's "Booting from ROM.." */
   outb(0x21, 0xff); /* mask both 8259 PICs: interrupts come through the APICs */
   outb(0xa1, 0xff);
   if (vanity_system.cpu_count > MAX_CORES) {
