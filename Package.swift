@@ -21,7 +21,7 @@ let package = Package(
         // imported by the host tools so each fact has one definition.
         .systemLibrary(name: "VanityABI", path: "Sources/VanityABI"),
         // The debug link's framing, the kernel's own C (one implementation).
-        .target(name: "CVanityDebug", path: "Kernel/src", sources: ["debug.c"], publicHeadersPath: "debug-module",
+        .target(name: "CVanityDebug", path: "Kernel/src", sources: ["debug.c", "sha256.c"], publicHeadersPath: "debug-module",
                 cSettings: [.unsafeFlags(["-I", Context.packageDirectory + "/Kernel/include"])]),
 
         // One module per stage; each core is pure.
@@ -32,19 +32,21 @@ let package = Package(
         .target(name: "VanityLayout", dependencies: ["VanityABI", "VanityManifest", "VanityModel"]),
         .target(name: "VanityCodegen", dependencies: ["VanityABI", "VanityManifest", "VanityModel", "VanityLayout",
                                                       .product(name: "Crypto", package: "swift-crypto")]),
-        .target(name: "VanityImage", dependencies: ["CElf", "VanityLayout"]),
+        .target(name: "VanityImage", dependencies: ["CElf", "VanityABI", "VanityLayout"]),
         .target(name: "VanityDebug", dependencies: ["CVanityDebug"]),
         .target(name: "VanityToolchain", dependencies: ["VanityLayout", "VanityModel", "VanityPlatform",
                                                         .product(name: "Crypto", package: "swift-crypto")]),
-        .target(name: "VanityDriver", dependencies: ["VanityManifest", "VanityPlatform", "VanityModel", "VanityLayout", "VanityCodegen", "VanityDiagnostics", "VanityToolchain", "VanityImage"]),
+        .target(name: "VanityDriver", dependencies: ["VanityABI", "VanityManifest", "VanityPlatform", "VanityModel", "VanityLayout", "VanityCodegen", "VanityDiagnostics", "VanityToolchain", "VanityImage",
+                                                      .product(name: "Crypto", package: "swift-crypto")]),
         .executableTarget(name: "vanity-build", dependencies: [
-            "VanityDriver", "VanityDebug",
+            "VanityDriver", "VanityDebug", "VanityABI", "CVanityDebug",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "vanity-bench", dependencies: ["VanityDriver"], path: "Benchmarks/vanity-bench"),
 
         .testTarget(name: "VanityTests", dependencies: [
             "VanityDriver", "VanityManifest", "VanityPlatform", "VanityModel", "VanityLayout", "VanityCodegen", "VanityImage", "VanityDebug",
+            "CVanityDebug", .product(name: "Crypto", package: "swift-crypto"),
         ]),
     ],
     swiftLanguageModes: [.v5]

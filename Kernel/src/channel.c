@@ -38,7 +38,7 @@ int64_t channel_notify(struct shard_state *caller, uint64_t channel) {
 
 /* After a shard restarts: every ring it is an endpoint of is reset to empty
  * and its generation bumped, so the peer can tell (docs/abi.md, "Restarts"). */
-void channels_bump_generation(uint32_t shard) {
+static void endpoint_restarted(uint32_t shard, int keep_messages) {
   const struct vanity_system *sys = kstate.sys;
   for (uint32_t i = 0; i < sys->channel_count; i++) {
     const struct vanity_channel_desc *c = &sys->channels[i];
@@ -47,7 +47,7 @@ void channels_bump_generation(uint32_t shard) {
     /* The restarted side starts from the other side's index: a restarted
      * reader skips what it never saw, a restarted writer continues after
      * the last message the reader may still consume. */
-    if (c->to == shard) {
+    if (c->to == shard && !keep_messages) {
       uint32_t head = __atomic_load_n(&r->producer.head, __ATOMIC_ACQUIRE);
       r->consumer.cached_head = head;
       __atomic_store_n(&r->consumer.tail, head, __ATOMIC_RELEASE);
@@ -59,3 +59,11 @@ void channels_bump_generation(uint32_t shard) {
     shard_wake(&kstate.shards[peer], VANITY_WAKE_CHANNEL);
   }
 }
+
+void channels_bump_generation(uint32_t shard) { endpoint_restarted(shard, 0); }
+
+/* A reload swaps code at a quiescent point: the rings keep every message
+ * (a reloaded reader continues at its last released index, so messages it
+ * had peeked but not released are delivered again; a reloaded writer's
+ * uncommitted reservations are simply never published). */
+void channels_reloaded(uint32_t shard) { endpoint_restarted(shard, 1); }

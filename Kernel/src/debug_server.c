@@ -5,11 +5,20 @@
 
 #include "internal.h"
 
+static void send(uint8_t type, uint16_t id, const uint8_t *payload, uint16_t length);
+static void error(uint16_t id, uint16_t code, const char *text);
+
 static struct vanity_debug_decoder decoder;
 static struct vanity_debug_frame frame;
 static uint8_t wire[VANITY_DEBUG_MAX_FRAME];
 static uint8_t reply[VANITY_DEBUG_MAX_PAYLOAD];
 static int decoder_ready;
+
+void debug_reply(uint8_t type, uint16_t id, const uint8_t *payload, uint16_t length) {
+  send((uint8_t)(type | VANITY_DEBUG_REPLY), id, payload, length);
+}
+
+void debug_error(uint16_t id, uint16_t code, const char *text) { error(id, code, text); }
 
 static void send(uint8_t type, uint16_t id, const uint8_t *payload, uint16_t length) {
   size_t n = vanity_debug_encode(type, id, payload, length, wire);
@@ -80,11 +89,15 @@ static void handle(void) {
     if (frame.type == VANITY_DEBUG_RELEASE && !held) return error(id, VANITY_DEBUG_E_BAD_PAYLOAD, "the shard is not held");
     if (frame.type == VANITY_DEBUG_HOLD && held) return error(id, VANITY_DEBUG_E_BAD_PAYLOAD, "the shard is already held");
     uint32_t c = frame.type == VANITY_DEBUG_RESTART ? CONTROL_RESTART : frame.type == VANITY_DEBUG_HOLD ? CONTROL_HOLD : CONTROL_RELEASE;
-    __atomic_store_n(&s->control, c, __ATOMIC_RELEASE);
+    if (!atomic_cas32(&s->control, CONTROL_NONE, c))
+      return error(id, VANITY_DEBUG_E_BUSY, "an earlier request for this shard is still pending");
     platform_kick_core(s->core);
     send((uint8_t)(frame.type | VANITY_DEBUG_REPLY), id, reply, 0);
     return;
   }
+  case VANITY_DEBUG_RELOAD_BEGIN:
+  case VANITY_DEBUG_RELOAD_CHUNK:
+  case VANITY_DEBUG_RELOAD_COMMIT: reload_request(&frame); return;
   default: error(id, VANITY_DEBUG_E_UNKNOWN_TYPE, "unknown request type");
   }
 }

@@ -100,7 +100,9 @@ void kernel_core_loop(void) {
     uint64_t now = platform_time_ns();
     check_watchdogs(now);
     debug_poll();
-    platform_idle(now + KERNEL_TICK_NS);
+    /* While a reload is under way the link is polled every RELOAD_POLL_NS
+     * (short idles, not a spin: an emulator's device thread needs the gaps). */
+    platform_idle(now + (reload_poll() ? RELOAD_POLL_NS : KERNEL_TICK_NS));
   }
 }
 
@@ -139,7 +141,10 @@ void kernel_irq(uint32_t irq) {
 void kernel_user_return(uint64_t pc) {
   struct shard_state *s = shard_on_core(platform_core_id());
   if (!s) return;
-  uint32_t c = __atomic_exchange_n(&s->control, (uint32_t)CONTROL_NONE, __ATOMIC_ACQ_REL);
+  /* A forced reload happens here; a plain one waits for the shard to wait
+   * (syscall.c). */
+  if (atomic_load32(&s->control) == CONTROL_RELOAD_FORCE) shard_reload_here(s);
+  uint32_t c = control_take(s);
   if (c == CONTROL_RESTART) {
     kprintf("kernel: restarting %s (debug link)\n", s->desc->name);
     shard_restart(s);

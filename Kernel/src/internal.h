@@ -16,6 +16,8 @@
 #define VANITY_NO_CORE 0xffffffffu
 /* How often the kernel core looks at watchdogs and pending restarts. */
 #define KERNEL_TICK_NS 10000000ull
+/* How often it polls the debug link while a reload is under way. */
+#define RELOAD_POLL_NS 20000ull
 
 enum shard_run_state {
   SHARD_STOPPED = 0,  /* not started yet */
@@ -31,6 +33,16 @@ enum shard_control {
   CONTROL_RESTART = 1, /* restart now, whatever its policy */
   CONTROL_HOLD = 2,    /* stop it until released */
   CONTROL_RELEASE = 3, /* a held shard starts again */
+  CONTROL_RELOAD = 4,  /* swap in the staged image at the shard's next quiescent point (wait) */
+  CONTROL_RELOAD_FORCE = 5, /* the same at its next kernel entry, wherever it is */
+};
+
+/* A reload's progress, shared by the kernel core and the shard's core. */
+enum reload_phase {
+  RELOAD_IDLE = 0,
+  RELOAD_REQUESTED = 1, /* kernel core: staged and verified; the shard's core is asked to park */
+  RELOAD_PARKED = 2,    /* shard's core: the old code is stopped; the kernel core may load */
+  RELOAD_LOADED = 3,    /* kernel core: the new segments are in place; the shard's core restarts */
 };
 
 struct shard_state {
@@ -47,6 +59,7 @@ struct shard_state {
   uint64_t denied;               /* denied system calls */
   uint64_t syscalls;             /* system calls made */
   volatile uint32_t control;     /* enum shard_control: a request from the debug link */
+  volatile uint32_t reload_phase; /* enum reload_phase */
   const struct vanity_region *data;  /* the data+bss region (status block first) */
   const struct vanity_region *image; /* pristine copy of the data region, for restart */
   const struct vanity_region *stack;
@@ -80,6 +93,9 @@ void klog_unlock(void);
 void channels_init(void);
 int64_t channel_notify(struct shard_state *caller, uint64_t channel);
 void channels_bump_generation(uint32_t shard);
+/* After a reload at a quiescent point: rings keep their messages; the
+ * generation is bumped and the peers woken. */
+void channels_reloaded(uint32_t shard);
 void shard_wake(struct shard_state *s, uint32_t bits);
 
 /* shard.c */
@@ -97,12 +113,40 @@ void system_stop(uint32_t status) __attribute__((noreturn));
 
 /* debug_server.c */
 void debug_poll(void);
+/* Sends a reply (type | VANITY_DEBUG_REPLY) or an error reply. */
+void debug_reply(uint8_t type, uint16_t id, const uint8_t *payload, uint16_t length);
+void debug_error(uint16_t id, uint16_t code, const char *text);
+
+/* reload.c: the kernel core's side (called from debug_server.c) and the
+ * shard core's quiescent point. */
+struct vanity_debug_frame;
+void reload_request(const struct vanity_debug_frame *f);
+/* Whether a transfer is under way (the kernel core then polls the link
+ * without idling) and finishing pending reloads; kernel core only. */
+int reload_poll(void);
+/* On the shard's own core at a quiescent point: swaps in the new code if a
+ * reload is pending (then does not return). */
+void shard_reload_here(struct shard_state *s);
+extern const uint8_t vanity_reload_key[32];
 
 /* shard.c: an operator's restart (debug link). */
 void shard_restart(struct shard_state *s) __attribute__((noreturn));
+void shard_reset_memory(struct shard_state *s);
 
 static inline uint64_t atomic_load64(const volatile uint64_t *p) { return __atomic_load_n(p, __ATOMIC_ACQUIRE); }
 static inline uint32_t atomic_load32(const volatile uint32_t *p) { return __atomic_load_n(p, __ATOMIC_ACQUIRE); }
 static inline void atomic_store32(volatile uint32_t *p, uint32_t v) { __atomic_store_n(p, v, __ATOMIC_RELEASE); }
+static inline int atomic_cas32(volatile uint32_t *p, uint32_t expected, uint32_t desired) {
+  return __atomic_compare_exchange_n(p, &expected, desired, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE);
+}
+
+/* On the shard's core: takes a pending restart, hold or release request
+ * (a reload stays pending until the shard reaches its quiescent point). */
+static inline uint32_t control_take(struct shard_state *s) {
+  uint32_t c = atomic_load32(&s->control);
+  if ((c == CONTROL_RESTART || c == CONTROL_HOLD || c == CONTROL_RELEASE) && atomic_cas32(&s->control, c, CONTROL_NONE))
+    return c;
+  return CONTROL_NONE;
+}
 
 #endif

@@ -27,7 +27,7 @@ static const char *policy_name(uint32_t kind) {
 }
 
 /* Resets data+bss from the pristine image and clears stack and heap. */
-static void shard_reset_memory(struct shard_state *s) {
+void shard_reset_memory(struct shard_state *s) {
   if (s->data && s->image) memcpy((void *)(uintptr_t)s->data->virt, (const void *)(uintptr_t)s->image->virt, s->data->size);
   if (s->stack) memset((void *)(uintptr_t)s->stack->virt, 0, s->stack->size);
   if (s->heap) memset((void *)(uintptr_t)s->heap->virt, 0, s->heap->size);
@@ -52,7 +52,8 @@ void shard_stop_here(struct shard_state *s) {
   platform_stop_core(s->core);
   for (;;) {
     platform_idle(0);
-    uint32_t c = __atomic_exchange_n(&s->control, (uint32_t)CONTROL_NONE, __ATOMIC_ACQ_REL);
+    shard_reload_here(s); /* a held shard is quiescent */
+    uint32_t c = control_take(s);
     if (c == CONTROL_RELEASE || c == CONTROL_RESTART) {
       kprintf("kernel: %s released\n", s->desc->name);
       shard_restart(s);

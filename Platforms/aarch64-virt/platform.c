@@ -80,6 +80,22 @@ void platform_irq_mask(uint32_t irq) { mmio_write32(GICD + 0x180 + 4 * (irq / 32
 /* The shard's core is in the kernel already (fault or syscall): nothing to stop. */
 void platform_stop_core(uint32_t core) { (void)core; }
 
+/* A reload wrote new text through the kernel core's data side: clean it to
+ * the point of unification and drop this core's stale instructions. */
+void platform_code_loaded(const struct vanity_shard_desc *shard, const uint8_t *executable, uint64_t size) {
+  (void)executable;
+  (void)size;
+  uint64_t ctr;
+  __asm__ volatile("mrs %0, ctr_el0" : "=r"(ctr));
+  uint64_t line = 4ull << ((ctr >> 16) & 0xf); /* DminLine: log2 of words */
+  for (uint32_t i = 0; i < shard->region_count; i++) {
+    const struct vanity_region *r = &shard->regions[i];
+    if (!(r->perms & VANITY_PERM_X)) continue;
+    for (uint64_t a = r->virt; a < r->virt + r->size; a += line) __asm__ volatile("dc cvau, %0" ::"r"(a) : "memory");
+  }
+  __asm__ volatile("dsb ish\n\tic iallu\n\tdsb ish\n\tisb" ::: "memory");
+}
+
 void platform_kick_core(uint32_t core) {
   __asm__ volatile("dsb ish" ::: "memory");
   mmio_write32(GICD + 0xf00, (1u << (16 + core)) | SGI_KICK);
@@ -295,6 +311,11 @@ void platform_start_core(uint32_t core, const struct vanity_shard_desc *shard) {
 
 void platform_boot_main(void) {
   timer_hz = SYSREG_READ(cntfrq_el0);
+  /* The PL011 with its FIFOs on (8 bits, FEN): a reload's chunks arrive
+   * 16 bytes per poll instead of one. */
+  mmio_write32(UART0 + 0x30, 0);
+  mmio_write32(UART0 + 0x2c, 0x70);
+  mmio_write32(UART0 + 0x30, 0x301); /* UARTEN, TXE, RXE */
   struct vanity_table_pool *k = space_init(0);
   if (!k || map_kernel(k)) {
     kprintf("aarch64-virt: cannot build the kernel's translation table\n");

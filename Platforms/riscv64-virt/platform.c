@@ -120,6 +120,15 @@ void platform_kick_core(uint32_t core) {
 
 void platform_stop_core(uint32_t core) { (void)core; }
 
+/* A reload wrote new text through the kernel core's data side: this hart's
+ * instruction fetch must see it. */
+void platform_code_loaded(const struct vanity_shard_desc *shard, const uint8_t *executable, uint64_t size) {
+  (void)shard;
+  (void)executable;
+  (void)size;
+  __asm__ volatile("fence.i" ::: "memory");
+}
+
 /* Handles whatever is pending on this hart: timer, IPI, external. */
 static void drain(void) {
   uint64_t sip = CSR_READ(sip);
@@ -281,6 +290,9 @@ void platform_start_core(uint32_t core, const struct vanity_shard_desc *shard) {
 }
 
 void platform_boot_main(uint64_t boot_hart) {
+  /* The NS16550's FIFOs on (and cleared): a reload's chunks arrive 16 bytes
+   * per poll instead of one. */
+  mmio_write8(UART0 + 2, 0x07);
   /* Logical cores: the boot hart first, then the other harts in order. */
   uint32_t n = vanity_system.cpu_count < MAX_CORES ? vanity_system.cpu_count : MAX_CORES;
   core_hart[0] = boot_hart;

@@ -96,6 +96,7 @@ enum SystemTable {
         o += "    .name = \"\(sys.name)\",\n"
         o += "    .build_id = {" + buildID.map { "0x" + String($0, radix: 16) }.joined(separator: ", ") + "},\n"
         o += "    .platform = \"\(layout.platform.name)\",\n"
+        o += "    .image_format = \(layout.platform.architecture == .host ? "VANITY_IMAGE_HOST_EXECUTABLE" : "VANITY_IMAGE_SEGMENTS"),\n"
         o += "    .page_size = \(layout.pageSize),\n"
         o += "    .kernel_core = \(sys.kernelCore),\n"
         o += "    .ram_base = \(cHex(layout.platform.ram.base)),\n"

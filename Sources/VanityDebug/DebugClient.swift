@@ -37,20 +37,39 @@ public final class DebugClient {
 
     deinit { close(fd) }
 
+    /// Replies that arrived while waiting for another one.
+    var early: [UInt16: DebugFrame] = [:]
+
     /// Sends a request and returns its reply (or error frame), waiting up to
     /// `timeout` seconds.
     public func request(_ type: UInt8, payload: [UInt8] = [], timeout: Double = 5) throws -> DebugFrame {
+        try reply(to: post(type, payload: payload), timeout: timeout)
+    }
+
+    /// Sends a request without waiting; returns its id for `reply(to:)`.
+    public func post(_ type: UInt8, payload: [UInt8] = []) throws -> UInt16 {
         let id = nextID
         nextID &+= 1
         guard let wire = DebugFrame(type: type, id: id, payload: payload).encoded() else {
             throw Failure(description: "request too large")
         }
+        try sendRaw(wire)
+        return id
+    }
+
+    /// Writes bytes as they are (the tests send garbage with it).
+    public func sendRaw(_ wire: [UInt8]) throws {
         var sent = 0
         while sent < wire.count {
             let n = wire[sent...].withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
             if n <= 0 { throw Failure(description: "the system closed the debug link") }
             sent += n
         }
+    }
+
+    /// Waits for the reply to request `id`.
+    public func reply(to id: UInt16, timeout: Double = 5) throws -> DebugFrame {
+        if let f = early.removeValue(forKey: id) { return f }
         var buf = [UInt8](repeating: 0, count: 4096)
         var waited = 0.0
         while waited < timeout {
@@ -58,7 +77,8 @@ public final class DebugClient {
             if poll(&pfd, 1, 100) > 0 {
                 let n = buf.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
                 if n <= 0 { throw Failure(description: "the system closed the debug link") }
-                for f in decoder.feed(buf[0..<n]) where f.id == id { return f }
+                for f in decoder.feed(buf[0..<n]) { early[f.id] = f }
+                if let f = early.removeValue(forKey: id) { return f }
             } else {
                 waited += 0.1
             }

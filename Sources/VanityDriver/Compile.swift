@@ -38,25 +38,10 @@ extension Driver {
     /// the layout with libelf, and packs the image.
     static func compile(_ layout: Layout, checked: CheckedSystem, configPath: String, generated: String,
                         steps: inout [Step]) -> Result<PlatformImage, DriverFailure> {
-        let platDir = checked.platformsDirectory
-        let root = repoRoot(platformsDirectory: platDir)
-        let manifestDir = (configPath as NSString).deletingLastPathComponent
-        var shardSources: [String: [String]] = [:]
-        for s in layout.system.shards {
-            let dir = s.path.hasPrefix("/") ? s.path : ((manifestDir.isEmpty ? "." : manifestDir) as NSString).appendingPathComponent(s.path)
-            let abs = URL(fileURLWithPath: dir).standardizedFileURL.path
-            shardSources[s.name] = files(in: abs, suffixes: s.lang == .c ? [".c", ".S"] : [".swift"])
+        do { _ = try ReloadKey.ensure(in: generated) } catch {
+            return .failure(DriverFailure(status: .ioError, diagnostics: [.error(.unknown(generated), "cannot write the reload key: \(error.localizedDescription)")], file: configPath))
         }
-        let absGenerated = URL(fileURLWithPath: generated).standardizedFileURL.path
-        var sources = SourceSet(repoRoot: root, manifestDirectory: manifestDir,
-                                kernelSources: files(in: root + "/Kernel/src", suffixes: [".c"]),
-                                platformSources: files(in: "\(platDir)/\(layout.platform.name)", suffixes: [".c", ".S"]),
-                                shardSources: shardSources,
-                                swiftLibrary: files(in: root + "/Shards/lib/swift", suffixes: [".swift"]))
-        sources.kernelHeaders = files(in: root + "/Kernel/include/vanity", suffixes: [".h"])
-        sources.libraryHeaders = files(in: root + "/Shards/lib/c/include/vanity", suffixes: [".h"])
-        sources.platformHeaders = files(in: "\(platDir)/\(layout.platform.name)/include/vanity", suffixes: [".h"])
-        let (jobs, products) = BuildPlanner.plan(layout, sources: sources, generated: absGenerated)
+        let (jobs, products) = planBuild(layout, checked: checked, configPath: configPath, generated: generated)
         var executor = Executor()
         let name = layout.platform.name
         let hosted = layout.platform.architecture == .host
@@ -130,6 +115,29 @@ extension Driver {
         return .success(PlatformImage(platform: name, image: products.image, kernelELF: products.kernelELF,
                                       shardELFs: products.shardELFs.map(\.path), ran: outcome.ran.count,
                                       upToDate: outcome.upToDate.count))
+    }
+
+    /// The sources of `layout`'s build and the jobs that build them.
+    static func planBuild(_ layout: Layout, checked: CheckedSystem, configPath: String, generated: String) -> (jobs: [Job], products: BuildProducts) {
+        let platDir = checked.platformsDirectory
+        let root = repoRoot(platformsDirectory: platDir)
+        let manifestDir = (configPath as NSString).deletingLastPathComponent
+        var shardSources: [String: [String]] = [:]
+        for s in layout.system.shards {
+            let dir = s.path.hasPrefix("/") ? s.path : ((manifestDir.isEmpty ? "." : manifestDir) as NSString).appendingPathComponent(s.path)
+            let abs = URL(fileURLWithPath: dir).standardizedFileURL.path
+            shardSources[s.name] = files(in: abs, suffixes: s.lang == .c ? [".c", ".S"] : [".swift"])
+        }
+        let absGenerated = URL(fileURLWithPath: generated).standardizedFileURL.path
+        var sources = SourceSet(repoRoot: root, manifestDirectory: manifestDir,
+                                kernelSources: files(in: root + "/Kernel/src", suffixes: [".c"]),
+                                platformSources: files(in: "\(platDir)/\(layout.platform.name)", suffixes: [".c", ".S"]),
+                                shardSources: shardSources,
+                                swiftLibrary: files(in: root + "/Shards/lib/swift", suffixes: [".swift"]))
+        sources.kernelHeaders = files(in: root + "/Kernel/include/vanity", suffixes: [".h"])
+        sources.libraryHeaders = files(in: root + "/Shards/lib/c/include/vanity", suffixes: [".h"])
+        sources.platformHeaders = files(in: "\(platDir)/\(layout.platform.name)/include/vanity", suffixes: [".h"])
+        return BuildPlanner.plan(layout, sources: sources, generated: absGenerated)
     }
 
     static func shardLocation(_ name: String, checked: CheckedSystem, configPath: String) -> SourceLocation {

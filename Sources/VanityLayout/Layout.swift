@@ -5,7 +5,7 @@ import VanityModel
 import VanityPlatform
 
 public enum RegionKind: String, Sendable, CaseIterable {
-    case text, rodata, data, stack, `guard`, heap, channel, device, tables, image
+    case text, rodata, data, stack, `guard`, heap, channel, device, tables, image, staging
 
     /// The kernel's enum vanity_region_kind value.
     public var abiValue: UInt32 {
@@ -20,6 +20,7 @@ public enum RegionKind: String, Sendable, CaseIterable {
         case .device: return VANITY_REGION_DEVICE.rawValue
         case .tables: return VANITY_REGION_TABLES.rawValue
         case .image: return VANITY_REGION_IMAGE.rawValue
+        case .staging: return VANITY_REGION_STAGING.rawValue
         }
     }
 
@@ -110,6 +111,8 @@ public enum KernelBudget {
     /// Translation-table pages reserved per address space (each shard, plus
     /// the kernel's own).
     public static let tablePagesPerSpace = UInt64(VANITY_TABLE_PAGES_PER_SPACE)
+    /// The simulator's reload staging area: a whole shard executable.
+    public static let hostStaging: UInt64 = 8 << 20
 }
 
 public struct LayoutError: Error, Sendable {
@@ -174,6 +177,16 @@ public enum Placer {
             channels.append(ChannelLayout(channel: c, phys: cursor, size: size))
             cursor += size
         }
+
+        // The reload staging area: the largest shard's text, rodata and data
+        // plus the image's header page on a board; a whole host executable in
+        // the simulator (docs/debug-protocol.md).
+        let largest = system.shards.map { $0.budgets.text + $0.budgets.rodata + $0.budgets.data }.max() ?? 0
+        let stagingSize = plat.architecture == .host ? KernelBudget.hostStaging : largest + page
+        let staging = Region(owner: "kernel", kind: .staging, name: "reload-staging", phys: cursor, virt: cursor,
+                             size: roundUp(stagingSize, page), perms: .rw)
+        kernel.append(staging)
+        cursor += staging.size
 
         let ramEnd = plat.ram.end
         if cursor > ramEnd || cursor < plat.kernelBase {

@@ -71,6 +71,11 @@ public enum BuildPlanner {
         return name.replacingOccurrences(of: ".", with: "_")
     }
 
+    /// The kernel's generated C: the system table and the build's reload key.
+    static func generatedKernelSources(_ generated: String) -> [String] {
+        [generated + "/kernel/system_table.c", generated + "/kernel/reload_key.c"]
+    }
+
     /// `generated`: the platform's generated folder (build/<system>/<platform>).
     public static func plan(_ layout: Layout, sources: SourceSet, generated: String) -> (jobs: [Job], products: BuildProducts) {
         if layout.platform.architecture == .host { return planHosted(layout, sources: sources, generated: generated) }
@@ -97,9 +102,9 @@ public enum BuildPlanner {
         // Kernel library, platform and the system table.
         var kernelObjects: [String] = []
         let kernelFlags = ["-I", kernelInclude]
-        for src in sources.kernelSources + sources.platformSources + [generated + "/kernel/system_table.c"] {
+        for src in sources.kernelSources + sources.platformSources + generatedKernelSources(generated) {
             let out = "\(obj)/kernel/\(stem(src)).o"
-            let label = src.hasPrefix(root + "/") ? String(src.dropFirst(root.count + 1)) : "kernel/system_table.c"
+            let label = src.hasPrefix(root + "/") ? String(src.dropFirst(root.count + 1)) : "kernel/" + (src.split(separator: "/").last.map(String.init) ?? src)
             jobs.append(compile(src, out, kernelFlags, label))
             kernelObjects.append(out)
         }
@@ -198,9 +203,9 @@ extension BuildPlanner {
         }
 
         var kernelObjects: [String] = []
-        for src in sources.kernelSources + sources.platformSources + [generated + "/kernel/system_table.c"] {
+        for src in sources.kernelSources + sources.platformSources + generatedKernelSources(generated) {
             let out = "\(obj)/kernel/\(stem(src)).o"
-            let label = src.hasPrefix(root + "/") ? String(src.dropFirst(root.count + 1)) : "kernel/system_table.c"
+            let label = src.hasPrefix(root + "/") ? String(src.dropFirst(root.count + 1)) : "kernel/" + (src.split(separator: "/").last.map(String.init) ?? src)
             jobs.append(compile(src, out, ["-I", kernelInclude, "-I", platformInclude], label))
             kernelObjects.append(out)
         }

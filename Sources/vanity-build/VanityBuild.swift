@@ -5,6 +5,8 @@ import VanityDiagnostics
 import VanityDebug
 import VanityDriver
 import VanityLayout
+import VanityABI
+import CVanityDebug
 
 @main
 struct VanityBuild: ParsableCommand {
@@ -12,7 +14,7 @@ struct VanityBuild: ParsableCommand {
         commandName: "vanity-build",
         abstract: "Build a Vanity system from its system.toml manifest.",
         subcommands: [Build.self, Generate.self, Check.self, LayoutCommand.self, Run.self,
-                      Ps.self, RestartShard.self, HoldShard.self, ReleaseShard.self],
+                      Ps.self, RestartShard.self, HoldShard.self, ReleaseShard.self, ReloadShard.self],
         defaultSubcommand: Build.self)
 }
 
@@ -148,6 +150,7 @@ struct Run: ParsableCommand {
             throw ExitCode(ExitStatus.usage.rawValue)
         }
         let hosted = layout.platform.architecture == .host
+        Driver.recordRunningImages(layout: layout, image: img)
         if seed != nil && !hosted {
             var err = FileHandle.standardError
             print("vanity-build: error: --seed is for the simulator (--platform sim)", to: &err)
@@ -357,4 +360,88 @@ struct ReleaseShard: ParsableCommand {
     @OptionGroup var link: LinkOptions
     @Option(name: .long, help: "The shard.") var shard: String
     func run() throws { try control(link, shard, type: 0x06, verb: "released") }
+}
+
+// MARK: - Hot reload
+
+struct ReloadShard: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "reload",
+        abstract: "Rebuild one shard and swap it into the running system (debug link); the others keep running.")
+    @OptionGroup var link: LinkOptions
+    @Option(name: .long, help: "The shard to rebuild and reload.") var shard: String
+    @Flag(name: .long, help: "Swap at the shard's next kernel entry instead of waiting for it to wait (messages it holds may be lost).")
+    var force = false
+    @Flag(name: .long, help: "Reload the image that ran before the last reload instead of rebuilding.")
+    var rollback = false
+
+    func run() throws {
+        let started = Date()
+        var err = FileHandle.standardError
+        let (client, names, local) = try link.connectWithBuild()
+        guard let id = names.firstIndex(of: shard) else {
+            print("vanity-build: error: no shard \"\(shard)\"; shards are \(names.joined(separator: ", "))", to: &err)
+            throw ExitCode(ExitStatus.usage.rawValue)
+        }
+        let hello = try client.request(UInt8(VANITY_DEBUG_HELLO.rawValue))
+        try check(hello)
+        let running = Array(hello.payload.prefix(32))
+        if local != running {
+            let hex = { (b: [UInt8]) in b.prefix(6).map { String(format: "%02x", $0) }.joined() }
+            print("vanity-build: error: the manifest or the layout changed since the running system was built (running build \(hex(running)), \(link.options.config) now gives \(hex(local))); a reload cannot change them: rebuild and reboot with `vanity-build run`", to: &err)
+            throw ExitCode(ExitStatus.dataError.rawValue)
+        }
+
+        // What to send: a fresh build of the shard, or the previous image.
+        let image: [UInt8], key: [UInt8], dir: String, buildID: [UInt8]
+        if rollback {
+            guard case .success(let c) = Driver.check(configPath: link.options.config, platforms: [link.platform], platformsDirectory: link.options.platforms),
+                  let layout = c.layouts.first else { throw ExitCode(ExitStatus.dataError.rawValue) }
+            dir = Driver.outputDirectory(system: layout.system.name, platform: link.platform, out: link.out)
+            guard let prev = FileManager.default.contents(atPath: "\(dir)/reload/\(shard).previous"), let k = ReloadKey.read(in: dir) else {
+                print("vanity-build: error: no earlier image of \(shard) to roll back to (it has not been reloaded since the system booted)", to: &err)
+                throw ExitCode(1)
+            }
+            image = [UInt8](prev)
+            key = k
+            buildID = running
+        } else {
+            switch Driver.buildShard(configPath: link.options.config, platform: link.platform, shard: shard, out: link.out,
+                                     platformsDirectory: link.options.platforms) {
+            case .failure(let f): throw fail(f)
+            case .success(let b):
+                image = b.image
+                key = b.key
+                dir = b.directory
+                buildID = b.buildID
+            }
+        }
+        let built = Date()
+        guard buildID == running else { throw ExitCode(ExitStatus.dataError.rawValue) }
+
+        // Transfer: begin (signed), chunks, commit; each is answered.
+        let begin = ReloadSigner.beginPayload(image: image, shard: id, buildID: buildID, key: key)
+        let sent = Date()
+        let verdict: ReloadTransfer.Verdict
+        do {
+            verdict = try ReloadTransfer.send(client, image: image, begin: begin, force: force)
+        } catch let r as ReloadTransfer.Rejection {
+            print("vanity-build: error: reload of \(shard) refused: \(r.text) (code \(r.code)); the running shard is unchanged", to: &err)
+            throw ExitCode(1)
+        }
+        let done = Date()
+
+        // Keep what runs now and what ran before (for --rollback).
+        let folder = dir + "/reload"
+        let fm = FileManager.default
+        try? fm.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        let runningFile = "\(folder)/\(shard).running", previousFile = "\(folder)/\(shard).previous"
+        if let was = fm.contents(atPath: runningFile) { try? was.write(to: URL(fileURLWithPath: previousFile), options: .atomic) }
+        try? Data(image).write(to: URL(fileURLWithPath: runningFile), options: .atomic)
+
+        let ms = { (a: Date, b: Date) in String(format: "%.1f ms", b.timeIntervalSince(a) * 1000) }
+        print("vanity-build: reloaded \(shard) (\(image.count) bytes): generation \(verdict.generation) runs; \(ms(started, done)) in all "
+              + "(\(rollback ? "no build" : "build " + ms(started, built)), transfer and swap \(ms(sent, done)); in the kernel: "
+              + "checks \(verdict.verifyMicros) us, quiescent after \(verdict.quiesceMicros) us, new code started after \(verdict.swapMicros) us)")
+    }
 }

@@ -53,6 +53,9 @@ enum vanity_debug_error {
   VANITY_DEBUG_E_BAD_HMAC = 6,
   VANITY_DEBUG_E_TOO_LARGE = 7,
   VANITY_DEBUG_E_TRUNCATED = 8,
+  VANITY_DEBUG_E_NOT_QUIESCENT = 9, /* the shard did not reach a quiescent point in time */
+  VANITY_DEBUG_E_BUSY = 10,         /* another request for the same thing is under way */
+  VANITY_DEBUG_E_BAD_IMAGE = 11,    /* the image's format or a segment's place is wrong */
 };
 
 struct vanity_debug_frame {

@@ -30,6 +30,14 @@ void platform_start_core(uint32_t core, const struct vanity_shard_desc *shard);
  * the shard's process is killed). Called on `core` before its policy applies. */
 void platform_stop_core(uint32_t core);
 
+/* Hot reload: the new code of `shard` is in place (the kernel core wrote
+ * its segments through the kernel's view of RAM) and the shard is about to
+ * start again; called on the shard's own core. Boards make the core's
+ * instruction fetch see the new text (cache maintenance). The simulator,
+ * whose shards are host executables, receives the new executable here
+ * (`executable`, `size`; NULL and 0 on boards) and starts it from now on. */
+void platform_code_loaded(const struct vanity_shard_desc *shard, const uint8_t *executable, uint64_t size);
+
 /* Wakes `core` if it is idle in platform_idle (an inter-processor interrupt). */
 void platform_kick_core(uint32_t core);
 

@@ -17,6 +17,7 @@ enum vanity_region_kind {
   VANITY_REGION_DEVICE = 8,
   VANITY_REGION_TABLES = 9, /* kernel: translation tables */
   VANITY_REGION_IMAGE = 10, /* kernel: a shard's pristine data+bss, copied back on restart */
+  VANITY_REGION_STAGING = 11, /* kernel: where a reload image arrives (reload.h) */
 };
 
 enum vanity_perm {
@@ -95,6 +96,7 @@ struct vanity_system {
   const char *name;
   uint8_t build_id[32];     /* SHA-256 of every other generated file: which build this is */
   const char *platform;
+  uint32_t image_format;    /* enum vanity_image_format (reload.h): what a reload image is here */
   uint32_t page_size;
   uint32_t kernel_core;
   uint64_t ram_base;

@@ -1,0 +1,187 @@
+import CVanityDebug
+import Crypto
+import Foundation
+import Testing
+import VanityDebug
+import VanityDriver
+import VanityImage
+
+/// Hot reload end to end: a running system (QEMU or the simulator) gets its
+/// transformer rebuilt with a new version and swapped in while the producer
+/// keeps sending; every kind of bad image is refused with its reason while
+/// the old shard runs on; the sink sees every message exactly once.
+@Suite(.serialized) struct ReloadTests {
+    /// A copy of the reload test system the test may edit.
+    static func copyFixture() throws -> String {
+        let dir = try temporaryDirectory()
+        try FileManager.default.copyItem(atPath: repoRoot + "/Tests/Fixtures/systems/reload", toPath: dir + "/reload")
+        return dir + "/reload"
+    }
+
+    static func generation(_ ps: String, _ shard: String) -> Int? {
+        for line in ps.split(separator: "\n") where line.hasPrefix(shard + " ") {
+            let f = line.split(separator: " ", omittingEmptySubsequences: true)
+            return f.count >= 5 ? Int(f[4]) : nil
+        }
+        return nil
+    }
+
+    @Test(arguments: testPlatforms)
+    func reloadTheTransformerWhileThePipelineRunsAndRefuseBadImages(_ platform: String) throws {
+        let system = try Self.copyFixture()
+        let config = system + "/system.toml"
+        let out = try temporaryDirectory()
+        defer {
+            try? FileManager.default.removeItem(atPath: out)
+            try? FileManager.default.removeItem(atPath: (system as NSString).deletingLastPathComponent)
+        }
+        let run = Process()
+        run.executableURL = URL(fileURLWithPath: CLI.binary)
+        run.arguments = ["run", "--config", config, "--platform", platform, "--out", out, "--timeout", "150"]
+        run.currentDirectoryURL = URL(fileURLWithPath: repoRoot)
+        let pipe = Pipe()
+        run.standardOutput = pipe
+        run.standardError = pipe
+        try run.run()
+        var log = Data()
+        let reader = Thread { log = pipe.fileHandleForReading.readDataToEndOfFile() }
+        reader.start()
+        defer { if run.isRunning { run.terminate() } }
+
+        let link = ["--config", config, "--platform", platform, "--out", out]
+        let socket = out + "/\(platform)/debug.sock"
+        for _ in 0..<900 where !FileManager.default.fileExists(atPath: socket) { Thread.sleep(forTimeInterval: 0.1) }
+        try #require(FileManager.default.fileExists(atPath: socket), "the system never opened its debug link")
+        Thread.sleep(forTimeInterval: 0.5)
+
+        // Rejections, straight on the link, each followed by a check that the
+        // old transformer still runs.
+        let built = try #require(try? Driver.buildShard(configPath: config, platform: platform, shard: "transformer", out: out).get())
+        let image = built.image
+        let client = try DebugClient(socketPath: socket)
+        func refused(_ begin: [UInt8], _ body: [UInt8], _ code: vanity_debug_error, _ what: String) throws {
+            do {
+                _ = try ReloadTransfer.send(client, image: body, begin: begin)
+                Issue.record("\(what): the kernel accepted it")
+            } catch let r as ReloadTransfer.Rejection {
+                #expect(r.code == Int(code.rawValue), "\(what): \(r)")
+                #expect(!r.text.isEmpty)
+            }
+        }
+        let id = 1 // the transformer
+        let good = ReloadSigner.beginPayload(image: image, shard: id, buildID: built.buildID, key: built.key)
+        var otherBuild = built.buildID
+        otherBuild[0] ^= 0xff
+        try refused(ReloadSigner.beginPayload(image: image, shard: id, buildID: otherBuild, key: built.key), image,
+                    VANITY_DEBUG_E_WRONG_BUILD, "wrong build id")
+        try refused(ReloadSigner.beginPayload(image: image, shard: id, buildID: built.buildID, key: [UInt8](repeating: 7, count: 32)), image,
+                    VANITY_DEBUG_E_BAD_HMAC, "bad HMAC")
+        var tampered = image
+        tampered[tampered.count / 2] ^= 0x5a
+        try refused(good, tampered, VANITY_DEBUG_E_BAD_DIGEST, "bad digest")
+        let huge = [UInt8](repeating: 0, count: 16 << 20)
+        try refused(ReloadSigner.beginPayload(image: huge, shard: id, buildID: built.buildID, key: built.key), huge,
+                    VANITY_DEBUG_E_TOO_LARGE, "oversized image")
+        // A transfer cut short, then one with a chunk missing.
+        #expect(ReloadTransfer.rejection(try client.request(UInt8(VANITY_DEBUG_RELOAD_BEGIN.rawValue), payload: good)) == nil)
+        #expect(ReloadTransfer.rejection(try client.request(UInt8(VANITY_DEBUG_RELOAD_CHUNK.rawValue),
+                                                            payload: ReloadTransfer.chunkPayload(image, offset: 0, count: 100))) == nil)
+        #expect(ReloadTransfer.rejection(try client.request(UInt8(VANITY_DEBUG_RELOAD_COMMIT.rawValue)))?.code == Int(VANITY_DEBUG_E_TRUNCATED.rawValue))
+        #expect(ReloadTransfer.rejection(try client.request(UInt8(VANITY_DEBUG_RELOAD_BEGIN.rawValue), payload: good)) == nil)
+        #expect(ReloadTransfer.rejection(try client.request(UInt8(VANITY_DEBUG_RELOAD_CHUNK.rawValue),
+                                                            payload: ReloadTransfer.chunkPayload(image, offset: 200, count: 100)))?.code
+                == Int(VANITY_DEBUG_E_TRUNCATED.rawValue))
+        // A well-signed image whose segment lies outside the shard's regions.
+        var misplaced = image
+        if platform != "sim" { misplaced[19] ^= 0x01 } else { misplaced[8] = 1 } // first segment's address (+16 MiB), or its kind
+        try refused(ReloadSigner.beginPayload(image: misplaced, shard: id, buildID: built.buildID, key: built.key), misplaced,
+                    VANITY_DEBUG_E_BAD_IMAGE, "misplaced segment")
+        // Garbage and a corrupt frame: skipped, and the link still answers.
+        try client.sendRaw((0..<300).map { UInt8(truncatingIfNeeded: $0 &* 37) })
+        var corrupt = DebugFrame(type: UInt8(VANITY_DEBUG_PS.rawValue), id: 999).encoded()!
+        corrupt[corrupt.count - 1] ^= 1
+        try client.sendRaw(corrupt)
+        let hello = try client.request(UInt8(VANITY_DEBUG_HELLO.rawValue))
+        #expect(hello.type == UInt8(VANITY_DEBUG_HELLO.rawValue) | 0x80 && Array(hello.payload.prefix(32)) == built.buildID)
+        let ps = try CLI.run(["ps"] + link)
+        #expect(Self.generation(ps.stdout, "transformer") == 1, "\(ps.stdout)")
+
+        // The real thing: version 2, rebuilt and reloaded by the tool.
+        let source = system + "/Shards/transformer/main.swift"
+        let text = try String(contentsOfFile: source, encoding: .utf8)
+        try text.replacingOccurrences(of: "let version: UInt32 = 1", with: "let version: UInt32 = 2").write(toFile: source, atomically: true, encoding: .utf8)
+        let reload = try CLI.run(["reload", "--shard", "transformer"] + link)
+        #expect(reload.status == 0, "\(reload.stdout)\n\(reload.stderr)")
+        #expect(reload.stdout.contains("vanity-build: reloaded transformer ("), "\(reload.stdout)")
+        #expect(reload.stdout.contains("generation 2 runs"), "\(reload.stdout)")
+        var expectedGeneration = 2
+
+        // In the simulator: 100 more, back to back, under traffic.
+        if platform == "sim" {
+            let v2 = try #require(try? Driver.buildShard(configPath: config, platform: platform, shard: "transformer", out: out).get())
+            let begin = ReloadSigner.beginPayload(image: v2.image, shard: id, buildID: v2.buildID, key: v2.key)
+            for _ in 0..<100 {
+                let verdict = try ReloadTransfer.send(client, image: v2.image, begin: begin)
+                expectedGeneration += 1
+                #expect(verdict.generation == expectedGeneration)
+            }
+        }
+        // Rollback: the image before the last reload the tool made.
+        let back = try CLI.run(["reload", "--shard", "transformer", "--rollback"] + link)
+        #expect(back.status == 0 && back.stdout.contains("generation \(expectedGeneration + 1) runs"), "\(back.stdout)\n\(back.stderr)")
+        expectedGeneration += 1
+
+        // A manifest change is refused before anything is sent.
+        let manifest = try String(contentsOfFile: config, encoding: .utf8)
+        try manifest.replacingOccurrences(of: "slots = 256\n\n[channels.direct]", with: "slots = 512\n\n[channels.direct]")
+            .write(toFile: config, atomically: true, encoding: .utf8)
+        let changed = try CLI.run(["reload", "--shard", "transformer"] + link)
+        #expect(changed.status == 65 && changed.stderr.contains("the manifest or the layout changed"), "\(changed.stderr)")
+        try manifest.write(toFile: config, atomically: true, encoding: .utf8)
+
+        // End the run: hold the producer; the sink reports and stops the system.
+        Thread.sleep(forTimeInterval: 0.3)
+        #expect(try CLI.run(["hold", "--shard", "producer"] + link).status == 0)
+        run.waitUntilExit()
+        while !reader.isFinished { Thread.sleep(forTimeInterval: 0.05) }
+        let logText = String(decoding: log, as: UTF8.self).replacingOccurrences(of: "\r\n", with: "\n")
+        #expect(run.terminationStatus == 0, "\(logText)")
+        #expect(logText.contains("[sink] sink: transformer version 1 generation 1 from message 0"), "\(logText)")
+        #expect(logText.range(of: #"\[sink\] sink: transformer version 2 generation 2 from message [1-9][0-9]*\n"#, options: .regularExpression) != nil, "\(logText)")
+        #expect(logText.contains("kernel: transformer reloaded; starting generation \(expectedGeneration)"), "\(logText)")
+        #expect(logText.range(of: #"\[sink\] sink: ([0-9]+) messages through the transformer, \1 direct: in order, no gap, no duplicate"#,
+                              options: .regularExpression) != nil, "\(logText)")
+        #expect(!logText.contains("FAULT"), "\(logText)")
+    }
+
+    /// The kernel's SHA-256 and HMAC (Kernel/src/sha256.c) agree with swift-crypto.
+    @Test func kernelSHA256AndHMACMatchSwiftCrypto() {
+        var rng = SystemRandomNumberGenerator()
+        for n in [0, 1, 55, 56, 63, 64, 65, 119, 120, 1000, 4096, 100_000] {
+            let data = (0..<n).map { _ in UInt8.random(in: 0...255, using: &rng) }
+            var digest = [UInt8](repeating: 0, count: 32)
+            data.withUnsafeBufferPointer { vanity_sha256($0.baseAddress, n, &digest) }
+            #expect(digest == Array(SHA256.hash(data: data)), "length \(n)")
+            for keyLength in [0, 32, 64, 100] {
+                let key = (0..<keyLength).map { _ in UInt8.random(in: 0...255, using: &rng) }
+                var mac = [UInt8](repeating: 0, count: 32)
+                key.withUnsafeBufferPointer { k in data.withUnsafeBufferPointer { d in vanity_hmac_sha256(k.baseAddress, keyLength, d.baseAddress, n, &mac) } }
+                #expect(mac == Array(HMAC<SHA256>.authenticationCode(for: data, using: SymmetricKey(data: key))), "length \(n), key \(keyLength)")
+            }
+        }
+    }
+
+    /// The image format: header, segment table, aligned bytes.
+    @Test func reloadImagesPackTheirSegments() {
+        let segs = [ReloadImage.Segment(kind: 1, addr: 0x4000_0000, bytes: [1, 2, 3]),
+                    ReloadImage.Segment(kind: 3, addr: 0x4001_0000, bytes: [4, 5])]
+        let img = ReloadImage.pack(segs)
+        #expect(Array(img.prefix(4)) == [0x56, 0x52, 0x4c, 0x44]) // "VRLD"
+        #expect(img[6] == 2)
+        let u32 = { (o: Int) in Int(img[o]) | Int(img[o + 1]) << 8 | Int(img[o + 2]) << 16 | Int(img[o + 3]) << 24 }
+        let first = u32(8 + 4), second = u32(8 + 24 + 4)
+        #expect(first == 8 + 2 * 24 && first % 8 == 0 && second % 8 == 0)
+        #expect(Array(img[first..<(first + 3)]) == [1, 2, 3] && Array(img[second..<(second + 2)]) == [4, 5])
+        #expect(img.count == second + 2)
+    }
+}
