@@ -61,7 +61,7 @@ static void serial_init(void) {
   outb(COM1 + 0, 0x01); /* 115200 baud */
   outb(COM1 + 1, 0x00);
   outb(COM1 + 3, 0x03); /* 8N1 */
-  outb(COM1 + 2, 0x07); /* FIFOs on and cleared */
+  outb(COM1 + 2, 0x07); /* FIFOs on and cleared: a reload's chunks arrive 16 bytes per poll */
   outb(COM1 + 4, 0x03); /* DTR, RTS */
 }
 
@@ -334,6 +334,18 @@ void platform_kick_core(uint32_t core) {
 }
 
 void platform_stop_core(uint32_t core) { (void)core; } /* the core is in the kernel already */
+
+/* A reload wrote new text through the kernel core. x86 keeps instruction
+ * caches coherent with stores, but a core about to run code another core
+ * modified must execute a serializing instruction first (cross-modifying
+ * code): cpuid. */
+void platform_code_loaded(const struct vanity_shard_desc *shard, const uint8_t *executable, uint64_t size) {
+  (void)shard;
+  (void)executable;
+  (void)size;
+  uint32_t a = 0, b, c = 0, d;
+  __asm__ volatile("cpuid" : "+a"(a), "=b"(b), "+c"(c), "=d"(d)::"memory");
+}
 
 /* hlt with interrupts on: `sti` takes effect after the next instruction, so
  * an interrupt that arrives in between still wakes the hlt. The handler runs
