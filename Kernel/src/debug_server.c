@@ -78,6 +78,18 @@ static void handle(void) {
     send(VANITY_DEBUG_PS | VANITY_DEBUG_REPLY, id, reply, n);
     return;
   }
+  case VANITY_DEBUG_LOGS: {
+    /* payload: optional u32 `since`; reply: u32 first, u32 total, text. */
+    uint32_t since = frame.length >= 4 ? (uint32_t)frame.payload[0] | (uint32_t)frame.payload[1] << 8 |
+                                             (uint32_t)frame.payload[2] << 16 | (uint32_t)frame.payload[3] << 24
+                                       : 0;
+    uint32_t first, total;
+    uint32_t n = klog_recent(since, reply + 8, VANITY_DEBUG_MAX_PAYLOAD - 8, &first, &total);
+    put32(0, first);
+    put32(4, total);
+    send(VANITY_DEBUG_LOGS | VANITY_DEBUG_REPLY, id, reply, (uint16_t)(8 + n));
+    return;
+  }
   case VANITY_DEBUG_RESTART:
   case VANITY_DEBUG_HOLD:
   case VANITY_DEBUG_RELEASE: {
@@ -102,14 +114,17 @@ static void handle(void) {
   }
 }
 
-void debug_poll(void) {
+uint32_t debug_poll(void) {
   if (!decoder_ready) {
     vanity_debug_decoder_init(&decoder);
     decoder_ready = 1;
   }
   uint8_t buf[256];
-  uint32_t n;
-  while ((n = platform_debug_read(buf, sizeof buf)) > 0)
+  uint32_t n, total = 0;
+  while ((n = platform_debug_read(buf, sizeof buf)) > 0) {
+    total += n;
     for (uint32_t i = 0; i < n; i++)
       if (vanity_debug_feed(&decoder, buf[i], &frame)) handle();
+  }
+  return total;
 }

@@ -96,13 +96,16 @@ static void check_watchdogs(uint64_t now) {
 
 void kernel_core_loop(void) {
   kprintf("kernel: all shards started (%lu us after boot); kernel core watching\n", platform_time_ns() / 1000u);
+  uint64_t last_traffic = 0;
   for (;;) {
     uint64_t now = platform_time_ns();
     check_watchdogs(now);
-    debug_poll();
-    /* While a reload is under way the link is polled every RELOAD_POLL_NS
-     * (short idles, not a spin: an emulator's device thread needs the gaps). */
-    platform_idle(now + (reload_poll() ? RELOAD_POLL_NS : KERNEL_TICK_NS));
+    if (debug_poll()) last_traffic = now;
+    /* While the link is busy or a reload is under way it is polled every
+     * LINK_POLL_NS (short idles, not a spin: an emulator's device thread
+     * needs the gaps); otherwise once a tick. */
+    int busy = reload_poll() || (last_traffic && now - last_traffic < LINK_BUSY_NS);
+    platform_idle(now + (busy ? LINK_POLL_NS : KERNEL_TICK_NS));
   }
 }
 

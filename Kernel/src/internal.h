@@ -16,8 +16,10 @@
 #define VANITY_NO_CORE 0xffffffffu
 /* How often the kernel core looks at watchdogs and pending restarts. */
 #define KERNEL_TICK_NS 10000000ull
-/* How often it polls the debug link while a reload is under way. */
-#define RELOAD_POLL_NS 20000ull
+/* How often it polls the debug link while bytes arrive (and for
+ * LINK_BUSY_NS after the last) or a reload is under way. */
+#define LINK_POLL_NS 20000ull
+#define LINK_BUSY_NS 50000000ull
 
 enum shard_run_state {
   SHARD_STOPPED = 0,  /* not started yet */
@@ -88,6 +90,10 @@ void klog_shard(const char *name, const char *text, size_t len);
 /* The console lock: whole log lines and whole debug frames never interleave. */
 void klog_lock(void);
 void klog_unlock(void);
+/* Copies recent log text from byte `since` (counted from boot; older than
+ * what is kept: from the oldest kept) into `out`; returns how many bytes,
+ * with where they start and how many were logged in all. */
+uint32_t klog_recent(uint32_t since, uint8_t *out, uint32_t max, uint32_t *first, uint32_t *total);
 
 /* channel.c */
 void channels_init(void);
@@ -112,7 +118,8 @@ void system_stop(uint32_t status) __attribute__((noreturn));
 
 
 /* debug_server.c */
-void debug_poll(void);
+/* Returns how many bytes arrived. */
+uint32_t debug_poll(void);
 /* Sends a reply (type | VANITY_DEBUG_REPLY) or an error reply. */
 void debug_reply(uint8_t type, uint16_t id, const uint8_t *payload, uint16_t length);
 void debug_error(uint16_t id, uint16_t code, const char *text);

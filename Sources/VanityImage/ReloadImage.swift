@@ -16,6 +16,12 @@ public enum ReloadImage {
         public var kind: UInt32
         public var addr: UInt64
         public var bytes: [UInt8]
+
+        public init(kind: UInt32, addr: UInt64, bytes: [UInt8]) {
+            self.kind = kind
+            self.addr = addr
+            self.bytes = bytes
+        }
     }
 
     /// A board shard's linked ELF → its text, rodata and data segments,

@@ -112,7 +112,7 @@ public enum KernelBudget {
     /// the kernel's own).
     public static let tablePagesPerSpace = UInt64(VANITY_TABLE_PAGES_PER_SPACE)
     /// The simulator's reload staging area: a whole shard executable.
-    public static let hostStaging: UInt64 = 8 << 20
+    public static let hostStaging: UInt64 = 2 << 20
 }
 
 public struct LayoutError: Error, Sendable {

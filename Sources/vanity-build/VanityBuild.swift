@@ -14,7 +14,7 @@ struct VanityBuild: ParsableCommand {
         commandName: "vanity-build",
         abstract: "Build a Vanity system from its system.toml manifest.",
         subcommands: [Build.self, Generate.self, Check.self, LayoutCommand.self, Run.self,
-                      Ps.self, RestartShard.self, HoldShard.self, ReleaseShard.self, ReloadShard.self],
+                      Ps.self, Logs.self, RestartShard.self, HoldShard.self, ReleaseShard.self, ReloadShard.self],
         defaultSubcommand: Build.self)
 }
 
@@ -321,6 +321,32 @@ struct Ps: ParsableCommand {
             print(name.padding(toLength: 24, withPad: " ", startingAt: 0) + " " + String(id).leftPad(3) + "  " + String(r[3]).leftPad(4)
                   + "  " + state.padding(toLength: 10, withPad: " ", startingAt: 0) + "  " + String(u32(8)).leftPad(10) + "  " + String(u32(4)).leftPad(8))
         }
+    }
+}
+
+struct Logs: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Print the running system's recent kernel and shard log lines (debug link).")
+    @OptionGroup var link: LinkOptions
+
+    func run() throws {
+        let (client, _) = try link.connect()
+        var since: UInt32 = 0
+        var text: [UInt8] = []
+        while true {
+            var payload: [UInt8] = []
+            withUnsafeBytes(of: since.littleEndian) { payload += $0 }
+            let reply = try client.request(UInt8(VANITY_DEBUG_LOGS.rawValue), payload: payload)
+            try check(reply)
+            guard reply.payload.count >= 8 else { break }
+            let u32 = { (o: Int) in (0..<4).reduce(UInt32(0)) { $0 | UInt32(reply.payload[o + $1]) << (8 * UInt32($1)) } }
+            let first = u32(0), total = u32(4)
+            let chunk = reply.payload.dropFirst(8)
+            if text.isEmpty && first > 0 { text += Array("[... \(first) earlier bytes not kept]\n".utf8) }
+            text += chunk
+            since = first &+ UInt32(chunk.count)
+            if chunk.isEmpty || since == total { break }
+        }
+        FileHandle.standardOutput.write(Data(text))
     }
 }
 

@@ -57,8 +57,23 @@ import VanityImage
         // Rejections, straight on the link, each followed by a check that the
         // old transformer still runs.
         let built = try #require(try? Driver.buildShard(configPath: config, platform: platform, shard: "transformer", out: out).get())
+        // The link serves one client at a time: this one is closed before the
+        // tool's commands connect.
+        try rejections(socket: socket, built: built, platform: platform)
+        let ps = try CLI.run(["ps"] + link)
+        #expect(Self.generation(ps.stdout, "transformer") == 1, "\(ps.stdout)")
+        try rest(platform: platform, system: system, config: config, link: link, out: out, run: run, reader: reader, log: { log })
+    }
+
+    /// Every kind of bad image and frame, straight on the link (the client
+    /// is closed on return: the link serves one client at a time).
+    func rejections(socket: String, built: Driver.ShardBuild, platform: String) throws {
         let image = built.image
         let client = try DebugClient(socketPath: socket)
+        // The kernel answers once it has booted (OpenSBI first on riscv64).
+        var up = false
+        for _ in 0..<60 where !up { up = (try? client.request(UInt8(VANITY_DEBUG_HELLO.rawValue), timeout: 1)) != nil }
+        try #require(up, "the kernel never answered on its debug link")
         func refused(_ begin: [UInt8], _ body: [UInt8], _ code: vanity_debug_error, _ what: String) throws {
             do {
                 _ = try ReloadTransfer.send(client, image: body, begin: begin)
@@ -103,8 +118,11 @@ import VanityImage
         try client.sendRaw(corrupt)
         let hello = try client.request(UInt8(VANITY_DEBUG_HELLO.rawValue))
         #expect(hello.type == UInt8(VANITY_DEBUG_HELLO.rawValue) | 0x80 && Array(hello.payload.prefix(32)) == built.buildID)
-        let ps = try CLI.run(["ps"] + link)
-        #expect(Self.generation(ps.stdout, "transformer") == 1, "\(ps.stdout)")
+    }
+
+    func rest(platform: String, system: String, config: String, link: [String], out: String, run: Process, reader: Thread,
+              log: () -> Data) throws {
+        let id = 1
 
         // The real thing: version 2, rebuilt and reloaded by the tool.
         let source = system + "/Shards/transformer/main.swift"
@@ -115,11 +133,16 @@ import VanityImage
         #expect(reload.stdout.contains("vanity-build: reloaded transformer ("), "\(reload.stdout)")
         #expect(reload.stdout.contains("generation 2 runs"), "\(reload.stdout)")
         var expectedGeneration = 2
+        // The kernel's recent log, over the link.
+        let logs = try CLI.run(["logs"] + link)
+        #expect(logs.status == 0 && logs.stdout.contains("kernel: vanity booting system \"reload\""), "\(logs.stdout)\n\(logs.stderr)")
+        #expect(logs.stdout.contains("kernel: transformer reloaded; starting generation 2"), "\(logs.stdout)")
 
         // In the simulator: 100 more, back to back, under traffic.
         if platform == "sim" {
             let v2 = try #require(try? Driver.buildShard(configPath: config, platform: platform, shard: "transformer", out: out).get())
             let begin = ReloadSigner.beginPayload(image: v2.image, shard: id, buildID: v2.buildID, key: v2.key)
+            let client = try DebugClient(socketPath: out + "/\(platform)/debug.sock")
             for _ in 0..<100 {
                 let verdict = try ReloadTransfer.send(client, image: v2.image, begin: begin)
                 expectedGeneration += 1
@@ -144,7 +167,7 @@ import VanityImage
         #expect(try CLI.run(["hold", "--shard", "producer"] + link).status == 0)
         run.waitUntilExit()
         while !reader.isFinished { Thread.sleep(forTimeInterval: 0.05) }
-        let logText = String(decoding: log, as: UTF8.self).replacingOccurrences(of: "\r\n", with: "\n")
+        let logText = String(decoding: log(), as: UTF8.self).replacingOccurrences(of: "\r\n", with: "\n")
         #expect(run.terminationStatus == 0, "\(logText)")
         #expect(logText.contains("[sink] sink: transformer version 1 generation 1 from message 0"), "\(logText)")
         #expect(logText.range(of: #"\[sink\] sink: transformer version 2 generation 2 from message [1-9][0-9]*\n"#, options: .regularExpression) != nil, "\(logText)")
@@ -178,7 +201,11 @@ import VanityImage
         let img = ReloadImage.pack(segs)
         #expect(Array(img.prefix(4)) == [0x56, 0x52, 0x4c, 0x44]) // "VRLD"
         #expect(img[6] == 2)
-        let u32 = { (o: Int) in Int(img[o]) | Int(img[o + 1]) << 8 | Int(img[o + 2]) << 16 | Int(img[o + 3]) << 24 }
+        func u32(_ o: Int) -> Int {
+            var v = 0
+            for k in 0..<4 { v |= Int(img[o + k]) << (8 * k) }
+            return v
+        }
         let first = u32(8 + 4), second = u32(8 + 24 + 4)
         #expect(first == 8 + 2 * 24 && first % 8 == 0 && second % 8 == 0)
         #expect(Array(img[first..<(first + 3)]) == [1, 2, 3] && Array(img[second..<(second + 2)]) == [4, 5])
