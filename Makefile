@@ -12,6 +12,7 @@ help:
 	@echo "make qemu-aarch64  build $(CONFIG) and boot it under QEMU (aarch64 virt)"
 	@echo "make qemu-aarch64-gdb  the same, halted, waiting for GDB on :1234 (docs/debugging.md)"
 	@echo "make qemu-riscv64  build $(CONFIG) and boot it under QEMU (riscv64 virt)"
+	@echo "make qemu-x86_64   build $(CONFIG) and boot it under QEMU (x86_64 q35 PC)"
 	@echo "make generate      check $(CONFIG) and generate sources for every platform into build/"
 	@echo "make check         validate $(CONFIG) and print a summary"
 	@echo "make layout        print the demo's memory map"
@@ -67,9 +68,8 @@ qemu-riscv64: deps
 qemu-aarch64-gdb: deps
 	$(SWIFT) run $(SWIFTFLAGS) vanity-build run --config $(CONFIG) --platform aarch64-virt --gdb
 
-qemu-x86_64: generate
-	@echo "$@: x86_64-pc has no kernel port yet (issue 5); its generated sources are under build/." >&2
-	@exit 2
+qemu-x86_64: deps
+	$(SWIFT) run $(SWIFTFLAGS) vanity-build run --config $(CONFIG) --platform x86_64-pc
 
 clean:
 	rm -rf build .build

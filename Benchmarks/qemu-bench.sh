@@ -7,7 +7,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 RUNS=${RUNS:-5}
-PLATFORM=${PLATFORM:-aarch64-virt}   # or riscv64-virt
+PLATFORM=${PLATFORM:-aarch64-virt}   # or riscv64-virt, x86_64-pc
 OUT=build/bench
 swift build -c release --product vanity-build >/dev/null
 VB=.build/release/vanity-build
@@ -16,12 +16,33 @@ IMG=$OUT/$PLATFORM/image.elf
 case $PLATFORM in
   aarch64-virt) QEMU=(qemu-system-aarch64 -machine virt -cpu cortex-a53 -m 128M -nographic -semihosting -smp 5) ;;
   riscv64-virt) QEMU=(qemu-system-riscv64 -machine virt -m 128M -nographic -bios default -smp 5) ;;
+  x86_64-pc) QEMU=(qemu-system-x86_64 -machine q35 -cpu max -m 128M -nographic -no-reboot -device isa-debug-exit,iobase=0xf4,iosize=0x04 -smp 5) ;;
   *) echo "qemu-bench: no run line for $PLATFORM" >&2; exit 2 ;;
 esac
 
 # Reference image: exit(0) through semihosting.
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
-if [ "$PLATFORM" = aarch64-virt ]; then
+if [ "$PLATFORM" = x86_64-pc ]; then
+# Entered through a PVH note in 32-bit protected mode; exits through
+# isa-debug-exit at once (QEMU's status 3, like the kernel's status 0).
+cat > "$tmp/ref.S" <<'ASM'
+.section .note.pvh, "a", @note
+.balign 4
+.long 4, 4, 18
+.asciz "Xen"
+.long _start
+.text
+.code32
+.global _start
+_start: mov $1, %eax
+        out %eax, $0xf4
+1:      hlt
+        jmp 1b
+ASM
+clang --target=x86_64-unknown-elf -c "$tmp/ref.S" -o "$tmp/ref.o"
+printf 'PHDRS { text PT_LOAD; note PT_NOTE; }\nSECTIONS { . = 0x100000; .text : { *(.text) } :text .note : { *(.note.pvh) } :text :note }\n' > "$tmp/ref.ld"
+ld.lld -T "$tmp/ref.ld" "$tmp/ref.o" -o "$tmp/ref.elf"
+elif [ "$PLATFORM" = aarch64-virt ]; then
 cat > "$tmp/ref.S" <<'ASM'
 .global _start
 _start: adr x1, blk
@@ -54,11 +75,11 @@ python_stats() { python3 -c 'import sys,statistics; v=[float(x) for x in sys.arg
 
 refs=(); boots=(); totals=(); rates=(); entries=()
 for i in $(seq "$RUNS"); do
-  s=$(now); "${QEMU[@]}" -kernel "$tmp/ref.elf" >/dev/null; e=$(now)
+  s=$(now); "${QEMU[@]}" -kernel "$tmp/ref.elf" >/dev/null || true; e=$(now)
   refs+=("$(ms "$s" "$e")")
   s=$(now)
   log=$("${QEMU[@]}" -kernel "$IMG" | while IFS= read -r line; do
-          printf '%s %s\n' "$(date +%s.%N)" "$line"; done)
+          printf '%s %s\n' "$(date +%s.%N)" "$line"; done || true)
   e=$(now)
   ready=$(echo "$log" | grep -m1 "all shards started" | cut -d' ' -f1)
   boots+=("$(ms "$s" "$ready")")
@@ -76,5 +97,5 @@ echo "  kernel C lines (Kernel/src + include)              $(cat Kernel/src/*.c 
 echo "  kernel text (kernel + platform)                     $(python3 -c "import sys; print(int(sys.argv[1], 16))" "$(readelf -lW $OUT/$PLATFORM/elf/kernel.elf | awk '/LOAD/ && $8 == "E" {print $6}')") bytes"
 # Instructions to "all shards started": with -icount shift=0 the virtual
 # clock advances 1 ns per instruction (single-threaded TCG).
-icount=$("${QEMU[@]}" -icount shift=0 -kernel "$IMG" | sed -n 's/.*all shards started (\([0-9]*\) us after boot).*/\1/p')
+icount=$("${QEMU[@]}" -icount shift=0 -kernel "$IMG" | sed -n 's/.*all shards started (\([0-9]*\) us after boot).*/\1/p' || true)
 echo "  instructions to all shards started (-icount)       ~$((icount * 1000))"

@@ -24,6 +24,16 @@ int main(void) {
   uint64_t lo = vanity_mmio_read32(rtc->base + 0x00);
   uint64_t hi = vanity_mmio_read32(rtc->base + 0x04);
   uint32_t secs = (uint32_t)(((hi << 32) | lo) / 1000000000ull);
+#elif defined(VANITY_DEVICE_RTC_COMPAT_INTEL_HPET)
+  /* HPET: the x86_64-pc kernel starts the main counter (0xf0) at the CMOS
+   * time since the epoch; capabilities (0x04) give its period in fs. */
+  uint64_t hz = 1000000000000000ull / vanity_mmio_read32(rtc->base + 0x04);
+  uint32_t hi, lo;
+  do {
+    hi = vanity_mmio_read32(rtc->base + 0xf4);
+    lo = vanity_mmio_read32(rtc->base + 0xf0);
+  } while (hi != vanity_mmio_read32(rtc->base + 0xf4));
+  uint32_t secs = (uint32_t)((((uint64_t)hi << 32) | lo) / hz);
 #else
   /* PL031 (and the simulator's RTC): RTCDR at offset 0 holds seconds since the epoch. */
   uint32_t secs = vanity_mmio_read32(rtc->base);

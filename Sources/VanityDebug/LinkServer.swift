@@ -6,10 +6,11 @@ import Glibc
 /// Runs an emulator whose serial line carries both the console and the debug
 /// link: console text goes to our stdout, debug frames to the client of a
 /// Unix-domain socket (one at a time), and the client's bytes to the
-/// emulator's serial input. Returns the emulator's exit status (124 on
-/// timeout).
+/// emulator's serial input. Returns the emulator's exit status passed
+/// through `exitStatus` (124 on timeout, 69 if it cannot start).
 public enum LinkServer {
-    public static func run(executable: String, arguments: [String], socketPath: String, timeout: Double?) -> Int32 {
+    public static func run(executable: String, arguments: [String], socketPath: String, timeout: Double?,
+                           exitStatus: (Int32) -> Int32 = { $0 }) -> Int32 {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: executable)
         p.arguments = arguments
@@ -82,7 +83,7 @@ public enum LinkServer {
             FileHandle.standardError.write(Data("vanity-build: stopped after \(timeout ?? 0) s (timeout)\n".utf8))
             return 124
         }
-        return p.terminationStatus
+        return exitStatus(p.terminationStatus)
     }
 
     static func listen(at path: String) -> Int32 {

@@ -51,7 +51,9 @@ public enum ImageCheck {
 }
 
 /// Packs the kernel and every shard into one ELF whose loadable segments are
-/// all of theirs: the bootable image QEMU loads with -kernel.
+/// all of theirs: the bootable image QEMU loads with -kernel. The kernel's
+/// notes stay visible as PT_NOTE segments (x86_64-pc boots through its PVH
+/// entry note); their bytes are already inside the kernel's loaded rodata.
 public enum ImagePacker {
     public struct Failure: Error, CustomStringConvertible {
         public var description: String
@@ -64,6 +66,7 @@ public enum ImagePacker {
 
     public static func pack(kernel: [UInt8], shards: [[UInt8]], to path: String) -> Result<Void, Failure> {
         var pieces: [Piece] = []
+        var notes: [ElfFile.Segment] = []
         var machine: UInt16 = 0
         var entry: UInt64 = 0
         for (i, bytes) in ([kernel] + shards).enumerated() {
@@ -75,6 +78,7 @@ public enum ImagePacker {
             if i == 0 {
                 machine = elf.machine
                 entry = elf.entry
+                notes = elf.segments.filter { $0.type == UInt32(PT_NOTE) && $0.fileSize > 0 }
             } else if elf.machine != machine {
                 return .failure(Failure(description: "input \(i) is for machine \(elf.machine), the kernel for \(machine)"))
             }
@@ -85,10 +89,10 @@ public enum ImagePacker {
             }
         }
         pieces.sort { $0.segment.vaddr < $1.segment.vaddr }
-        return write(pieces, machine: machine, entry: entry, to: path)
+        return write(pieces, notes: notes, machine: machine, entry: entry, to: path)
     }
 
-    static func write(_ pieces: [Piece], machine: UInt16, entry: UInt64, to path: String) -> Result<Void, Failure> {
+    static func write(_ pieces: [Piece], notes: [ElfFile.Segment] = [], machine: UInt16, entry: UInt64, to path: String) -> Result<Void, Failure> {
         guard elf_version(UInt32(EV_CURRENT)) != UInt32(EV_NONE) else { return .failure(Failure(description: "libelf is out of date")) }
         let fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0o644)
         guard fd >= 0 else { return .failure(Failure(description: "cannot create \(path)")) }
@@ -125,13 +129,27 @@ public enum ImagePacker {
             sh.pointee.sh_addralign = 16
             sections.append(scn)
         }
-        guard let ph = elf64_newphdr(e, pieces.count) else { return .failure(Failure(description: ElfFile.lastError())) }
+        // A note is kept if it lies within a loaded piece's file bytes.
+        let notesInFile: [(note: ElfFile.Segment, piece: Int)] = notes.compactMap { n in
+            pieces.indices.first { i in
+                let s = pieces[i].segment
+                return sections[i] != nil && n.vaddr >= s.vaddr && n.vaddr + n.fileSize <= s.vaddr + s.fileSize
+            }.map { (n, $0) }
+        }
+        guard let ph = elf64_newphdr(e, pieces.count + notesInFile.count) else { return .failure(Failure(description: ElfFile.lastError())) }
         guard elf_update(e, ELF_C_NULL) >= 0 else { return .failure(Failure(description: ElfFile.lastError())) }
         for (i, p) in pieces.enumerated() {
             let offset = sections[i].flatMap { elf64_getshdr($0)?.pointee.sh_offset } ?? 0
             ph[i] = Elf64_Phdr(p_type: UInt32(PT_LOAD), p_flags: p.segment.flags, p_offset: offset,
                                p_vaddr: p.segment.vaddr, p_paddr: p.segment.paddr, p_filesz: p.segment.fileSize,
                                p_memsz: p.segment.memSize, p_align: 16)
+        }
+        for (k, n) in notesInFile.enumerated() {
+            let piece = pieces[n.piece].segment
+            let offset = (elf64_getshdr(sections[n.piece]!)?.pointee.sh_offset ?? 0) + (n.note.vaddr - piece.vaddr)
+            ph[pieces.count + k] = Elf64_Phdr(p_type: UInt32(PT_NOTE), p_flags: n.note.flags, p_offset: offset,
+                                              p_vaddr: n.note.vaddr, p_paddr: n.note.paddr, p_filesz: n.note.fileSize,
+                                              p_memsz: n.note.fileSize, p_align: 4)
         }
         elf_flagphdr(e, ELF_C_SET, UInt32(ELF_F_DIRTY))
         guard elf_update(e, ELF_C_WRITE) >= 0 else { return .failure(Failure(description: ElfFile.lastError())) }

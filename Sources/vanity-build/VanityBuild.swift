@@ -174,14 +174,17 @@ struct Run: ParsableCommand {
         if gdb { print("vanity-build: QEMU waits for GDB on localhost:1234 (docs/debugging.md)") }
         fflush(stdout)
         let status: Int32
+        let platform = layout.platform
+        let systemStatus: (Int32) -> Int32 = { hosted ? $0 : QemuCommand.systemStatus(platform, qemu: $0) }
         if hosted || gdb {
-            status = QemuCommand.run(argv, timeout: timeout, environment: env)
+            status = QemuCommand.run(argv, timeout: timeout, environment: env, exitStatus: systemStatus)
         } else {
             // QEMU: the one serial line carries the console and the debug link.
             var args = Array(argv.dropFirst()).filter { $0 != "-nographic" }
             args += ["-display", "none", "-monitor", "none", "-serial", "stdio"]
             let dir = (img.image as NSString).deletingLastPathComponent
-            status = LinkServer.run(executable: QemuCommand.find(argv[0]), arguments: args, socketPath: dir + "/debug.sock", timeout: timeout)
+            status = LinkServer.run(executable: QemuCommand.find(argv[0]), arguments: args, socketPath: dir + "/debug.sock",
+                                    timeout: timeout, exitStatus: systemStatus)
         }
         throw ExitCode(status)
     }

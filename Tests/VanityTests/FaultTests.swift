@@ -2,7 +2,7 @@ import Foundation
 import Testing
 
 /// The platforms every system test runs on: one test definition each.
-let testPlatforms = ["aarch64-virt", "riscv64-virt", "sim"]
+let testPlatforms = ["aarch64-virt", "riscv64-virt", "x86_64-pc", "sim"]
 
 /// Fault isolation and capability checks: each system under
 /// Tests/Fixtures/systems boots on every test platform (QEMU or the hosted
@@ -29,7 +29,7 @@ let testPlatforms = ["aarch64-virt", "riscv64-virt", "sim"]
         // Another shard's memory (tally's stack, just below poke-other's text).
         #expect(fault("poke-other", "data-abort").count == 1, "\(faults)")
         #expect(fault("poke-text", "data-abort").count == 1, "\(faults)")
-        let kernelData = ["aarch64-virt": "0x40250000", "riscv64-virt": "0x80250000", "sim": "0x10050000"][platform] ?? "?"
+        let kernelData = ["aarch64-virt": "0x40250000", "riscv64-virt": "0x80250000", "x86_64-pc": "0x150000", "sim": "0x10050000"][platform] ?? "?"
         #expect(fault("poke-kernel", "data-abort").first?.contains("addr=\(kernelData)") == true, "\(faults)")
         #expect(fault("overflow", "stack-overflow").count == 1, "\(faults)")
         // restart twice (generations 1, 2, 3), then hold.

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import VanityDriver
 import VanityImage
 import VanityLayout
 
@@ -36,6 +37,23 @@ import VanityLayout
             #expect(ImageCheck.segments(elf, within: sl.regions, who: sl.shard.name).isEmpty)
             #expect(ImageCheck.budgets(elf, sl).isEmpty)
         }
+    }
+
+    /// x86_64-pc's isa-debug-exit: QEMU exits with ((status + 1) << 1) | 1;
+    /// its own exits (0 after a reset such as a triple fault with -no-reboot,
+    /// 1 for its errors) are failures, never a status. Other boards pass
+    /// QEMU's status through.
+    @Test func isaDebugExitStatusesMapBackToTheSystemsStatus() throws {
+        let pc = try #require(demoLayouts.first { $0.platform.name == "x86_64-pc" }).platform
+        let virt = try #require(demoLayouts.first { $0.platform.name == "aarch64-virt" }).platform
+        #expect(QemuCommand.systemStatus(pc, qemu: 3) == 0)
+        #expect(QemuCommand.systemStatus(pc, qemu: (102 << 1) | 1) == 101)
+        #expect(QemuCommand.systemStatus(pc, qemu: 255) == 126)
+        #expect(QemuCommand.systemStatus(pc, qemu: 0) == 70)
+        #expect(QemuCommand.systemStatus(pc, qemu: 1) == 70)
+        #expect(QemuCommand.systemStatus(pc, qemu: 2) == 70)
+        #expect(QemuCommand.systemStatus(virt, qemu: 0) == 0)
+        #expect(QemuCommand.systemStatus(virt, qemu: 101) == 101)
     }
 
     /// The image checker is not a rubber stamp: a segment moved outside its

@@ -1,6 +1,16 @@
 #include <vanity_shard.h>
 #include <vanity/vanity.h>
 /* Arms the RTC's alarm two seconds ahead and waits for its interrupt. */
+#if defined(VANITY_DEVICE_RTC_COMPAT_INTEL_HPET)
+static uint64_t hpet_now(uintptr_t hpet) { /* the 64-bit main counter, read as two halves */
+  uint32_t hi, lo;
+  do {
+    hi = vanity_mmio_read32(hpet + 0xf4);
+    lo = vanity_mmio_read32(hpet + 0xf0);
+  } while (hi != vanity_mmio_read32(hpet + 0xf4));
+  return ((uint64_t)hi << 32) | lo;
+}
+#endif
 int main(void) {
   uintptr_t rtc = vanity_device_rtc.base;
 #if defined(VANITY_DEVICE_RTC_COMPAT_GOOGLE_GOLDFISH_RTC)
@@ -10,6 +20,16 @@ int main(void) {
   vanity_mmio_write32(rtc + 0x10, 1);                  /* IRQ_ENABLED */
   vanity_mmio_write32(rtc + 0x0c, (uint32_t)(at >> 32)); /* ALARM_HIGH */
   vanity_mmio_write32(rtc + 0x08, (uint32_t)at);        /* ALARM_LOW: arms it */
+#elif defined(VANITY_DEVICE_RTC_COMPAT_INTEL_HPET)
+  /* HPET (x86_64-pc): the main counter runs from the epoch (the kernel sets
+   * it); timer 0, one-shot and edge-triggered, fires on I/O APIC pin 2 in
+   * legacy replacement mode. Comparator first, then the interrupt enable. */
+  uint64_t hz = 1000000000000000ull / vanity_mmio_read32(rtc + 0x04);
+  uint64_t ticks = hpet_now(rtc), at = ticks + 2 * hz;
+  uint32_t now = (uint32_t)(ticks / hz);
+  vanity_mmio_write32(rtc + 0x108, (uint32_t)at);         /* T0 comparator */
+  vanity_mmio_write32(rtc + 0x10c, (uint32_t)(at >> 32));
+  vanity_mmio_write32(rtc + 0x100, 1u << 2);              /* T0 configuration: interrupt enable */
 #else
   /* PL031: data (seconds), match, interrupt mask set/clear, interrupt clear. */
   uint32_t now = vanity_mmio_read32(rtc + 0x00);
@@ -22,6 +42,9 @@ int main(void) {
   vanity_mmio_write32(rtc + 0x1c, 1); /* CLEAR_INTERRUPT */
   uint64_t lo2 = vanity_mmio_read32(rtc + 0x00), hi2 = vanity_mmio_read32(rtc + 0x04);
   uint32_t later = (uint32_t)(((hi2 << 32) | lo2) / 1000000000ull);
+#elif defined(VANITY_DEVICE_RTC_COMPAT_INTEL_HPET)
+  vanity_mmio_write32(rtc + 0x100, 0); /* T0 interrupt off */
+  uint32_t later = (uint32_t)(hpet_now(rtc) / hz);
 #else
   vanity_mmio_write32(rtc + 0x10, 0);
   vanity_mmio_write32(rtc + 0x1c, 1);
