@@ -40,7 +40,7 @@ public enum Codegen {
 
     /// The build id: SHA-256 over every generated file but the system table
     /// (which carries it), in order. The running kernel reports it (hello).
-    static func buildID(of files: [GeneratedFile]) -> [UInt8] {
+    public static func buildID(of files: [GeneratedFile]) -> [UInt8] {
         var h = SHA256()
         for f in files where f.path != "kernel/system_table.c" {
             h.update(data: Array(f.path.utf8) + [0])

@@ -112,12 +112,15 @@ extension Driver {
     /// image: check, generate (nothing changes when the manifest did not),
     /// compile and link only that shard's jobs, check the ELF against the
     /// layout, pack.
+    /// `checked`: the manifest already checked for `platform` alone (else it is checked here).
     public static func buildShard(configPath: String, platform: String, shard: String, out: String?,
-                                  platformsDirectory: String? = nil) -> Result<ShardBuild, DriverFailure> {
+                                  platformsDirectory: String? = nil, checked reuse: CheckedSystem? = nil) -> Result<ShardBuild, DriverFailure> {
         let checked: CheckedSystem
-        switch check(configPath: configPath, platforms: [platform], platformsDirectory: platformsDirectory) {
-        case .failure(let f): return .failure(f)
-        case .success(let c): checked = c
+        if let reuse { checked = reuse } else {
+            switch check(configPath: configPath, platforms: [platform], platformsDirectory: platformsDirectory) {
+            case .failure(let f): return .failure(f)
+            case .success(let c): checked = c
+            }
         }
         guard let layout = checked.layouts.first else {
             return .failure(DriverFailure(status: .usage, diagnostics: [.error(.unknown(configPath), "the manifest does not build for \(platform)")], file: configPath))
@@ -128,6 +131,7 @@ extension Driver {
         }
         var steps = checked.steps
         let files = Codegen.generate(layout)
+        let buildID = Codegen.buildID(of: files)
         let dir = outputDirectory(system: layout.system.name, platform: platform, out: out)
         let key: [UInt8]
         do {
@@ -160,7 +164,7 @@ extension Driver {
         switch reloadImage(layout: layout, shard: shard, file: elf) {
         case .failure(let f): return .failure(f)
         case .success(let image):
-            return .success(ShardBuild(layout: layout, buildID: Codegen.buildID(for: layout), key: key, image: image,
+            return .success(ShardBuild(layout: layout, buildID: buildID, key: key, image: image,
                                        directory: dir, steps: steps))
         }
     }

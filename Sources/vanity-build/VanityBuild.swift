@@ -265,13 +265,19 @@ struct LinkOptions: ParsableArguments {
     func connect() throws -> (DebugClient, [String]) { let (c, n, _) = try connectWithBuild(); return (c, n) }
 
     func connectWithBuild() throws -> (DebugClient, [String], [UInt8]) {
+        let (c, n, id, _) = try connectChecked()
+        return (c, n, id)
+    }
+
+    /// The same, with the checked system (reload builds from it).
+    func connectChecked() throws -> (DebugClient, [String], [UInt8], CheckedSystem) {
         switch Driver.check(configPath: options.config, platforms: [platform], platformsDirectory: options.platforms) {
         case .failure(let f): throw fail(f)
         case .success(let c):
             guard let layout = c.layouts.first else { throw ExitCode(ExitStatus.usage.rawValue) }
             let dir = Driver.outputDirectory(system: layout.system.name, platform: platform, out: out)
             do {
-                return (try DebugClient(socketPath: dir + "/debug.sock"), layout.system.shards.map(\.name), Codegen.buildID(for: layout))
+                return (try DebugClient(socketPath: dir + "/debug.sock"), layout.system.shards.map(\.name), Codegen.buildID(for: layout), c)
             } catch {
                 var err = FileHandle.standardError
                 print("vanity-build: error: \(error)", to: &err)
@@ -405,7 +411,7 @@ struct ReloadShard: ParsableCommand {
     func run() throws {
         let started = Date()
         var err = FileHandle.standardError
-        let (client, names, local) = try link.connectWithBuild()
+        let (client, names, local, checked) = try link.connectChecked()
         guard let id = names.firstIndex(of: shard) else {
             print("vanity-build: error: no shard \"\(shard)\"; shards are \(names.joined(separator: ", "))", to: &err)
             throw ExitCode(ExitStatus.usage.rawValue)
@@ -434,7 +440,7 @@ struct ReloadShard: ParsableCommand {
             buildID = running
         } else {
             switch Driver.buildShard(configPath: link.options.config, platform: link.platform, shard: shard, out: link.out,
-                                     platformsDirectory: link.options.platforms) {
+                                     platformsDirectory: link.options.platforms, checked: checked) {
             case .failure(let f): throw fail(f)
             case .success(let b):
                 image = b.image
