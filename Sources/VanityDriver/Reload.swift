@@ -93,6 +93,9 @@ extension Driver {
         let dir = ((image.kernelELF as NSString).deletingLastPathComponent as NSString).deletingLastPathComponent
         try? FileManager.default.createDirectory(atPath: reloadFolder(dir), withIntermediateDirectories: true)
         for (sl, path) in zip(layout.shards, image.shardELFs) {
+            // A boot starts a new history: an image from an earlier boot may
+            // belong to another layout, so it is no rollback target.
+            try? FileManager.default.removeItem(atPath: "\(reloadFolder(dir))/\(sl.shard.name).previous")
             if case .success(let img) = reloadImage(layout: layout, shard: sl.shard.name, file: path) {
                 try? Data(img).write(to: URL(fileURLWithPath: "\(reloadFolder(dir))/\(sl.shard.name).running"), options: .atomic)
             }
