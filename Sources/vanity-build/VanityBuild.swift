@@ -428,8 +428,7 @@ struct ReloadShard: ParsableCommand {
         // What to send: a fresh build of the shard, or the previous image.
         let image: [UInt8], key: [UInt8], dir: String, buildID: [UInt8]
         if rollback {
-            guard case .success(let c) = Driver.check(configPath: link.options.config, platforms: [link.platform], platformsDirectory: link.options.platforms),
-                  let layout = c.layouts.first else { throw ExitCode(ExitStatus.dataError.rawValue) }
+            guard let layout = checked.layouts.first else { throw ExitCode(ExitStatus.dataError.rawValue) }
             dir = Driver.outputDirectory(system: layout.system.name, platform: link.platform, out: link.out)
             guard let prev = FileManager.default.contents(atPath: "\(dir)/reload/\(shard).previous"), let k = ReloadKey.read(in: dir) else {
                 print("vanity-build: error: no earlier image of \(shard) to roll back to (it has not been reloaded since the system booted)", to: &err)
