@@ -29,6 +29,8 @@ void platform_shutdown(uint32_t s) { exit((int)s); }
 uint32_t platform_core_id(void) { return core; }
 uint32_t platform_debug_read(uint8_t *b, uint32_t m) { (void)b; (void)m; return 0; }
 void platform_debug_write(const uint8_t *b, uint32_t n) { (void)b; (void)n; }
+void platform_code_loaded(const struct vanity_shard_desc *s, const uint8_t *e, uint64_t n) { (void)s; (void)e; (void)n; }
+const uint8_t vanity_reload_key[32];
 
 __attribute__((noinline)) int64_t denied_call(void) { return kernel_syscall(VANITY_SYS_TIME, 0, 0, 0); }
 __attribute__((noinline)) int64_t notify_call(void) { return kernel_syscall(VANITY_SYS_NOTIFY, 0, 0, 0); }
