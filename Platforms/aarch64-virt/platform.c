@@ -254,10 +254,7 @@ static uint64_t region_attrs(const struct vanity_region *r, int user) {
  * its guard pages unmapped, and the console and interrupt controller. */
 static int map_kernel(struct vanity_table_pool *s) {
   int r = map(s, vanity_system.ram_base, vanity_system.ram_base, vanity_system.ram_size, KERNEL_RW);
-  for (uint32_t i = 0; i < vanity_system.kernel_region_count && !r; i++) {
-    const struct vanity_region *k = &vanity_system.kernel_regions[i];
-    r = map(s, k->virt, k->phys, k->size, region_attrs(k, 0));
-  }
+  if (!r) r = vanity_map_regions(s, vanity_system.kernel_regions, vanity_system.kernel_region_count, 0, map, region_attrs);
   if (!r) r = map(s, UART0, UART0, PAGE, KERNEL_DEV);
   if (!r) r = map(s, GICD, GICD, 2 * GIC_PAGE_SIZE, KERNEL_DEV);
   return r;
@@ -269,11 +266,7 @@ int platform_build_space(const struct vanity_shard_desc *shard) {
   struct vanity_table_pool *s = space_init(1u + shard->id);
   if (!s) return -1;
   if (map_kernel(s)) return -2;
-  for (uint32_t i = 0; i < shard->region_count; i++) {
-    const struct vanity_region *r = &shard->regions[i];
-    if (map(s, r->virt, r->phys, r->size, region_attrs(r, 1))) return -2;
-  }
-  return 0;
+  return vanity_map_regions(s, shard->regions, shard->region_count, 1, map, region_attrs) ? -2 : 0;
 }
 
 static void mmu_on(uint64_t *root, uint16_t asid) {

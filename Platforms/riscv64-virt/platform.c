@@ -260,11 +260,7 @@ int platform_build_space(const struct vanity_shard_desc *shard) {
   struct vanity_table_pool *s = space_init(1u + shard->id);
   if (!s) return -1;
   if (map_kernel(s)) return -2;
-  for (uint32_t i = 0; i < shard->region_count; i++) {
-    const struct vanity_region *r = &shard->regions[i];
-    if (map(s, r->virt, r->phys, r->size, region_flags(r, 1))) return -2;
-  }
-  return 0;
+  return vanity_map_regions(s, shard->regions, shard->region_count, 1, map, region_flags) ? -2 : 0;
 }
 
 static uint64_t satp_of(uint64_t *root, uint16_t asid) { return (8ull << 60) | ((uint64_t)asid << 44) | ((uint64_t)(uintptr_t)root >> 12); }

@@ -456,10 +456,7 @@ static uint64_t region_flags(const struct vanity_region *r, int user) {
 static int map_kernel(struct vanity_table_pool *s) {
   int r = map(s, vanity_system.ram_base, vanity_system.ram_base, vanity_system.ram_size, KERNEL_RW);
   if (!r && vanity_system.ram_base == 0) r = map(s, 0, 0, PAGE, 0);
-  for (uint32_t i = 0; i < vanity_system.kernel_region_count && !r; i++) {
-    const struct vanity_region *k = &vanity_system.kernel_regions[i];
-    r = map(s, k->virt, k->phys, k->size, region_flags(k, 0));
-  }
+  if (!r) r = vanity_map_regions(s, vanity_system.kernel_regions, vanity_system.kernel_region_count, 0, map, region_flags);
   if (!r) r = map(s, LAPIC, LAPIC, PAGE, KERNEL_DEV);
   if (!r) r = map(s, IOAPIC, IOAPIC, PAGE, KERNEL_DEV);
   return r;
@@ -471,11 +468,7 @@ int platform_build_space(const struct vanity_shard_desc *shard) {
   struct vanity_table_pool *s = space_init(1u + shard->id);
   if (!s) return -1;
   if (map_kernel(s)) return -2;
-  for (uint32_t i = 0; i < shard->region_count; i++) {
-    const struct vanity_region *r = &shard->regions[i];
-    if (map(s, r->virt, r->phys, r->size, region_flags(r, 1))) return -2;
-  }
-  return 0;
+  return vanity_map_regions(s, shard->regions, shard->region_count, 1, map, region_flags) ? -2 : 0;
 }
 
 /* ---------------------------------------------------------------- cores */

@@ -40,4 +40,20 @@ static inline struct vanity_table_pool *vanity_table_pool_init(struct vanity_tab
   return p;
 }
 
+/* The mapping step every board port shares: each region at its address,
+ * with the entry bits the port derives from it (`user`: the shard's view,
+ * else the kernel's). `map` and `bits` are the port's own. 0 or the first
+ * error. */
+typedef int (*vanity_map_fn)(struct vanity_table_pool *s, uint64_t va, uint64_t pa, uint64_t size, uint64_t bits);
+typedef uint64_t (*vanity_region_bits_fn)(const struct vanity_region *r, int user);
+
+static inline int vanity_map_regions(struct vanity_table_pool *s, const struct vanity_region *rs, uint32_t n, int user,
+                                     vanity_map_fn map, vanity_region_bits_fn bits) {
+  for (uint32_t i = 0; i < n; i++) {
+    int r = map(s, rs[i].virt, rs[i].phys, rs[i].size, bits(&rs[i], user));
+    if (r) return r;
+  }
+  return 0;
+}
+
 #endif
