@@ -449,7 +449,10 @@ struct ReloadShard: ParsableCommand {
             }
         }
         let built = Date()
-        guard buildID == running else { throw ExitCode(ExitStatus.dataError.rawValue) }
+        guard buildID == running else {
+            print("vanity-build: error: the manifest changed while \(shard) was being rebuilt; nothing was sent", to: &err)
+            throw ExitCode(ExitStatus.dataError.rawValue)
+        }
 
         // Transfer: begin (signed), chunks, commit; each is answered.
         let begin = ReloadSigner.beginPayload(image: image, shard: id, buildID: buildID, key: key)
