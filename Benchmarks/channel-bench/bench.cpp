@@ -154,6 +154,33 @@ static double vanity_copy_rate(uint32_t batch) {
   return r;
 }
 
+// One at a time with the blocking calls a shard uses: vanity_send /
+// vanity_recv (they spin briefly and would sleep in the kernel if the other
+// side stalled; here it never does).
+static double vanity_blocking_rate() {
+  vanity_channel shared = make_ring(SLOTS);
+  double r = run(
+      "vanity send/recv",
+      [&] {
+        const vanity_channel ch = shared;
+        Msg m;
+        for (uint64_t sent = 0; sent < N; sent++) {
+          fill(&m, sent);
+          vanity_send(&ch, &m);
+        }
+      },
+      [&](Check &c) {
+        const vanity_channel ch = shared;
+        Msg m;
+        for (uint64_t got = 0; got < N; got++) {
+          vanity_recv(&ch, &m);
+          c.add(&m);
+        }
+      });
+  free(shared.ring);
+  return r;
+}
+
 // In place: messages are built and read in the ring itself.
 static double vanity_in_place_rate(uint32_t batch) {
   vanity_channel shared = make_ring(SLOTS);
@@ -298,7 +325,8 @@ int main() {
   }
   std::vector<Contender> cs = {
       {"floor: one line per message, no shared index", line_stream_rate},
-      {"vanity, one at a time, copying (try_send/recv)", [] { return vanity_copy_rate(1); }},
+      {"vanity, one at a time, non-blocking (try_send/recv)", [] { return vanity_copy_rate(1); }},
+      {"vanity, one at a time, blocking (send/recv)", vanity_blocking_rate},
       {"vanity, one at a time, in place (reserve/peek 1)", [] { return vanity_in_place_rate(1); }},
       {"vanity, batches of 32, copying", [] { return vanity_copy_rate(BATCH); }},
       {"vanity, batches of 32, in place", [] { return vanity_in_place_rate(BATCH); }},
