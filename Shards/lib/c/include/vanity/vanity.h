@@ -89,24 +89,47 @@ static inline uint32_t vanity_pending(const struct vanity_channel *ch) {
   return __atomic_load_n(&ch->ring->producer.head, __ATOMIC_ACQUIRE) - __atomic_load_n(&ch->ring->consumer.tail, __ATOMIC_ACQUIRE);
 }
 
+/* Sender: free slots from `head` on. Reads the consumer's line only when
+ * the cached tail leaves fewer than `want`. */
+static inline uint32_t vanity__room(const struct vanity_channel *ch, uint32_t head, uint32_t want) {
+  struct vanity_ring *r = ch->ring;
+  uint32_t room = ch->slots - (head - r->producer.cached_tail);
+  if (room >= want) return room;
+  vanity_alive(); /* at least once per `slots` messages: the watchdog's sign of life */
+  r->producer.cached_tail = __atomic_load_n(&r->consumer.tail, __ATOMIC_ACQUIRE);
+  return ch->slots - (head - r->producer.cached_tail);
+}
+
+/* Receiver: messages from `tail` on. Reads the producer's line only when
+ * the cached head gives fewer than `want`. */
+static inline uint32_t vanity__available(const struct vanity_channel *ch, uint32_t tail, uint32_t want) {
+  struct vanity_ring *r = ch->ring;
+  uint32_t avail = r->consumer.cached_head - tail;
+  if (avail >= want) return avail;
+  vanity_alive();
+  r->consumer.cached_head = __atomic_load_n(&r->producer.head, __ATOMIC_ACQUIRE);
+  return r->consumer.cached_head - tail;
+}
+
+/* Publishes n messages from `head` on / hands n slots from `tail` on back. */
+static inline void vanity__publish(const struct vanity_channel *ch, uint32_t head, uint32_t n) {
+  __atomic_store_n(&ch->ring->producer.head, head + n, __ATOMIC_RELEASE);
+  vanity__wake_peer(ch, &ch->ring->producer.consumer_waiting);
+}
+static inline void vanity__release(const struct vanity_channel *ch, uint32_t tail, uint32_t n) {
+  __atomic_store_n(&ch->ring->consumer.tail, tail + n, __ATOMIC_RELEASE);
+  vanity__wake_peer(ch, &ch->ring->consumer.producer_waiting);
+}
+
 /* Sends up to `count` messages of msg_size bytes each from `msgs`; returns
  * how many fit (0 when the ring is full). Never blocks. */
 static inline uint32_t vanity_try_send_batch(const struct vanity_channel *ch, const void *msgs, uint32_t count) {
   vanity_arch_sched();
-  struct vanity_ring *r = ch->ring;
-  uint32_t head = r->producer.head;
-  uint32_t room = ch->slots - (head - r->producer.cached_tail);
-  if (room < count) { /* only now look at the consumer's line */
-    vanity_alive();     /* at least once per `slots` messages: the watchdog's sign of life */
-    r->producer.cached_tail = __atomic_load_n(&r->consumer.tail, __ATOMIC_ACQUIRE);
-    room = ch->slots - (head - r->producer.cached_tail);
-  }
+  uint32_t head = ch->ring->producer.head;
+  uint32_t room = vanity__room(ch, head, count);
   uint32_t n = count < room ? count : room;
   for (uint32_t i = 0; i < n; i++) vanity__copy(vanity__slot(ch, head + i), (const uint8_t *)msgs + (size_t)i * ch->msg_size, ch->msg_size);
-  if (n) {
-    __atomic_store_n(&r->producer.head, head + n, __ATOMIC_RELEASE);
-    vanity__wake_peer(ch, &r->producer.consumer_waiting);
-  }
+  if (n) vanity__publish(ch, head, n);
   return n;
 }
 
@@ -114,20 +137,11 @@ static inline uint32_t vanity_try_send_batch(const struct vanity_channel *ch, co
  * how many (0 when the ring is empty). Never blocks. */
 static inline uint32_t vanity_try_recv_batch(const struct vanity_channel *ch, void *msgs, uint32_t max) {
   vanity_arch_sched();
-  struct vanity_ring *r = ch->ring;
-  uint32_t tail = r->consumer.tail;
-  uint32_t avail = r->consumer.cached_head - tail;
-  if (avail < max) { /* only now look at the producer's line */
-    vanity_alive();
-    r->consumer.cached_head = __atomic_load_n(&r->producer.head, __ATOMIC_ACQUIRE);
-    avail = r->consumer.cached_head - tail;
-  }
+  uint32_t tail = ch->ring->consumer.tail;
+  uint32_t avail = vanity__available(ch, tail, max);
   uint32_t n = max < avail ? max : avail;
   for (uint32_t i = 0; i < n; i++) vanity__copy((uint8_t *)msgs + (size_t)i * ch->msg_size, vanity__slot(ch, tail + i), ch->msg_size);
-  if (n) {
-    __atomic_store_n(&r->consumer.tail, tail + n, __ATOMIC_RELEASE);
-    vanity__wake_peer(ch, &r->consumer.producer_waiting);
-  }
+  if (n) vanity__release(ch, tail, n);
   return n;
 }
 
@@ -138,14 +152,8 @@ static inline uint32_t vanity_try_recv_batch(const struct vanity_channel *ch, vo
  * the reading side. Never block. */
 static inline uint32_t vanity_send_reserve(const struct vanity_channel *ch, void **first, uint32_t max) {
   vanity_arch_sched();
-  struct vanity_ring *r = ch->ring;
-  uint32_t head = r->producer.head;
-  uint32_t room = ch->slots - (head - r->producer.cached_tail);
-  if (room < max) {
-    vanity_alive();
-    r->producer.cached_tail = __atomic_load_n(&r->consumer.tail, __ATOMIC_ACQUIRE);
-    room = ch->slots - (head - r->producer.cached_tail);
-  }
+  uint32_t head = ch->ring->producer.head;
+  uint32_t room = vanity__room(ch, head, max);
   uint32_t to_wrap = ch->slots - (head & (ch->slots - 1));
   uint32_t n = max < room ? max : room;
   *first = vanity__slot(ch, head);
@@ -153,22 +161,13 @@ static inline uint32_t vanity_send_reserve(const struct vanity_channel *ch, void
 }
 
 static inline void vanity_send_commit(const struct vanity_channel *ch, uint32_t n) {
-  struct vanity_ring *r = ch->ring;
-  if (!n) return;
-  __atomic_store_n(&r->producer.head, r->producer.head + n, __ATOMIC_RELEASE);
-  vanity__wake_peer(ch, &r->producer.consumer_waiting);
+  if (n) vanity__publish(ch, ch->ring->producer.head, n);
 }
 
 static inline uint32_t vanity_recv_peek(const struct vanity_channel *ch, const void **first, uint32_t max) {
   vanity_arch_sched();
-  struct vanity_ring *r = ch->ring;
-  uint32_t tail = r->consumer.tail;
-  uint32_t avail = r->consumer.cached_head - tail;
-  if (avail < max) {
-    vanity_alive();
-    r->consumer.cached_head = __atomic_load_n(&r->producer.head, __ATOMIC_ACQUIRE);
-    avail = r->consumer.cached_head - tail;
-  }
+  uint32_t tail = ch->ring->consumer.tail;
+  uint32_t avail = vanity__available(ch, tail, max);
   uint32_t to_wrap = ch->slots - (tail & (ch->slots - 1));
   uint32_t n = max < avail ? max : avail;
   *first = vanity__slot(ch, tail);
@@ -176,10 +175,7 @@ static inline uint32_t vanity_recv_peek(const struct vanity_channel *ch, const v
 }
 
 static inline void vanity_recv_release(const struct vanity_channel *ch, uint32_t n) {
-  struct vanity_ring *r = ch->ring;
-  if (!n) return;
-  __atomic_store_n(&r->consumer.tail, r->consumer.tail + n, __ATOMIC_RELEASE);
-  vanity__wake_peer(ch, &r->consumer.producer_waiting);
+  if (n) vanity__release(ch, ch->ring->consumer.tail, n);
 }
 
 static inline int vanity_try_send(const struct vanity_channel *ch, const void *msg) { return vanity_try_send_batch(ch, msg, 1) == 1; }
