@@ -260,13 +260,8 @@ static int map_kernel(struct vanity_table_pool *s) {
   return r;
 }
 
-static struct vanity_table_pool *space_init(unsigned index) { return vanity_table_pool_init(&spaces[index], index); }
-
 int platform_build_space(const struct vanity_shard_desc *shard) {
-  struct vanity_table_pool *s = space_init(1u + shard->id);
-  if (!s) return -1;
-  if (map_kernel(s)) return -2;
-  return vanity_map_regions(s, shard->regions, shard->region_count, 1, map, region_attrs) ? -2 : 0;
+  return vanity_build_shard_space(&spaces[1u + shard->id], shard, map_kernel, map, region_attrs);
 }
 
 static void mmu_on(uint64_t *root, uint16_t asid) {
@@ -309,7 +304,7 @@ void platform_boot_main(void) {
   mmio_write32(UART0 + 0x30, 0);
   mmio_write32(UART0 + 0x2c, 0x70);
   mmio_write32(UART0 + 0x30, 0x301); /* UARTEN, TXE, RXE */
-  struct vanity_table_pool *k = space_init(0);
+  struct vanity_table_pool *k = vanity_table_pool_init(&spaces[0], 0);
   if (!k || map_kernel(k)) {
     kprintf("aarch64-virt: cannot build the kernel's translation table\n");
     platform_shutdown(2);

@@ -254,13 +254,8 @@ static int map_kernel(struct vanity_table_pool *s) {
   return r;
 }
 
-static struct vanity_table_pool *space_init(unsigned index) { return vanity_table_pool_init(&spaces[index], index); }
-
 int platform_build_space(const struct vanity_shard_desc *shard) {
-  struct vanity_table_pool *s = space_init(1u + shard->id);
-  if (!s) return -1;
-  if (map_kernel(s)) return -2;
-  return vanity_map_regions(s, shard->regions, shard->region_count, 1, map, region_flags) ? -2 : 0;
+  return vanity_build_shard_space(&spaces[1u + shard->id], shard, map_kernel, map, region_flags);
 }
 
 static uint64_t satp_of(uint64_t *root, uint16_t asid) { return (8ull << 60) | ((uint64_t)asid << 44) | ((uint64_t)(uintptr_t)root >> 12); }
@@ -297,7 +292,7 @@ void platform_boot_main(uint64_t boot_hart) {
   for (uint32_t c = 1, h = 0; c < n; h++)
     if (h != boot_hart) core_hart[c++] = h;
   hart_count = n;
-  struct vanity_table_pool *k = space_init(0);
+  struct vanity_table_pool *k = vanity_table_pool_init(&spaces[0], 0);
   if (!k || map_kernel(k)) {
     kprintf("riscv64-virt: cannot build the kernel's page table\n");
     platform_shutdown(2);

@@ -462,13 +462,8 @@ static int map_kernel(struct vanity_table_pool *s) {
   return r;
 }
 
-static struct vanity_table_pool *space_init(unsigned index) { return vanity_table_pool_init(&spaces[index], index); }
-
 int platform_build_space(const struct vanity_shard_desc *shard) {
-  struct vanity_table_pool *s = space_init(1u + shard->id);
-  if (!s) return -1;
-  if (map_kernel(s)) return -2;
-  return vanity_map_regions(s, shard->regions, shard->region_count, 1, map, region_flags) ? -2 : 0;
+  return vanity_build_shard_space(&spaces[1u + shard->id], shard, map_kernel, map, region_flags);
 }
 
 /* ---------------------------------------------------------------- cores */
@@ -546,7 +541,7 @@ void platform_boot_main(void) {
     kprintf("x86_64-pc: the system uses %u cores; this port supports %u\n", vanity_system.cpu_count, MAX_CORES);
     platform_shutdown(2);
   }
-  struct vanity_table_pool *k = space_init(0);
+  struct vanity_table_pool *k = vanity_table_pool_init(&spaces[0], 0);
   if (!k || map_kernel(k) || map(k, HPET, HPET, PAGE, KERNEL_DEV)) {
     kprintf("x86_64-pc: cannot build the kernel's page table\n");
     platform_shutdown(2);

@@ -76,6 +76,27 @@ public enum BuildPlanner {
         [generated + "/kernel/system_table.c", generated + "/kernel/reload_key.c"]
     }
 
+    /// One job per source, each writing `dir/<stem>.o`; returns the objects in order.
+    static func compileEach(_ sources: [String], into dir: String, jobs: inout [Job], _ job: (_ src: String, _ out: String) -> Job) -> [String] {
+        sources.map { src in
+            let out = "\(dir)/\(stem(src)).o"
+            jobs.append(job(src, out))
+            return out
+        }
+    }
+
+    /// The kernel's, the platform's and the generated kernel sources.
+    static func kernelSources(_ sources: SourceSet, generated: String) -> [String] {
+        sources.kernelSources + sources.platformSources + generatedKernelSources(generated)
+    }
+
+    /// How the build log names a kernel source: repository-relative, or kernel/<file>.
+    static func kernelLabel(_ src: String, root: String) -> String {
+        src.hasPrefix(root + "/") ? String(src.dropFirst(root.count + 1)) : "kernel/" + fileName(src)
+    }
+
+    static func fileName(_ path: String) -> String { path.split(separator: "/").last.map(String.init) ?? path }
+
     /// `generated`: the platform's generated folder (build/<system>/<platform>).
     public static func plan(_ layout: Layout, sources: SourceSet, generated: String) -> (jobs: [Job], products: BuildProducts) {
         if layout.platform.architecture == .host { return planHosted(layout, sources: sources, generated: generated) }
@@ -100,13 +121,8 @@ public enum BuildPlanner {
         }
 
         // Kernel library, platform and the system table.
-        var kernelObjects: [String] = []
-        let kernelFlags = ["-I", kernelInclude]
-        for src in sources.kernelSources + sources.platformSources + generatedKernelSources(generated) {
-            let out = "\(obj)/kernel/\(stem(src)).o"
-            let label = src.hasPrefix(root + "/") ? String(src.dropFirst(root.count + 1)) : "kernel/" + (src.split(separator: "/").last.map(String.init) ?? src)
-            jobs.append(compile(src, out, kernelFlags, label))
-            kernelObjects.append(out)
+        let kernelObjects = compileEach(kernelSources(sources, generated: generated), into: obj + "/kernel", jobs: &jobs) {
+            compile($0, $1, ["-I", kernelInclude], kernelLabel($0, root: root))
         }
         let kernelELF = elf + "/kernel.elf"
         jobs.append(Job(kind: .link, label: "kernel", tool: "ld.lld",
@@ -129,10 +145,8 @@ public enum BuildPlanner {
             }
             let own = sources.shardSources[s.name] ?? []
             if s.lang == .c {
-                for src in own where src.hasSuffix(".c") || src.hasSuffix(".S") {
-                    let out = "\(shardObj)/\(stem(src)).o"
-                    jobs.append(compile(src, out, includes, "shard \(s.name): \(src.split(separator: "/").last!)"))
-                    objects.append(out)
+                objects += compileEach(own.filter { $0.hasSuffix(".c") || $0.hasSuffix(".S") }, into: shardObj, jobs: &jobs) {
+                    compile($0, $1, includes, "shard \(s.name): \(fileName($0))")
                 }
             } else {
                 let rt = shardObj + "/runtime.o"
@@ -202,12 +216,8 @@ extension BuildPlanner {
                 inputs: [src], output: out, depfile: out + ".d")
         }
 
-        var kernelObjects: [String] = []
-        for src in sources.kernelSources + sources.platformSources + generatedKernelSources(generated) {
-            let out = "\(obj)/kernel/\(stem(src)).o"
-            let label = src.hasPrefix(root + "/") ? String(src.dropFirst(root.count + 1)) : "kernel/" + (src.split(separator: "/").last.map(String.init) ?? src)
-            jobs.append(compile(src, out, ["-I", kernelInclude, "-I", platformInclude], label))
-            kernelObjects.append(out)
+        let kernelObjects = compileEach(kernelSources(sources, generated: generated), into: obj + "/kernel", jobs: &jobs) {
+            compile($0, $1, ["-I", kernelInclude, "-I", platformInclude], kernelLabel($0, root: root))
         }
         let kernel = bin + "/kernel"
         jobs.append(Job(kind: .link, label: "kernel", tool: "clang",
@@ -228,10 +238,8 @@ extension BuildPlanner {
             }
             let own = sources.shardSources[s.name] ?? []
             if s.lang == .c {
-                for src in own where src.hasSuffix(".c") {
-                    let out = "\(shardObj)/\(stem(src)).o"
-                    jobs.append(compile(src, out, includes, "shard \(s.name): \(src.split(separator: "/").last!)"))
-                    objects.append(out)
+                objects += compileEach(own.filter { $0.hasSuffix(".c") }, into: shardObj, jobs: &jobs) {
+                    compile($0, $1, includes, "shard \(s.name): \(fileName($0))")
                 }
             } else {
                 let out = shardObj + "/swift.o"

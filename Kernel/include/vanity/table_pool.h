@@ -56,4 +56,16 @@ static inline int vanity_map_regions(struct vanity_table_pool *s, const struct v
   return 0;
 }
 
+/* A shard's address space, the step every board port shares: a fresh pool,
+ * the kernel's own mappings (`map_kernel`), then the shard's regions. 0, -1
+ * when the pool cannot start, -2 when a mapping fails. */
+static inline int vanity_build_shard_space(struct vanity_table_pool *pool, const struct vanity_shard_desc *shard,
+                                           int (*map_kernel)(struct vanity_table_pool *s), vanity_map_fn map,
+                                           vanity_region_bits_fn bits) {
+  struct vanity_table_pool *s = vanity_table_pool_init(pool, 1u + shard->id);
+  if (!s) return -1;
+  if (map_kernel(s)) return -2;
+  return vanity_map_regions(s, shard->regions, shard->region_count, 1, map, bits) ? -2 : 0;
+}
+
 #endif
