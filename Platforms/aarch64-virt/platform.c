@@ -193,45 +193,19 @@ static struct vanity_table_pool spaces[MAX_SPACES];
 static uint64_t *core_root[64];
 static uint16_t core_asid[64];
 
-/* The next level's table for entry `e`, splitting a block into a table of
- * smaller blocks (or pages) with the same attributes. */
-static uint64_t *descend(struct vanity_table_pool *s, uint64_t *e, unsigned level) {
-  if ((*e & (PTE_VALID | PTE_TABLE)) == (PTE_VALID | PTE_TABLE)) return (uint64_t *)(uintptr_t)(*e & ADDR_MASK);
-  uint64_t *t = vanity_table_alloc(s);
-  if (!t) return 0;
-  if (*e & PTE_VALID) { /* a block: split it */
-    uint64_t child = level == 1 ? (1ull << 21) : PAGE;
-    uint64_t base = *e & ADDR_MASK & ~((level == 1 ? (1ull << 30) : (1ull << 21)) - 1);
-    uint64_t attrs = *e & ~ADDR_MASK & ~(PTE_TABLE);
-    for (unsigned i = 0; i < 512; i++) t[i] = (base + i * child) | attrs | (level == 2 ? PTE_TABLE : 0);
-  }
-  *e = (uint64_t)(uintptr_t)t | PTE_VALID | PTE_TABLE;
-  return t;
-}
+/* Entry encodings for the shared table walk (table_pool.h). Bit 1 means
+ * "table" at the upper levels and "page" at the last. */
+static int pte_is_table(uint64_t e) { return (e & (PTE_VALID | PTE_TABLE)) == (PTE_VALID | PTE_TABLE); }
+static uint64_t *pte_table(uint64_t e) { return (uint64_t *)(uintptr_t)(e & ADDR_MASK); }
+static uint64_t pte_table_entry(const uint64_t *t) { return (uint64_t)(uintptr_t)t | PTE_VALID | PTE_TABLE; }
+static uint64_t pte_leaf(uint64_t pa, uint64_t attrs, int page) { return pa | attrs | PTE_VALID | (page ? PTE_TABLE : 0); }
+static uint64_t pte_leaf_pa(uint64_t e) { return e & ADDR_MASK; }
+static uint64_t pte_leaf_attrs(uint64_t e) { return e & ~ADDR_MASK & ~PTE_TABLE; }
+static const struct vanity_pte_format pte_format = {PTE_VALID, pte_is_table, pte_table, pte_table_entry,
+                                                     pte_leaf, pte_leaf_pa, pte_leaf_attrs};
 
-/* Maps [va, va+size) to pa with `attrs`; attrs 0 unmaps. Uses 2 MiB blocks
- * where alignment allows. Returns 0 or -1 when out of table pages. */
 static int map(struct vanity_table_pool *s, uint64_t va, uint64_t pa, uint64_t size, uint64_t attrs) {
-  uint64_t end = va + size;
-  while (va < end) {
-    uint64_t *l1e = &s->root[(va >> 30) & 511];
-    uint64_t *l2 = descend(s, l1e, 1);
-    if (!l2) return -1;
-    uint64_t *l2e = &l2[(va >> 21) & 511];
-    if ((va & ((1ull << 21) - 1)) == 0 && end - va >= (1ull << 21) && attrs &&
-        !((*l2e & (PTE_VALID | PTE_TABLE)) == (PTE_VALID | PTE_TABLE))) {
-      *l2e = pa | attrs | PTE_VALID;
-      va += 1ull << 21;
-      pa += 1ull << 21;
-      continue;
-    }
-    uint64_t *l3 = descend(s, l2e, 2);
-    if (!l3) return -1;
-    l3[(va >> 12) & 511] = attrs ? (pa | attrs | PTE_VALID | PTE_TABLE) : 0;
-    va += PAGE;
-    pa += PAGE;
-  }
-  return 0;
+  return vanity_table_map(s, &pte_format, va, pa, size, attrs);
 }
 
 static uint64_t region_attrs(const struct vanity_region *r, int user) {

@@ -191,44 +191,20 @@ void platform_shutdown(uint32_t status) {
 static struct vanity_table_pool spaces[MAX_SPACES];
 static uint64_t core_satp[MAX_CORES];
 
+/* Entry encodings for the shared table walk (table_pool.h): Sv39, where a
+ * valid entry with none of R, W, X points at the next table. */
+static int pte_is_table(uint64_t e) { return (e & PTE_V) && !(e & PTE_LEAF); }
 static uint64_t *pte_table(uint64_t e) { return (uint64_t *)(uintptr_t)((e >> 10) << 12); }
 static uint64_t pte_of(uint64_t pa, uint64_t flags) { return ((pa >> 12) << 10) | flags; }
-
-/* The next level's table under entry `e` (a leaf is split into smaller leaves). */
-static uint64_t *descend(struct vanity_table_pool *s, uint64_t *e, unsigned level) {
-  if ((*e & PTE_V) && !(*e & PTE_LEAF)) return pte_table(*e);
-  uint64_t *t = vanity_table_alloc(s);
-  if (!t) return 0;
-  if (*e & PTE_V) {
-    uint64_t child = level == 2 ? (1ull << 21) : PAGE;
-    uint64_t base = (*e >> 10) << 12;
-    uint64_t flags = *e & 0x3ff;
-    for (unsigned i = 0; i < 512; i++) t[i] = pte_of(base + i * child, flags);
-  }
-  *e = pte_of((uint64_t)(uintptr_t)t, PTE_V);
-  return t;
-}
+static uint64_t pte_table_entry(const uint64_t *t) { return pte_of((uint64_t)(uintptr_t)t, PTE_V); }
+static uint64_t pte_leaf(uint64_t pa, uint64_t flags, int page) { (void)page; return pte_of(pa, flags | PTE_V); }
+static uint64_t pte_leaf_pa(uint64_t e) { return (e >> 10) << 12; }
+static uint64_t pte_leaf_flags(uint64_t e) { return e & 0x3ff; }
+static const struct vanity_pte_format pte_format = {PTE_V, pte_is_table, pte_table, pte_table_entry,
+                                                     pte_leaf, pte_leaf_pa, pte_leaf_flags};
 
 static int map(struct vanity_table_pool *s, uint64_t va, uint64_t pa, uint64_t size, uint64_t flags) {
-  uint64_t end = va + size;
-  while (va < end) {
-    uint64_t *l2e = &s->root[(va >> 30) & 511];
-    uint64_t *l1 = descend(s, l2e, 2);
-    if (!l1) return -1;
-    uint64_t *l1e = &l1[(va >> 21) & 511];
-    if ((va & ((1ull << 21) - 1)) == 0 && end - va >= (1ull << 21) && flags && !((*l1e & PTE_V) && !(*l1e & PTE_LEAF))) {
-      *l1e = pte_of(pa, flags | PTE_V);
-      va += 1ull << 21;
-      pa += 1ull << 21;
-      continue;
-    }
-    uint64_t *l0 = descend(s, l1e, 1);
-    if (!l0) return -1;
-    l0[(va >> 12) & 511] = flags ? pte_of(pa, flags | PTE_V) : 0;
-    va += PAGE;
-    pa += PAGE;
-  }
-  return 0;
+  return vanity_table_map(s, &pte_format, va, pa, size, flags);
 }
 
 static uint64_t region_flags(const struct vanity_region *r, int user) {

@@ -56,6 +56,61 @@ static inline int vanity_map_regions(struct vanity_table_pool *s, const struct v
   return 0;
 }
 
+/* The table walk of ports with three levels of 512 entries under the root
+ * (1 GiB, 2 MiB, 4 KiB: aarch64 with a 39-bit space, riscv64 Sv39). Each
+ * port says how its entries are encoded; the walk is the same. */
+struct vanity_pte_format {
+  uint64_t valid;                                /* the bit every valid entry has */
+  int (*is_table)(uint64_t e);                   /* valid and pointing at a next-level table */
+  uint64_t *(*table)(uint64_t e);                /* that table */
+  uint64_t (*table_entry)(const uint64_t *t);    /* an entry pointing at table t */
+  uint64_t (*leaf)(uint64_t pa, uint64_t bits, int page); /* a 2 MiB block, or a 4 KiB page */
+  uint64_t (*leaf_pa)(uint64_t e);               /* where a valid leaf points */
+  uint64_t (*leaf_bits)(uint64_t e);             /* its permission and attribute bits, for leaf() */
+};
+
+/* The next level's table under entry `e` (level 0: a root entry; 1: a 2 MiB
+ * entry). A block there is split into a table of smaller leaves with the
+ * same bits. 0 when the pool is out of pages. */
+static inline uint64_t *vanity_table_descend(struct vanity_table_pool *s, const struct vanity_pte_format *f, uint64_t *e,
+                                             unsigned level) {
+  if (f->is_table(*e)) return f->table(*e);
+  uint64_t *t = vanity_table_alloc(s);
+  if (!t) return 0;
+  if (*e & f->valid) {
+    uint64_t child = level == 0 ? (1ull << 21) : (1ull << 12);
+    uint64_t base = f->leaf_pa(*e) & ~(child * 512 - 1);
+    for (unsigned i = 0; i < 512; i++) t[i] = f->leaf(base + i * child, f->leaf_bits(*e), level == 1);
+  }
+  *e = f->table_entry(t);
+  return t;
+}
+
+/* Maps [va, va+size) to pa with entry `bits` (0 unmaps), with 2 MiB blocks
+ * where alignment allows. 0, or -1 when the pool is out of pages. */
+static inline int vanity_table_map(struct vanity_table_pool *s, const struct vanity_pte_format *f, uint64_t va, uint64_t pa,
+                                   uint64_t size, uint64_t bits) {
+  const uint64_t block = 1ull << 21, page = 1ull << 12;
+  uint64_t end = va + size;
+  while (va < end) {
+    uint64_t *mid = vanity_table_descend(s, f, &s->root[(va >> 30) & 511], 0);
+    if (!mid) return -1;
+    uint64_t *e = &mid[(va >> 21) & 511];
+    if ((va & (block - 1)) == 0 && end - va >= block && bits && !f->is_table(*e)) {
+      *e = f->leaf(pa, bits, 0);
+      va += block;
+      pa += block;
+      continue;
+    }
+    uint64_t *last = vanity_table_descend(s, f, e, 1);
+    if (!last) return -1;
+    last[(va >> 12) & 511] = bits ? f->leaf(pa, bits, 1) : 0;
+    va += page;
+    pa += page;
+  }
+  return 0;
+}
+
 /* A shard's address space, the step every board port shares: a fresh pool,
  * the kernel's own mappings (`map_kernel`), then the shard's regions. 0, -1
  * when the pool cannot start, -2 when a mapping fails. */
