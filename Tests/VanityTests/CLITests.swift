@@ -21,19 +21,8 @@ struct CLI {
     }
 
     static func run(_ args: [String], cwd: String = repoRoot) throws -> Result {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: binary)
-        p.arguments = args
-        p.currentDirectoryURL = URL(fileURLWithPath: cwd)
-        let out = Pipe(), err = Pipe()
-        p.standardOutput = out
-        p.standardError = err
-        try p.run()
-        let o = out.fileHandleForReading.readDataToEndOfFile()
-        let e = err.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return Result(status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self),
-                      stderr: String(decoding: e, as: UTF8.self))
+        let r = try spawn(binary, args, cwd: cwd, mergeStderr: false)
+        return Result(status: r.status, stdout: r.stdout, stderr: r.stderr)
     }
 }
 

@@ -23,17 +23,8 @@ struct Tool {
     }
 
     static func run(_ name: String, _ args: [String], cwd: String? = nil) throws -> Output {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: path(name))
-        p.arguments = args
-        if let cwd { p.currentDirectoryURL = URL(fileURLWithPath: cwd) }
-        let pipe = Pipe()
-        p.standardOutput = pipe
-        p.standardError = pipe
-        try p.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return Output(status: p.terminationStatus, text: String(decoding: data, as: UTF8.self))
+        let r = try spawn(path(name), args, cwd: cwd)
+        return Output(status: r.status, text: r.stdout)
     }
 }
 

@@ -16,21 +16,12 @@ import Testing
     }
 
     static func run(_ argv: [String], seed: UInt64, inject: String?, trace: String? = nil) throws -> (status: Int32, out: String) {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: argv[0])
-        p.arguments = Array(argv.dropFirst())
         var env = ProcessInfo.processInfo.environment
         env["VANITY_SIM_SEED"] = String(seed)
         if let inject { env["VANITY_SIM_INJECT"] = inject; env["VANITY_SIM_RATE"] = "100" }
         if let trace { env["VANITY_SIM_TRACE"] = trace }
-        p.environment = env
-        let pipe = Pipe()
-        p.standardOutput = pipe
-        p.standardError = pipe
-        try p.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return (p.terminationStatus, String(decoding: data, as: UTF8.self))
+        let r = try spawn(argv[0], Array(argv.dropFirst()), environment: env)
+        return (r.status, r.stdout)
     }
 
     @Test func theSameSeedGivesAByteIdenticalTrace() throws {

@@ -14,6 +14,47 @@ let repoRoot: String = {
     return url.path
 }()
 
+/// What a finished process printed and how it ended.
+struct Spawned {
+    var status: Int32
+    var stdout: String
+    var stderr: String
+}
+
+/// Runs `executable` to the end. Its standard error goes into the same text
+/// as its standard output (`mergeStderr`), or to a file read back at the end:
+/// never to a second pipe, which could fill up and hang the process while
+/// the first is being read.
+func spawn(_ executable: String, _ args: [String], cwd: String? = nil, environment: [String: String]? = nil,
+           mergeStderr: Bool = true) throws -> Spawned {
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: executable)
+    p.arguments = args
+    if let cwd { p.currentDirectoryURL = URL(fileURLWithPath: cwd) }
+    if let environment { p.environment = environment }
+    let out = Pipe()
+    p.standardOutput = out
+    var errPath: String?
+    var errFile: FileHandle?
+    if mergeStderr {
+        p.standardError = out
+    } else {
+        let path = NSTemporaryDirectory() + "vanity-stderr-" + UUID().uuidString
+        guard FileManager.default.createFile(atPath: path, contents: nil), let file = FileHandle(forWritingAtPath: path) else {
+            throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: path])
+        }
+        p.standardError = file
+        (errPath, errFile) = (path, file)
+    }
+    defer { if let errPath { try? FileManager.default.removeItem(atPath: errPath) } }
+    try p.run()
+    let o = out.fileHandleForReading.readDataToEndOfFile()
+    p.waitUntilExit()
+    try errFile?.close()
+    let e = errPath.flatMap { FileManager.default.contents(atPath: $0) } ?? Data()
+    return Spawned(status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: e, as: UTF8.self))
+}
+
 /// A small deterministic PRNG (SplitMix64) for generated tests.
 struct SplitMix64: RandomNumberGenerator {
     var state: UInt64
