@@ -193,7 +193,7 @@ static struct vanity_table_pool spaces[MAX_SPACES];
 static uint64_t *core_root[64];
 static uint16_t core_asid[64];
 
-/* Entry encodings for the shared table walk (table_pool.h). Bit 1 means
+/* Entry encodings for the shared three-level walk (table_pool.h). Bit 1 means
  * "table" at the upper levels and "page" at the last. */
 static int pte_is_table(uint64_t e) { return (e & (PTE_VALID | PTE_TABLE)) == (PTE_VALID | PTE_TABLE); }
 static uint64_t *pte_table(uint64_t e) { return (uint64_t *)(uintptr_t)(e & ADDR_MASK); }
@@ -201,7 +201,7 @@ static uint64_t pte_table_entry(const uint64_t *t) { return (uint64_t)(uintptr_t
 static uint64_t pte_leaf(uint64_t pa, uint64_t attrs, int page) { return pa | attrs | PTE_VALID | (page ? PTE_TABLE : 0); }
 static uint64_t pte_leaf_pa(uint64_t e) { return e & ADDR_MASK; }
 static uint64_t pte_leaf_attrs(uint64_t e) { return e & ~ADDR_MASK & ~PTE_TABLE; }
-static const struct vanity_pte_format pte_format = {PTE_VALID, pte_is_table, pte_table, pte_table_entry,
+static const struct vanity_pte_format pte_format = {3, PTE_VALID, pte_is_table, pte_table, pte_table_entry,
                                                      pte_leaf, pte_leaf_pa, pte_leaf_attrs};
 
 static int map(struct vanity_table_pool *s, uint64_t va, uint64_t pa, uint64_t size, uint64_t attrs) {

@@ -191,7 +191,7 @@ void platform_shutdown(uint32_t status) {
 static struct vanity_table_pool spaces[MAX_SPACES];
 static uint64_t core_satp[MAX_CORES];
 
-/* Entry encodings for the shared table walk (table_pool.h): Sv39, where a
+/* Entry encodings for the shared three-level walk (table_pool.h): Sv39, where a
  * valid entry with none of R, W, X points at the next table. */
 static int pte_is_table(uint64_t e) { return (e & PTE_V) && !(e & PTE_LEAF); }
 static uint64_t *pte_table(uint64_t e) { return (uint64_t *)(uintptr_t)((e >> 10) << 12); }
@@ -200,7 +200,7 @@ static uint64_t pte_table_entry(const uint64_t *t) { return pte_of((uint64_t)(ui
 static uint64_t pte_leaf(uint64_t pa, uint64_t flags, int page) { (void)page; return pte_of(pa, flags | PTE_V); }
 static uint64_t pte_leaf_pa(uint64_t e) { return (e >> 10) << 12; }
 static uint64_t pte_leaf_flags(uint64_t e) { return e & 0x3ff; }
-static const struct vanity_pte_format pte_format = {PTE_V, pte_is_table, pte_table, pte_table_entry,
+static const struct vanity_pte_format pte_format = {3, PTE_V, pte_is_table, pte_table, pte_table_entry,
                                                      pte_leaf, pte_leaf_pa, pte_leaf_flags};
 
 static int map(struct vanity_table_pool *s, uint64_t va, uint64_t pa, uint64_t size, uint64_t flags) {

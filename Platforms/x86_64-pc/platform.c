@@ -398,45 +398,23 @@ void platform_shutdown(uint32_t status) {
 #define TABLE_FLAGS (PTE_P | PTE_W | PTE_U) /* the leaf decides */
 #define KERNEL_RW (PTE_P | PTE_W | PTE_NX)
 #define KERNEL_DEV (KERNEL_RW | PTE_PCD | PTE_PWT)
-#define HUGE (1ull << 21)
 
 static struct vanity_table_pool spaces[MAX_SPACES];
 
-/* The table under entry `e` (a 2 MiB page is split into 4 KiB pages alike). */
-static uint64_t *descend(struct vanity_table_pool *s, uint64_t *e) {
-  if ((*e & PTE_P) && !(*e & PTE_PS)) return (uint64_t *)(uintptr_t)(*e & ADDR_MASK);
-  uint64_t *t = vanity_table_alloc(s);
-  if (!t) return 0;
-  if (*e & PTE_P) {
-    uint64_t base = *e & ADDR_MASK & ~(HUGE - 1), flags = (*e & ~ADDR_MASK) & ~(uint64_t)PTE_PS;
-    for (unsigned i = 0; i < 512; i++) t[i] = (base + i * PAGE) | flags;
-  }
-  *e = (uint64_t)(uintptr_t)t | TABLE_FLAGS;
-  return t;
-}
+/* Entry encodings for the shared four-level walk (table_pool.h): PS marks a
+ * 2 MiB page in the page directory. */
+static int pte_is_table(uint64_t e) { return (e & PTE_P) && !(e & PTE_PS); }
+static uint64_t *pte_table(uint64_t e) { return (uint64_t *)(uintptr_t)(e & ADDR_MASK); }
+static uint64_t pte_table_entry(const uint64_t *t) { return (uint64_t)(uintptr_t)t | TABLE_FLAGS; }
+static uint64_t pte_leaf(uint64_t pa, uint64_t flags, int page) { return pa | flags | PTE_P | (page ? 0 : PTE_PS); }
+static uint64_t pte_leaf_pa(uint64_t e) { return e & ADDR_MASK; }
+static uint64_t pte_leaf_flags(uint64_t e) { return (e & ~ADDR_MASK) & ~(uint64_t)PTE_PS; }
+static const struct vanity_pte_format pte_format = {4, PTE_P, pte_is_table, pte_table, pte_table_entry,
+                                                     pte_leaf, pte_leaf_pa, pte_leaf_flags};
 
-/* Maps [va, va+size) to pa with `flags` (PTE_P set), or unmaps it (0).
- * Uses 2 MiB pages where alignment allows. Returns 0 or -1 when the space's
- * table pool is used up. */
+/* Maps [va, va+size) to pa with `flags`, or unmaps it (0). */
 static int map(struct vanity_table_pool *s, uint64_t va, uint64_t pa, uint64_t size, uint64_t flags) {
-  for (uint64_t end = va + size; va < end;) {
-    uint64_t *pdpt = descend(s, &s->root[(va >> 39) & 511]);
-    uint64_t *pd = pdpt ? descend(s, &pdpt[(va >> 30) & 511]) : 0;
-    if (!pd) return -1;
-    uint64_t *pde = &pd[(va >> 21) & 511];
-    if (!((va | pa) & (HUGE - 1)) && end - va >= HUGE && flags && !((*pde & PTE_P) && !(*pde & PTE_PS))) {
-      *pde = pa | flags | PTE_PS;
-      va += HUGE;
-      pa += HUGE;
-      continue;
-    }
-    uint64_t *pt = descend(s, pde);
-    if (!pt) return -1;
-    pt[(va >> 12) & 511] = flags ? pa | flags : 0;
-    va += PAGE;
-    pa += PAGE;
-  }
-  return 0;
+  return vanity_table_map(s, &pte_format, va, pa, size, flags);
 }
 
 static uint64_t region_flags(const struct vanity_region *r, int user) {

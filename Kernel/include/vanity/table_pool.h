@@ -56,53 +56,62 @@ static inline int vanity_map_regions(struct vanity_table_pool *s, const struct v
   return 0;
 }
 
-/* The table walk of ports with three levels of 512 entries under the root
- * (1 GiB, 2 MiB, 4 KiB: aarch64 with a 39-bit space, riscv64 Sv39). Each
- * port says how its entries are encoded; the walk is the same. */
+/* The table walk every board port shares: `levels` levels of 512 entries
+ * (3: 1 GiB, 2 MiB, 4 KiB, as aarch64 with 39-bit addresses and riscv64
+ * Sv39; 4: a 512 GiB level above, as x86_64), 4 KiB pages and 2 MiB blocks.
+ * Each port says how its entries are encoded; the walk is the same. */
 struct vanity_pte_format {
+  unsigned levels;
   uint64_t valid;                                /* the bit every valid entry has */
   int (*is_table)(uint64_t e);                   /* valid and pointing at a next-level table */
   uint64_t *(*table)(uint64_t e);                /* that table */
   uint64_t (*table_entry)(const uint64_t *t);    /* an entry pointing at table t */
-  uint64_t (*leaf)(uint64_t pa, uint64_t bits, int page); /* a 2 MiB block, or a 4 KiB page */
+  uint64_t (*leaf)(uint64_t pa, uint64_t bits, int page); /* a 4 KiB page, or a block */
   uint64_t (*leaf_pa)(uint64_t e);               /* where a valid leaf points */
   uint64_t (*leaf_bits)(uint64_t e);             /* its permission and attribute bits, for leaf() */
 };
 
-/* The next level's table under entry `e` (level 0: a root entry; 1: a 2 MiB
- * entry). A block there is split into a table of smaller leaves with the
- * same bits. 0 when the pool is out of pages. */
+/* The address bits an entry at `level` (0: the root's) translates. */
+static inline unsigned vanity_table_shift(const struct vanity_pte_format *f, unsigned level) {
+  return 12 + 9 * (f->levels - 1 - level);
+}
+
+/* The table under entry `e` at `level`. A block there is split into a table
+ * of smaller leaves with the same bits. 0 when the pool is out of pages. */
 static inline uint64_t *vanity_table_descend(struct vanity_table_pool *s, const struct vanity_pte_format *f, uint64_t *e,
                                              unsigned level) {
   if (f->is_table(*e)) return f->table(*e);
   uint64_t *t = vanity_table_alloc(s);
   if (!t) return 0;
   if (*e & f->valid) {
-    uint64_t child = level == 0 ? (1ull << 21) : (1ull << 12);
+    uint64_t child = 1ull << vanity_table_shift(f, level + 1);
     uint64_t base = f->leaf_pa(*e) & ~(child * 512 - 1);
-    for (unsigned i = 0; i < 512; i++) t[i] = f->leaf(base + i * child, f->leaf_bits(*e), level == 1);
+    for (unsigned i = 0; i < 512; i++) t[i] = f->leaf(base + i * child, f->leaf_bits(*e), level + 2 == f->levels);
   }
   *e = f->table_entry(t);
   return t;
 }
 
 /* Maps [va, va+size) to pa with entry `bits` (0 unmaps), with 2 MiB blocks
- * where alignment allows. 0, or -1 when the pool is out of pages. */
+ * where both addresses are aligned. 0, or -1 when the pool is out of pages. */
 static inline int vanity_table_map(struct vanity_table_pool *s, const struct vanity_pte_format *f, uint64_t va, uint64_t pa,
                                    uint64_t size, uint64_t bits) {
   const uint64_t block = 1ull << 21, page = 1ull << 12;
-  uint64_t end = va + size;
-  while (va < end) {
-    uint64_t *mid = vanity_table_descend(s, f, &s->root[(va >> 30) & 511], 0);
-    if (!mid) return -1;
-    uint64_t *e = &mid[(va >> 21) & 511];
-    if ((va & (block - 1)) == 0 && end - va >= block && bits && !f->is_table(*e)) {
+  for (uint64_t end = va + size; va < end;) {
+    uint64_t *table = s->root;
+    unsigned level = 0;
+    for (; level + 2 < f->levels; level++) { /* down to the table of 2 MiB entries */
+      table = vanity_table_descend(s, f, &table[(va >> vanity_table_shift(f, level)) & 511], level);
+      if (!table) return -1;
+    }
+    uint64_t *e = &table[(va >> 21) & 511];
+    if (((va | pa) & (block - 1)) == 0 && end - va >= block && bits && !f->is_table(*e)) {
       *e = f->leaf(pa, bits, 0);
       va += block;
       pa += block;
       continue;
     }
-    uint64_t *last = vanity_table_descend(s, f, e, 1);
+    uint64_t *last = vanity_table_descend(s, f, e, level);
     if (!last) return -1;
     last[(va >> 12) & 511] = bits ? f->leaf(pa, bits, 1) : 0;
     va += page;
