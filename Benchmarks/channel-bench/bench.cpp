@@ -36,7 +36,10 @@ struct vanity_shard_status vanity_status;
 // Never waits in this benchmark: both sides spin on the non-blocking calls.
 extern "C" int64_t ring_test_syscall(uint64_t, uint64_t, uint64_t, uint64_t) { return 0; }
 
-struct Msg {
+// Cache-line aligned, so Boost's slots are whole lines as Vanity's are (a
+// plain 64-byte struct straddles two lines in Boost's storage, which cost
+// Boost a quarter of its throughput here).
+struct alignas(64) Msg {
   uint64_t w[8];
 };
 
@@ -118,10 +121,7 @@ static double boost_rate() {
 static vanity_channel make_ring(uint32_t slots) {
   size_t bytes = VANITY_RING_HEADER_SIZE + (size_t)sizeof(Msg) * slots;
   auto *r = static_cast<vanity_ring *>(aligned_alloc(4096, (bytes + 4095) / 4096 * 4096));
-  memset(r, 0, bytes);
-  r->info.magic = VANITY_RING_MAGIC;
-  r->info.msg_size = sizeof(Msg);
-  r->info.slots = slots;
+  vanity_ring_init(r, sizeof(Msg), slots, 0);
   vanity_channel ch = {r, 0, VANITY_DIR_SEND, 1, 0, sizeof(Msg), slots};
   return ch;
 }

@@ -10,13 +10,40 @@ void channels_init(void) {
   const struct vanity_system *sys = kstate.sys;
   for (uint32_t i = 0; i < sys->channel_count; i++) {
     const struct vanity_channel_desc *c = &sys->channels[i];
-    struct vanity_ring *r = ring_of(c);
-    memset(r, 0, VANITY_RING_HEADER_SIZE);
-    r->info.msg_size = c->msg_size;
-    r->info.slots = c->slots;
-    r->info.generation = 0;
-    __atomic_store_n(&r->info.magic, VANITY_RING_MAGIC, __ATOMIC_RELEASE);
+    vanity_ring_init(ring_of(c), c->msg_size, c->slots, 0);
   }
+}
+
+static uint64_t slot_word(struct vanity_ring *r, const struct vanity_channel_desc *c, uint32_t index) {
+  return __atomic_load_n(vanity_ring_slot_word(r, c->msg_size, c->slots, index), __ATOMIC_ACQUIRE);
+}
+
+/* A restarted reader starts at `tail`; what the old code had consumed is
+ * handed back (its slots marked free), and the new code trusts no mark
+ * until it has marked every slot itself: the old one may have stopped
+ * anywhere. */
+static void reader_restarted(const struct vanity_channel_desc *c, struct vanity_ring *r, uint32_t tail) {
+  r->consumer.cached_head = tail;
+  __atomic_store_n(&r->consumer.tail, tail, __ATOMIC_RELEASE);
+  vanity_ring_release_slots(r, c->msg_size, c->slots, r->info.released, tail);
+  __atomic_store_n(&r->consumer.marks_pending, c->slots, __ATOMIC_RELEASE);
+}
+
+/* A writer may have stopped after writing messages' first words (the last
+ * word of each it writes) but before publishing `head`: those messages are
+ * complete, and the reader may already have taken some by their marks. So
+ * `head` moves over every such message, and past anything the reader has
+ * taken, and `escapes` is bumped in case the writer stopped between
+ * publishing a message that starts with the mark and saying so. */
+static void writer_restarted(const struct vanity_channel_desc *c, struct vanity_ring *r) {
+  uint32_t head = __atomic_load_n(&r->producer.head, __ATOMIC_ACQUIRE);
+  if (!__atomic_load_n(&r->info.in_place_sends, __ATOMIC_ACQUIRE))
+    while (head - __atomic_load_n(&r->info.released, __ATOMIC_ACQUIRE) < c->slots && slot_word(r, c, head) != VANITY_RING_FREE_MARK)
+      head++;
+  uint32_t tail = __atomic_load_n(&r->consumer.tail, __ATOMIC_ACQUIRE);
+  if ((int32_t)(tail - head) > 0) head = tail;
+  __atomic_store_n(&r->producer.head, head, __ATOMIC_RELEASE);
+  __atomic_fetch_add(&r->info.escapes, 1u, __ATOMIC_ACQ_REL);
 }
 
 void shard_wake(struct shard_state *s, uint32_t bits) {
@@ -44,13 +71,15 @@ static void endpoint_restarted(uint32_t shard, int keep_messages) {
     const struct vanity_channel_desc *c = &sys->channels[i];
     if (c->from != shard && c->to != shard) continue;
     struct vanity_ring *r = ring_of(c);
-    /* The restarted side starts from the other side's index: a restarted
-     * reader skips what it never saw, a restarted writer continues after
-     * the last message the reader may still consume. */
-    if (c->to == shard && !keep_messages) {
+    /* A restarted reader skips what it never saw (a reloaded one keeps
+     * it); a restarted writer continues after the last message the reader
+     * may still consume. */
+    if (c->to == shard) {
       uint32_t head = __atomic_load_n(&r->producer.head, __ATOMIC_ACQUIRE);
-      r->consumer.cached_head = head;
-      __atomic_store_n(&r->consumer.tail, head, __ATOMIC_RELEASE);
+      uint32_t tail = __atomic_load_n(&r->consumer.tail, __ATOMIC_ACQUIRE);
+      reader_restarted(c, r, !keep_messages && (int32_t)(head - tail) > 0 ? head : tail);
+    } else {
+      writer_restarted(c, r);
     }
     r->producer.consumer_waiting = 0;
     r->consumer.producer_waiting = 0;

@@ -56,11 +56,7 @@ static struct vanity_channel make_ring(uint32_t msg_size, uint32_t slots, uint32
   size_t bytes = VANITY_RING_HEADER_SIZE + (size_t)msg_size * slots;
   struct vanity_ring *r = aligned_alloc(4096, (bytes + 4095) / 4096 * 4096);
   memset(r, 0, bytes);
-  r->info.magic = VANITY_RING_MAGIC;
-  r->info.msg_size = msg_size;
-  r->info.slots = slots;
-  /* Start near 2^32 to cross the wrap early; the cached views start equal. */
-  r->producer.head = r->consumer.tail = r->producer.cached_tail = r->consumer.cached_head = start_index;
+  vanity_ring_init(r, msg_size, slots, start_index); /* start near 2^32 to cross the wrap early */
   struct vanity_channel ch = {r, 0, VANITY_DIR_SEND, 1, 1, msg_size, slots};
   return ch;
 }
@@ -76,12 +72,19 @@ static uint32_t rnd(uint64_t *s) {
 struct run {
   struct vanity_channel ch;
   uint64_t count;
+  int in_place;
   uint64_t bad;
 };
 
+/* Word k of message `seq`. Every 97th message starts with the free mark, so
+ * the receiver must find it by `head` (ring.h, "Free marks"). */
+static uint64_t word(uint64_t seq, uint32_t k) {
+  if (k == 0) return seq % 97 == 0 ? VANITY_RING_FREE_MARK : seq;
+  return seq * 31 + k;
+}
+
 static void fill(uint64_t *m, uint32_t words, uint64_t seq) {
-  m[0] = seq;
-  for (uint32_t i = 1; i < words; i++) m[i] = seq * 31 + i;
+  for (uint32_t i = 0; i < words; i++) m[i] = word(seq, i);
 }
 
 static void *producer(void *arg) {
@@ -94,7 +97,7 @@ static void *producer(void *arg) {
     uint32_t n = rnd(&s) % 3 == 0 ? 1 : 1 + rnd(&s) % 64;
     if (seq + n - 1 > r->count) n = (uint32_t)(r->count - seq + 1);
     for (uint32_t i = 0; i < n; i++) fill(buf + (size_t)i * words, words, seq + i);
-    if (rnd(&s) % 4 == 0) { /* zero-copy: build the messages in the ring */
+    if (r->in_place && rnd(&s) % 4 == 0) { /* zero-copy: build the messages in the ring */
       uint32_t done = 0;
       while (done < n) {
         void *first;
@@ -135,9 +138,9 @@ static void *consumer(void *arg) {
     }
     for (uint32_t i = 0; i < n; i++, expected++) {
       const uint64_t *m = src + (size_t)i * words;
-      int ok = m[0] == expected;
-      for (uint32_t k = 1; k < words && ok; k++) ok = m[k] == expected * 31 + k;
-      if (!ok && r->bad++ < 5) fprintf(stderr, "FAIL: expected message %llu, got %llu\n", (unsigned long long)expected,
+      int ok = 1;
+      for (uint32_t k = 0; k < words && ok; k++) ok = m[k] == word(expected, k);
+      if (!ok && r->bad++ < 5) fprintf(stderr, "FAIL: expected message %llu, got one starting %llx\n", (unsigned long long)expected,
                                        (unsigned long long)m[0]);
     }
     if (peeked) vanity_recv_release(&r->ch, n);
@@ -149,8 +152,11 @@ static void *consumer(void *arg) {
   return NULL;
 }
 
-static void stream(uint32_t msg_size, uint32_t slots, uint32_t start, uint64_t count) {
-  struct run r = {make_ring(msg_size, slots, start), count, 0};
+/* `in_place`: the producer also builds messages in the ring, so from its
+ * first reservation on the consumer goes by `head`; otherwise it copies
+ * only and the consumer finds messages by their slots' marks. */
+static void stream(uint32_t msg_size, uint32_t slots, uint32_t start, uint64_t count, int in_place) {
+  struct run r = {make_ring(msg_size, slots, start), count, in_place, 0};
   pthread_t p, c;
   pthread_create(&c, NULL, consumer, &r);
   pthread_create(&p, NULL, producer, &r);
@@ -158,8 +164,9 @@ static void stream(uint32_t msg_size, uint32_t slots, uint32_t start, uint64_t c
   pthread_join(c, NULL);
   CHECK(r.bad == 0, "%llu bad messages (msg %u, slots %u)", (unsigned long long)r.bad, msg_size, slots);
   CHECK(vanity_pending(&r.ch) == 0, "ring not empty at the end");
-  printf("ring_stress: %llu messages of %u bytes through %u slots (start index 0x%x): ok\n", (unsigned long long)count,
-         msg_size, slots, start);
+  CHECK(!r.ch.ring->info.in_place_sends == !in_place, "in_place_sends is %u", r.ch.ring->info.in_place_sends);
+  printf("ring_stress: %llu messages of %u bytes through %u slots (start index 0x%x, %s): ok\n", (unsigned long long)count,
+         msg_size, slots, start, in_place ? "copied and built in place" : "copied, found by marks");
   free(r.ch.ring);
 }
 
@@ -182,7 +189,53 @@ static void edges(void) {
   CHECK(vanity_try_recv_batch(&ch, got, 2) == 2 && got[0] == 10 && got[1] == 11, "partial batch receive");
   CHECK(vanity_try_send_batch(&ch, many + 4, 2) == 2, "the rest of the batch after room appeared");
   CHECK(vanity_try_recv_batch(&ch, got, 8) == 4 && got[0] == 12 && got[3] == 15, "order across the wrap");
-  printf("ring_stress: full/empty/partial-batch edges across the index wrap: ok\n");
+  /* A message that starts with the free mark is found by head, one at a
+   * time too; one that is not there yet is not found by a stale mark. */
+  m[0] = VANITY_RING_FREE_MARK;
+  CHECK(vanity_try_send(&ch, m), "could not send a message starting with the free mark");
+  CHECK(vanity_try_recv(&ch, got) && got[0] == VANITY_RING_FREE_MARK, "a message starting with the free mark was not delivered");
+  CHECK(!vanity_try_recv(&ch, got), "an empty ring gave a message after a marked one");
+  m[0] = 42;
+  CHECK(vanity_try_send(&ch, m) && vanity_try_recv(&ch, got) && got[0] == 42, "one message after the marked one");
+  /* A complete message is found by its slot's mark alone, before `head`
+   * says it is there (a sender between writing and publishing). */
+  uint32_t head = ch.ring->producer.head;
+  m[0] = 43;
+  vanity__copy_in(vanity__slot(&ch, head), m, 8);
+  CHECK(vanity_try_recv(&ch, got) && got[0] == 43, "a message was not found by its mark");
+  CHECK(vanity_pending(&ch) == 0, "the receiver ahead of head must see nothing pending, not %u", vanity_pending(&ch));
+  __atomic_store_n(&ch.ring->producer.head, head + 1, __ATOMIC_RELEASE);
+  CHECK(!vanity_try_recv(&ch, got), "a message found by its mark was delivered twice");
+  CHECK(vanity_pending(&ch) == 0, "pending %u after draining", vanity_pending(&ch));
+  printf("ring_stress: full/empty/partial-batch edges across the index wrap, escapes, marks: ok\n");
+  free(ch.ring);
+}
+
+/* Slots go back to the sender in groups of VANITY_RING_HAND_BACK, at once
+ * when the receiver finds the ring empty, and at once when the sender
+ * waits for room. */
+static void hand_back(void) {
+  const uint32_t slots = 128, k = VANITY_RING_HAND_BACK;
+  struct vanity_channel ch = make_ring(8, slots, 0xffffffc0u);
+  uint64_t m[1] = {0}, got[1];
+  CHECK(vanity_ring_hand_back(slots) == k && vanity_ring_hand_back(8) == 2 && vanity_ring_hand_back(2) == 1,
+        "hand-back group sizes %u %u %u", vanity_ring_hand_back(slots), vanity_ring_hand_back(8), vanity_ring_hand_back(2));
+  for (uint32_t i = 0; i < slots; i++) CHECK(vanity_try_send(&ch, m), "could not fill the ring");
+  for (uint32_t i = 0; i + 1 < k; i++) CHECK(vanity_try_recv(&ch, got), "could not receive");
+  CHECK(!vanity_try_send(&ch, m), "slots went back before a group was complete");
+  CHECK(vanity_try_recv(&ch, got), "could not receive");
+  for (uint32_t i = 0; i < k; i++) CHECK(vanity_try_send(&ch, m), "a complete group did not go back (%u)", i);
+  CHECK(!vanity_try_send(&ch, m), "more than a group went back");
+  CHECK(vanity_try_recv(&ch, got), "could not receive");
+  __atomic_store_n(&ch.ring->consumer.producer_waiting, 1u, __ATOMIC_RELEASE); /* as vanity__block sets it */
+  CHECK(vanity_try_recv(&ch, got), "could not receive");
+  CHECK(vanity_try_send(&ch, m) && vanity_try_send(&ch, m) && !vanity_try_send(&ch, m),
+        "slots did not go back at once to a waiting sender");
+  CHECK(!ch.ring->consumer.producer_waiting, "the waiting flag was not taken");
+  while (vanity_try_recv(&ch, got)) {
+  }
+  for (uint32_t i = 0; i < slots; i++) CHECK(vanity_try_send(&ch, m), "an emptied ring did not hand every slot back (%u)", i);
+  printf("ring_stress: slots handed back in groups of %u, at once when empty or when the sender waits: ok\n", k);
   free(ch.ring);
 }
 
@@ -190,9 +243,12 @@ int main(int argc, char **argv) {
   uint64_t total = argc > 1 ? strtoull(argv[1], NULL, 10) : 10000000ull;
   (void)rng_state;
   edges();
-  stream(8, 2, 0, total / 100);                      /* the smallest ring: constant full/empty */
-  stream(64, 256, 0xffff0000u, total / 2);           /* the demo's shape, crossing 2^32 */
-  stream(8, 65536, 0xfffffff0u, total - total / 2 - total / 100); /* the largest ring */
+  hand_back();
+  for (int in_place = 0; in_place <= 1; in_place++) {
+    stream(8, 2, 0, total / 200, in_place);                  /* the smallest ring: constant full/empty */
+    stream(64, 256, 0xffff0000u, total / 4, in_place);       /* the demo's shape, crossing 2^32 */
+    stream(8, 65536, 0xfffffff0u, total / 2 - total / 4 - total / 200 + in_place * (total % 2), in_place); /* the largest ring */
+  }
   printf("ring_stress: %llu messages in all, %llu notifies, %llu waits, %d failure(s)\n", (unsigned long long)total,
          (unsigned long long)notifies, (unsigned long long)waits, failures);
   return failures ? 1 : 0;

@@ -18,6 +18,8 @@ import Testing
         #expect(r.status == 0, "\(r.text)")
         #expect(r.text.contains("ring_stress: \(count) messages in all"), "\(r.text)")
         #expect(r.text.contains("0 failure(s)"))
-        #expect(r.text.contains("full/empty/partial-batch edges across the index wrap: ok"))
+        #expect(r.text.contains("full/empty/partial-batch edges across the index wrap, escapes, marks: ok"), "\(r.text)")
+        #expect(r.text.contains("slots handed back in groups of 16, at once when empty or when the sender waits: ok"), "\(r.text)")
+        #expect(r.text.contains("copied, found by marks): ok") && r.text.contains("copied and built in place): ok"), "\(r.text)")
     }
 }

@@ -17,6 +17,9 @@ static inline int64_t vanity_arch_syscall(uint64_t nr, uint64_t a0, uint64_t a1,
 /* Waits for an event from another core (SEV) or a short while. */
 static inline void vanity_arch_relax(void) { __asm__ volatile("wfe" ::: "memory"); }
 
+/* A short pause in a polling loop; never sleeps (WFE may). */
+static inline void vanity_arch_pause(void) { __asm__ volatile("yield" ::: "memory"); }
+
 /* Wakes cores waiting in vanity_arch_relax (a hint: correctness never
  * depends on it, so no barrier). */
 static inline void vanity_arch_signal(void) { __asm__ volatile("sev" ::: "memory"); }

@@ -15,6 +15,8 @@ static inline int64_t vanity_arch_syscall(uint64_t nr, uint64_t a0, uint64_t a1,
 
 /* RISC-V has no user-mode event wait; a short pause-free spin. */
 static inline void vanity_arch_relax(void) { __asm__ volatile("nop" ::: "memory"); }
+/* A short pause in a polling loop; never sleeps. */
+static inline void vanity_arch_pause(void) { __asm__ volatile("nop" ::: "memory"); }
 static inline void vanity_arch_signal(void) { __asm__ volatile("fence rw, rw" ::: "memory"); }
 
 /* A scheduling point (only the simulator's deterministic mode uses it). */

@@ -21,6 +21,8 @@ static inline void vanity_arch_sched(void) {
 }
 
 static inline void vanity_arch_relax(void) { __builtin_ia32_pause(); }
+/* A short pause in a polling loop; never sleeps. */
+static inline void vanity_arch_pause(void) { __builtin_ia32_pause(); }
 static inline void vanity_arch_signal(void) {}
 
 #define VANITY_ARCH_SPINS 64

@@ -10,6 +10,7 @@ static inline int64_t vanity_arch_syscall(uint64_t nr, uint64_t a0, uint64_t a1,
   return ring_test_syscall(nr, a0, a1, a2);
 }
 static inline void vanity_arch_relax(void) { __builtin_ia32_pause(); }
+static inline void vanity_arch_pause(void) { __builtin_ia32_pause(); }
 static inline void vanity_arch_signal(void) {}
 /* A scheduling point (only the simulator's deterministic mode uses it). */
 static inline void vanity_arch_sched(void) {}

@@ -3,9 +3,9 @@
  * Include this header; it brings the shard's generated <vanity_shard.h>
  * (its channels and devices). Channels are the rings described by <vanity/ring.h>; sending and
  * receiving never enters the kernel while a ring has room or messages. A
- * side that must wait first relaxes briefly (WFE on aarch64), then marks
- * itself waiting in the ring and sleeps in VANITY_SYS_WAIT; the other side
- * notifies only when it sees that mark. See docs/abi.md. */
+ * side that must wait first relaxes briefly (WFE on aarch64), then sets its
+ * waiting flag in the ring and sleeps in VANITY_SYS_WAIT; the other side
+ * notifies only when it sees that flag. See docs/abi.md. */
 #ifndef VANITY_VANITY_H
 #define VANITY_VANITY_H
 
@@ -59,16 +59,27 @@ static inline uint8_t *vanity__slot(const struct vanity_channel *ch, uint32_t in
   return (uint8_t *)ch->ring + VANITY_RING_SLOTS_OFFSET + (size_t)(index & (ch->slots - 1)) * ch->msg_size;
 }
 
-/* Copies a message 8 bytes at a time (msg_size is a multiple of 8). Not
+/* Messages are copied 8 bytes at a time (msg_size is a multiple of 8). Not
  * memcpy, and not a plain loop a compiler turns into memcpy: its 16- and
  * 32-byte loads cannot be forwarded from the 8-byte stores that built the
- * message a moment ago, so every send would wait for all earlier stores,
- * the previous message's included, to reach the cache; that halved the
- * one-at-a-time throughput (docs/performance.md). Relaxed atomics keep
- * every access 8 bytes wide and cost nothing more than plain moves. */
-static inline void vanity__copy(void *dst, const void *src, uint32_t n) {
-  uint64_t *d = (uint64_t *)dst;
-  const uint64_t *s = (const uint64_t *)src;
+ * message a moment ago, so every send would wait for all earlier stores to
+ * reach the cache; that halved the one-at-a-time throughput
+ * (docs/performance.md). Relaxed atomics keep every access 8 bytes wide and
+ * cost no more than plain moves. Into a slot, the first word goes last:
+ * once it is no longer the free mark, the receiver may take the message
+ * (ring.h). Returns whether that word is the mark (an escape). */
+static inline int vanity__copy_in(uint8_t *slot, const void *msg, uint32_t n) {
+  uint64_t *d = (uint64_t *)slot;
+  const uint64_t *s = (const uint64_t *)msg;
+  for (uint32_t i = 1; i < n / 8; i++) __atomic_store_n(d + i, __atomic_load_n(s + i, __ATOMIC_RELAXED), __ATOMIC_RELAXED);
+  uint64_t first = __atomic_load_n(s, __ATOMIC_RELAXED);
+  __atomic_store_n(d, first, __ATOMIC_RELEASE);
+  return first == VANITY_RING_FREE_MARK;
+}
+
+static inline void vanity__copy_out(void *msg, const uint8_t *slot, uint32_t n) {
+  uint64_t *d = (uint64_t *)msg;
+  const uint64_t *s = (const uint64_t *)slot;
   for (uint32_t i = 0; i < n / 8; i++) __atomic_store_n(d + i, __atomic_load_n(s + i, __ATOMIC_RELAXED), __ATOMIC_RELAXED);
 }
 
@@ -84,41 +95,97 @@ static inline void vanity__wake_peer(const struct vanity_channel *ch, uint32_t *
   vanity_arch_signal();
 }
 
-/* Messages waiting in the ring (receiver) or already queued (sender). */
+/* Messages waiting in the ring (receiver) or already queued (sender). The
+ * receiver may be a message ahead of `head`, having found it by its mark. */
 static inline uint32_t vanity_pending(const struct vanity_channel *ch) {
-  return __atomic_load_n(&ch->ring->producer.head, __ATOMIC_ACQUIRE) - __atomic_load_n(&ch->ring->consumer.tail, __ATOMIC_ACQUIRE);
+  uint32_t used = __atomic_load_n(&ch->ring->producer.head, __ATOMIC_ACQUIRE) - __atomic_load_n(&ch->ring->consumer.tail, __ATOMIC_ACQUIRE);
+  return (int32_t)used > 0 ? used : 0;
 }
 
-/* Sender: free slots from `head` on. Reads the consumer's line only when
- * the cached tail leaves fewer than `want`. */
+/* Sender: free slots from `head` on, by what the receiver has handed back
+ * (`info.released`); that line is read only when the cached copy says the
+ * ring is too full. Still too full, it pauses before it returns: a caller
+ * polling a full ring without pause took that line from the receiver so
+ * often that its hand-backs stalled (docs/performance.md). */
 static inline uint32_t vanity__room(const struct vanity_channel *ch, uint32_t head, uint32_t want) {
   struct vanity_ring *r = ch->ring;
   uint32_t room = ch->slots - (head - r->producer.cached_tail);
   if (room >= want) return room;
   vanity_alive(); /* at least once per `slots` messages: the watchdog's sign of life */
-  r->producer.cached_tail = __atomic_load_n(&r->consumer.tail, __ATOMIC_ACQUIRE);
+  r->producer.cached_tail = __atomic_load_n(&r->info.released, __ATOMIC_ACQUIRE);
+  if (ch->slots - (head - r->producer.cached_tail) < want) vanity_arch_pause();
   return ch->slots - (head - r->producer.cached_tail);
 }
 
-/* Receiver: messages from `tail` on. Reads the producer's line only when
- * the cached head gives fewer than `want`. */
+/* Publishes n messages from `head` on; then, if one of them starts with the
+ * free mark, says so in `info.escapes`, so the receiver reads `head`. */
+static inline void vanity__publish(const struct vanity_channel *ch, uint32_t head, uint32_t n, int escaped) {
+  __atomic_store_n(&ch->ring->producer.head, head + n, __ATOMIC_RELEASE);
+  if (escaped) __atomic_fetch_add(&ch->ring->info.escapes, 1u, __ATOMIC_RELEASE);
+  vanity__wake_peer(ch, &ch->ring->producer.consumer_waiting);
+}
+
+/* Receiver: marks the consumed slots before `upto` free and hands them back
+ * to the sender, waking it if it waits for room. */
+static inline void vanity__hand_back(const struct vanity_channel *ch, uint32_t upto) {
+  struct vanity_ring *r = ch->ring;
+  uint32_t released = r->info.released;
+  if (released == upto) return;
+  vanity_alive(); /* at least once per VANITY_RING_HAND_BACK messages */
+  vanity_ring_release_slots(r, ch->msg_size, ch->slots, released, upto);
+  vanity__wake_peer(ch, &r->consumer.producer_waiting);
+}
+
+/* Receiver: n messages from `tail` on are consumed. Slots go back to the
+ * sender in groups (ring.h), or at once if it waits for room. */
+static inline void vanity__release(const struct vanity_channel *ch, uint32_t tail, uint32_t n) {
+  struct vanity_ring *r = ch->ring;
+  __atomic_store_n(&r->consumer.tail, tail + n, __ATOMIC_RELEASE);
+  if (tail + n - r->info.released >= vanity_ring_hand_back(ch->slots) || __atomic_load_n(&r->consumer.producer_waiting, __ATOMIC_RELAXED))
+    vanity__hand_back(ch, tail + n);
+}
+
+/* Receiver: can it find messages by their slots' marks? Read after the slot
+ * word: a sender's in-place flag is set (and fenced) before any word it
+ * writes in place, so a word seen first implies the flag is seen here. */
+static inline int vanity__marks_trusted(const struct vanity_channel *ch) {
+  const struct vanity_ring *r = ch->ring;
+  return !r->consumer.marks_pending && !__atomic_load_n(&r->info.in_place_sends, __ATOMIC_ACQUIRE);
+}
+
+/* Receiver: messages from `tail` on. When its cached view is empty it looks
+ * at the slot at `tail`: the free mark there (and no new escape) means the
+ * ring is empty, and it hands every consumed slot back; a message there
+ * is one to take. It reads `head` only for a batch, after an escape, or
+ * while marks cannot be trusted. */
 static inline uint32_t vanity__available(const struct vanity_channel *ch, uint32_t tail, uint32_t want) {
   struct vanity_ring *r = ch->ring;
   uint32_t avail = r->consumer.cached_head - tail;
   if (avail >= want) return avail;
+  if (avail == 0) {
+    uint64_t first = __atomic_load_n((const uint64_t *)vanity__slot(ch, tail), __ATOMIC_ACQUIRE);
+    if (vanity__marks_trusted(ch)) {
+      uint32_t escapes = __atomic_load_n(&r->info.escapes, __ATOMIC_ACQUIRE);
+      if (escapes == r->consumer.escapes_seen) {
+        if (first == VANITY_RING_FREE_MARK) {
+          vanity_alive(); /* an empty poll is a sign of life */
+          vanity__hand_back(ch, tail);
+          return 0;
+        }
+        if (want == 1) {
+          r->consumer.cached_head = tail + 1; /* head may not be published yet */
+          return 1;
+        }
+      }
+      r->consumer.escapes_seen = escapes;
+    }
+  }
   vanity_alive();
-  r->consumer.cached_head = __atomic_load_n(&r->producer.head, __ATOMIC_ACQUIRE);
-  return r->consumer.cached_head - tail;
-}
-
-/* Publishes n messages from `head` on / hands n slots from `tail` on back. */
-static inline void vanity__publish(const struct vanity_channel *ch, uint32_t head, uint32_t n) {
-  __atomic_store_n(&ch->ring->producer.head, head + n, __ATOMIC_RELEASE);
-  vanity__wake_peer(ch, &ch->ring->producer.consumer_waiting);
-}
-static inline void vanity__release(const struct vanity_channel *ch, uint32_t tail, uint32_t n) {
-  __atomic_store_n(&ch->ring->consumer.tail, tail + n, __ATOMIC_RELEASE);
-  vanity__wake_peer(ch, &ch->ring->consumer.producer_waiting);
+  uint32_t head = __atomic_load_n(&r->producer.head, __ATOMIC_ACQUIRE);
+  if ((int32_t)(head - r->consumer.cached_head) > 0) r->consumer.cached_head = head;
+  avail = r->consumer.cached_head - tail;
+  if (!avail) vanity__hand_back(ch, tail);
+  return avail;
 }
 
 /* Sends up to `count` messages of msg_size bytes each from `msgs`; returns
@@ -128,8 +195,9 @@ static inline uint32_t vanity_try_send_batch(const struct vanity_channel *ch, co
   uint32_t head = ch->ring->producer.head;
   uint32_t room = vanity__room(ch, head, count);
   uint32_t n = count < room ? count : room;
-  for (uint32_t i = 0; i < n; i++) vanity__copy(vanity__slot(ch, head + i), (const uint8_t *)msgs + (size_t)i * ch->msg_size, ch->msg_size);
-  if (n) vanity__publish(ch, head, n);
+  int escaped = 0;
+  for (uint32_t i = 0; i < n; i++) escaped |= vanity__copy_in(vanity__slot(ch, head + i), (const uint8_t *)msgs + (size_t)i * ch->msg_size, ch->msg_size);
+  if (n) vanity__publish(ch, head, n, escaped);
   return n;
 }
 
@@ -140,7 +208,7 @@ static inline uint32_t vanity_try_recv_batch(const struct vanity_channel *ch, vo
   uint32_t tail = ch->ring->consumer.tail;
   uint32_t avail = vanity__available(ch, tail, max);
   uint32_t n = max < avail ? max : avail;
-  for (uint32_t i = 0; i < n; i++) vanity__copy((uint8_t *)msgs + (size_t)i * ch->msg_size, vanity__slot(ch, tail + i), ch->msg_size);
+  for (uint32_t i = 0; i < n; i++) vanity__copy_out((uint8_t *)msgs + (size_t)i * ch->msg_size, vanity__slot(ch, tail + i), ch->msg_size);
   if (n) vanity__release(ch, tail, n);
   return n;
 }
@@ -152,7 +220,12 @@ static inline uint32_t vanity_try_recv_batch(const struct vanity_channel *ch, vo
  * the reading side. Never block. */
 static inline uint32_t vanity_send_reserve(const struct vanity_channel *ch, void **first, uint32_t max) {
   vanity_arch_sched();
-  uint32_t head = ch->ring->producer.head;
+  struct vanity_ring *r = ch->ring;
+  if (!r->info.in_place_sends) {
+    __atomic_store_n(&r->info.in_place_sends, 1u, __ATOMIC_RELAXED);
+    __atomic_thread_fence(__ATOMIC_SEQ_CST); /* before any word written in place */
+  }
+  uint32_t head = r->producer.head;
   uint32_t room = vanity__room(ch, head, max);
   uint32_t to_wrap = ch->slots - (head & (ch->slots - 1));
   uint32_t n = max < room ? max : room;
@@ -161,7 +234,7 @@ static inline uint32_t vanity_send_reserve(const struct vanity_channel *ch, void
 }
 
 static inline void vanity_send_commit(const struct vanity_channel *ch, uint32_t n) {
-  if (n) vanity__publish(ch, ch->ring->producer.head, n);
+  if (n) vanity__publish(ch, ch->ring->producer.head, n, 0);
 }
 
 static inline uint32_t vanity_recv_peek(const struct vanity_channel *ch, const void **first, uint32_t max) {
@@ -186,6 +259,20 @@ static inline int vanity_try_recv(const struct vanity_channel *ch, void *msg) { 
  * the other core to become visible (nanoseconds), so no wake-up is lost. */
 #define VANITY_RACE_WAIT_NS 1000000ull
 
+/* Can the waiting side go on? A sender needs a slot handed back; a
+ * receiver a message: while it spins it watches the slot at `tail` (the
+ * producer's line is left alone), and it checks `head` before it sleeps. */
+static inline int vanity__ready(const struct vanity_channel *ch, int sending, int spinning) {
+  struct vanity_ring *r = ch->ring;
+  if (sending) return ch->slots - (r->producer.head - __atomic_load_n(&r->info.released, __ATOMIC_ACQUIRE)) > 0;
+  if (spinning) {
+    uint64_t first = __atomic_load_n((const uint64_t *)vanity__slot(ch, r->consumer.tail), __ATOMIC_ACQUIRE);
+    if (vanity__marks_trusted(ch) && __atomic_load_n(&r->info.escapes, __ATOMIC_ACQUIRE) == r->consumer.escapes_seen)
+      return first != VANITY_RING_FREE_MARK;
+  }
+  return vanity_pending(ch) > 0;
+}
+
 /* Waits until the ring has room (sending) or a message: relax a little, then
  * set the waiting flag on the other side's line, check again, sleep briefly,
  * check again, and only then sleep until notified. Returns early on any
@@ -193,16 +280,13 @@ static inline int vanity_try_recv(const struct vanity_channel *ch, void *msg) { 
 static inline void vanity__block(const struct vanity_channel *ch, uint32_t *waiting, int sending) {
   for (int i = 0; i < VANITY_ARCH_SPINS; i++) {
     vanity_arch_relax();
-    uint32_t used = vanity_pending(ch);
-    if (sending ? used < ch->slots : used > 0) return;
+    if (vanity__ready(ch, sending, 1)) return;
   }
   __atomic_store_n(waiting, 1u, __ATOMIC_SEQ_CST);
   __atomic_thread_fence(__ATOMIC_SEQ_CST);
-  uint32_t used = vanity_pending(ch);
-  if (sending ? used < ch->slots : used > 0) return;
+  if (vanity__ready(ch, sending, 0)) return;
   if (vanity_wait(VANITY_RACE_WAIT_NS) != 0) return; /* woken: retry */
-  used = vanity_pending(ch);
-  if ((sending ? used < ch->slots : used > 0) || !__atomic_load_n(waiting, __ATOMIC_ACQUIRE)) return;
+  if (vanity__ready(ch, sending, 0) || !__atomic_load_n(waiting, __ATOMIC_ACQUIRE)) return;
   vanity_wait(ch->notify ? 0 : VANITY_RACE_WAIT_NS);
 }
 
