@@ -1,7 +1,7 @@
 // Channel benchmark (not a test): one producer thread and one consumer
 // thread, pinned to two different cores, move 64-byte messages through
 //   - Vanity's channel library (<vanity/vanity.h>, the code the shards run):
-//     one message at a time and in batches of 32, each both copying
+//     one message at a time and in batches of 32 and 256, each both copying
 //     (vanity_try_send/recv) and in place (reserve/commit, peek/release);
 //   - boost::lockfree::spsc_queue, the reference;
 //   - the physical floor: a ring with no shared index where each message is
@@ -10,10 +10,15 @@
 // message, and every consumer checks them.
 //
 // The VM this runs on is noisy: a busy neighbour changes every figure by up
-// to 3x, Boost's too. So the benchmark runs in rounds: in each round every
+// to 5x, Boost's too. So the benchmark runs in rounds: in each round every
 // contender is measured between two Boost runs and scored by its ratio to
 // their mean; it reports the median ratio and the quartiles over the rounds.
 // Run: make bench-channels. Results: docs/performance.md.
+//
+// Built with CHANNEL_BENCH_SIDE=name, this file has no main: it exports the
+// contenders as name_count/name_name/name_rate, and ab.cpp links two such
+// builds (two versions of the library) to compare them run against run
+// (Benchmarks/channel-ab.sh).
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -31,10 +36,17 @@ extern "C" {
 #include <vanity/vanity.h>
 }
 
+#ifdef CHANNEL_BENCH_SIDE
+extern __thread struct vanity_shard_status ring_test_status;
+extern struct vanity_shard_status vanity_status;
+extern uint64_t N; // messages per run
+#else
 __thread struct vanity_shard_status ring_test_status;
 struct vanity_shard_status vanity_status;
 // Never waits in this benchmark: both sides spin on the non-blocking calls.
 extern "C" int64_t ring_test_syscall(uint64_t, uint64_t, uint64_t, uint64_t) { return 0; }
+uint64_t N = 2000000; // messages per run
+#endif
 
 // Cache-line aligned, so Boost's slots are whole lines as Vanity's are (a
 // plain 64-byte struct straddles two lines in Boost's storage, which cost
@@ -43,9 +55,7 @@ struct alignas(64) Msg {
   uint64_t w[8];
 };
 
-static uint64_t N = 2000000; // messages per run
 static const uint32_t SLOTS = 1024;
-static const uint32_t BATCH = 32;
 
 static void pin(int cpu) {
   cpu_set_t s;
@@ -308,9 +318,28 @@ static double vanity_round_trip_ns() {
 struct Contender {
   const char *name;
   double (*rate)();
-  std::vector<double> ratios, rates;
 };
 
+static const Contender contenders[] = {
+    {"floor: one line per message, no shared index", line_stream_rate},
+    {"vanity, one at a time, non-blocking (try_send/recv)", [] { return vanity_copy_rate(1); }},
+    {"vanity, one at a time, blocking (send/recv)", vanity_blocking_rate},
+    {"vanity, one at a time, in place (reserve/peek 1)", [] { return vanity_in_place_rate(1); }},
+    {"vanity, batches of 32, copying", [] { return vanity_copy_rate(32); }},
+    {"vanity, batches of 32, in place", [] { return vanity_in_place_rate(32); }},
+    {"vanity, batches of 256, copying", [] { return vanity_copy_rate(256); }},
+    {"vanity, batches of 256, in place", [] { return vanity_in_place_rate(256); }},
+};
+static const int ncontenders = sizeof contenders / sizeof contenders[0];
+
+#ifdef CHANNEL_BENCH_SIDE
+#define SIDE_FN2(side, fn) side##_##fn
+#define SIDE_FN(side, fn) SIDE_FN2(side, fn)
+extern "C" int SIDE_FN(CHANNEL_BENCH_SIDE, count)() { return ncontenders; }
+extern "C" const char *SIDE_FN(CHANNEL_BENCH_SIDE, name)(int i) { return contenders[i].name; }
+extern "C" double SIDE_FN(CHANNEL_BENCH_SIDE, rate)(int i) { return contenders[i].rate(); }
+extern "C" double SIDE_FN(CHANNEL_BENCH_SIDE, round_trip_ns)() { return vanity_round_trip_ns(); }
+#else
 static double median(std::vector<double> v, double q = 0.5) {
   std::sort(v.begin(), v.end());
   return v[(size_t)(q * (v.size() - 1) + 0.5)];
@@ -323,35 +352,29 @@ int main() {
     std::fprintf(stderr, "channel-bench: CHANNEL_BENCH_MESSAGES must be at least 1000 and CHANNEL_BENCH_ROUNDS at least 1\n");
     return 2;
   }
-  std::vector<Contender> cs = {
-      {"floor: one line per message, no shared index", line_stream_rate},
-      {"vanity, one at a time, non-blocking (try_send/recv)", [] { return vanity_copy_rate(1); }},
-      {"vanity, one at a time, blocking (send/recv)", vanity_blocking_rate},
-      {"vanity, one at a time, in place (reserve/peek 1)", [] { return vanity_in_place_rate(1); }},
-      {"vanity, batches of 32, copying", [] { return vanity_copy_rate(BATCH); }},
-      {"vanity, batches of 32, in place", [] { return vanity_in_place_rate(BATCH); }},
-  };
+  std::vector<std::vector<double>> rates(ncontenders), ratios(ncontenders);
   std::vector<double> boost, rtt, lat;
   for (int r = 0; r < rounds; r++) {
     rtt.push_back(line_round_trip_ns());
     lat.push_back(vanity_round_trip_ns());
-    for (auto &c : cs) {
-      double b1 = boost_rate(), x = c.rate(), b2 = boost_rate();
+    for (int c = 0; c < ncontenders; c++) {
+      double b1 = boost_rate(), x = contenders[c].rate(), b2 = boost_rate();
       boost.push_back(b1);
       boost.push_back(b2);
-      c.rates.push_back(x);
-      c.ratios.push_back(2 * x / (b1 + b2));
+      rates[c].push_back(x);
+      ratios[c].push_back(2 * x / (b1 + b2));
     }
   }
   std::printf("channel-bench: 64-byte messages, %u slots, producer on cpu 0, consumer on cpu 1;\n", SLOTS);
   std::printf("  %d rounds of %llu messages per run; ratios to Boost measured in the same round: median [quartiles]\n",
               rounds, (unsigned long long)N);
   std::printf("  %-52s %8.1f M msg/s  (median)\n", "reference: boost::lockfree::spsc_queue", median(boost) / 1e6);
-  for (auto &c : cs)
-    std::printf("  %-52s %8.1f M msg/s  %5.2fx Boost [%.2f-%.2f]\n", c.name, median(c.rates) / 1e6, median(c.ratios),
-                median(c.ratios, 0.25), median(c.ratios, 0.75));
+  for (int c = 0; c < ncontenders; c++)
+    std::printf("  %-52s %8.1f M msg/s  %5.2fx Boost [%.2f-%.2f]\n", contenders[c].name, median(rates[c]) / 1e6,
+                median(ratios[c]), median(ratios[c], 0.25), median(ratios[c], 0.75));
   std::printf("  %-52s %8.0f ns\n", "floor: one cache-line round trip between the cores", median(rtt));
   std::printf("  %-52s %8.0f ns  (%.1fx the cache-line round trip)\n", "vanity round trip, one message there and back",
               median(lat), median(lat) / median(rtt));
   return 0;
 }
+#endif

@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Benchmark tool (not a test): compares two versions of the channel library
+# run against run in one process, so that a change of a few percent shows on
+# this noisy VM (Benchmarks/channel-bench/ab.cpp).
+#   Benchmarks/channel-ab.sh [A [B]]
+# A and B are git revisions, or "." for the working tree; the defaults are
+# HEAD and ".". The benchmark's own source is the working tree's for both.
+# CHANNEL_BENCH_ROUNDS, CHANNEL_BENCH_MESSAGES and CHANNEL_AB_ONLY (a part of
+# a contender's name) narrow the run. Needs libboost-dev, as channel-bench.sh.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+if ! dpkg-query -W -f='${Status}' libboost-dev 2>/dev/null | grep -q "install ok installed"; then
+  echo "channel-ab: needs libboost-dev: sudo apt-get install libboost-dev" >&2
+  exit 2
+fi
+a=${1:-HEAD} b=${2:-.}
+tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
+paths=(Kernel/include Shards/lib/c/include Tests/Channels/include)
+tree() { # tree REV DIR: the library headers of REV (or the working tree) in DIR
+  if [ "$1" = . ]; then
+    mkdir -p "$2" && cp -r --parents "${paths[@]}" "$2"
+  else
+    git rev-parse --verify --quiet "$1^{commit}" >/dev/null || { echo "channel-ab: not a revision: $1" >&2; exit 2; }
+    mkdir -p "$2" && git archive "$1" "${paths[@]}" | tar -x -C "$2"
+  fi
+}
+for side in a b; do
+  rev=$a; [ $side = b ] && rev=$b
+  tree "$rev" "$tmp/$side"
+  clang++ -std=c++17 -O2 -pthread -DCHANNEL_BENCH_SIDE=$side \
+    -I "$tmp/$side/Tests/Channels/include" -I "$tmp/$side/Shards/lib/c/include" -I "$tmp/$side/Kernel/include" \
+    -c Benchmarks/channel-bench/bench.cpp -o "$tmp/$side.o"
+done
+clang++ -std=c++17 -O2 -pthread -I Kernel/include Benchmarks/channel-bench/ab.cpp "$tmp/a.o" "$tmp/b.o" -o "$tmp/ab"
+echo "A = $a, B = $b"
+"$tmp/ab"
