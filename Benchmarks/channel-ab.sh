@@ -7,6 +7,9 @@
 # HEAD and ".". The benchmark's own source is the working tree's for both.
 # CHANNEL_BENCH_ROUNDS, CHANNEL_BENCH_MESSAGES and CHANNEL_AB_ONLY (a part of
 # a contender's name) narrow the run. Needs libboost-dev, as channel-bench.sh.
+# Non-blocking one at a time is sensitive to code layout, and these side
+# builds lay it out differently from channel-bench's: confirm a result for
+# that contender with make bench-channels (docs/performance.md).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if ! dpkg-query -W -f='${Status}' libboost-dev 2>/dev/null | grep -q "install ok installed"; then
