@@ -8,8 +8,11 @@
 # CHANNEL_BENCH_ROUNDS, CHANNEL_BENCH_MESSAGES and CHANNEL_AB_ONLY (a part of
 # a contender's name) narrow the run. Needs libboost-dev, as channel-bench.sh.
 # Non-blocking one at a time is sensitive to code layout, and these side
-# builds lay it out differently from channel-bench's: confirm a result for
-# that contender with make bench-channels (docs/performance.md).
+# builds lay it out differently from channel-bench's. For that contender set
+# CHANNEL_AB_PROCESSES=K instead: A's and B's ordinary channel-bench builds
+# then run K times each, alternately (CHANNEL_BENCH_ROUNDS rounds a run,
+# 3 unless set), and ab-summary.py compares their ratios to Boost within
+# quiet and within busy spells (docs/performance.md).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if ! dpkg-query -W -f='${Status}' libboost-dev 2>/dev/null | grep -q "install ok installed"; then
@@ -27,6 +30,24 @@ tree() { # tree REV DIR: the library headers of REV (or the working tree) in DIR
     mkdir -p "$2" && git archive "$1" "${paths[@]}" | tar -x -C "$2"
   fi
 }
+if [ -n "${CHANNEL_AB_PROCESSES:-}" ]; then
+  case $CHANNEL_AB_PROCESSES in ''|*[!0-9]*|0) echo "channel-ab: CHANNEL_AB_PROCESSES must be a positive number" >&2; exit 2 ;; esac
+  for side in a b; do
+    rev=$a; [ $side = b ] && rev=$b
+    tree "$rev" "$tmp/$side"
+    clang++ -std=c++17 -O2 -pthread \
+      -I "$tmp/$side/Tests/Channels/include" -I "$tmp/$side/Shards/lib/c/include" -I "$tmp/$side/Kernel/include" \
+      Benchmarks/channel-bench/bench.cpp -o "$tmp/bench-$side"
+  done
+  echo "A = $a, B = $b: $CHANNEL_AB_PROCESSES runs of each, alternately"
+  export CHANNEL_BENCH_ROUNDS=${CHANNEL_BENCH_ROUNDS:-3}
+  for i in $(seq "$CHANNEL_AB_PROCESSES"); do
+    "$tmp/bench-a" > "$tmp/a.$i"
+    "$tmp/bench-b" > "$tmp/b.$i"
+  done
+  python3 Benchmarks/channel-bench/ab-summary.py "$tmp"/a.* -- "$tmp"/b.*
+  exit 0
+fi
 for side in a b; do
   rev=$a; [ $side = b ] && rev=$b
   tree "$rev" "$tmp/$side"
