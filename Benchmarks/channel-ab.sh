@@ -30,15 +30,18 @@ tree() { # tree REV DIR: the library headers of REV (or the working tree) in DIR
     mkdir -p "$2" && git archive "$1" "${paths[@]}" | tar -x -C "$2"
   fi
 }
+tree "$a" "$tmp/a"
+tree "$b" "$tmp/b"
+build() { # build SIDE OUTPUT CLANG-ARGS...: bench.cpp against SIDE's headers
+  local side=$1 out=$2; shift 2
+  clang++ -std=c++17 -O2 -pthread "$@" \
+    -I "$tmp/$side/Tests/Channels/include" -I "$tmp/$side/Shards/lib/c/include" -I "$tmp/$side/Kernel/include" \
+    Benchmarks/channel-bench/bench.cpp -o "$out"
+}
 if [ -n "${CHANNEL_AB_PROCESSES:-}" ]; then
   case $CHANNEL_AB_PROCESSES in ''|*[!0-9]*|0) echo "channel-ab: CHANNEL_AB_PROCESSES must be a positive number" >&2; exit 2 ;; esac
-  for side in a b; do
-    rev=$a; [ $side = b ] && rev=$b
-    tree "$rev" "$tmp/$side"
-    clang++ -std=c++17 -O2 -pthread \
-      -I "$tmp/$side/Tests/Channels/include" -I "$tmp/$side/Shards/lib/c/include" -I "$tmp/$side/Kernel/include" \
-      Benchmarks/channel-bench/bench.cpp -o "$tmp/bench-$side"
-  done
+  build a "$tmp/bench-a"
+  build b "$tmp/bench-b"
   echo "A = $a, B = $b: $CHANNEL_AB_PROCESSES runs of each, alternately"
   export CHANNEL_BENCH_ROUNDS=${CHANNEL_BENCH_ROUNDS:-3}
   for i in $(seq "$CHANNEL_AB_PROCESSES"); do
@@ -48,13 +51,8 @@ if [ -n "${CHANNEL_AB_PROCESSES:-}" ]; then
   python3 Benchmarks/channel-bench/ab-summary.py "$tmp"/a.* -- "$tmp"/b.*
   exit 0
 fi
-for side in a b; do
-  rev=$a; [ $side = b ] && rev=$b
-  tree "$rev" "$tmp/$side"
-  clang++ -std=c++17 -O2 -pthread -DCHANNEL_BENCH_SIDE=$side \
-    -I "$tmp/$side/Tests/Channels/include" -I "$tmp/$side/Shards/lib/c/include" -I "$tmp/$side/Kernel/include" \
-    -c Benchmarks/channel-bench/bench.cpp -o "$tmp/$side.o"
-done
+build a "$tmp/a.o" -c -DCHANNEL_BENCH_SIDE=a
+build b "$tmp/b.o" -c -DCHANNEL_BENCH_SIDE=b
 clang++ -std=c++17 -O2 -pthread -I Kernel/include Benchmarks/channel-bench/ab.cpp "$tmp/a.o" "$tmp/b.o" -o "$tmp/ab"
 echo "A = $a, B = $b"
 "$tmp/ab"
