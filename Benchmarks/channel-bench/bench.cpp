@@ -284,32 +284,21 @@ static double line_round_trip_ns() {
   return secs / rounds * 1e9;
 }
 
-// Latency: one message there and one back through two Vanity rings.
-static double vanity_round_trip_ns() {
+// Latency: one message there and one back through two Vanity rings of 64
+// slots. `echo(there, back)` passes one message on (cpu 1); `ping(there,
+// back, i)` sends message i and waits for it to come back (cpu 0).
+template <class Echo, class Ping> static double round_trip_ns(Echo echo_one, Ping ping) {
   vanity_channel there0 = make_ring(64), back0 = make_ring(64);
   const uint64_t rounds = 500000;
   std::thread echo([&] {
     pin(1);
-    const vanity_channel there = there0, back = back0;
-    Msg m;
-    for (uint64_t i = 0; i < rounds; i++) {
-      while (!vanity_try_recv(&there, &m)) {
-      }
-      while (!vanity_try_send(&back, &m)) {
-      }
-    }
+    const vanity_channel there = there0, back = back0; // each side keeps its own handles
+    for (uint64_t i = 0; i < rounds; i++) echo_one(there, back);
   });
   pin(0);
   const vanity_channel there = there0, back = back0;
-  Msg m{};
   auto t = std::chrono::steady_clock::now();
-  for (uint64_t i = 0; i < rounds; i++) {
-    fill(&m, i);
-    while (!vanity_try_send(&there, &m)) {
-    }
-    while (!vanity_try_recv(&back, &m)) {
-    }
-  }
+  for (uint64_t i = 0; i < rounds; i++) ping(there, back, i);
   double secs = seconds_since(t);
   echo.join();
   free(there0.ring);
@@ -317,45 +306,51 @@ static double vanity_round_trip_ns() {
   return secs / rounds * 1e9;
 }
 
-// The same round trip with messages built and read in place
-// (reserve/commit, peek/release).
+// Copying: vanity_try_send / vanity_try_recv.
+static double vanity_round_trip_ns() {
+  return round_trip_ns(
+      [](const vanity_channel &there, const vanity_channel &back) {
+        Msg m;
+        while (!vanity_try_recv(&there, &m)) {
+        }
+        while (!vanity_try_send(&back, &m)) {
+        }
+      },
+      [](const vanity_channel &there, const vanity_channel &back, uint64_t i) {
+        Msg m;
+        fill(&m, i);
+        while (!vanity_try_send(&there, &m)) {
+        }
+        while (!vanity_try_recv(&back, &m)) {
+        }
+      });
+}
+
+// In place: reserve/commit, peek/release.
 static double vanity_round_trip_in_place_ns() {
-  vanity_channel there0 = make_ring(64), back0 = make_ring(64);
-  const uint64_t rounds = 500000;
-  std::thread echo([&] {
-    pin(1);
-    const vanity_channel there = there0, back = back0;
-    for (uint64_t i = 0; i < rounds; i++) {
-      const void *in;
-      void *out;
-      while (!vanity_recv_peek(&there, &in, 1)) {
-      }
-      while (!vanity_send_reserve(&back, &out, 1)) {
-      }
-      *static_cast<Msg *>(out) = *static_cast<const Msg *>(in);
-      vanity_recv_release(&there, 1);
-      vanity_send_commit(&back, 1);
-    }
-  });
-  pin(0);
-  const vanity_channel there = there0, back = back0;
-  auto t = std::chrono::steady_clock::now();
-  for (uint64_t i = 0; i < rounds; i++) {
-    void *out;
-    const void *in;
-    while (!vanity_send_reserve(&there, &out, 1)) {
-    }
-    fill(static_cast<Msg *>(out), i);
-    vanity_send_commit(&there, 1);
-    while (!vanity_recv_peek(&back, &in, 1)) {
-    }
-    vanity_recv_release(&back, 1);
-  }
-  double secs = seconds_since(t);
-  echo.join();
-  free(there0.ring);
-  free(back0.ring);
-  return secs / rounds * 1e9;
+  return round_trip_ns(
+      [](const vanity_channel &there, const vanity_channel &back) {
+        const void *in;
+        void *out;
+        while (!vanity_recv_peek(&there, &in, 1)) {
+        }
+        while (!vanity_send_reserve(&back, &out, 1)) {
+        }
+        *static_cast<Msg *>(out) = *static_cast<const Msg *>(in);
+        vanity_recv_release(&there, 1);
+        vanity_send_commit(&back, 1);
+      },
+      [](const vanity_channel &there, const vanity_channel &back, uint64_t i) {
+        void *out;
+        const void *in;
+        while (!vanity_send_reserve(&there, &out, 1)) {
+        }
+        fill(static_cast<Msg *>(out), i);
+        vanity_send_commit(&there, 1);
+        while (!vanity_recv_peek(&back, &in, 1)) {
+        }
+        vanity_recv_release(&back, 1);
+      });
 }
 
 struct Contender {
