@@ -130,22 +130,31 @@ static double boost_rate() {
   return r;
 }
 
-static vanity_channel make_ring(uint32_t slots) {
+// A ring, initialised as the kernel initialises one at boot.
+static vanity_ring *make_ring(uint32_t slots) {
   size_t bytes = VANITY_RING_HEADER_SIZE + (size_t)sizeof(Msg) * slots;
   auto *r = static_cast<vanity_ring *>(aligned_alloc(4096, (bytes + 4095) / 4096 * 4096));
   vanity_ring_init(r, sizeof(Msg), slots, 0);
-  vanity_channel ch = {r, 0, VANITY_DIR_SEND, 1, 0, sizeof(Msg), slots};
-  return ch;
+  return r;
+}
+
+// A shard's handle on a channel: its generated header declares it `static
+// const`, the channel's msg_size and slots constants
+// (Sources/VanityCodegen/ShardHeader.swift), so the compiler folds them into
+// the inlined channel code. Each side makes its own, as each shard has its
+// own.
+template <uint32_t Slots> static vanity_channel shard_handle(vanity_ring *r) {
+  return {r, 0, VANITY_DIR_SEND, 1, 0, sizeof(Msg), Slots};
 }
 
 // Copying API: vanity_try_send_batch / vanity_try_recv_batch (batch 1 is
 // vanity_try_send / vanity_try_recv).
 static double vanity_copy_rate(uint32_t batch) {
-  vanity_channel shared = make_ring(SLOTS);
+  vanity_ring *ring = make_ring(SLOTS);
   double r = run(
       batch == 1 ? "vanity copy 1" : "vanity copy batch",
       [&] {
-        const vanity_channel ch = shared; // each side keeps its own handle, as a shard does
+        const vanity_channel ch = shard_handle<SLOTS>(ring);
         std::vector<Msg> buf(batch);
         for (uint64_t sent = 0; sent < N;) {
           uint32_t want = (uint32_t)std::min<uint64_t>(batch, N - sent);
@@ -154,7 +163,7 @@ static double vanity_copy_rate(uint32_t batch) {
         }
       },
       [&](Check &c) {
-        const vanity_channel ch = shared;
+        const vanity_channel ch = shard_handle<SLOTS>(ring);
         std::vector<Msg> buf(batch);
         for (uint64_t got = 0; got < N;) {
           uint32_t n = batch == 1 ? (uint32_t)vanity_try_recv(&ch, buf.data()) : vanity_try_recv_batch(&ch, buf.data(), batch);
@@ -162,7 +171,7 @@ static double vanity_copy_rate(uint32_t batch) {
           got += n;
         }
       });
-  free(shared.ring);
+  free(ring);
   return r;
 }
 
@@ -170,11 +179,11 @@ static double vanity_copy_rate(uint32_t batch) {
 // vanity_recv (they spin briefly and would sleep in the kernel if the other
 // side stalled; here it never does).
 static double vanity_blocking_rate() {
-  vanity_channel shared = make_ring(SLOTS);
+  vanity_ring *ring = make_ring(SLOTS);
   double r = run(
       "vanity send/recv",
       [&] {
-        const vanity_channel ch = shared;
+        const vanity_channel ch = shard_handle<SLOTS>(ring);
         Msg m;
         for (uint64_t sent = 0; sent < N; sent++) {
           fill(&m, sent);
@@ -182,24 +191,24 @@ static double vanity_blocking_rate() {
         }
       },
       [&](Check &c) {
-        const vanity_channel ch = shared;
+        const vanity_channel ch = shard_handle<SLOTS>(ring);
         Msg m;
         for (uint64_t got = 0; got < N; got++) {
           vanity_recv(&ch, &m);
           c.add(&m);
         }
       });
-  free(shared.ring);
+  free(ring);
   return r;
 }
 
 // In place: messages are built and read in the ring itself.
 static double vanity_in_place_rate(uint32_t batch) {
-  vanity_channel shared = make_ring(SLOTS);
+  vanity_ring *ring = make_ring(SLOTS);
   double r = run(
       batch == 1 ? "vanity in place 1" : "vanity in place batch",
       [&] {
-        const vanity_channel ch = shared;
+        const vanity_channel ch = shard_handle<SLOTS>(ring);
         for (uint64_t sent = 0; sent < N;) {
           void *first;
           uint32_t n = vanity_send_reserve(&ch, &first, (uint32_t)std::min<uint64_t>(batch, N - sent));
@@ -210,7 +219,7 @@ static double vanity_in_place_rate(uint32_t batch) {
         }
       },
       [&](Check &c) {
-        const vanity_channel ch = shared;
+        const vanity_channel ch = shard_handle<SLOTS>(ring);
         for (uint64_t got = 0; got < N;) {
           const void *first;
           uint32_t n = vanity_recv_peek(&ch, &first, batch);
@@ -220,7 +229,7 @@ static double vanity_in_place_rate(uint32_t batch) {
           got += n;
         }
       });
-  free(shared.ring);
+  free(ring);
   return r;
 }
 
@@ -288,21 +297,21 @@ static double line_round_trip_ns() {
 // slots. `echo(there, back)` passes one message on (cpu 1); `ping(there,
 // back, i)` sends message i and waits for it to come back (cpu 0).
 template <class Echo, class Ping> static double round_trip_ns(Echo echo_one, Ping ping) {
-  vanity_channel there0 = make_ring(64), back0 = make_ring(64);
+  vanity_ring *there_ring = make_ring(64), *back_ring = make_ring(64);
   const uint64_t rounds = 500000;
   std::thread echo([&] {
     pin(1);
-    const vanity_channel there = there0, back = back0; // each side keeps its own handles
+    const vanity_channel there = shard_handle<64>(there_ring), back = shard_handle<64>(back_ring);
     for (uint64_t i = 0; i < rounds; i++) echo_one(there, back);
   });
   pin(0);
-  const vanity_channel there = there0, back = back0;
+  const vanity_channel there = shard_handle<64>(there_ring), back = shard_handle<64>(back_ring);
   auto t = std::chrono::steady_clock::now();
   for (uint64_t i = 0; i < rounds; i++) ping(there, back, i);
   double secs = seconds_since(t);
   echo.join();
-  free(there0.ring);
-  free(back0.ring);
+  free(there_ring);
+  free(back_ring);
   return secs / rounds * 1e9;
 }
 
