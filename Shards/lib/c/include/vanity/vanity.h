@@ -26,7 +26,7 @@ extern struct vanity_shard_status vanity_status;
 #define VANITY_ARCH_STATUS (&vanity_status)
 #endif
 
-static inline void vanity_alive(void) { VANITY_ARCH_STATUS->heartbeat++; }
+static inline __attribute__((always_inline)) void vanity_alive(void) { VANITY_ARCH_STATUS->heartbeat++; }
 
 /* ------------------------------------------------------------ system calls */
 
@@ -55,7 +55,14 @@ int vanity_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* ------------------------------------------------------------ channels */
 
-static inline uint8_t *vanity__slot(const struct vanity_channel *ch, uint32_t index) {
+/* The data path is forced inline. A shard's channel handles are constants
+ * (its generated header), and only inlined does the compiler see msg_size
+ * and slots as such: it then builds a message straight in the slot, not in
+ * the caller's buffer first. Left to itself it kept vanity_try_send out of
+ * line, and one at a time ran at half the speed (docs/performance.md). */
+#define VANITY_HOT static inline __attribute__((always_inline))
+
+VANITY_HOT uint8_t *vanity__slot(const struct vanity_channel *ch, uint32_t index) {
   return (uint8_t *)ch->ring + VANITY_RING_SLOTS_OFFSET + (size_t)(index & (ch->slots - 1)) * ch->msg_size;
 }
 
@@ -68,7 +75,7 @@ static inline uint8_t *vanity__slot(const struct vanity_channel *ch, uint32_t in
  * cost no more than plain moves. Into a slot, the first word goes last:
  * once it is no longer the free mark, the receiver may take the message
  * (ring.h). Returns whether that word is the mark (an escape). */
-static inline int vanity__copy_in(uint8_t *slot, const void *msg, uint32_t n) {
+VANITY_HOT int vanity__copy_in(uint8_t *slot, const void *msg, uint32_t n) {
   uint64_t *d = (uint64_t *)slot;
   const uint64_t *s = (const uint64_t *)msg;
   for (uint32_t i = 1; i < n / 8; i++) __atomic_store_n(d + i, __atomic_load_n(s + i, __ATOMIC_RELAXED), __ATOMIC_RELAXED);
@@ -77,7 +84,7 @@ static inline int vanity__copy_in(uint8_t *slot, const void *msg, uint32_t n) {
   return first == VANITY_RING_FREE_MARK;
 }
 
-static inline void vanity__copy_out(void *msg, const uint8_t *slot, uint32_t n) {
+VANITY_HOT void vanity__copy_out(void *msg, const uint8_t *slot, uint32_t n) {
   uint64_t *d = (uint64_t *)msg;
   const uint64_t *s = (const uint64_t *)slot;
   for (uint32_t i = 0; i < n / 8; i++) __atomic_store_n(d + i, __atomic_load_n(s + i, __ATOMIC_RELAXED), __ATOMIC_RELAXED);
@@ -89,7 +96,7 @@ static inline void vanity__copy_out(void *msg, const uint8_t *slot, uint32_t n) 
  * still in flight) is closed by the sleeper's first, bounded wait (see
  * vanity__block). The flag lives on our own cache line, so in steady state
  * this costs a load that hits. */
-static inline void vanity__wake_peer(const struct vanity_channel *ch, uint32_t *waiting) {
+VANITY_HOT void vanity__wake_peer(const struct vanity_channel *ch, uint32_t *waiting) {
   if (__atomic_load_n(waiting, __ATOMIC_RELAXED) && __atomic_exchange_n(waiting, 0u, __ATOMIC_ACQ_REL) && ch->notify)
     vanity_notify(ch->id);
   vanity_arch_signal();
@@ -107,7 +114,7 @@ static inline uint32_t vanity_pending(const struct vanity_channel *ch) {
  * ring is too full. Still too full, it pauses before it returns: a caller
  * polling a full ring without pause took that line from the receiver so
  * often that its hand-backs stalled (docs/performance.md). */
-static inline uint32_t vanity__room(const struct vanity_channel *ch, uint32_t head, uint32_t want) {
+VANITY_HOT uint32_t vanity__room(const struct vanity_channel *ch, uint32_t head, uint32_t want) {
   struct vanity_ring *r = ch->ring;
   uint32_t room = ch->slots - (head - r->producer.cached_tail);
   if (room >= want) return room;
@@ -119,7 +126,7 @@ static inline uint32_t vanity__room(const struct vanity_channel *ch, uint32_t he
 
 /* Publishes n messages from `head` on; then, if one of them starts with the
  * free mark, says so in `info.escapes`, so the receiver reads `head`. */
-static inline void vanity__publish(const struct vanity_channel *ch, uint32_t head, uint32_t n, int escaped) {
+VANITY_HOT void vanity__publish(const struct vanity_channel *ch, uint32_t head, uint32_t n, int escaped) {
   __atomic_store_n(&ch->ring->producer.head, head + n, __ATOMIC_RELEASE);
   if (escaped) __atomic_fetch_add(&ch->ring->info.escapes, 1u, __ATOMIC_RELEASE);
   vanity__wake_peer(ch, &ch->ring->producer.consumer_waiting);
@@ -138,7 +145,7 @@ static inline void vanity__hand_back(const struct vanity_channel *ch, uint32_t u
 
 /* Receiver: n messages from `tail` on are consumed. Slots go back to the
  * sender in groups (ring.h), or at once if it waits for room. */
-static inline void vanity__release(const struct vanity_channel *ch, uint32_t tail, uint32_t n) {
+VANITY_HOT void vanity__release(const struct vanity_channel *ch, uint32_t tail, uint32_t n) {
   struct vanity_ring *r = ch->ring;
   __atomic_store_n(&r->consumer.tail, tail + n, __ATOMIC_RELEASE);
   if (tail + n - r->info.released >= vanity_ring_hand_back(ch->slots) || __atomic_load_n(&r->consumer.producer_waiting, __ATOMIC_RELAXED))
@@ -148,7 +155,7 @@ static inline void vanity__release(const struct vanity_channel *ch, uint32_t tai
 /* Receiver: can it find messages by their slots' marks? Read after the slot
  * word: a sender's in-place flag is set (and fenced) before any word it
  * writes in place, so a word seen first implies the flag is seen here. */
-static inline int vanity__marks_trusted(const struct vanity_channel *ch) {
+VANITY_HOT int vanity__marks_trusted(const struct vanity_channel *ch) {
   const struct vanity_ring *r = ch->ring;
   return !r->consumer.marks_pending && !__atomic_load_n(&r->info.in_place_sends, __ATOMIC_ACQUIRE);
 }
@@ -158,7 +165,7 @@ static inline int vanity__marks_trusted(const struct vanity_channel *ch) {
  * ring is empty, and it hands every consumed slot back; a message there
  * is one to take. It reads `head` only for a batch, after an escape, or
  * while marks cannot be trusted. */
-static inline uint32_t vanity__available(const struct vanity_channel *ch, uint32_t tail, uint32_t want) {
+VANITY_HOT uint32_t vanity__available(const struct vanity_channel *ch, uint32_t tail, uint32_t want) {
   struct vanity_ring *r = ch->ring;
   uint32_t avail = r->consumer.cached_head - tail;
   if (avail >= want) return avail;
@@ -190,7 +197,7 @@ static inline uint32_t vanity__available(const struct vanity_channel *ch, uint32
 
 /* Sends up to `count` messages of msg_size bytes each from `msgs`; returns
  * how many fit (0 when the ring is full). Never blocks. */
-static inline uint32_t vanity_try_send_batch(const struct vanity_channel *ch, const void *msgs, uint32_t count) {
+VANITY_HOT uint32_t vanity_try_send_batch(const struct vanity_channel *ch, const void *msgs, uint32_t count) {
   vanity_arch_sched();
   uint32_t head = ch->ring->producer.head;
   uint32_t room = vanity__room(ch, head, count);
@@ -203,7 +210,7 @@ static inline uint32_t vanity_try_send_batch(const struct vanity_channel *ch, co
 
 /* Receives up to `max` messages into `msgs` (max * msg_size bytes); returns
  * how many (0 when the ring is empty). Never blocks. */
-static inline uint32_t vanity_try_recv_batch(const struct vanity_channel *ch, void *msgs, uint32_t max) {
+VANITY_HOT uint32_t vanity_try_recv_batch(const struct vanity_channel *ch, void *msgs, uint32_t max) {
   vanity_arch_sched();
   uint32_t tail = ch->ring->consumer.tail;
   uint32_t avail = vanity__available(ch, tail, max);
@@ -218,7 +225,7 @@ static inline uint32_t vanity_try_recv_batch(const struct vanity_channel *ch, vo
  * the wrap point; 0 when full) starting at *first; vanity_send_commit
  * publishes the first n of them. vanity_recv_peek / vanity_recv_release are
  * the reading side. Never block. */
-static inline uint32_t vanity_send_reserve(const struct vanity_channel *ch, void **first, uint32_t max) {
+VANITY_HOT uint32_t vanity_send_reserve(const struct vanity_channel *ch, void **first, uint32_t max) {
   vanity_arch_sched();
   struct vanity_ring *r = ch->ring;
   if (!r->info.in_place_sends) {
@@ -233,11 +240,11 @@ static inline uint32_t vanity_send_reserve(const struct vanity_channel *ch, void
   return n < to_wrap ? n : to_wrap;
 }
 
-static inline void vanity_send_commit(const struct vanity_channel *ch, uint32_t n) {
+VANITY_HOT void vanity_send_commit(const struct vanity_channel *ch, uint32_t n) {
   if (n) vanity__publish(ch, ch->ring->producer.head, n, 0);
 }
 
-static inline uint32_t vanity_recv_peek(const struct vanity_channel *ch, const void **first, uint32_t max) {
+VANITY_HOT uint32_t vanity_recv_peek(const struct vanity_channel *ch, const void **first, uint32_t max) {
   vanity_arch_sched();
   uint32_t tail = ch->ring->consumer.tail;
   uint32_t avail = vanity__available(ch, tail, max);
@@ -247,12 +254,12 @@ static inline uint32_t vanity_recv_peek(const struct vanity_channel *ch, const v
   return n < to_wrap ? n : to_wrap;
 }
 
-static inline void vanity_recv_release(const struct vanity_channel *ch, uint32_t n) {
+VANITY_HOT void vanity_recv_release(const struct vanity_channel *ch, uint32_t n) {
   if (n) vanity__release(ch, ch->ring->consumer.tail, n);
 }
 
-static inline int vanity_try_send(const struct vanity_channel *ch, const void *msg) { return vanity_try_send_batch(ch, msg, 1) == 1; }
-static inline int vanity_try_recv(const struct vanity_channel *ch, void *msg) { return vanity_try_recv_batch(ch, msg, 1) == 1; }
+VANITY_HOT int vanity_try_send(const struct vanity_channel *ch, const void *msg) { return vanity_try_send_batch(ch, msg, 1) == 1; }
+VANITY_HOT int vanity_try_recv(const struct vanity_channel *ch, void *msg) { return vanity_try_recv_batch(ch, msg, 1) == 1; }
 
 /* How long a side that just announced it is waiting sleeps before it may
  * sleep without limit: long enough for any index store already in flight on
@@ -262,7 +269,7 @@ static inline int vanity_try_recv(const struct vanity_channel *ch, void *msg) { 
 /* Can the waiting side go on? A sender needs a slot handed back; a
  * receiver a message: while it spins it watches the slot at `tail` (the
  * producer's line is left alone), and it checks `head` before it sleeps. */
-static inline int vanity__ready(const struct vanity_channel *ch, int sending, int spinning) {
+VANITY_HOT int vanity__ready(const struct vanity_channel *ch, int sending, int spinning) {
   struct vanity_ring *r = ch->ring;
   if (sending) return ch->slots - (r->producer.head - __atomic_load_n(&r->info.released, __ATOMIC_ACQUIRE)) > 0;
   if (spinning) {
@@ -291,7 +298,7 @@ static inline void vanity__block(const struct vanity_channel *ch, uint32_t *wait
 }
 
 /* Blocking forms: return once every message is sent / at least one received. */
-static inline void vanity_send_batch(const struct vanity_channel *ch, const void *msgs, uint32_t count) {
+VANITY_HOT void vanity_send_batch(const struct vanity_channel *ch, const void *msgs, uint32_t count) {
   while (count) {
     uint32_t n = vanity_try_send_batch(ch, msgs, count);
     msgs = (const uint8_t *)msgs + (size_t)n * ch->msg_size;
@@ -299,16 +306,16 @@ static inline void vanity_send_batch(const struct vanity_channel *ch, const void
     if (count) vanity__block(ch, &ch->ring->consumer.producer_waiting, 1);
   }
 }
-static inline void vanity_send(const struct vanity_channel *ch, const void *msg) { vanity_send_batch(ch, msg, 1); }
+VANITY_HOT void vanity_send(const struct vanity_channel *ch, const void *msg) { vanity_send_batch(ch, msg, 1); }
 
-static inline uint32_t vanity_recv_batch(const struct vanity_channel *ch, void *msgs, uint32_t max) {
+VANITY_HOT uint32_t vanity_recv_batch(const struct vanity_channel *ch, void *msgs, uint32_t max) {
   for (;;) {
     uint32_t n = vanity_try_recv_batch(ch, msgs, max);
     if (n) return n;
     vanity__block(ch, &ch->ring->producer.consumer_waiting, 0);
   }
 }
-static inline void vanity_recv(const struct vanity_channel *ch, void *msg) { vanity_recv_batch(ch, msg, 1); }
+VANITY_HOT void vanity_recv(const struct vanity_channel *ch, void *msg) { vanity_recv_batch(ch, msg, 1); }
 
 /* The channel's generation: bumped by the kernel each time an endpoint
  * restarts (docs/abi.md, "Restarts"). */
