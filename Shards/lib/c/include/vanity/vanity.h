@@ -306,7 +306,12 @@ VANITY_HOT void vanity_send_batch(const struct vanity_channel *ch, const void *m
     if (count) vanity__block(ch, &ch->ring->consumer.producer_waiting, 1);
   }
 }
-VANITY_HOT void vanity_send(const struct vanity_channel *ch, const void *msg) { vanity_send_batch(ch, msg, 1); }
+/* One message: its own loop, so that the message's size is a constant in
+ * the copy and the compiler can store a message built in a local variable
+ * straight into the slot (through vanity_send_batch's loop it could not). */
+VANITY_HOT void vanity_send(const struct vanity_channel *ch, const void *msg) {
+  while (!vanity_try_send(ch, msg)) vanity__block(ch, &ch->ring->consumer.producer_waiting, 1);
+}
 
 VANITY_HOT uint32_t vanity_recv_batch(const struct vanity_channel *ch, void *msgs, uint32_t max) {
   for (;;) {
@@ -315,7 +320,9 @@ VANITY_HOT uint32_t vanity_recv_batch(const struct vanity_channel *ch, void *msg
     vanity__block(ch, &ch->ring->producer.consumer_waiting, 0);
   }
 }
-VANITY_HOT void vanity_recv(const struct vanity_channel *ch, void *msg) { vanity_recv_batch(ch, msg, 1); }
+VANITY_HOT void vanity_recv(const struct vanity_channel *ch, void *msg) {
+  while (!vanity_try_recv(ch, msg)) vanity__block(ch, &ch->ring->producer.consumer_waiting, 0);
+}
 
 /* The channel's generation: bumped by the kernel each time an endpoint
  * restarts (docs/abi.md, "Restarts"). */
