@@ -147,28 +147,34 @@ template <uint32_t Slots> static vanity_channel shard_handle(vanity_ring *r) {
   return {r, 0, VANITY_DIR_SEND, 1, 0, sizeof(Msg), Slots};
 }
 
-// One at a time, copying: vanity_try_send / vanity_try_recv, with the
-// message in a local variable, as Boost's contender (and a shard) has it.
-static double vanity_one_rate() {
+// One at a time, copying, with the message in a local variable as Boost's
+// contender (and a shard) has it. Non-blocking: vanity_try_send /
+// vanity_try_recv, retried. Blocking: the calls a shard uses, vanity_send /
+// vanity_recv (they spin briefly and would sleep in the kernel if the other
+// side stalled; here it never does).
+template <bool Blocking> static double vanity_one_rate() {
   vanity_ring *ring = make_ring(SLOTS);
   double r = run(
-      "vanity copy 1",
+      Blocking ? "vanity send/recv" : "vanity copy 1",
       [&] {
         const vanity_channel ch = shard_handle<SLOTS>(ring);
         Msg m;
         for (uint64_t sent = 0; sent < N;) {
           fill(&m, sent);
-          if (vanity_try_send(&ch, &m)) sent++;
+          if (Blocking) vanity_send(&ch, &m);
+          else if (!vanity_try_send(&ch, &m)) continue;
+          sent++;
         }
       },
       [&](Check &c) {
         const vanity_channel ch = shard_handle<SLOTS>(ring);
         Msg m;
-        for (uint64_t got = 0; got < N;)
-          if (vanity_try_recv(&ch, &m)) {
-            c.add(&m);
-            got++;
-          }
+        for (uint64_t got = 0; got < N;) {
+          if (Blocking) vanity_recv(&ch, &m);
+          else if (!vanity_try_recv(&ch, &m)) continue;
+          c.add(&m);
+          got++;
+        }
       });
   free(ring);
   return r;
@@ -195,33 +201,6 @@ static double vanity_copy_rate(uint32_t batch) {
           uint32_t n = vanity_try_recv_batch(&ch, buf.data(), batch);
           for (uint32_t i = 0; i < n; i++) c.add(&buf[i]);
           got += n;
-        }
-      });
-  free(ring);
-  return r;
-}
-
-// One at a time with the blocking calls a shard uses: vanity_send /
-// vanity_recv (they spin briefly and would sleep in the kernel if the other
-// side stalled; here it never does).
-static double vanity_blocking_rate() {
-  vanity_ring *ring = make_ring(SLOTS);
-  double r = run(
-      "vanity send/recv",
-      [&] {
-        const vanity_channel ch = shard_handle<SLOTS>(ring);
-        Msg m;
-        for (uint64_t sent = 0; sent < N; sent++) {
-          fill(&m, sent);
-          vanity_send(&ch, &m);
-        }
-      },
-      [&](Check &c) {
-        const vanity_channel ch = shard_handle<SLOTS>(ring);
-        Msg m;
-        for (uint64_t got = 0; got < N; got++) {
-          vanity_recv(&ch, &m);
-          c.add(&m);
         }
       });
   free(ring);
@@ -395,8 +374,8 @@ struct Contender {
 
 static const Contender contenders[] = {
     {"floor: one line per message, no shared index", line_stream_rate},
-    {"vanity, one at a time, non-blocking (try_send/recv)", vanity_one_rate},
-    {"vanity, one at a time, blocking (send/recv)", vanity_blocking_rate},
+    {"vanity, one at a time, non-blocking (try_send/recv)", vanity_one_rate<false>},
+    {"vanity, one at a time, blocking (send/recv)", vanity_one_rate<true>},
     {"vanity, one at a time, in place (reserve/peek 1)", [] { return vanity_in_place_rate(1); }},
     {"vanity, batches of 32, copying", [] { return vanity_copy_rate(32); }},
     {"vanity, batches of 32, in place", [] { return vanity_in_place_rate(32); }},
