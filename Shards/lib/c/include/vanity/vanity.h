@@ -26,7 +26,14 @@ extern struct vanity_shard_status vanity_status;
 #define VANITY_ARCH_STATUS (&vanity_status)
 #endif
 
-static inline __attribute__((always_inline)) void vanity_alive(void) { VANITY_ARCH_STATUS->heartbeat++; }
+/* The data path is forced inline. A shard's channel handles are constants
+ * (its generated header), and only inlined does the compiler see msg_size
+ * and slots as such: it then builds a message straight in the slot, not in
+ * the caller's buffer first. Left to itself it kept vanity_try_send out of
+ * line, and one at a time ran at half the speed (docs/performance.md). */
+#define VANITY_HOT static inline __attribute__((always_inline))
+
+VANITY_HOT void vanity_alive(void) { VANITY_ARCH_STATUS->heartbeat++; }
 
 /* ------------------------------------------------------------ system calls */
 
@@ -54,13 +61,6 @@ static inline int64_t vanity_shutdown(uint32_t status) { return vanity_arch_sysc
 int vanity_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* ------------------------------------------------------------ channels */
-
-/* The data path is forced inline. A shard's channel handles are constants
- * (its generated header), and only inlined does the compiler see msg_size
- * and slots as such: it then builds a message straight in the slot, not in
- * the caller's buffer first. Left to itself it kept vanity_try_send out of
- * line, and one at a time ran at half the speed (docs/performance.md). */
-#define VANITY_HOT static inline __attribute__((always_inline))
 
 VANITY_HOT uint8_t *vanity__slot(const struct vanity_channel *ch, uint32_t index) {
   return (uint8_t *)ch->ring + VANITY_RING_SLOTS_OFFSET + (size_t)(index & (ch->slots - 1)) * ch->msg_size;
