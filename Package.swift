@@ -33,10 +33,10 @@ let package = Package(
         .target(name: "VanityCodegen", dependencies: ["VanityABI", "VanityManifest", "VanityModel", "VanityLayout",
                                                       .product(name: "Crypto", package: "swift-crypto")]),
         .target(name: "VanityImage", dependencies: ["CElf", "VanityABI", "VanityLayout"]),
-        .target(name: "VanityDebug", dependencies: ["CVanityDebug"]),
+        .target(name: "VanityDebug", dependencies: ["CVanityDebug", "VanityABI", .product(name: "Crypto", package: "swift-crypto")]),
         .target(name: "VanityToolchain", dependencies: ["VanityLayout", "VanityModel", "VanityPlatform",
                                                         .product(name: "Crypto", package: "swift-crypto")]),
-        .target(name: "VanityDriver", dependencies: ["VanityABI", "VanityManifest", "VanityPlatform", "VanityModel", "VanityLayout", "VanityCodegen", "VanityDiagnostics", "VanityToolchain", "VanityImage",
+        .target(name: "VanityDriver", dependencies: ["VanityABI", "VanityManifest", "VanityPlatform", "VanityModel", "VanityLayout", "VanityCodegen", "VanityDiagnostics", "VanityToolchain", "VanityImage", "VanityDebug",
                                                       .product(name: "Crypto", package: "swift-crypto")]),
         .executableTarget(name: "vanity-build", dependencies: [
             "VanityDriver", "VanityDebug", "VanityABI", "CVanityDebug",

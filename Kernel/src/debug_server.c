@@ -5,20 +5,11 @@
 
 #include "internal.h"
 
-static void send(uint8_t type, uint16_t id, const uint8_t *payload, uint16_t length);
-static void error(uint16_t id, uint16_t code, const char *text);
-
 static struct vanity_debug_decoder decoder;
 static struct vanity_debug_frame frame;
 static uint8_t wire[VANITY_DEBUG_MAX_FRAME];
 static uint8_t reply[VANITY_DEBUG_MAX_PAYLOAD];
 static int decoder_ready;
-
-void debug_reply(uint8_t type, uint16_t id, const uint8_t *payload, uint16_t length) {
-  send((uint8_t)(type | VANITY_DEBUG_REPLY), id, payload, length);
-}
-
-void debug_error(uint16_t id, uint16_t code, const char *text) { error(id, code, text); }
 
 static void send(uint8_t type, uint16_t id, const uint8_t *payload, uint16_t length) {
   size_t n = vanity_debug_encode(type, id, payload, length, wire);
@@ -28,96 +19,109 @@ static void send(uint8_t type, uint16_t id, const uint8_t *payload, uint16_t len
   klog_unlock();
 }
 
+static void answer(uint8_t type, uint16_t id, const uint8_t *payload, uint16_t length) {
+  send((uint8_t)(type | VANITY_DEBUG_REPLY), id, payload, length);
+}
+
 static void error(uint16_t id, uint16_t code, const char *text) {
-  uint16_t n = 2;
-  reply[0] = (uint8_t)code;
-  reply[1] = (uint8_t)(code >> 8);
+  struct vanity_debug_error_reply h = {.code = code};
+  uint16_t n = sizeof h;
+  memcpy(reply, &h, sizeof h);
   for (const char *p = text; *p && n < VANITY_DEBUG_MAX_PAYLOAD; p++) reply[n++] = (uint8_t)*p;
   send(VANITY_DEBUG_ERROR, id, reply, n);
 }
 
-static uint16_t put_str(uint16_t at, const char *s, uint16_t width) {
-  uint16_t i = 0;
-  for (; s[i] && i < width; i++) reply[at + i] = (uint8_t)s[i];
-  for (; i < width; i++) reply[at + i] = 0;
-  return (uint16_t)(at + width);
+static void send_reload(const struct reload_reply *r) {
+  if (r->error) error(r->id, r->error, r->text);
+  else answer(r->type, r->id, r->payload, r->length);
 }
 
-static uint16_t put32(uint16_t at, uint32_t v) {
-  for (int k = 0; k < 4; k++) reply[at + k] = (uint8_t)(v >> (8 * k));
-  return (uint16_t)(at + 4);
+/* A zero-padded text field. */
+static void put_str(char *field, const char *s, uint32_t width) {
+  uint32_t i = 0;
+  for (; s[i] && i < width; i++) field[i] = s[i];
+  for (; i < width; i++) field[i] = 0;
 }
 
-/* ps record: id u16, state u8, core u8, restarts u32, generation u32,
- * name[24], code[8] (the first bytes of the SHA-256 of the last reload
- * image; zero: the image it booted with) = 44 bytes. */
-#define PS_RECORD 44u
+/* A request's fixed part: what the payload holds, zero past its end (the
+ * optional fields of PS, LOGS and COMMIT). */
+static void request(void *dst, uint32_t size) {
+  memset(dst, 0, size);
+  memcpy(dst, frame.payload, frame.length < size ? frame.length : size);
+}
 
 static void handle(void) {
   const struct vanity_system *sys = kstate.sys;
   uint16_t id = frame.id;
   switch (frame.type) {
   case VANITY_DEBUG_HELLO: {
-    for (int i = 0; i < 32; i++) reply[i] = sys->build_id[i];
-    uint16_t n = put_str(32, sys->name, 32);
-    n = put_str(n, sys->platform, 32);
-    n = put32(n, sys->shard_count);
-    send(VANITY_DEBUG_HELLO | VANITY_DEBUG_REPLY, id, reply, n);
-    return;
+    struct vanity_debug_hello_reply h;
+    memcpy(h.build_id, sys->build_id, sizeof h.build_id);
+    put_str(h.system, sys->name, sizeof h.system);
+    put_str(h.platform, sys->platform, sizeof h.platform);
+    h.shard_count = sys->shard_count;
+    memcpy(reply, &h, sizeof h);
+    return answer(frame.type, id, reply, sizeof h);
   }
   case VANITY_DEBUG_PS: {
-    uint16_t n = 0;
-    for (uint32_t i = 0; i < sys->shard_count && n + PS_RECORD <= VANITY_DEBUG_MAX_PAYLOAD; i++) {
+    struct vanity_debug_ps_request req;
+    request(&req, sizeof req);
+    struct vanity_debug_ps_reply h = {.first = req.first, .count = 0, .total = (uint16_t)sys->shard_count};
+    uint16_t n = sizeof h;
+    for (uint32_t i = req.first; i < sys->shard_count && h.count < VANITY_DEBUG_PS_PER_REPLY; i++, h.count++) {
       struct shard_state *s = &kstate.shards[i];
-      reply[n] = (uint8_t)i;
-      reply[n + 1] = (uint8_t)(i >> 8);
-      reply[n + 2] = (uint8_t)atomic_load32(&s->run_state);
-      reply[n + 3] = (uint8_t)s->core;
-      put32((uint16_t)(n + 4), s->restarts);
-      put32((uint16_t)(n + 8), s->generation);
-      n = put_str((uint16_t)(n + 12), s->desc->name, 24);
-      for (int k = 0; k < 8; k++) reply[n++] = s->code_digest[k];
+      struct vanity_debug_ps_record r = {
+          .id = (uint16_t)i,
+          .state = (uint8_t)atomic_load32(&s->run_state),
+          .core = (uint8_t)s->core,
+          .restarts = s->restarts,
+          .generation = s->generation,
+      };
+      put_str(r.name, s->desc->name, sizeof r.name);
+      memcpy(r.code, s->code_digest, sizeof r.code);
+      memcpy(reply + n, &r, sizeof r);
+      n = (uint16_t)(n + sizeof r);
     }
-    send(VANITY_DEBUG_PS | VANITY_DEBUG_REPLY, id, reply, n);
-    return;
+    memcpy(reply, &h, sizeof h);
+    return answer(frame.type, id, reply, n);
   }
   case VANITY_DEBUG_LOGS: {
-    /* payload: optional u32 `since`; reply: u32 first, u32 total, text. */
-    uint32_t since = frame.length >= 4 ? (uint32_t)frame.payload[0] | (uint32_t)frame.payload[1] << 8 |
-                                             (uint32_t)frame.payload[2] << 16 | (uint32_t)frame.payload[3] << 24
-                                       : 0;
-    uint32_t first, total;
-    uint32_t n = klog_recent(since, reply + 8, VANITY_DEBUG_MAX_PAYLOAD - 8, &first, &total);
-    put32(0, first);
-    put32(4, total);
-    send(VANITY_DEBUG_LOGS | VANITY_DEBUG_REPLY, id, reply, (uint16_t)(8 + n));
-    return;
+    struct vanity_debug_logs_request req;
+    request(&req, sizeof req);
+    struct vanity_debug_logs_reply h;
+    uint32_t n = klog_recent(req.since, reply + sizeof h, VANITY_DEBUG_MAX_PAYLOAD - sizeof h, &h.first, &h.total);
+    memcpy(reply, &h, sizeof h);
+    return answer(frame.type, id, reply, (uint16_t)(sizeof h + n));
   }
   case VANITY_DEBUG_RESTART:
   case VANITY_DEBUG_HOLD:
   case VANITY_DEBUG_RELEASE: {
-    if (frame.length != 2) return error(id, VANITY_DEBUG_E_BAD_PAYLOAD, "expected a shard id (2 bytes)");
-    uint32_t shard = (uint32_t)frame.payload[0] | ((uint32_t)frame.payload[1] << 8);
-    if (shard >= sys->shard_count) return error(id, VANITY_DEBUG_E_NO_SUCH_SHARD, "no such shard");
-    struct shard_state *s = &kstate.shards[shard];
-    uint32_t held = atomic_load32(&s->run_state) == SHARD_HELD;
+    struct vanity_debug_shard_request req;
+    if (frame.length != sizeof req) return error(id, VANITY_DEBUG_E_BAD_PAYLOAD, "expected a shard id (2 bytes)");
+    request(&req, sizeof req);
+    if (req.shard >= sys->shard_count) return error(id, VANITY_DEBUG_E_NO_SUCH_SHARD, "no such shard");
+    struct shard_state *s = &kstate.shards[req.shard];
+    uint32_t held = atomic_load32(&s->run_state) == VANITY_SHARD_HELD;
     if (frame.type == VANITY_DEBUG_RELEASE && !held) return error(id, VANITY_DEBUG_E_BAD_PAYLOAD, "the shard is not held");
     if (frame.type == VANITY_DEBUG_HOLD && held) return error(id, VANITY_DEBUG_E_BAD_PAYLOAD, "the shard is already held");
     uint32_t c = frame.type == VANITY_DEBUG_RESTART ? CONTROL_RESTART : frame.type == VANITY_DEBUG_HOLD ? CONTROL_HOLD : CONTROL_RELEASE;
     if (!atomic_cas32(&s->control, CONTROL_NONE, c))
       return error(id, VANITY_DEBUG_E_BUSY, "an earlier request for this shard is still pending");
     platform_kick_core(s->core);
-    send((uint8_t)(frame.type | VANITY_DEBUG_REPLY), id, reply, 0);
-    return;
+    return answer(frame.type, id, 0, 0);
   }
   case VANITY_DEBUG_RELOAD_BEGIN:
   case VANITY_DEBUG_RELOAD_CHUNK:
-  case VANITY_DEBUG_RELOAD_COMMIT: reload_request(&frame); return;
-  default: error(id, VANITY_DEBUG_E_UNKNOWN_TYPE, "unknown request type");
+  case VANITY_DEBUG_RELOAD_COMMIT: {
+    struct reload_reply r;
+    if (reload_request(&frame, &r)) send_reload(&r);
+    return;
+  }
+  default: return error(id, VANITY_DEBUG_E_UNKNOWN_TYPE, "unknown request type");
   }
 }
 
-uint32_t debug_poll(void) {
+int debug_poll(void) {
   if (!decoder_ready) {
     vanity_debug_decoder_init(&decoder);
     decoder_ready = 1;
@@ -129,5 +133,8 @@ uint32_t debug_poll(void) {
     for (uint32_t i = 0; i < n; i++)
       if (vanity_debug_feed(&decoder, buf[i], &frame)) handle();
   }
-  return total;
+  struct reload_reply r;
+  int reloading = 0;
+  if (reload_poll(&r, &reloading)) send_reload(&r);
+  return total > 0 || reloading;
 }

@@ -82,7 +82,7 @@ static void check_watchdogs(uint64_t now) {
     if (!s->desc->watchdog_ms || !s->data) continue;
     uint32_t st = atomic_load32(&s->run_state);
     uint64_t beat = atomic_load64(&((struct vanity_shard_status *)(uintptr_t)s->data->virt)->heartbeat);
-    if (st != SHARD_RUNNING || beat != s->last_heartbeat) {
+    if (st != VANITY_SHARD_RUNNING || beat != s->last_heartbeat) {
       s->last_heartbeat = beat;
       s->last_progress_ns = now;
       continue;
@@ -104,7 +104,7 @@ void kernel_core_loop(void) {
     /* While the link is busy or a reload is under way it is polled every
      * LINK_POLL_NS (short idles, not a spin: an emulator's device thread
      * needs the gaps); otherwise once a tick. */
-    int busy = reload_poll() || (last_traffic && now - last_traffic < LINK_BUSY_NS);
+    int busy = last_traffic && now - last_traffic < LINK_BUSY_NS;
     platform_idle(now + (busy ? LINK_POLL_NS : KERNEL_TICK_NS));
   }
 }

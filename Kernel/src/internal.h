@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include <vanity/abi.h>
+#include <vanity/debug.h>
 #include <vanity/kernel.h>
 #include <vanity/platform.h>
 #include <vanity/syscall.h>
@@ -20,14 +21,6 @@
  * LINK_BUSY_NS after the last) or a reload is under way. */
 #define LINK_POLL_NS 20000ull
 #define LINK_BUSY_NS 50000000ull
-
-enum shard_run_state {
-  SHARD_STOPPED = 0,  /* not started yet */
-  SHARD_RUNNING = 1,
-  SHARD_WAITING = 2,  /* in the wait system call */
-  SHARD_HELD = 3,     /* stopped by its policy (hold, max-restarts) or exit */
-  SHARD_RESTARTING = 4,
-};
 
 /* Requests the kernel core makes of a shard's core (the debug link). */
 enum shard_control {
@@ -50,7 +43,7 @@ enum reload_phase {
 struct shard_state {
   const struct vanity_shard_desc *desc;
   uint32_t core;                 /* the core the shard runs on */
-  volatile uint32_t run_state;   /* enum shard_run_state */
+  volatile uint32_t run_state;   /* enum vanity_shard_state (<vanity/debug.h>) */
   volatile uint32_t wake;        /* enum vanity_wake bits pending for the shard */
   volatile uint32_t fault_request; /* non-zero: the kernel core asks this shard's core to fault it */
   uint32_t generation;           /* starts so far (1 after boot) */
@@ -118,28 +111,41 @@ const char *fault_name(uint32_t kind);
 void system_stop(uint32_t status) __attribute__((noreturn));
 
 
-/* debug_server.c */
-/* Returns how many bytes arrived. */
-uint32_t debug_poll(void);
-/* Sends a reply (type | VANITY_DEBUG_REPLY) or an error reply. */
-void debug_reply(uint8_t type, uint16_t id, const uint8_t *payload, uint16_t length);
-void debug_error(uint16_t id, uint16_t code, const char *text);
+/* debug_server.c: the link (kernel core only). Answers what arrived and
+ * finishes pending reloads; returns whether the link wants polling soon
+ * (bytes arrived or a reload is under way). */
+int debug_poll(void);
 
-/* reload.c: the kernel core's side (called from debug_server.c) and the
- * shard core's quiescent point. */
-struct vanity_debug_frame;
-void reload_request(const struct vanity_debug_frame *f);
-/* Whether a transfer is under way (the kernel core then polls the link
- * without idling) and finishing pending reloads; kernel core only. */
-int reload_poll(void);
-/* On the shard's own core at a quiescent point: swaps in the new code if a
- * reload is pending (then does not return). */
-void shard_reload_here(struct shard_state *s);
+/* reload.c: the kernel core's side (called by debug_server.c, which sends
+ * every reply) and the shard core's quiescent point (called by shard.c). */
+struct reload_reply {
+  uint16_t id;            /* the request's id */
+  uint8_t type;           /* the request's type */
+  uint16_t error;         /* 0, or enum vanity_debug_error (then `text`) */
+  const char *text;
+  const uint8_t *payload; /* a success's payload */
+  uint16_t length;
+};
+/* Handles one reload request; returns 1 when `out` is the answer to send
+ * now, 0 when it comes later from reload_poll (a commit in progress). */
+int reload_request(const struct vanity_debug_frame *f, struct reload_reply *out);
+/* Advances transfers and pending reloads; returns 1 when `out` holds a
+ * commit's answer to send. `*busy`: a transfer or reload is under way. */
+int reload_poll(struct reload_reply *out, int *busy);
+/* On the shard's own core: if a reload of `s` is pending, parks the shard,
+ * waits until the kernel core has loaded the new code, and returns 1 (the
+ * caller resets its memory, calls reload_finish and starts it); else 0. */
+int reload_take(struct shard_state *s);
+/* After the reset: records the new generation and lets the kernel core
+ * send the verdict. */
+void reload_finish(struct shard_state *s);
 extern const uint8_t vanity_reload_key[32];
 
 /* shard.c: an operator's restart (debug link). */
 void shard_restart(struct shard_state *s) __attribute__((noreturn));
-void shard_reset_memory(struct shard_state *s);
+/* shard.c: at a quiescent point, swaps in new code if a reload is pending
+ * (then does not return). */
+void shard_reload_here(struct shard_state *s);
 
 static inline uint64_t atomic_load64(const volatile uint64_t *p) { return __atomic_load_n(p, __ATOMIC_ACQUIRE); }
 static inline uint32_t atomic_load32(const volatile uint32_t *p) { return __atomic_load_n(p, __ATOMIC_ACQUIRE); }

@@ -8,7 +8,6 @@
  * loads the new segments while the shard's core waits, then the shard's core
  * resets data, bss and stack and starts the new code with a new generation.
  * Any failure before the park leaves the old shard running untouched. */
-#include <vanity/debug.h>
 #include <vanity/reload.h>
 #include <vanity/sha256.h>
 
@@ -35,6 +34,22 @@ static struct {
   uint32_t new_generation;
 } rl;
 
+static struct vanity_reload_verdict verdict;
+
+/* The answers; debug_server.c sends them. */
+static int ok(struct reload_reply *out, const uint8_t *payload, uint16_t length) {
+  out->error = 0;
+  out->payload = payload;
+  out->length = length;
+  return 1;
+}
+
+static int refuse(struct reload_reply *out, uint16_t code, const char *text) {
+  out->error = code;
+  out->text = text;
+  return 1;
+}
+
 static uint8_t *staging_bytes(void) { return (uint8_t *)(uintptr_t)rl.staging->virt; }
 
 static const struct vanity_region *staging_region(void) {
@@ -43,8 +58,6 @@ static const struct vanity_region *staging_region(void) {
       if (kstate.sys->kernel_regions[i].kind == VANITY_REGION_STAGING) rl.staging = &kstate.sys->kernel_regions[i];
   return rl.staging;
 }
-
-static uint32_t get32(const uint8_t *p) { return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24; }
 
 static const struct vanity_region *shard_region(const struct vanity_shard_desc *d, uint32_t kind) {
   for (uint32_t i = 0; i < d->region_count; i++)
@@ -118,24 +131,24 @@ static void load_segments(struct shard_state *s) {
 
 static void close_transfer(void) { rl.open = 0; }
 
-static void begin(const struct vanity_debug_frame *f) {
+static int begin(const struct vanity_debug_frame *f, struct reload_reply *out) {
   const struct vanity_system *sys = kstate.sys;
-  if (rl.committed) return debug_error(f->id, VANITY_DEBUG_E_BUSY, "a reload is being committed");
-  if (!staging_region()) return debug_error(f->id, VANITY_DEBUG_E_TOO_LARGE, "this build has no staging area");
+  if (rl.committed) return refuse(out, VANITY_DEBUG_E_BUSY, "a reload is being committed");
+  if (!staging_region()) return refuse(out, VANITY_DEBUG_E_TOO_LARGE, "this build has no staging area");
   if (f->length != sizeof(struct vanity_reload_begin))
-    return debug_error(f->id, VANITY_DEBUG_E_BAD_PAYLOAD, "reload begin expects 104 bytes");
+    return refuse(out, VANITY_DEBUG_E_BAD_PAYLOAD, "reload begin expects 104 bytes (struct vanity_reload_begin)");
   struct vanity_reload_begin b;
   memcpy(&b, f->payload, sizeof b);
   const struct vanity_reload_signed *sp = &b.signed_part;
-  if (sp->shard >= sys->shard_count) return debug_error(f->id, VANITY_DEBUG_E_NO_SUCH_SHARD, "no such shard");
+  if (sp->shard >= sys->shard_count) return refuse(out, VANITY_DEBUG_E_NO_SUCH_SHARD, "no such shard");
   if (!vanity_digest_equal(sp->build_id, sys->build_id, 32))
-    return debug_error(f->id, VANITY_DEBUG_E_WRONG_BUILD, "the image was built for another build of the system");
+    return refuse(out, VANITY_DEBUG_E_WRONG_BUILD, "the image was built for another build of the system");
   uint8_t mac[32];
   vanity_hmac_sha256(vanity_reload_key, 32, (const uint8_t *)sp, sizeof *sp, mac);
   if (sp->reserved != 0 || !vanity_digest_equal(mac, b.hmac, 32))
-    return debug_error(f->id, VANITY_DEBUG_E_BAD_HMAC, "the image is not signed with this build's reload key");
-  if (sp->size > rl.staging->size) return debug_error(f->id, VANITY_DEBUG_E_TOO_LARGE, "the image is larger than the staging area");
-  if (sp->size < sizeof(struct vanity_reload_header)) return debug_error(f->id, VANITY_DEBUG_E_BAD_IMAGE, "the image is too small");
+    return refuse(out, VANITY_DEBUG_E_BAD_HMAC, "the image is not signed with this build's reload key");
+  if (sp->size > rl.staging->size) return refuse(out, VANITY_DEBUG_E_TOO_LARGE, "the image is larger than the staging area");
+  if (sp->size < sizeof(struct vanity_reload_header)) return refuse(out, VANITY_DEBUG_E_BAD_IMAGE, "the image is too small");
   /* A new begin replaces a transfer that never finished. */
   rl.open = 1;
   rl.shard = sp->shard;
@@ -143,45 +156,49 @@ static void begin(const struct vanity_debug_frame *f) {
   rl.received = 0;
   memcpy(rl.digest, sp->digest, 32);
   rl.last_ns = platform_time_ns();
-  debug_reply(f->type, f->id, 0, 0);
+  return ok(out, 0, 0);
 }
 
-static void chunk(const struct vanity_debug_frame *f) {
-  if (!rl.open) return debug_error(f->id, VANITY_DEBUG_E_BAD_PAYLOAD, "no reload transfer is open");
-  if (f->length < 4) return debug_error(f->id, VANITY_DEBUG_E_BAD_PAYLOAD, "a chunk starts with its offset (4 bytes)");
-  uint32_t offset = get32(f->payload), n = f->length - 4u;
+static int chunk(const struct vanity_debug_frame *f, struct reload_reply *out) {
+  if (!rl.open) return refuse(out, VANITY_DEBUG_E_BAD_PAYLOAD, "no reload transfer is open");
+  struct vanity_debug_chunk_header h;
+  if (f->length < sizeof h) return refuse(out, VANITY_DEBUG_E_BAD_PAYLOAD, "a chunk starts with its offset (4 bytes)");
+  memcpy(&h, f->payload, sizeof h);
+  uint32_t offset = h.offset, n = f->length - (uint32_t)sizeof h;
   if (offset != rl.received) {
     close_transfer();
-    return debug_error(f->id, VANITY_DEBUG_E_TRUNCATED, "a chunk is missing (out of order offset); the transfer is dropped");
+    return refuse(out, VANITY_DEBUG_E_TRUNCATED, "a chunk is missing (out of order offset); the transfer is dropped");
   }
   if (n > rl.size - rl.received) {
     close_transfer();
-    return debug_error(f->id, VANITY_DEBUG_E_TOO_LARGE, "the chunks run past the image's size; the transfer is dropped");
+    return refuse(out, VANITY_DEBUG_E_TOO_LARGE, "the chunks run past the image's size; the transfer is dropped");
   }
-  memcpy(staging_bytes() + offset, f->payload + 4, n);
+  memcpy(staging_bytes() + offset, f->payload + sizeof h, n);
   rl.received += n;
   rl.last_ns = platform_time_ns();
-  debug_reply(f->type, f->id, 0, 0);
+  return ok(out, 0, 0);
 }
 
-static void commit(const struct vanity_debug_frame *f) {
-  if (!rl.open) return debug_error(f->id, VANITY_DEBUG_E_BAD_PAYLOAD, "no reload transfer is open");
-  uint32_t flags = f->length >= 4 ? get32(f->payload) : 0;
+static int commit(const struct vanity_debug_frame *f, struct reload_reply *out) {
+  if (!rl.open) return refuse(out, VANITY_DEBUG_E_BAD_PAYLOAD, "no reload transfer is open");
+  struct vanity_debug_commit_request req = {0};
+  if (f->length >= sizeof req) memcpy(&req, f->payload, sizeof req);
+  uint32_t flags = req.flags;
   uint64_t t0 = platform_time_ns();
   close_transfer();
-  if (rl.received != rl.size) return debug_error(f->id, VANITY_DEBUG_E_TRUNCATED, "the transfer is incomplete");
+  if (rl.received != rl.size) return refuse(out, VANITY_DEBUG_E_TRUNCATED, "the transfer is incomplete");
   uint8_t digest[32];
   vanity_sha256(staging_bytes(), rl.size, digest);
   if (!vanity_digest_equal(digest, rl.digest, 32))
-    return debug_error(f->id, VANITY_DEBUG_E_BAD_DIGEST, "the image's SHA-256 does not match the one it was signed with");
+    return refuse(out, VANITY_DEBUG_E_BAD_DIGEST, "the image's SHA-256 does not match the one it was signed with");
   struct shard_state *s = &kstate.shards[rl.shard];
   const char *why = check_image(s->desc);
-  if (why) return debug_error(f->id, VANITY_DEBUG_E_BAD_IMAGE, why);
+  if (why) return refuse(out, VANITY_DEBUG_E_BAD_IMAGE, why);
   uint32_t c = (flags & VANITY_RELOAD_FORCE) ? CONTROL_RELOAD_FORCE : CONTROL_RELOAD;
   atomic_store32(&s->reload_phase, RELOAD_REQUESTED);
   if (!atomic_cas32(&s->control, CONTROL_NONE, c)) {
     atomic_store32(&s->reload_phase, RELOAD_IDLE);
-    return debug_error(f->id, VANITY_DEBUG_E_BUSY, "an earlier request for this shard is still pending");
+    return refuse(out, VANITY_DEBUG_E_BUSY, "an earlier request for this shard is still pending");
   }
   rl.committed = 1;
   rl.reply_id = f->id;
@@ -191,24 +208,30 @@ static void commit(const struct vanity_debug_frame *f) {
   rl.parked_ns = 0;
   kprintf("kernel: reloading %s (%u bytes, checked)\n", s->desc->name, rl.size);
   platform_kick_core(s->core);
+  return 0; /* the verdict comes from reload_poll */
 }
 
-void reload_request(const struct vanity_debug_frame *f) {
+int reload_request(const struct vanity_debug_frame *f, struct reload_reply *out) {
+  out->id = f->id;
+  out->type = f->type;
   switch (f->type) {
-  case VANITY_DEBUG_RELOAD_BEGIN: begin(f); return;
-  case VANITY_DEBUG_RELOAD_CHUNK: chunk(f); return;
-  default: commit(f); return;
+  case VANITY_DEBUG_RELOAD_BEGIN: return begin(f, out);
+  case VANITY_DEBUG_RELOAD_CHUNK: return chunk(f, out);
+  default: return commit(f, out);
   }
 }
 
-int reload_poll(void) {
+int reload_poll(struct reload_reply *out, int *busy) {
   uint64_t now = platform_time_ns();
   if (rl.open && now - rl.last_ns > TRANSFER_STALL_NS) {
     kprintf("kernel: reload transfer for %s stalled; dropped\n", kstate.shards[rl.shard].desc->name);
     close_transfer();
   }
-  if (!rl.committed) return rl.open;
+  *busy = rl.open || rl.committed;
+  if (!rl.committed) return 0;
   struct shard_state *s = &kstate.shards[rl.shard];
+  out->id = rl.reply_id;
+  out->type = VANITY_DEBUG_RELOAD_COMMIT;
   uint32_t phase = atomic_load32(&s->reload_phase);
   if (phase == RELOAD_PARKED) {
     rl.parked_ns = now;
@@ -216,33 +239,33 @@ int reload_poll(void) {
     atomic_store32(&s->reload_phase, RELOAD_LOADED);
     platform_kick_core(s->core);
   } else if (phase == RELOAD_IDLE) {
-    struct vanity_reload_verdict v = {
+    verdict = (struct vanity_reload_verdict){
         .generation = rl.new_generation,
         .verify_us = rl.verify_us,
         .quiesce_us = (uint32_t)((rl.parked_ns - rl.commit_ns) / 1000u),
         .swap_us = (uint32_t)((now - rl.commit_ns) / 1000u),
     };
     rl.committed = 0;
-    debug_reply(VANITY_DEBUG_RELOAD_COMMIT, rl.reply_id, (const uint8_t *)&v, sizeof v);
+    return ok(out, (const uint8_t *)&verdict, sizeof verdict);
   } else if (phase == RELOAD_REQUESTED && now > rl.deadline_ns) {
     uint32_t c = atomic_load32(&s->control);
     if ((c == CONTROL_RELOAD || c == CONTROL_RELOAD_FORCE) && atomic_cas32(&s->control, c, CONTROL_NONE)) {
       atomic_store32(&s->reload_phase, RELOAD_IDLE);
       rl.committed = 0;
       kprintf("kernel: reload of %s called off: it did not wait within 2 s\n", s->desc->name);
-      debug_error(rl.reply_id, VANITY_DEBUG_E_NOT_QUIESCENT,
-                  "the shard did not reach a quiescent point (waiting) within 2 s; it runs on unchanged (force swaps it wherever it is)");
+      return refuse(out, VANITY_DEBUG_E_NOT_QUIESCENT,
+                    "the shard did not reach a quiescent point (waiting) within 2 s; it runs on unchanged (force swaps it wherever it is)");
     }
   }
-  return 1;
+  return 0;
 }
 
-void shard_reload_here(struct shard_state *s) {
+int reload_take(struct shard_state *s) {
   uint32_t c = atomic_load32(&s->control);
-  if (c != CONTROL_RELOAD && c != CONTROL_RELOAD_FORCE) return;
-  if (!atomic_cas32(&s->control, c, CONTROL_NONE)) return; /* called off meanwhile */
+  if (c != CONTROL_RELOAD && c != CONTROL_RELOAD_FORCE) return 0;
+  if (!atomic_cas32(&s->control, c, CONTROL_NONE)) return 0; /* called off meanwhile */
   platform_stop_core(s->core);
-  atomic_store32(&s->run_state, SHARD_RESTARTING);
+  atomic_store32(&s->run_state, VANITY_SHARD_RESTARTING);
   atomic_store32(&s->reload_phase, RELOAD_PARKED);
   platform_kick_core(kstate.sys->kernel_core);
   while (atomic_load32(&s->reload_phase) != RELOAD_LOADED) platform_idle(platform_time_ns() + 50000ull);
@@ -254,11 +277,12 @@ void shard_reload_here(struct shard_state *s) {
   }
   platform_code_loaded(s->desc, exe, exe_size);
   memcpy(s->code_digest, rl.digest, sizeof s->code_digest);
-  shard_reset_memory(s);
-  channels_reloaded(s->desc->id);
+  return 1;
+}
+
+void reload_finish(struct shard_state *s) {
   rl.new_generation = s->generation + 1;
   kprintf("kernel: %s reloaded; starting generation %u\n", s->desc->name, rl.new_generation);
   atomic_store32(&s->reload_phase, RELOAD_IDLE);
   platform_kick_core(kstate.sys->kernel_core);
-  shard_start(s);
 }

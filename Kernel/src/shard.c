@@ -27,10 +27,18 @@ static const char *policy_name(uint32_t kind) {
 }
 
 /* Resets data+bss from the pristine image and clears stack and heap. */
-void shard_reset_memory(struct shard_state *s) {
+static void shard_reset_memory(struct shard_state *s) {
   if (s->data && s->image) memcpy((void *)(uintptr_t)s->data->virt, (const void *)(uintptr_t)s->image->virt, s->data->size);
   if (s->stack) memset((void *)(uintptr_t)s->stack->virt, 0, s->stack->size);
   if (s->heap) memset((void *)(uintptr_t)s->heap->virt, 0, s->heap->size);
+}
+
+void shard_reload_here(struct shard_state *s) {
+  if (!reload_take(s)) return;
+  shard_reset_memory(s);
+  channels_reloaded(s->desc->id);
+  reload_finish(s);
+  shard_start(s);
 }
 
 /* Enters the shard on the calling core (its own). */
@@ -40,7 +48,7 @@ void shard_start(struct shard_state *s) {
   s->last_progress_ns = s->started_ns;
   s->last_heartbeat = s->data ? ((struct vanity_shard_status *)(uintptr_t)s->data->virt)->heartbeat : 0;
   atomic_store32(&s->fault_request, 0);
-  atomic_store32(&s->run_state, SHARD_RUNNING);
+  atomic_store32(&s->run_state, VANITY_SHARD_RUNNING);
   platform_start_core(s->core, s->desc);
   for (;;) {
   }
@@ -48,7 +56,7 @@ void shard_start(struct shard_state *s) {
 
 /* Stops the shard for good on its core: the core idles from now on. */
 void shard_stop_here(struct shard_state *s) {
-  atomic_store32(&s->run_state, SHARD_HELD);
+  atomic_store32(&s->run_state, VANITY_SHARD_HELD);
   platform_stop_core(s->core);
   for (;;) {
     platform_idle(0);
@@ -94,7 +102,7 @@ void shard_fault(struct shard_state *s, uint32_t kind, uint64_t pc, uint64_t add
   const struct vanity_policy *p = &s->desc->policy;
   kprintf("kernel: FAULT shard=%s kind=%s pc=0x%lx addr=0x%lx generation=%u policy=%s\n", s->desc->name,
           fault_name(kind), pc, address, s->generation, policy_name(p->kind));
-  atomic_store32(&s->run_state, SHARD_RESTARTING);
+  atomic_store32(&s->run_state, VANITY_SHARD_RESTARTING);
   platform_stop_core(s->core);
   switch (p->kind) {
   case VANITY_POLICY_RESTART:

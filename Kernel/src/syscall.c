@@ -30,19 +30,19 @@ static int64_t denied(struct shard_state *s) {
 
 static int64_t sys_wait(struct shard_state *s, uint64_t timeout_ns) {
   uint64_t deadline = timeout_ns ? platform_time_ns() + timeout_ns : 0;
-  atomic_store32(&s->run_state, SHARD_WAITING);
+  atomic_store32(&s->run_state, VANITY_SHARD_WAITING);
   for (;;) {
     shard_reload_here(s); /* waiting is the quiescent point: a pending reload happens here */
     uint32_t c = atomic_load32(&s->control);
     uint32_t bits = __atomic_exchange_n(&s->wake, 0u, __ATOMIC_ACQ_REL);
     if (bits || atomic_load32(&s->fault_request) || c) {
-      atomic_store32(&s->run_state, SHARD_RUNNING);
+      atomic_store32(&s->run_state, VANITY_SHARD_RUNNING);
       return bits;
     }
     if (deadline && platform_time_ns() >= deadline) break;
     platform_idle(deadline);
   }
-  atomic_store32(&s->run_state, SHARD_RUNNING);
+  atomic_store32(&s->run_state, VANITY_SHARD_RUNNING);
   return 0;
 }
 

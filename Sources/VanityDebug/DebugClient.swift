@@ -86,3 +86,62 @@ public final class DebugClient {
         throw Failure(description: "no reply within \(timeout) s")
     }
 }
+
+// MARK: - Typed requests
+
+extension DebugClient {
+    /// Sends `request` and returns its reply's payload; throws the system's
+    /// refusal, or MalformedReply when the reply answers something else.
+    public func call(_ request: DebugRequest, timeout: Double = 5) throws -> [UInt8] {
+        try check(reply(to: post(request), timeout: timeout), answering: request)
+    }
+
+    /// Sends `request` without waiting (see `reply(to:)` and `check`).
+    public func post(_ request: DebugRequest) throws -> UInt16 {
+        try post(request.type, payload: request.payload)
+    }
+
+    /// The payload of a reply to `request`, or the error it carries.
+    public func check(_ reply: DebugFrame, answering request: DebugRequest) throws -> [UInt8] {
+        if let refusal = SystemRefusal(reply) { throw refusal }
+        guard reply.type == request.replyType else {
+            throw MalformedReply(what: "reply type \(reply.type) to a request of type \(request.type)")
+        }
+        return reply.payload
+    }
+
+    /// Which build runs.
+    public func hello() throws -> BuildInfo { try BuildInfo.decode(call(.hello)) }
+
+    /// Every shard's status, in id order (as many requests as it takes).
+    public func ps() throws -> [ShardStatus] {
+        var shards: [ShardStatus] = []
+        while true {
+            let page = try PsPage.decode(call(.ps(first: shards.count)))
+            guard page.first == shards.count else {
+                throw MalformedReply(what: "ps answered from shard \(page.first), asked from \(shards.count)")
+            }
+            shards += page.shards
+            if page.shards.isEmpty || shards.count >= page.total { return shards }
+        }
+    }
+
+    /// The kernel's recent log text, and how many earlier bytes it no longer keeps.
+    public func logs() throws -> (text: [UInt8], lost: UInt32) {
+        var since: UInt32 = 0
+        var text: [UInt8] = []
+        var lost: UInt32 = 0
+        while true {
+            let chunk = try LogChunk.decode(call(.logs(since: since)))
+            if text.isEmpty { lost = chunk.first }
+            text += chunk.text
+            since = chunk.first &+ UInt32(chunk.text.count)
+            if chunk.text.isEmpty || since == chunk.total { return (text, lost) }
+        }
+    }
+
+    /// Restarts, holds or releases one shard (carried out by its own core).
+    public func control(_ action: ShardControl, shard: Int) throws {
+        _ = try call(.control(action, shard: shard))
+    }
+}

@@ -127,8 +127,7 @@ public enum Driver {
 
     /// The output folder for one platform.
     public static func outputDirectory(system: String, platform: String, out: String?) -> String {
-        if let out { return (out as NSString).appendingPathComponent(platform) }
-        return "build/\(system)/\(platform)"
+        BuildPaths(system: system, platform: platform, out: out).directory
     }
 
     /// Name of the list of generated files kept in each output folder, used

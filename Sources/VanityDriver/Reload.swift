@@ -1,17 +1,17 @@
-import Crypto
 import Foundation
 import VanityABI
 import VanityCodegen
+import VanityDebug
 import VanityDiagnostics
 import VanityImage
 import VanityLayout
+import VanityPlatform
 import VanityToolchain
 
 /// The build's reload key: 32 random bytes in `<platform folder>/reload.key`
 /// (created on first use, readable by its owner only, never in git), also
 /// compiled into the kernel as `kernel/reload_key.c`.
 public enum ReloadKey {
-    public static let fileName = "reload.key"
     public static let sourcePath = "kernel/reload_key.c"
 
     /// The C source that gives the kernel its key. Pure.
@@ -24,7 +24,7 @@ public enum ReloadKey {
     /// none, and keeps kernel/reload_key.c in step (rewritten only if it differs).
     public static func ensure(in directory: String) throws -> [UInt8] {
         let fm = FileManager.default
-        let path = directory + "/" + fileName
+        let path = BuildPaths(directory: directory).reloadKey
         var key = fm.contents(atPath: path).map { [UInt8]($0) } ?? []
         if key.count != 32 {
             var g = SystemRandomNumberGenerator()
@@ -44,27 +44,12 @@ public enum ReloadKey {
 
     /// Reads an existing key (for signing); nil when the build has none.
     public static func read(in directory: String) -> [UInt8]? {
-        guard let d = FileManager.default.contents(atPath: directory + "/" + fileName), d.count == 32 else { return nil }
+        guard let d = FileManager.default.contents(atPath: BuildPaths(directory: directory).reloadKey), d.count == 32 else { return nil }
         return [UInt8](d)
     }
 }
 
-/// What RELOAD_BEGIN carries: the signed part and its HMAC (reload.h). Pure.
-public enum ReloadSigner {
-    public static func beginPayload(image: [UInt8], shard: Int, buildID: [UInt8], key: [UInt8]) -> [UInt8] {
-        var signed: [UInt8] = buildID
-        signed += [UInt8(shard & 0xff), UInt8(shard >> 8), 0, 0]
-        withUnsafeBytes(of: UInt32(image.count).littleEndian) { signed += $0 }
-        signed += Array(SHA256.hash(data: image))
-        let mac = HMAC<SHA256>.authenticationCode(for: signed, using: SymmetricKey(data: key))
-        return signed + Array(mac)
-    }
-}
-
 extension Driver {
-    /// The folder of a platform's build where reload keeps its images.
-    static func reloadFolder(_ dir: String) -> String { dir + "/reload" }
-
     /// The reload image of shard `name` from its linked file on disk.
     public static func reloadImage(layout: Layout, shard name: String, file: String) -> Result<[UInt8], DriverFailure> {
         guard let data = FileManager.default.contents(atPath: file) else {
@@ -91,13 +76,10 @@ extension Driver {
     /// image, for --rollback).
     public static func recordRunningImages(layout: Layout, image: PlatformImage) {
         let dir = ((image.kernelELF as NSString).deletingLastPathComponent as NSString).deletingLastPathComponent
-        try? FileManager.default.createDirectory(atPath: reloadFolder(dir), withIntermediateDirectories: true)
+        let history = ReloadHistory(folder: BuildPaths(directory: dir).reloadFolder)
         for (sl, path) in zip(layout.shards, image.shardELFs) {
-            // A boot starts a new history: an image from an earlier boot may
-            // belong to another layout, so it is no rollback target.
-            try? FileManager.default.removeItem(atPath: "\(reloadFolder(dir))/\(sl.shard.name).previous")
             if case .success(let img) = reloadImage(layout: layout, shard: sl.shard.name, file: path) {
-                try? Data(img).write(to: URL(fileURLWithPath: "\(reloadFolder(dir))/\(sl.shard.name).running"), options: .atomic)
+                history.booted(img, shard: sl.shard.name)
             }
         }
     }

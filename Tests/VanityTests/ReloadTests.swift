@@ -60,40 +60,40 @@ import VanityImage
         try #require(up, "the kernel never answered on its debug link")
         func refused(_ begin: [UInt8], _ body: [UInt8], _ code: vanity_debug_error, _ what: String) throws {
             do {
-                _ = try ReloadTransfer.send(client, image: body, begin: begin)
+                _ = try ReloadSession(client: client, shard: 1, shardName: "transformer").send(ReloadSession.Signed(image: body, begin: begin))
                 Issue.record("\(what): the kernel accepted it")
-            } catch let r as ReloadTransfer.Rejection {
+            } catch ReloadSession.Failure.refused(let r, _) {
                 #expect(r.code == Int(code.rawValue), "\(what): \(r)")
                 #expect(!r.text.isEmpty)
             }
         }
         let id = 1 // the transformer
-        let good = ReloadSigner.beginPayload(image: image, shard: id, buildID: built.buildID, key: built.key)
+        let good = ReloadSession.sign(image: image, shard: id, buildID: built.buildID, key: built.key).begin
         var otherBuild = built.buildID
         otherBuild[0] ^= 0xff
-        try refused(ReloadSigner.beginPayload(image: image, shard: id, buildID: otherBuild, key: built.key), image,
+        try refused(ReloadSession.sign(image: image, shard: id, buildID: otherBuild, key: built.key).begin, image,
                     VANITY_DEBUG_E_WRONG_BUILD, "wrong build id")
-        try refused(ReloadSigner.beginPayload(image: image, shard: id, buildID: built.buildID, key: [UInt8](repeating: 7, count: 32)), image,
+        try refused(ReloadSession.sign(image: image, shard: id, buildID: built.buildID, key: [UInt8](repeating: 7, count: 32)).begin, image,
                     VANITY_DEBUG_E_BAD_HMAC, "bad HMAC")
         var tampered = image
         tampered[tampered.count / 2] ^= 0x5a
         try refused(good, tampered, VANITY_DEBUG_E_BAD_DIGEST, "bad digest")
         let huge = [UInt8](repeating: 0, count: 16 << 20)
-        try refused(ReloadSigner.beginPayload(image: huge, shard: id, buildID: built.buildID, key: built.key), huge,
+        try refused(ReloadSession.sign(image: huge, shard: id, buildID: built.buildID, key: built.key).begin, huge,
                     VANITY_DEBUG_E_TOO_LARGE, "oversized image")
         // A transfer cut short, then one with a chunk missing.
-        #expect(ReloadTransfer.rejection(try client.request(UInt8(VANITY_DEBUG_RELOAD_BEGIN.rawValue), payload: good)) == nil)
-        #expect(ReloadTransfer.rejection(try client.request(UInt8(VANITY_DEBUG_RELOAD_CHUNK.rawValue),
-                                                            payload: ReloadTransfer.chunkPayload(image, offset: 0, count: 100))) == nil)
-        #expect(ReloadTransfer.rejection(try client.request(UInt8(VANITY_DEBUG_RELOAD_COMMIT.rawValue)))?.code == Int(VANITY_DEBUG_E_TRUNCATED.rawValue))
-        #expect(ReloadTransfer.rejection(try client.request(UInt8(VANITY_DEBUG_RELOAD_BEGIN.rawValue), payload: good)) == nil)
-        #expect(ReloadTransfer.rejection(try client.request(UInt8(VANITY_DEBUG_RELOAD_CHUNK.rawValue),
-                                                            payload: ReloadTransfer.chunkPayload(image, offset: 200, count: 100)))?.code
+        #expect(SystemRefusal(try client.request(UInt8(VANITY_DEBUG_RELOAD_BEGIN.rawValue), payload: good)) == nil)
+        #expect(SystemRefusal(try client.request(UInt8(VANITY_DEBUG_RELOAD_CHUNK.rawValue),
+                                                            payload: DebugRequest.reloadChunk(offset: 0, bytes: image[0..<100]).payload)) == nil)
+        #expect(SystemRefusal(try client.request(UInt8(VANITY_DEBUG_RELOAD_COMMIT.rawValue)))?.code == Int(VANITY_DEBUG_E_TRUNCATED.rawValue))
+        #expect(SystemRefusal(try client.request(UInt8(VANITY_DEBUG_RELOAD_BEGIN.rawValue), payload: good)) == nil)
+        #expect(SystemRefusal(try client.request(UInt8(VANITY_DEBUG_RELOAD_CHUNK.rawValue),
+                                                            payload: DebugRequest.reloadChunk(offset: 200, bytes: image[200..<300]).payload))?.code
                 == Int(VANITY_DEBUG_E_TRUNCATED.rawValue))
         // A well-signed image whose segment lies outside the shard's regions.
         var misplaced = image
         if platform != "sim" { misplaced[19] ^= 0x01 } else { misplaced[8] = 1 } // first segment's address (+16 MiB), or its kind
-        try refused(ReloadSigner.beginPayload(image: misplaced, shard: id, buildID: built.buildID, key: built.key), misplaced,
+        try refused(ReloadSession.sign(image: misplaced, shard: id, buildID: built.buildID, key: built.key).begin, misplaced,
                     VANITY_DEBUG_E_BAD_IMAGE, "misplaced segment")
         // Garbage and a corrupt frame: skipped, and the link still answers.
         try client.sendRaw((0..<300).map { UInt8(truncatingIfNeeded: $0 &* 37) })
@@ -130,10 +130,10 @@ import VanityImage
         // In the simulator: 100 more, back to back, under traffic.
         if platform == "sim" {
             let v2 = try #require(try? Driver.buildShard(configPath: config, platform: platform, shard: "transformer", out: out).get())
-            let begin = ReloadSigner.beginPayload(image: v2.image, shard: id, buildID: v2.buildID, key: v2.key)
-            let client = try DebugClient(socketPath: out + "/\(platform)/debug.sock")
+            let begin = ReloadSession.sign(image: v2.image, shard: id, buildID: v2.buildID, key: v2.key).begin
+            let client = try DebugClient(socketPath: run.socket)
             for _ in 0..<100 {
-                let verdict = try ReloadTransfer.send(client, image: v2.image, begin: begin)
+                let verdict = try ReloadSession(client: client, shard: id, shardName: "transformer").send(ReloadSession.Signed(image: v2.image, begin: begin))
                 expectedGeneration += 1
                 #expect(verdict.generation == expectedGeneration)
             }

@@ -171,7 +171,7 @@ final class RunningSystem {
         Thread.sleep(forTimeInterval: 0.5) // the kernel core starts polling the link after boot
     }
 
-    var socket: String { out + "/\(platform)/debug.sock" }
+    var socket: String { BuildPaths(system: "", platform: platform, out: out).debugSocket }
 
     /// Waits for the system to stop; returns its status and console text.
     func finish() -> (status: Int32, log: String) {

@@ -29,15 +29,15 @@
 
 enum vanity_debug_type {
   /* Requests (host to kernel). */
-  VANITY_DEBUG_HELLO = 0x01,        /* -> reply: build id (32 bytes) and the system's name */
-  VANITY_DEBUG_PS = 0x02,           /* -> reply: one record per shard */
-  VANITY_DEBUG_LOGS = 0x03,         /* -> reply: recent log text */
-  VANITY_DEBUG_RESTART = 0x04,      /* payload: shard id (u16) */
-  VANITY_DEBUG_HOLD = 0x05,         /* payload: shard id (u16) */
-  VANITY_DEBUG_RELEASE = 0x06,      /* payload: shard id (u16) */
-  VANITY_DEBUG_RELOAD_BEGIN = 0x07, /* payload: shard id, image size, build id, SHA-256, HMAC */
-  VANITY_DEBUG_RELOAD_CHUNK = 0x08, /* payload: offset (u32) and bytes */
-  VANITY_DEBUG_RELOAD_COMMIT = 0x09,
+  VANITY_DEBUG_HELLO = 0x01,        /* -> struct vanity_debug_hello_reply */
+  VANITY_DEBUG_PS = 0x02,           /* struct vanity_debug_ps_request -> ps reply header and records */
+  VANITY_DEBUG_LOGS = 0x03,         /* struct vanity_debug_logs_request -> logs reply header and text */
+  VANITY_DEBUG_RESTART = 0x04,      /* struct vanity_debug_shard_request */
+  VANITY_DEBUG_HOLD = 0x05,         /* struct vanity_debug_shard_request */
+  VANITY_DEBUG_RELEASE = 0x06,      /* struct vanity_debug_shard_request */
+  VANITY_DEBUG_RELOAD_BEGIN = 0x07, /* struct vanity_reload_begin */
+  VANITY_DEBUG_RELOAD_CHUNK = 0x08, /* struct vanity_debug_chunk_header and bytes */
+  VANITY_DEBUG_RELOAD_COMMIT = 0x09, /* struct vanity_debug_commit_request -> struct vanity_reload_verdict */
   /* Replies (kernel to host): the request's type with this bit, same id. */
   VANITY_DEBUG_REPLY = 0x80,
   /* An error reply: payload is a code (u16, enum vanity_debug_error) then text. */
@@ -57,6 +57,90 @@ enum vanity_debug_error {
   VANITY_DEBUG_E_BUSY = 10,         /* another request for the same thing is under way */
   VANITY_DEBUG_E_BAD_IMAGE = 11,    /* the image's format or a segment's place is wrong */
 };
+
+/* A shard's run state, as the kernel keeps it and `ps` reports it. */
+enum vanity_shard_state {
+  VANITY_SHARD_STOPPED = 0,    /* not started yet */
+  VANITY_SHARD_RUNNING = 1,
+  VANITY_SHARD_WAITING = 2,    /* in the wait system call */
+  VANITY_SHARD_HELD = 3,       /* stopped by its policy (hold, max-restarts), by exit or by the link */
+  VANITY_SHARD_RESTARTING = 4, /* being restarted or reloaded */
+};
+
+/* The payloads, one struct each; every integer is little endian (so are
+ * all the kernel's targets and the host tools' hosts). Text fields are
+ * zero-padded, not necessarily zero-terminated. */
+
+/* Reply to HELLO. */
+struct vanity_debug_hello_reply {
+  uint8_t build_id[32]; /* SHA-256 of the generated sources */
+  char system[32];
+  char platform[32];
+  uint32_t shard_count;
+};
+
+/* Request PS: the first shard to report (optional; 0 when absent). The
+ * reply is a header and as many records as fit one frame; ask again from
+ * first + count for the rest. */
+struct vanity_debug_ps_request {
+  uint16_t first;
+};
+struct vanity_debug_ps_reply {
+  uint16_t first; /* id of the first record */
+  uint16_t count; /* records that follow */
+  uint16_t total; /* shards in the system */
+  uint16_t reserved;
+};
+struct vanity_debug_ps_record {
+  uint16_t id;
+  uint8_t state; /* enum vanity_shard_state */
+  uint8_t core;
+  uint32_t restarts;
+  uint32_t generation;
+  char name[24];
+  uint8_t code[8]; /* SHA-256 prefix of the last reload image; zero: the boot image */
+};
+#define VANITY_DEBUG_PS_PER_REPLY \
+  ((VANITY_DEBUG_MAX_PAYLOAD - sizeof(struct vanity_debug_ps_reply)) / sizeof(struct vanity_debug_ps_record))
+
+/* Request LOGS: log bytes wanted from `since` (counted from boot; optional,
+ * 0 when absent). Reply: this header, then the text. */
+struct vanity_debug_logs_request {
+  uint32_t since;
+};
+struct vanity_debug_logs_reply {
+  uint32_t first; /* where the text starts, counted from boot */
+  uint32_t total; /* bytes logged since boot */
+};
+
+/* Requests RESTART, HOLD, RELEASE: one shard. Reply: empty. */
+struct vanity_debug_shard_request {
+  uint16_t shard;
+};
+
+/* Request RELOAD_CHUNK: this header, then image bytes. RELOAD_BEGIN carries
+ * struct vanity_reload_begin and the COMMIT reply struct
+ * vanity_reload_verdict (<vanity/reload.h>). */
+struct vanity_debug_chunk_header {
+  uint32_t offset;
+};
+#define VANITY_DEBUG_MAX_CHUNK (VANITY_DEBUG_MAX_PAYLOAD - sizeof(struct vanity_debug_chunk_header))
+
+/* Request RELOAD_COMMIT (optional; no flags when absent). */
+struct vanity_debug_commit_request {
+  uint32_t flags; /* VANITY_RELOAD_FORCE */
+};
+
+/* An ERROR reply: this header, then text. */
+struct vanity_debug_error_reply {
+  uint16_t code; /* enum vanity_debug_error */
+};
+
+_Static_assert(sizeof(struct vanity_debug_hello_reply) == 100, "hello reply");
+_Static_assert(sizeof(struct vanity_debug_ps_reply) == 8, "ps reply header");
+_Static_assert(sizeof(struct vanity_debug_ps_record) == 44, "ps record");
+_Static_assert(sizeof(struct vanity_debug_logs_reply) == 8, "logs reply header");
+_Static_assert(sizeof(struct vanity_debug_error_reply) == 2, "error reply header");
 
 struct vanity_debug_frame {
   uint8_t type;

@@ -1,0 +1,200 @@
+import Crypto
+import Foundation
+import VanityABI
+
+/// Hot reload of one shard over a debug link (docs/debug-protocol.md,
+/// "Reload"): prepare (the build-id check and the signed begin), transfer
+/// (begin and chunks), commit, verdict; the history keeps what runs and
+/// what ran before, for rollback.
+public struct ReloadSession {
+    public let client: DebugClient
+    public let shard: Int
+    public let shardName: String
+
+    public init(client: DebugClient, shard: Int, shardName: String) {
+        self.client = client
+        self.shard = shard
+        self.shardName = shardName
+    }
+
+    /// Requests in flight at once: enough to keep the line busy, few enough
+    /// that the kernel's replies never fill a buffer nobody reads.
+    public static let window = 8
+
+    /// Why a reload did not happen.
+    public enum Failure: Error, CustomStringConvertible {
+        /// The manifest or layout on disk is not the running build's.
+        case buildChanged(running: [UInt8], onDisk: [UInt8], config: String)
+        /// It changed while the shard was being rebuilt.
+        case changedWhileBuilding(shard: String)
+        /// --rollback with no earlier image.
+        case noEarlierImage(shard: String)
+        /// The system refused (the running shard is unchanged).
+        case refused(SystemRefusal, shard: String)
+
+        public var description: String {
+            switch self {
+            case .buildChanged(let running, let onDisk, let config):
+                "the manifest or the layout changed since the running system was built (running build \(BuildInfo.short(running)), "
+                    + "\(config) now gives \(BuildInfo.short(onDisk))); a reload cannot change them: rebuild and reboot with `vanity-build run`"
+            case .changedWhileBuilding(let shard): "the manifest changed while \(shard) was being rebuilt; nothing was sent"
+            case .noEarlierImage(let shard): "no earlier image of \(shard) to roll back to (it has not been reloaded since the system booted)"
+            case .refused(let r, let shard): "reload of \(shard) refused: \(r.text) (code \(r.code)); the running shard is unchanged"
+            }
+        }
+
+        /// Whether the manifest is to blame (exit status 65) rather than the run.
+        public var isDataError: Bool {
+            switch self {
+            case .buildChanged, .changedWhileBuilding: true
+            case .noEarlierImage, .refused: false
+            }
+        }
+    }
+
+    /// An image and what signs it.
+    public struct Signed: Sendable {
+        public var image: [UInt8]
+        /// RELOAD_BEGIN's payload: struct vanity_reload_begin.
+        public var begin: [UInt8]
+
+        public init(image: [UInt8], begin: [UInt8]) {
+            self.image = image
+            self.begin = begin
+        }
+    }
+
+    /// Prepare: signs `image` for this shard and build (struct
+    /// vanity_reload_signed and its HMAC-SHA256 under the build's key). Pure.
+    public static func sign(image: [UInt8], shard: Int, buildID: [UInt8], key: [UInt8]) -> Signed {
+        var signed = vanity_reload_signed()
+        withUnsafeMutableBytes(of: &signed.build_id) { raw in for (i, b) in buildID.prefix(raw.count).enumerated() { raw[i] = b } }
+        signed.shard = UInt16(shard)
+        signed.reserved = 0
+        signed.size = UInt32(image.count)
+        let digest = Array(SHA256.hash(data: image))
+        withUnsafeMutableBytes(of: &signed.digest) { raw in for (i, b) in digest.enumerated() { raw[i] = b } }
+        let signedBytes = Wire.bytes(of: signed)
+        let mac = HMAC<SHA256>.authenticationCode(for: signedBytes, using: SymmetricKey(data: key))
+        return Signed(image: image, begin: signedBytes + Array(mac))
+    }
+
+    /// Prepare: the running build must be the one on disk.
+    public func prepare(localBuildID: [UInt8], config: String) throws -> BuildInfo {
+        let running = try client.hello()
+        guard running.buildID == localBuildID else {
+            throw Failure.buildChanged(running: running.buildID, onDisk: localBuildID, config: config)
+        }
+        return running
+    }
+
+    /// Transfer: begin, then the image in chunks, pipelined (up to `window`
+    /// requests in flight), each reply checked in order; the first refusal
+    /// is thrown.
+    public func transfer(_ s: Signed) throws {
+        let begin = DebugRequest.reloadBegin(s.begin)
+        var pending: [(UInt16, DebugRequest)] = [(try client.post(begin), begin)]
+        var offset = 0
+        while offset < s.image.count || !pending.isEmpty {
+            if offset < s.image.count && pending.count < Self.window {
+                let n = min(DebugRequest.maxChunk, s.image.count - offset)
+                let chunk = DebugRequest.reloadChunk(offset: offset, bytes: s.image[offset..<(offset + n)])
+                pending.append((try client.post(chunk), chunk))
+                offset += n
+                continue
+            }
+            let (id, request) = pending.removeFirst()
+            _ = try client.check(client.reply(to: id), answering: request)
+        }
+    }
+
+    /// Commit, and wait for the verdict: the new code runs.
+    public func commit(force: Bool = false, timeout: Double = 10) throws -> ReloadVerdict {
+        try ReloadVerdict.decode(client.call(.reloadCommit(force: force), timeout: timeout))
+    }
+
+    /// Transfer and commit; a refusal becomes `Failure.refused`.
+    public func send(_ s: Signed, force: Bool = false) throws -> ReloadVerdict {
+        do {
+            try transfer(s)
+            return try commit(force: force)
+        } catch let r as SystemRefusal {
+            throw Failure.refused(r, shard: shardName)
+        }
+    }
+
+    /// What a whole reload took.
+    public struct Report: Sendable {
+        public var bytes: Int
+        public var verdict: ReloadVerdict
+        /// Seconds: the whole reload; the build (nil for a rollback); transfer and swap.
+        public var total: Double
+        public var build: Double?
+        public var transfer: Double
+    }
+
+    /// Where the image comes from: a fresh build of the shard (its image,
+    /// the build id it was built for and the build's key), or the image that
+    /// ran before the last reload.
+    public enum Source {
+        case build(() throws -> (image: [UInt8], buildID: [UInt8], key: [UInt8]))
+        case rollback(key: [UInt8]?)
+    }
+
+    /// The whole sequence: check the running build against the one on
+    /// disk, get the image, check the build again, sign, send, and record
+    /// it in `history`.
+    public func reload(localBuildID: [UInt8], config: String, source: Source, history: ReloadHistory,
+                       force: Bool = false) throws -> Report {
+        let started = Date()
+        let running = try prepare(localBuildID: localBuildID, config: config)
+        let image: [UInt8], buildID: [UInt8], key: [UInt8]
+        var buildSeconds: Double?
+        switch source {
+        case .rollback(let k):
+            guard let previous = history.previous(shardName), let k else { throw Failure.noEarlierImage(shard: shardName) }
+            (image, buildID, key) = (previous, running.buildID, k)
+        case .build(let build):
+            (image, buildID, key) = try build()
+            buildSeconds = Date().timeIntervalSince(started)
+        }
+        guard buildID == running.buildID else { throw Failure.changedWhileBuilding(shard: shardName) }
+        let sent = Date()
+        let verdict = try send(Self.sign(image: image, shard: shard, buildID: buildID, key: key), force: force)
+        let done = Date()
+        history.record(image, shard: shardName)
+        return Report(bytes: image.count, verdict: verdict, total: done.timeIntervalSince(started), build: buildSeconds,
+                      transfer: done.timeIntervalSince(sent))
+    }
+}
+
+/// The images a shard ran: `<folder>/<shard>.running` (what runs now) and
+/// `.previous` (what ran before the last reload: the rollback target).
+public struct ReloadHistory: Sendable {
+    public let folder: String
+
+    public init(folder: String) { self.folder = folder }
+
+    public func runningPath(_ shard: String) -> String { "\(folder)/\(shard).running" }
+    public func previousPath(_ shard: String) -> String { "\(folder)/\(shard).previous" }
+
+    public func running(_ shard: String) -> [UInt8]? { FileManager.default.contents(atPath: runningPath(shard)).map { [UInt8]($0) } }
+    public func previous(_ shard: String) -> [UInt8]? { FileManager.default.contents(atPath: previousPath(shard)).map { [UInt8]($0) } }
+
+    /// A boot starts a new history: an image from an earlier boot may belong
+    /// to another layout, so it is no rollback target.
+    public func booted(_ image: [UInt8], shard: String) {
+        try? FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        try? FileManager.default.removeItem(atPath: previousPath(shard))
+        try? Data(image).write(to: URL(fileURLWithPath: runningPath(shard)), options: .atomic)
+    }
+
+    /// A reload: what ran becomes the rollback target.
+    public func record(_ image: [UInt8], shard: String) {
+        try? FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        if let was = FileManager.default.contents(atPath: runningPath(shard)) {
+            try? was.write(to: URL(fileURLWithPath: previousPath(shard)), options: .atomic)
+        }
+        try? Data(image).write(to: URL(fileURLWithPath: runningPath(shard)), options: .atomic)
+    }
+}

@@ -1,0 +1,55 @@
+import Foundation
+
+/// What kind of machine a platform is. Everything that differs between a
+/// board under QEMU and the hosted simulator is asked of this value, not of
+/// the architecture.
+public enum PlatformKind: Sendable, Equatable {
+    /// A board: the kernel and every shard are placed in one bootable ELF
+    /// image that QEMU loads; its one serial line carries the console and
+    /// the debug link.
+    case board
+    /// The hosted simulator: the kernel is a host process (one thread per
+    /// core) that starts every shard as a host executable; its debug link
+    /// is a Unix-domain socket it listens on itself.
+    case simulator
+
+    /// How a shard's code travels in an image and in a reload
+    /// (enum vanity_image_format).
+    public enum ImageFormat: Sendable, Equatable {
+        /// Loadable segments placed at their layout addresses.
+        case segments
+        /// One host executable per shard.
+        case hostExecutable
+    }
+
+    public var imageFormat: ImageFormat { self == .board ? .segments : .hostExecutable }
+
+    /// Whether `vanity-build run` starts QEMU (and serves the debug link
+    /// from the serial line) rather than the simulator's kernel.
+    public var runsUnderQemu: Bool { self == .board }
+}
+
+extension Platform {
+    public var kind: PlatformKind { architecture == .host ? .simulator : .board }
+}
+
+/// Where one platform's build of a system lives, and what a running system
+/// uses there. The CLI, the driver and the tests share this one value.
+public struct BuildPaths: Sendable, Equatable {
+    /// `<out>/<platform>`, or `build/<system>/<platform>` by default.
+    public let directory: String
+
+    public init(system: String, platform: String, out: String?) {
+        directory = out.map { ($0 as NSString).appendingPathComponent(platform) } ?? "build/\(system)/\(platform)"
+    }
+
+    public init(directory: String) { self.directory = directory }
+
+    /// The running system's debug link (the simulator listens on it; for a
+    /// board `vanity-build run` serves it from the serial line).
+    public var debugSocket: String { directory + "/debug.sock" }
+    /// What runs and ran before, per shard (ReloadHistory).
+    public var reloadFolder: String { directory + "/reload" }
+    /// The build's reload key (32 random bytes, mode 0600).
+    public var reloadKey: String { directory + "/reload.key" }
+}

@@ -1,0 +1,14 @@
+import ArgumentParser
+import Foundation
+
+struct Logs: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Print the running system's recent kernel and shard log lines (debug link).")
+    @OptionGroup var link: LinkOptions
+
+    func run() throws {
+        let c = try link.connect()
+        let (text, lost) = try Console.link { try c.client.logs() }
+        if lost > 0 { print("[... \(lost) earlier bytes not kept]") }
+        FileHandle.standardOutput.write(Data(text))
+    }
+}

@@ -1,0 +1,4 @@
+#include <vanity/vanity.h>
+int main(void) {
+  for (;;) vanity_wait(0);
+}
