@@ -1,5 +1,17 @@
 import VanityLayout
+import VanityManifest
 import VanityModel
+
+extension Codegen {
+    /// The message of the ASSERT that stops a link when `key`'s sections
+    /// outgrow their `region`: "shard big: .text is larger than its 4 KiB
+    /// region (max-sizes.text)". The driver recognises a budget overflow by
+    /// this exact text in the linker's output.
+    public static func budgetAssertion(_ who: String, _ key: BudgetKey, _ region: Region) -> String {
+        let (verb, its) = key.outputSections.count == 1 ? ("is", "its") : ("are", "their")
+        return "\(who): \(key.outputSections.joined(separator: " and ")) \(verb) larger than \(its) \(formatBytes(region.size)) region (max-sizes.\(key.manifestKey))"
+    }
+}
 
 /// Linker scripts for ld.lld: one per shard and one for the kernel. Each
 /// output section starts at its layout region and an ASSERT stops the link if
@@ -33,7 +45,7 @@ enum LinkerScript {
           __vanity_text_start = .;
           .text : { KEEP(*(\(textHead))) *(.text .text.*) } :text
           __vanity_text_end = .;
-          ASSERT(__vanity_text_end <= \(hex(text.virtEnd)), "\(who): .text is larger than its \(formatBytes(text.size)) region (max-sizes.text)")
+          ASSERT(__vanity_text_end <= \(hex(text.virtEnd)), "\(Codegen.budgetAssertion(who, .text, text))")
 
           . = \(hex(rodata.virt));
           __vanity_rodata_start = .;
@@ -46,7 +58,7 @@ enum LinkerScript {
           } :rodata
           .note : { KEEP(*(.note .note.*)) } :rodata :note
           __vanity_rodata_end = .;
-          ASSERT(__vanity_rodata_end <= \(hex(rodata.virtEnd)), "\(who): .rodata is larger than its \(formatBytes(rodata.size)) region (max-sizes.rodata)")
+          ASSERT(__vanity_rodata_end <= \(hex(rodata.virtEnd)), "\(Codegen.budgetAssertion(who, .rodata, rodata))")
 
           . = \(hex(data.virt));
           __vanity_data_start = .;
@@ -58,7 +70,7 @@ enum LinkerScript {
             __vanity_bss_end = .;
           } :data
           __vanity_data_end = .;
-          ASSERT(__vanity_data_end <= \(hex(data.virtEnd)), "\(who): .data and .bss are larger than their \(formatBytes(data.size)) region (max-sizes.data)")
+          ASSERT(__vanity_data_end <= \(hex(data.virtEnd)), "\(Codegen.budgetAssertion(who, .data, data))")
 
         """
     }
