@@ -9,7 +9,12 @@ extension Codegen {
     /// this exact text in the linker's output.
     public static func budgetAssertion(_ who: String, _ key: BudgetKey, _ region: Region) -> String {
         let (verb, its) = key.outputSections.count == 1 ? ("is", "its") : ("are", "their")
-        return "\(who): \(key.outputSections.joined(separator: " and ")) \(verb) larger than \(its) \(formatBytes(region.size)) region (max-sizes.\(key.manifestKey))"
+        return "\(who): \(key.outputSections.joined(separator: " and ")) \(verb) larger than \(its) \(formatBytes(region.size)) region (\(key.setting))"
+    }
+
+    /// The ASSERT message of `key` in the linker script of shard `sl`.
+    public static func budgetAssertion(_ sl: ShardLayout, _ key: BudgetKey) -> String? {
+        sl.region(key.regionKind).map { budgetAssertion(LinkerScript.who(sl.shard), key, $0) }
     }
 }
 
@@ -75,9 +80,12 @@ enum LinkerScript {
         """
     }
 
+    /// How a shard's linker script names it in ASSERT messages.
+    static func who(_ s: ShardModel) -> String { "shard \(s.name)" }
+
     static func shard(_ sl: ShardLayout, in layout: Layout) -> String {
         let s = sl.shard
-        let who = "shard \(s.name)"
+        let who = who(s)
         var o = "/* \(Codegen.banner(layout, "linker script of shard \"\(s.name)\"")) */\n"
         o += "ENTRY(_start)\n\n" + phdrs + "SECTIONS\n{\n"
         o += sections(who, text: sl.region(.text)!, rodata: sl.region(.rodata)!, data: sl.region(.data)!,

@@ -150,14 +150,13 @@ extension Driver {
         if f.job.kind == .link, let sl {
             let who = "shard \(sl.shard.name)"
             let over = BudgetKey.allCases.filter { key in
-                sl.region(key.regionKind).map { f.output.contains(Codegen.budgetAssertion(who, key, $0)) } ?? false
+                Codegen.budgetAssertion(sl, key).map(f.output.contains) ?? false
             }
             if !over.isEmpty {
                 let need = objectBytes(f.job.inputs.filter { $0.hasSuffix(".o") })
                 let problems = over.map { key -> Diagnostic in
-                    let budget = key.budget(of: sl.shard), name = key.manifestKey
-                    return .error(sl.shard.source.budget(key),
-                                  "\(who): .\(name) needs at least \(need[key] ?? 0) bytes, over its max-sizes.\(name) budget of \(formatBytes(budget)) (\(budget) bytes)")
+                    .error(sl.shard.source.budget(key),
+                           "\(who): .\(key.manifestKey) needs at least \(need[key] ?? 0) bytes, \(key.over(budget: key.budget(of: sl.shard)))")
                 }
                 return DriverFailure(status: .dataError, diagnostics: problems, file: configPath)
             }

@@ -44,7 +44,7 @@ public enum ImageCheck {
     public static func overBudget(_ elf: ElfFile, _ sl: ShardLayout) -> [(key: BudgetKey, message: String)] {
         usage(elf, sl).compactMap { u in
             u.used > u.budget
-                ? (u.key, "shard \(sl.shard.name): .\(u.key.manifestKey) is \(u.used) bytes, over its max-sizes.\(u.key.manifestKey) budget of \(formatBytes(u.budget)) (\(u.budget) bytes)")
+                ? (u.key, "shard \(sl.shard.name): .\(u.key.manifestKey) is \(u.used) bytes, \(u.key.over(budget: u.budget))")
                 : nil
         }
     }
