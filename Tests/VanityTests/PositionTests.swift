@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 import VanityDiagnostics
 @testable import VanityDriver
@@ -90,5 +91,25 @@ import VanityManifest
         #expect(BudgetKey.containing(section: ".srodata.cst8") == .rodata)
         #expect(BudgetKey.containing(section: ".sbss") == .data)
         #expect(BudgetKey.containing(section: ".comment") == nil)
+    }
+
+    /// Rebuilding one shard for reload goes through the same checks: its
+    /// budget overflows are reported at their max-sizes values.
+    @Test func aReloadBuildReportsBudgetsAtTheManifest() throws {
+        let out = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: out) }
+        let config = repoRoot + "/Tests/Fixtures/systems/overbudget/system.toml"
+        let r = Driver.buildShard(configPath: config, platform: "aarch64-virt", shard: "big", out: out,
+                                  platformsDirectory: repoRoot + "/Platforms")
+        guard case .failure(let f) = r else {
+            Issue.record("the over-budget shard built")
+            return
+        }
+        #expect(f.status == .dataError)
+        #expect(f.diagnostics.map(\.location) == [SourceLocation(file: config, line: 11, column: 22),
+                                                   SourceLocation(file: config, line: 11, column: 38)], "\(f.diagnostics)")
+        let demo = Driver.buildShard(configPath: repoRoot + "/Config/system.toml", platform: "aarch64-virt", shard: "producer",
+                                     out: out, platformsDirectory: repoRoot + "/Platforms")
+        if case .failure(let f) = demo { Issue.record("\(f.diagnostics)") }
     }
 }
