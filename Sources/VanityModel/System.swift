@@ -161,7 +161,7 @@ public struct SystemModel: Sendable {
     public var channels: [ChannelModel]
     /// The manifest's path, for messages.
     public var manifestFile: String
-    /// The system's name in the manifest (`[system]` when it has none).
+    /// The system's name in the manifest.
     public var location: SourceLocation
     /// The kernel's `stack-size`, when given.
     public var kernelStackLocation: SourceLocation?
