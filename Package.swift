@@ -32,7 +32,7 @@ let package = Package(
         .target(name: "VanityLayout", dependencies: ["VanityABI", "VanityManifest", "VanityModel"]),
         .target(name: "VanityCodegen", dependencies: ["VanityABI", "VanityManifest", "VanityModel", "VanityLayout",
                                                       .product(name: "Crypto", package: "swift-crypto")]),
-        .target(name: "VanityImage", dependencies: ["CElf", "VanityABI", "VanityLayout"]),
+        .target(name: "VanityImage", dependencies: ["CElf", "VanityABI", "VanityDiagnostics", "VanityManifest", "VanityModel", "VanityLayout"]),
         .target(name: "VanityDebug", dependencies: ["CVanityDebug", "VanityABI", .product(name: "Crypto", package: "swift-crypto")]),
         .target(name: "VanityToolchain", dependencies: ["VanityLayout", "VanityModel", "VanityPlatform",
                                                         .product(name: "Crypto", package: "swift-crypto")]),

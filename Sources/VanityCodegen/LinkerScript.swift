@@ -1,5 +1,22 @@
 import VanityLayout
+import VanityManifest
 import VanityModel
+
+extension Codegen {
+    /// The message of the ASSERT that stops a link when `key`'s sections
+    /// outgrow their `region`: "shard big: .text is larger than its 4 KiB
+    /// region (max-sizes.text)". The driver recognises a budget overflow by
+    /// this exact text in the linker's output.
+    public static func budgetAssertion(_ who: String, _ key: BudgetKey, _ region: Region) -> String {
+        let (verb, its) = key.outputSections.count == 1 ? ("is", "its") : ("are", "their")
+        return "\(who): \(key.outputSections.joined(separator: " and ")) \(verb) larger than \(its) \(formatBytes(region.size)) region (\(key.setting))"
+    }
+
+    /// The ASSERT message of `key` in the linker script of shard `sl`.
+    public static func budgetAssertion(_ sl: ShardLayout, _ key: BudgetKey) -> String? {
+        sl.region(key.regionKind).map { budgetAssertion(LinkerScript.who(sl.shard), key, $0) }
+    }
+}
 
 /// Linker scripts for ld.lld: one per shard and one for the kernel. Each
 /// output section starts at its layout region and an ASSERT stops the link if
@@ -33,7 +50,7 @@ enum LinkerScript {
           __vanity_text_start = .;
           .text : { KEEP(*(\(textHead))) *(.text .text.*) } :text
           __vanity_text_end = .;
-          ASSERT(__vanity_text_end <= \(hex(text.virtEnd)), "\(who): .text is larger than its \(formatBytes(text.size)) region (max-sizes.text)")
+          ASSERT(__vanity_text_end <= \(hex(text.virtEnd)), "\(Codegen.budgetAssertion(who, .text, text))")
 
           . = \(hex(rodata.virt));
           __vanity_rodata_start = .;
@@ -46,7 +63,7 @@ enum LinkerScript {
           } :rodata
           .note : { KEEP(*(.note .note.*)) } :rodata :note
           __vanity_rodata_end = .;
-          ASSERT(__vanity_rodata_end <= \(hex(rodata.virtEnd)), "\(who): .rodata is larger than its \(formatBytes(rodata.size)) region (max-sizes.rodata)")
+          ASSERT(__vanity_rodata_end <= \(hex(rodata.virtEnd)), "\(Codegen.budgetAssertion(who, .rodata, rodata))")
 
           . = \(hex(data.virt));
           __vanity_data_start = .;
@@ -58,14 +75,17 @@ enum LinkerScript {
             __vanity_bss_end = .;
           } :data
           __vanity_data_end = .;
-          ASSERT(__vanity_data_end <= \(hex(data.virtEnd)), "\(who): .data and .bss are larger than their \(formatBytes(data.size)) region (max-sizes.data)")
+          ASSERT(__vanity_data_end <= \(hex(data.virtEnd)), "\(Codegen.budgetAssertion(who, .data, data))")
 
         """
     }
 
+    /// How a shard's linker script names it in ASSERT messages.
+    static func who(_ s: ShardModel) -> String { "shard \(s.name)" }
+
     static func shard(_ sl: ShardLayout, in layout: Layout) -> String {
         let s = sl.shard
-        let who = "shard \(s.name)"
+        let who = who(s)
         var o = "/* \(Codegen.banner(layout, "linker script of shard \"\(s.name)\"")) */\n"
         o += "ENTRY(_start)\n\n" + phdrs + "SECTIONS\n{\n"
         o += sections(who, text: sl.region(.text)!, rodata: sl.region(.rodata)!, data: sl.region(.data)!,

@@ -107,10 +107,21 @@ public struct DiagnosticBag: Sendable {
             .filter { seen.insert($0).inserted }
     }
 
-    /// "2 errors and 1 warning in Config/system.toml".
+    /// "2 errors and 1 warning in Config/system.toml": the counts in
+    /// `file`, or, when the diagnostics are about other files, the counts of
+    /// each file in the order they are printed ("1 error in Shards/a/main.c").
     public func summary(for file: String) -> String {
+        let counted = all.filter { $0.severity != .note }
+        var files: [String] = []
+        for d in counted where !files.contains(d.location.file) { files.append(d.location.file) }
+        if files.isEmpty || files == [file] { return Self.counts(counted, in: file) }
+        return files.map { f in Self.counts(counted.filter { $0.location.file == f }, in: f) }.joined(separator: "; ")
+    }
+
+    static func counts(_ diagnostics: [Diagnostic], in file: String) -> String {
         func plural(_ n: Int, _ word: String) -> String { "\(n) \(word)\(n == 1 ? "" : "s")" }
-        let e = errorCount, w = warningCount
+        let e = diagnostics.filter { $0.severity == .error }.count
+        let w = diagnostics.filter { $0.severity == .warning }.count
         switch (e, w) {
         case (0, 0): return "no problems in \(file)"
         case (_, 0): return "\(plural(e, "error")) in \(file)"

@@ -1,4 +1,5 @@
 import Foundation
+import VanityCodegen
 import VanityDiagnostics
 import VanityImage
 import VanityLayout
@@ -84,11 +85,7 @@ extension Driver {
             for (sl, (_, path)) in zip(layout.shards, products.shardELFs) {
                 guard let (e, b) = load(path) else { continue }
                 shardBytes.append(b)
-                let at = shardLocation(sl.shard.name, checked: checked, configPath: configPath)
-                problems += ImageCheck.segments(e, within: sl.regions, who: "shard \(sl.shard.name)").map { .error(at, $0) }
-                for over in ImageCheck.overBudget(e, sl) {
-                    problems.append(.error(budgetLocation(sl.shard.name, key: over.key, checked: checked, configPath: configPath), over.message))
-                }
+                problems += ImageCheck.check(shard: e, sl)
             }
         }
         if !problems.isEmpty { return .failure(DriverFailure(status: .dataError, diagnostics: problems, file: configPath)) }
@@ -124,9 +121,7 @@ extension Driver {
         let manifestDir = (configPath as NSString).deletingLastPathComponent
         var shardSources: [String: [String]] = [:]
         for s in layout.system.shards {
-            let dir = s.path.hasPrefix("/") ? s.path : ((manifestDir.isEmpty ? "." : manifestDir) as NSString).appendingPathComponent(s.path)
-            let abs = URL(fileURLWithPath: dir).standardizedFileURL.path
-            shardSources[s.name] = files(in: abs, suffixes: s.lang == .c ? [".c", ".S"] : [".swift"])
+            shardSources[s.name] = files(in: shardFolder(s, configPath: configPath), suffixes: s.lang == .c ? [".c", ".S"] : [".swift"])
         }
         let absGenerated = URL(fileURLWithPath: generated).standardizedFileURL.path
         var sources = SourceSet(repoRoot: root, manifestDirectory: manifestDir,
@@ -140,47 +135,56 @@ extension Driver {
         return BuildPlanner.plan(layout, sources: sources, generated: absGenerated)
     }
 
-    static func shardLocation(_ name: String, checked: CheckedSystem, configPath: String) -> SourceLocation {
-        checked.manifest.shards.first { $0.name.value == name }?.name.location ?? .unknown(configPath)
+    /// A shard's source folder (absolute): its `path`, relative to the manifest's folder.
+    static func shardFolder(_ s: ShardModel, configPath: String) -> String {
+        let manifestDir = (configPath as NSString).deletingLastPathComponent
+        let dir = s.path.hasPrefix("/") ? s.path : ((manifestDir.isEmpty ? "." : manifestDir) as NSString).appendingPathComponent(s.path)
+        return URL(fileURLWithPath: dir).standardizedFileURL.path
     }
 
-    static func budgetLocation(_ name: String, key: String, checked: CheckedSystem, configPath: String) -> SourceLocation {
-        guard let s = checked.manifest.shards.first(where: { $0.name.value == name }) else { return .unknown(configPath) }
-        return s.maxSizes[key]?.location ?? s.name.location
-    }
-
-    /// A failed tool run as diagnostics: a shard outgrowing a max-sizes
-    /// budget points at the manifest; anything else shows the tool's output.
+    /// A failed tool run as diagnostics: a shard's link stopped by a
+    /// `max-sizes` ASSERT is reported at each budget it exceeds; anything
+    /// else shows the tool's output at the source it is about.
     static func buildFailure(_ f: Executor.Failure, layout: Layout, checked: CheckedSystem, configPath: String) -> DriverFailure {
-        if f.job.kind == .link, let range = f.output.range(of: #"shard [a-z0-9-]+: \.[a-z]+ (is|and \.bss are) larger than (its|their) [^"]*\(max-sizes\.[a-z]+\)"#, options: .regularExpression) {
-            let msg = String(f.output[range])
-            let shard = msg.dropFirst("shard ".count).split(separator: ":").first.map(String.init) ?? ""
-            let key = msg.components(separatedBy: "max-sizes.").last?.dropLast().description ?? ""
-            let objects = f.job.inputs.filter { $0.hasSuffix(".o") }
-            let need = objectBytes(objects)[key] ?? 0
-            let budget = layout.shards.first { $0.shard.name == shard }.map { sl -> UInt64 in
-                key == "text" ? sl.shard.budgets.text : key == "rodata" ? sl.shard.budgets.rodata : sl.shard.budgets.data
-            } ?? 0
-            let text = "shard \(shard): .\(key) needs at least \(need) bytes, over its max-sizes.\(key) budget of \(formatBytes(budget)) (\(budget) bytes)"
-            return DriverFailure(status: .dataError, diagnostics: [.error(budgetLocation(shard, key: key, checked: checked, configPath: configPath), text)], file: configPath)
+        let sl = layout.shards.first { $0.shard.name == f.job.shard }
+        if f.job.kind == .link, let sl {
+            let who = "shard \(sl.shard.name)"
+            let over = BudgetKey.allCases.filter { key in
+                Codegen.budgetAssertion(sl, key).map(f.output.contains) ?? false
+            }
+            if !over.isEmpty {
+                let need = objectBytes(f.job.inputs.filter { $0.hasSuffix(".o") })
+                let problems = over.map { key -> Diagnostic in
+                    .error(sl.shard.source.budget(key),
+                           "\(who): .\(key.manifestKey) needs at least \(need[key] ?? 0) bytes, \(key.over(budget: key.budget(of: sl.shard)))")
+                }
+                return DriverFailure(status: .dataError, diagnostics: problems, file: configPath)
+            }
         }
+        let at = failureLocation(f, shardFolder: sl.map { shardFolder($0.shard, configPath: configPath) })
         let output = f.output.trimmingCharacters(in: .whitespacesAndNewlines)
-        return DriverFailure(status: .buildFailed, diagnostics: [.error(.unknown(f.job.output),
-            "\(f.job.tool) failed (\(f.job.label)), status \(f.status)\(output.isEmpty ? "" : ":\n" + output)")], file: configPath)
+        return DriverFailure(status: .buildFailed, diagnostics: [.error(at,
+            "\(f.job.tool) failed (\(f.job.label)), status \(f.status)\(output.isEmpty ? "" : ":\n" + output)")], file: at.file)
     }
 
-    /// Allocated bytes per budget key in relocatable objects.
-    static func objectBytes(_ objects: [String]) -> [String: UInt64] {
-        var sums: [String: UInt64] = [:]
+    /// The file a failed job is about: of its sources, the first its output
+    /// names, else its only source; a link (or a job with several sources
+    /// and no name in its output) is about the shard's folder, or, for the
+    /// kernel, the file it was making.
+    static func failureLocation(_ f: Executor.Failure, shardFolder: String?) -> SourceLocation {
+        let sources = f.job.kind == .link ? [] : f.job.inputs.filter { [".c", ".S", ".swift"].contains(where: $0.hasSuffix) }
+        let named = sources.compactMap { src in f.output.range(of: src + ":").map { (src, $0.lowerBound) } }
+            .min { $0.1 < $1.1 }?.0
+        return .unknown(named ?? (sources.count == 1 ? sources[0] : shardFolder ?? f.job.output))
+    }
+
+    /// Allocated bytes per budget in relocatable objects.
+    static func objectBytes(_ objects: [String]) -> [BudgetKey: UInt64] {
+        var sums: [BudgetKey: UInt64] = [:]
         for path in objects {
             guard let d = FileManager.default.contents(atPath: path), let e = try? ElfFile.parse([UInt8](d)).get() else { continue }
             for s in e.sections where s.isAllocated {
-                let key: String
-                if s.name.hasPrefix(".text") { key = "text" }
-                else if s.name.hasPrefix(".rodata") || s.name.hasPrefix(".srodata") || s.name.hasPrefix(".data.rel.ro") { key = "rodata" }
-                else if s.name.hasPrefix(".data") || s.name.hasPrefix(".bss") || s.name.hasPrefix(".sdata") || s.name.hasPrefix(".sbss") { key = "data" }
-                else { continue }
-                sums[key, default: 0] += s.size
+                if let key = BudgetKey.containing(section: s.name) { sums[key, default: 0] += s.size }
             }
         }
         return sums

@@ -39,7 +39,7 @@ public enum Frontend {
             for sys in systems {
                 switch timed(&steps, "lay out \(sys.platform.name)", { Placer.place(sys) }) {
                 case .success(let l): layouts.append(l)
-                case .failure(let e): bag.error(manifest.system.name?.location ?? manifest.system.location, e.message)
+                case .failure(let e): bag.append(e.diagnostic)
                 }
             }
         }

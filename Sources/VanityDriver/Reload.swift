@@ -139,11 +139,7 @@ extension Driver {
         }
         if layout.platform.architecture != .host, let d = FileManager.default.contents(atPath: elf),
            case .success(let e) = ElfFile.parse([UInt8](d)) {
-            let at = shardLocation(shard, checked: checked, configPath: configPath)
-            var problems = ImageCheck.segments(e, within: sl.regions, who: "shard \(shard)").map { Diagnostic.error(at, $0) }
-            for over in ImageCheck.overBudget(e, sl) {
-                problems.append(.error(budgetLocation(shard, key: over.key, checked: checked, configPath: configPath), over.message))
-            }
+            let problems = ImageCheck.check(shard: e, sl)
             if !problems.isEmpty { return .failure(DriverFailure(status: .dataError, diagnostics: problems, file: configPath)) }
         }
         switch reloadImage(layout: layout, shard: shard, file: elf) {

@@ -1,6 +1,9 @@
 import CElf
 import Foundation
+import VanityDiagnostics
 import VanityLayout
+import VanityManifest
+import VanityModel
 
 /// Checks of linked ELF files against the layout. Pure.
 public enum ImageCheck {
@@ -25,15 +28,12 @@ public enum ImageCheck {
     }
 
     /// Bytes a linked shard occupies in each budgeted region.
-    public static func usage(_ elf: ElfFile, _ sl: ShardLayout) -> [(key: String, used: UInt64, budget: UInt64)] {
-        let budgets: [(String, RegionKind, UInt64)] = [("text", .text, sl.shard.budgets.text),
-                                                       ("rodata", .rodata, sl.shard.budgets.rodata),
-                                                       ("data", .data, sl.shard.budgets.data)]
-        return budgets.compactMap { key, kind, budget in
-            guard let r = sl.region(kind) else { return nil }
+    public static func usage(_ elf: ElfFile, _ sl: ShardLayout) -> [(key: BudgetKey, used: UInt64, budget: UInt64)] {
+        BudgetKey.allCases.compactMap { key in
+            guard let r = sl.region(key.regionKind) else { return nil }
             let used = elf.segments.filter { $0.isLoad && $0.vaddr >= r.virt && $0.vaddr < r.virtEnd }
                 .map { $0.vaddr + $0.memSize - r.virt }.max() ?? 0
-            return (key, used, budget)
+            return (key, used, key.budget(of: sl.shard))
         }
     }
 
@@ -41,12 +41,21 @@ public enum ImageCheck {
     public static func budgets(_ elf: ElfFile, _ sl: ShardLayout) -> [String] { overBudget(elf, sl).map(\.message) }
 
     /// Each `max-sizes` key the shard exceeds, with its message.
-    public static func overBudget(_ elf: ElfFile, _ sl: ShardLayout) -> [(key: String, message: String)] {
+    public static func overBudget(_ elf: ElfFile, _ sl: ShardLayout) -> [(key: BudgetKey, message: String)] {
         usage(elf, sl).compactMap { u in
             u.used > u.budget
-                ? (u.key, "shard \(sl.shard.name): .\(u.key) is \(u.used) bytes, over its max-sizes.\(u.key) budget of \(formatBytes(u.budget)) (\(u.budget) bytes)")
+                ? (u.key, "shard \(sl.shard.name): .\(u.key.manifestKey) is \(u.used) bytes, \(u.key.over(budget: u.budget))")
                 : nil
         }
+    }
+
+    /// The check of a linked shard against its layout: its segments (at the
+    /// shard's name in the manifest) and its budgets (at each `max-sizes`
+    /// value, or the shard's name when a default applies).
+    public static func check(shard elf: ElfFile, _ sl: ShardLayout) -> [Diagnostic] {
+        let source = sl.shard.source
+        return segments(elf, within: sl.regions, who: "shard \(sl.shard.name)").map { .error(source.name, $0) }
+            + overBudget(elf, sl).map { .error(source.budget($0.key), $0.message) }
     }
 }
 

@@ -102,12 +102,31 @@ public struct Layout: Sendable {
     public var regions: [Region] { kernel + shards.flatMap(\.regions) }
 }
 
+extension BudgetKey {
+    /// The region a budget sizes.
+    public var regionKind: RegionKind {
+        switch self {
+        case .text: return .text
+        case .rodata: return .rodata
+        case .data: return .data
+        }
+    }
+
+    /// The region's access rights.
+    public var perms: Perms {
+        switch self {
+        case .text: return .rx
+        case .rodata: return .r
+        case .data: return .rw
+        }
+    }
+}
+
 /// Fixed kernel reservations (bytes). The kernel build checks its real sizes
 /// against these.
 public enum KernelBudget {
-    public static let text: UInt64 = 256 << 10
-    public static let rodata: UInt64 = 64 << 10
-    public static let data: UInt64 = 128 << 10
+    /// The kernel's text, rodata and data regions.
+    public static let sections = SectionBudgets(text: 256 << 10, rodata: 64 << 10, data: 128 << 10)
     /// Translation-table pages reserved per address space (each shard, plus
     /// the kernel's own).
     public static let tablePagesPerSpace = UInt64(VANITY_TABLE_PAGES_PER_SPACE)
@@ -115,8 +134,10 @@ public enum KernelBudget {
     public static let hostStaging: UInt64 = 2 << 20
 }
 
+/// Why a system cannot be placed, at the manifest value that caused it.
 public struct LayoutError: Error, Sendable {
-    public var message: String
+    public var diagnostic: Diagnostic
+    public var message: String { diagnostic.message }
 }
 
 public enum Placer {
@@ -124,35 +145,42 @@ public enum Placer {
     static func roundDown(_ v: UInt64, _ a: UInt64) -> UInt64 { v / a * a }
 
     /// Lays out `system`. Pure and deterministic: regions are placed in
-    /// manifest order from the platform's kernel base upwards.
+    /// manifest order from the platform's kernel base upwards. A failure is
+    /// reported at the manifest value that caused it.
     public static func place(_ system: SystemModel) -> Result<Layout, LayoutError> {
         let plat = system.platform
         let page = plat.pageSize
+        let ramEnd = plat.ram.end
         var cursor = roundUp(plat.kernelBase, page)
         var kernel: [Region] = []
+        // The manifest value that sized the first region past the end of RAM.
+        var pastRAM: SourceLocation?
 
-        func take(_ owner: String, _ kind: RegionKind, _ name: String, _ size: UInt64, _ perms: Perms) -> Region {
+        func take(_ owner: String, _ kind: RegionKind, _ name: String, _ size: UInt64, _ perms: Perms,
+                  at source: SourceLocation) -> Region {
             let size = roundUp(max(size, 1), page)
             let r = Region(owner: owner, kind: kind, name: name, phys: cursor, virt: cursor, size: size, perms: perms)
             cursor += size
+            if cursor > ramEnd, pastRAM == nil { pastRAM = source }
             return r
         }
 
         // Kernel image, tables and one stack per core in use, each with a guard.
-        kernel.append(take("kernel", .text, "text", KernelBudget.text, .rx))
-        kernel.append(take("kernel", .rodata, "rodata", KernelBudget.rodata, .r))
-        kernel.append(take("kernel", .data, "data", KernelBudget.data, .rw))
+        for key in BudgetKey.allCases {
+            kernel.append(take("kernel", key.regionKind, key.rawValue, KernelBudget.sections[key], key.perms, at: system.location))
+        }
         let spaces = UInt64(system.shards.count + 1)
-        kernel.append(take("kernel", .tables, "tables", spaces * KernelBudget.tablePagesPerSpace * page, .rw))
+        kernel.append(take("kernel", .tables, "tables", spaces * KernelBudget.tablePagesPerSpace * page, .rw, at: system.location))
+        let kernelStackAt = system.kernelStackLocation ?? system.location
         for core in 0..<system.cpuCount {
-            kernel.append(take("kernel", .guard, "stack-guard.core\(core)", page, .none))
-            kernel.append(take("kernel", .stack, "stack.core\(core)", system.kernelStackSize, .rw))
+            kernel.append(take("kernel", .guard, "stack-guard.core\(core)", page, .none, at: kernelStackAt))
+            kernel.append(take("kernel", .stack, "stack.core\(core)", system.kernelStackSize, .rw, at: kernelStackAt))
         }
 
         // Pristine data images, one per shard: restart copies them back.
         var images: [UInt64] = []
         for s in system.shards {
-            let r = take("kernel", .image, "image.\(s.name)", s.budgets.data, .rw)
+            let r = take("kernel", .image, "image.\(s.name)", BudgetKey.data.budget(of: s), .rw, at: s.source.budget(.data))
             kernel.append(r)
             images.append(r.phys)
         }
@@ -161,43 +189,40 @@ public enum Placer {
         var shardRegions: [[Region]] = []
         for s in system.shards {
             var rs: [Region] = []
-            rs.append(take(s.name, .text, "text", s.budgets.text, .rx))
-            rs.append(take(s.name, .rodata, "rodata", s.budgets.rodata, .r))
-            rs.append(take(s.name, .data, "data", s.budgets.data, .rw))
-            rs.append(take(s.name, .guard, "stack-guard", page, .none))
-            rs.append(take(s.name, .stack, "stack", s.stackSize, .rw))
-            if s.heapSize > 0 { rs.append(take(s.name, .heap, "heap", s.heapSize, .rw)) }
+            for key in BudgetKey.allCases {
+                rs.append(take(s.name, key.regionKind, key.rawValue, key.budget(of: s), key.perms, at: s.source.budget(key)))
+            }
+            let stackAt = s.source.stackSize ?? s.source.name
+            rs.append(take(s.name, .guard, "stack-guard", page, .none, at: stackAt))
+            rs.append(take(s.name, .stack, "stack", s.stackSize, .rw, at: stackAt))
+            if s.heapSize > 0 { rs.append(take(s.name, .heap, "heap", s.heapSize, .rw, at: s.source.heapSize ?? s.source.name)) }
             shardRegions.append(rs)
         }
 
         // Channel rings: shared pages, mapped into both endpoints.
         var channels: [ChannelLayout] = []
         for c in system.channels {
-            let size = roundUp(c.ringBytes, page)
-            channels.append(ChannelLayout(channel: c, phys: cursor, size: size))
-            cursor += size
+            let ring = take(c.name, .channel, c.name, c.ringBytes, .rw, at: c.location)
+            channels.append(ChannelLayout(channel: c, phys: ring.phys, size: ring.size))
         }
 
         // The reload staging area: the largest shard's text, rodata and data
         // plus the image's header page on a board; a whole host executable in
         // the simulator (docs/debug-protocol.md).
-        let largest = system.shards.map { $0.budgets.text + $0.budgets.rodata + $0.budgets.data }.max() ?? 0
+        let largest = system.shards.map { s in BudgetKey.allCases.reduce(0) { $0 + $1.budget(of: s) } }.max() ?? 0
         let stagingSize = plat.architecture == .host ? KernelBudget.hostStaging : largest + page
-        let staging = Region(owner: "kernel", kind: .staging, name: "reload-staging", phys: cursor, virt: cursor,
-                             size: roundUp(stagingSize, page), perms: .rw)
-        kernel.append(staging)
-        cursor += staging.size
+        kernel.append(take("kernel", .staging, "reload-staging", stagingSize, .rw, at: system.location))
 
-        let ramEnd = plat.ram.end
         if cursor > ramEnd || cursor < plat.kernelBase {
             let avail = ramEnd > plat.kernelBase ? ramEnd - plat.kernelBase : 0
             let need = cursor - plat.kernelBase
-            return .failure(LayoutError(message:
-                "system \"\(system.name)\" does not fit \(plat.name)'s RAM: it needs \(formatBytes(need)) from the kernel base \(hex(plat.kernelBase)) but only \(formatBytes(avail)) is available (up to \(hex(ramEnd))); shrink stacks, heaps, budgets or channel rings"))
+            return .failure(LayoutError(diagnostic: .error(pastRAM ?? system.location,
+                "system \"\(system.name)\" does not fit \(plat.name)'s RAM: it needs \(formatBytes(need)) from the kernel base \(hex(plat.kernelBase)) but only \(formatBytes(avail)) is available (up to \(hex(ramEnd))); shrink stacks, heaps, budgets or channel rings")))
         }
 
         // Endpoints and devices join each shard's regions.
         var shards: [ShardLayout] = []
+        var devices: [(region: Region, grant: DeviceGrant)] = []
         for (i, s) in system.shards.enumerated() {
             var rs = shardRegions[i]
             for cl in channels where cl.channel.from == s.id || cl.channel.to == s.id {
@@ -211,8 +236,9 @@ public enum Placer {
                     let base = roundDown(reg.base, page)
                     let end = roundUp(reg.end, page)
                     let name = g.node.regs.count == 1 ? g.identifier : "\(g.identifier).\(k)"
-                    rs.append(Region(owner: s.name, kind: .device, name: name, phys: base, virt: base,
-                                     size: end - base, perms: .rw))
+                    let r = Region(owner: s.name, kind: .device, name: name, phys: base, virt: base, size: end - base, perms: .rw)
+                    rs.append(r)
+                    devices.append((r, g))
                 }
             }
             let text = rs[0], stack = rs.first { $0.kind == .stack }!
@@ -220,14 +246,15 @@ public enum Placer {
         }
 
         // Device pages must not overlap RAM or each other across shards.
-        let devs = shards.flatMap { $0.regions.filter { $0.kind == .device } }
-        for r in devs where r.phys < plat.ram.end && plat.ram.base < r.end {
-            return .failure(LayoutError(message: "device \"\(r.name)\" of shard \"\(r.owner)\" at \(hex(r.phys)) overlaps \(plat.name)'s RAM"))
+        for (r, g) in devices where r.phys < plat.ram.end && plat.ram.base < r.end {
+            return .failure(LayoutError(diagnostic: .error(g.location,
+                "device \"\(r.name)\" of shard \"\(r.owner)\" at \(hex(r.phys)) overlaps \(plat.name)'s RAM")))
         }
-        for (i, a) in devs.enumerated() {
-            for b in devs[(i + 1)...] where a.owner != b.owner && a.phys < b.end && b.phys < a.end {
-                return .failure(LayoutError(message:
-                    "devices \"\(a.name)\" of shard \"\(a.owner)\" and \"\(b.name)\" of shard \"\(b.owner)\" share the page at \(hex(max(a.phys, b.phys))); pages cannot be split between shards"))
+        for (i, (a, ga)) in devices.enumerated() {
+            for (b, gb) in devices[(i + 1)...] where a.owner != b.owner && a.phys < b.end && b.phys < a.end {
+                return .failure(LayoutError(diagnostic: .error(gb.location,
+                    "devices \"\(a.name)\" of shard \"\(a.owner)\" and \"\(b.name)\" of shard \"\(b.owner)\" share the page at \(hex(max(a.phys, b.phys))); pages cannot be split between shards",
+                    notes: [.init(ga.location, "granted to shard \"\(a.owner)\" here")])))
             }
         }
         return .success(Layout(system: system, kernel: kernel, shards: shards, channels: channels, ramUsedEnd: cursor))

@@ -43,8 +43,8 @@ public struct ShardDecl: Sendable {
     public var cores: Located<[Located<Int64>]>?
     public var stackSize: Located<UInt64>?
     public var heapSize: Located<UInt64>?
-    /// Budgets by section name ("text", "rodata", "data").
-    public var maxSizes: [String: Located<UInt64>]
+    /// The `max-sizes` budgets given.
+    public var maxSizes: [BudgetKey: Located<UInt64>]
     public var caps: [Located<String>]
     public var devices: [Located<String>]
     public var supervisor: SupervisorDecl?
@@ -80,7 +80,7 @@ public enum ManifestKeys {
     public static let kernel = ["core", "stack-size"]
     public static let shard = ["lang", "path", "cores", "stack-size", "heap-size", "max-sizes", "caps", "devices",
                                "supervisor", "watchdog-ms"]
-    public static let maxSizes = ["text", "rodata", "data"]
+    public static let maxSizes = BudgetKey.allCases.map(\.manifestKey)
     public static let supervisor = ["policy", "max-restarts", "min-run-ms", "to"]
     public static let channel = ["from", "to", "msg-size", "slots", "notify"]
 }
@@ -182,10 +182,10 @@ public enum ManifestParser {
         s.heapSize = t.size("heap-size", diagnostics: &d)
         if let ms = t.table("max-sizes", context: "\"max-sizes\" of \(ctx)", diagnostics: &d) {
             ms.checkKeys(ManifestKeys.maxSizes, diagnostics: &d)
-            for key in ManifestKeys.maxSizes {
-                if let v = ms.size(key, diagnostics: &d) {
+            for key in BudgetKey.allCases {
+                if let v = ms.size(key.manifestKey, diagnostics: &d) {
                     if v.value == 0 {
-                        d.error(v.location, "\"\(key)\" in \"max-sizes\" of \(ctx) must not be zero")
+                        d.error(v.location, "\"\(key.manifestKey)\" in \"max-sizes\" of \(ctx) must not be zero")
                     } else {
                         s.maxSizes[key] = v
                     }

@@ -20,12 +20,47 @@ public struct SystemChecker {
     }
 
     /// The platforms the manifest asks for, restricted to `only` if given.
+    /// Each named check appends to one list; the result is sorted by
+    /// position, so the order of the checks does not show.
     public func check(only: [String] = []) -> (systems: [SystemModel], diagnostics: [Diagnostic]) {
         var d = DiagnosticBag()
-        let m = manifest
-        let file = m.file
+        let chosen = checkPlatforms(only: only, into: &d)
+        checkCores(into: &d)
+        checkShards(into: &d)
+        let channels = checkChannels(into: &d)
+        checkPlatformLimits(chosen, into: &d)
+        var systems: [SystemModel] = []
+        for plat in chosen {
+            let before = d.errorCount
+            let shards = shardModels(on: plat, into: &d)
+            if d.errorCount == before, !d.hasErrors, let name = manifest.system.name {
+                systems.append(SystemModel(name: name.value, version: manifest.system.version?.value, platform: plat,
+                                           kernelCore: kernelCore, kernelStackSize: kernelStack,
+                                           shards: shards, channels: channels, manifestFile: manifest.file,
+                                           location: name.location, kernelStackLocation: manifest.kernel.stackSize?.location))
+            }
+        }
+        if d.hasErrors { systems = [] }
+        if manifest.shards.isEmpty {
+            d.error(manifest.system.location, "the system has no shards; add a [shards.<name>] table")
+            systems = []
+        }
+        return (systems, d.sorted)
+    }
 
-        // Platforms.
+    // Facts every check reads.
+
+    /// Shard name → index, for channel endpoints and supervisors.
+    var shardIndex: [String: Int] {
+        Dictionary(manifest.shards.enumerated().map { ($0.element.name.value, $0.offset) }, uniquingKeysWith: { a, _ in a })
+    }
+    var shardNames: [String] { manifest.shards.map(\.name.value) }
+    var kernelCore: Int { Int(manifest.kernel.core?.value ?? 0) }
+    var kernelStack: UInt64 { manifest.kernel.stackSize?.value ?? SystemModel.defaultKernelStack }
+
+    /// `platforms` of [system] and `only` (the command line): the platforms to build for.
+    func checkPlatforms(only: [String], into d: inout DiagnosticBag) -> [Platform] {
+        let m = manifest
         var chosen: [Platform] = []
         let names = available.map(\.name)
         if let list = m.system.platforms {
@@ -54,16 +89,13 @@ public struct SystemChecker {
             d.error(m.system.location, "platform \"\(o)\" was asked for on the command line but the system does not build for it; it builds for \(humanList(valid))")
         }
         if !only.isEmpty { chosen = chosen.filter { only.contains($0.name) } }
+        return chosen
+    }
 
-        // Shard names, for channel endpoints and supervisors.
-        let shardIndex = Dictionary(m.shards.enumerated().map { ($0.element.name.value, $0.offset) }, uniquingKeysWith: { a, _ in a })
-        let shardNames = m.shards.map(\.name.value)
-
-        // Kernel.
-        let kernelCore = Int(m.kernel.core?.value ?? 0)
-        let kernelStack = m.kernel.stackSize?.value ?? SystemModel.defaultKernelStack
-
-        // Cores: one owner each, never the kernel's.
+    /// Cores: one owner each, never the kernel's.
+    func checkCores(into d: inout DiagnosticBag) {
+        let m = manifest
+        let kernelCore = self.kernelCore
         var coreOwner: [Int64: (shard: String, at: SourceLocation)] = [:]
         for s in m.shards {
             var mine: [Int64: SourceLocation] = [:]
@@ -89,52 +121,69 @@ public struct SystemChecker {
                 coreOwner[c.value] = (s.name.value, c.location)
             }
         }
+    }
 
-        // Per-shard checks that do not depend on the platform.
-        for s in m.shards {
+    /// Per-shard checks that do not depend on the platform: the source
+    /// folder, capabilities and the supervisor.
+    func checkShards(into d: inout DiagnosticBag) {
+        for s in manifest.shards {
             let ctx = "shard \"\(s.name.value)\""
             let path = s.path?.value ?? "Shards/\(s.name.value)"
             if !directoryExists(path) {
                 let at = s.path?.location ?? s.name.location
                 d.error(at, "the source folder of \(ctx) does not exist: \(path)\(s.path == nil ? " (the default; set \"path\" to use another)" : "")")
             }
-            var seenCaps: [String: SourceLocation] = [:]
-            for c in s.caps {
-                if let prev = seenCaps[c.value] {
-                    d.warning(c.location, "capability \"\(c.value)\" is listed twice for \(ctx)", notes: [.init(prev, "first listed here")])
-                }
-                seenCaps[c.value] = c.location
-                if Capability(rawValue: c.value) == nil {
-                    let valid = Capability.allCases.map(\.rawValue)
-                    let hint = didYouMean(c.value, among: valid).map { "did you mean \"\($0)\"? " } ?? ""
-                    d.error(c.location, "unknown capability \"\(c.value)\" for \(ctx); \(hint)valid capabilities are \(humanList(valid))")
-                }
+            checkCaps(of: s, into: &d)
+            checkSupervisor(of: s, into: &d)
+        }
+    }
+
+    func checkCaps(of s: ShardDecl, into d: inout DiagnosticBag) {
+        let ctx = "shard \"\(s.name.value)\""
+        var seenCaps: [String: SourceLocation] = [:]
+        for c in s.caps {
+            if let prev = seenCaps[c.value] {
+                d.warning(c.location, "capability \"\(c.value)\" is listed twice for \(ctx)", notes: [.init(prev, "first listed here")])
             }
-            if let sup = s.supervisor {
-                let policy = sup.policy?.value
-                if policy == .propagate {
-                    if let to = sup.to {
-                        if to.value == s.name.value {
-                            d.error(to.location, "\(ctx) cannot supervise itself: \"to\" must name another shard")
-                        } else if shardIndex[to.value] == nil {
-                            let hint = didYouMean(to.value, among: shardNames).map { "did you mean \"\($0)\"? " } ?? ""
-                            d.error(to.location, "supervisor \"\(to.value)\" of \(ctx) is not a shard; \(hint)shards are \(humanList(shardNames))")
-                        }
-                    } else {
-                        d.error(sup.policy!.location, "policy \"propagate\" of \(ctx) needs to = \"<shard>\" naming the supervising shard")
-                    }
-                } else if let to = sup.to, policy != nil {
-                    d.error(to.keyLocation, "\"to\" is only meaningful with policy \"propagate\", but \(ctx) has policy \"\(policy!.rawValue)\"")
-                }
-                if policy != nil && policy != .restart {
-                    for v in [sup.maxRestarts, sup.minRunMs].compactMap({ $0 }) {
-                        d.warning(v.keyLocation, "restart settings of \(ctx) have no effect with policy \"\(policy!.rawValue)\"")
-                    }
-                }
+            seenCaps[c.value] = c.location
+            if Capability(rawValue: c.value) == nil {
+                let valid = Capability.allCases.map(\.rawValue)
+                let hint = didYouMean(c.value, among: valid).map { "did you mean \"\($0)\"? " } ?? ""
+                d.error(c.location, "unknown capability \"\(c.value)\" for \(ctx); \(hint)valid capabilities are \(humanList(valid))")
             }
         }
+    }
 
-        // Channels.
+    func checkSupervisor(of s: ShardDecl, into d: inout DiagnosticBag) {
+        guard let sup = s.supervisor else { return }
+        let ctx = "shard \"\(s.name.value)\""
+        let policy = sup.policy?.value
+        if policy == .propagate {
+            if let to = sup.to {
+                if to.value == s.name.value {
+                    d.error(to.location, "\(ctx) cannot supervise itself: \"to\" must name another shard")
+                } else if shardIndex[to.value] == nil {
+                    let hint = didYouMean(to.value, among: shardNames).map { "did you mean \"\($0)\"? " } ?? ""
+                    d.error(to.location, "supervisor \"\(to.value)\" of \(ctx) is not a shard; \(hint)shards are \(humanList(shardNames))")
+                }
+            } else {
+                d.error(sup.policy!.location, "policy \"propagate\" of \(ctx) needs to = \"<shard>\" naming the supervising shard")
+            }
+        } else if let to = sup.to, policy != nil {
+            d.error(to.keyLocation, "\"to\" is only meaningful with policy \"propagate\", but \(ctx) has policy \"\(policy!.rawValue)\"")
+        }
+        if policy != nil && policy != .restart {
+            for v in [sup.maxRestarts, sup.minRunMs].compactMap({ $0 }) {
+                d.warning(v.keyLocation, "restart settings of \(ctx) have no effect with policy \"\(policy!.rawValue)\"")
+            }
+        }
+    }
+
+    /// Channels: endpoints, message size and slots; then a warning for every
+    /// shard that can talk to nothing. Returns the valid channels.
+    func checkChannels(into d: inout DiagnosticBag) -> [ChannelModel] {
+        let m = manifest
+        let shardIndex = self.shardIndex, shardNames = self.shardNames
         var channelModels: [ChannelModel] = []
         var connected = Set<String>()
         for (i, c) in m.channels.enumerated() {
@@ -152,33 +201,11 @@ public struct SystemChecker {
                 d.error(c.to!.location, "\(ctx) goes from shard \"\(c.from!.value)\" to itself; \"from\" and \"to\" must be different shards",
                         notes: [.init(c.from!.location, "the writer is named here")])
             }
-            var msgSize: UInt32?
-            if let ms = c.msgSize {
-                let v = ms.value
-                if v < Int64(VANITY_RING_MIN_MSG_SIZE) || v > Int64(VANITY_RING_MAX_MSG_SIZE) || v % Int64(VANITY_RING_MSG_ALIGN) != 0 {
-                    d.error(ms.location, "\"msg-size\" of \(ctx) is \(v); it must be \(VANITY_RING_MIN_MSG_SIZE)...\(VANITY_RING_MAX_MSG_SIZE) bytes and a multiple of \(VANITY_RING_MSG_ALIGN)")
-                } else {
-                    msgSize = UInt32(v)
-                }
-            }
-            var slots: UInt32?
-            if let sl = c.slots {
-                let v = sl.value
-                if v < Int64(VANITY_RING_MIN_SLOTS) || v > Int64(VANITY_RING_MAX_SLOTS) || (v & (v - 1)) != 0 {
-                    var msg = "\"slots\" of \(ctx) is \(v); it must be a power of two from \(VANITY_RING_MIN_SLOTS) to \(VANITY_RING_MAX_SLOTS)"
-                    if v > 2 && v < Int64(VANITY_RING_MAX_SLOTS) && (v & (v - 1)) != 0 {
-                        var p: Int64 = 1
-                        while p < v { p <<= 1 }
-                        msg += " (nearest: \(p >> 1) or \(p))"
-                    }
-                    d.error(sl.location, msg)
-                } else {
-                    slots = UInt32(v)
-                }
-            }
+            let msgSize = checkMsgSize(c.msgSize, ctx, into: &d)
+            let slots = checkSlots(c.slots, ctx, into: &d)
             if let f = from, let t = to, f != t, let ms = msgSize, let sl = slots {
                 channelModels.append(ChannelModel(id: i, name: c.name.value, from: f, to: t, msgSize: ms, slots: sl,
-                                                  notify: c.notify?.value ?? true))
+                                                  notify: c.notify?.value ?? true, location: c.name.location))
             }
             if let f = c.from?.value { connected.insert(f) }
             if let t = c.to?.value { connected.insert(t) }
@@ -186,8 +213,40 @@ public struct SystemChecker {
         for s in m.shards where !connected.contains(s.name.value) && s.devices.isEmpty {
             d.warning(s.name.location, "shard \"\(s.name.value)\" has neither channels nor devices: it cannot talk to anything")
         }
+        return channelModels
+    }
 
-        // Limits of the chosen platforms, reported once per distinct value.
+    func checkMsgSize(_ ms: Located<Int64>?, _ ctx: String, into d: inout DiagnosticBag) -> UInt32? {
+        guard let ms else { return nil }
+        let v = ms.value
+        if v < Int64(VANITY_RING_MIN_MSG_SIZE) || v > Int64(VANITY_RING_MAX_MSG_SIZE) || v % Int64(VANITY_RING_MSG_ALIGN) != 0 {
+            d.error(ms.location, "\"msg-size\" of \(ctx) is \(v); it must be \(VANITY_RING_MIN_MSG_SIZE)...\(VANITY_RING_MAX_MSG_SIZE) bytes and a multiple of \(VANITY_RING_MSG_ALIGN)")
+            return nil
+        }
+        return UInt32(v)
+    }
+
+    func checkSlots(_ sl: Located<Int64>?, _ ctx: String, into d: inout DiagnosticBag) -> UInt32? {
+        guard let sl else { return nil }
+        let v = sl.value
+        if v < Int64(VANITY_RING_MIN_SLOTS) || v > Int64(VANITY_RING_MAX_SLOTS) || (v & (v - 1)) != 0 {
+            var msg = "\"slots\" of \(ctx) is \(v); it must be a power of two from \(VANITY_RING_MIN_SLOTS) to \(VANITY_RING_MAX_SLOTS)"
+            if v > 2 && v < Int64(VANITY_RING_MAX_SLOTS) && (v & (v - 1)) != 0 {
+                var p: Int64 = 1
+                while p < v { p <<= 1 }
+                msg += " (nearest: \(p >> 1) or \(p))"
+            }
+            d.error(sl.location, msg)
+            return nil
+        }
+        return UInt32(v)
+    }
+
+    /// Limits of the chosen platforms (core counts, page sizes), reported
+    /// once per distinct value.
+    func checkPlatformLimits(_ chosen: [Platform], into d: inout DiagnosticBag) {
+        let m = manifest
+        let kernelCore = self.kernelCore
         let limits = Dictionary(grouping: chosen, by: \.cpuLimit).sorted { $0.key < $1.key }
         func checkCore(_ core: Int64, at loc: SourceLocation, what: String) {
             for (limit, plats) in limits where core >= Int64(limit) {
@@ -216,82 +275,82 @@ public struct SystemChecker {
             checkPageMultiple(s.stackSize, what: "\"stack-size\" of shard \"\(s.name.value)\"")
             checkPageMultiple(s.heapSize, what: "\"heap-size\" of shard \"\(s.name.value)\"")
         }
+    }
 
-        // Per platform.
-        var systems: [SystemModel] = []
-        for plat in chosen {
-            let before = d.errorCount
-            var deviceOwner: [String: (shard: String, at: SourceLocation)] = [:]
-            var shards: [ShardModel] = []
-            for (id, s) in m.shards.enumerated() {
-                let ctx = "shard \"\(s.name.value)\""
-                var grants: [DeviceGrant] = []
-                var mine: [String: SourceLocation] = [:]
-                for dev in s.devices {
-                    guard let node = plat.device(named: dev.value) else {
-                        if dev.value.hasPrefix("/") {
-                            let near = didYouMean(dev.value, among: plat.devices.keys.sorted()).map { "; did you mean \"\($0)\"?" } ?? ""
-                            d.error(dev.location, "the device tree of \(plat.name) has no device node \"\(dev.value)\" (a node with \"reg\" or \"interrupts\")\(near)")
-                            continue
-                        }
-                        let table = plat.deviceTable.map(\.name)
-                        let hint = didYouMean(dev.value, among: table).map { "did you mean \"\($0)\"? " } ?? ""
-                        let listing = table.isEmpty ? "\(plat.name) has no device table" : "devices are \(humanList(table, conjunction: "and")), or a device-tree node path"
-                        d.error(dev.location, "unknown device \"\(dev.value)\" for \(ctx) on \(plat.name); \(hint)\(listing)")
-                        continue
-                    }
-                    if plat.reserved.contains(node.path) {
-                        d.error(dev.location, "device \(describe(dev.value, node.path)) is reserved for the kernel on \(plat.name) and cannot be granted to \(ctx)")
-                        continue
-                    }
-                    if let prev = mine[node.path] {
-                        d.error(dev.location, "device \"\(dev.value)\" is granted twice to \(ctx)", notes: [.init(prev, "first granted here")])
-                        continue
-                    }
-                    mine[node.path] = dev.location
-                    if let owner = deviceOwner[node.path] {
-                        d.error(dev.location, "device \(describe(dev.value, node.path)) is granted to shards \"\(owner.shard)\" and \"\(s.name.value)\"; a device belongs to one shard",
-                                notes: [.init(owner.at, "granted to shard \"\(owner.shard)\" here")])
-                        continue
-                    }
-                    deviceOwner[node.path] = (s.name.value, dev.location)
-                    let ident = plat.deviceTable.first(where: { $0.name == dev.value && !dev.value.hasPrefix("/") })?.name
-                        ?? identifierForNode(node.path)
-                    grants.append(DeviceGrant(reference: dev.value, identifier: ident, node: node))
+    /// Every shard's model on `plat`, its device grants checked there.
+    func shardModels(on plat: Platform, into d: inout DiagnosticBag) -> [ShardModel] {
+        var deviceOwner: [String: (shard: String, at: SourceLocation)] = [:]
+        return manifest.shards.enumerated().map { id, s in
+            let grants = checkDevices(of: s, on: plat, owners: &deviceOwner, into: &d)
+            return shardModel(s, id: id, devices: grants)
+        }
+    }
+
+    /// A shard's device grants on `plat`: each known, not the kernel's, and
+    /// granted once (`owners`: the grants of the shards before it).
+    func checkDevices(of s: ShardDecl, on plat: Platform, owners deviceOwner: inout [String: (shard: String, at: SourceLocation)],
+                      into d: inout DiagnosticBag) -> [DeviceGrant] {
+        let ctx = "shard \"\(s.name.value)\""
+        var grants: [DeviceGrant] = []
+        var mine: [String: SourceLocation] = [:]
+        for dev in s.devices {
+            guard let node = plat.device(named: dev.value) else {
+                if dev.value.hasPrefix("/") {
+                    let near = didYouMean(dev.value, among: plat.devices.keys.sorted()).map { "; did you mean \"\($0)\"?" } ?? ""
+                    d.error(dev.location, "the device tree of \(plat.name) has no device node \"\(dev.value)\" (a node with \"reg\" or \"interrupts\")\(near)")
+                    continue
                 }
-                let sup = s.supervisor
-                let policy = Policy(
-                    kind: sup?.policy?.value ?? .restart,
-                    maxRestarts: UInt32(sup?.maxRestarts?.value ?? Int64(Policy.defaultMaxRestarts)),
-                    minRunMs: UInt32(sup?.minRunMs?.value ?? Int64(Policy.defaultMinRunMs)),
-                    propagateTo: sup?.to.flatMap { shardIndex[$0.value] })
-                var budgets = SectionBudgets.defaults
-                if let v = s.maxSizes["text"] { budgets.text = v.value }
-                if let v = s.maxSizes["rodata"] { budgets.rodata = v.value }
-                if let v = s.maxSizes["data"] { budgets.data = v.value }
-                shards.append(ShardModel(
-                    id: id, name: s.name.value, lang: s.lang?.value ?? .c,
-                    path: s.path?.value ?? "Shards/\(s.name.value)",
-                    cores: (s.cores?.value ?? []).map { Int($0.value) },
-                    stackSize: s.stackSize?.value ?? SystemModel.defaultShardStack,
-                    heapSize: s.heapSize?.value ?? 0,
-                    budgets: budgets,
-                    caps: s.caps.compactMap { Capability(rawValue: $0.value) }.uniqued(),
-                    devices: grants, policy: policy,
-                    watchdogMs: UInt32(s.watchdogMs?.value ?? 0)))
+                let table = plat.deviceTable.map(\.name)
+                let hint = didYouMean(dev.value, among: table).map { "did you mean \"\($0)\"? " } ?? ""
+                let listing = table.isEmpty ? "\(plat.name) has no device table" : "devices are \(humanList(table, conjunction: "and")), or a device-tree node path"
+                d.error(dev.location, "unknown device \"\(dev.value)\" for \(ctx) on \(plat.name); \(hint)\(listing)")
+                continue
             }
-            if d.errorCount == before, !d.hasErrors, let name = m.system.name?.value {
-                systems.append(SystemModel(name: name, version: m.system.version?.value, platform: plat,
-                                           kernelCore: kernelCore, kernelStackSize: kernelStack,
-                                           shards: shards, channels: channelModels, manifestFile: file))
+            if plat.reserved.contains(node.path) {
+                d.error(dev.location, "device \(describe(dev.value, node.path)) is reserved for the kernel on \(plat.name) and cannot be granted to \(ctx)")
+                continue
             }
+            if let prev = mine[node.path] {
+                d.error(dev.location, "device \"\(dev.value)\" is granted twice to \(ctx)", notes: [.init(prev, "first granted here")])
+                continue
+            }
+            mine[node.path] = dev.location
+            if let owner = deviceOwner[node.path] {
+                d.error(dev.location, "device \(describe(dev.value, node.path)) is granted to shards \"\(owner.shard)\" and \"\(s.name.value)\"; a device belongs to one shard",
+                        notes: [.init(owner.at, "granted to shard \"\(owner.shard)\" here")])
+                continue
+            }
+            deviceOwner[node.path] = (s.name.value, dev.location)
+            let ident = plat.deviceTable.first(where: { $0.name == dev.value && !dev.value.hasPrefix("/") })?.name
+                ?? identifierForNode(node.path)
+            grants.append(DeviceGrant(reference: dev.value, identifier: ident, node: node, location: dev.location))
         }
-        if d.hasErrors { systems = [] }
-        if m.shards.isEmpty {
-            d.error(m.system.location, "the system has no shards; add a [shards.<name>] table")
-            systems = []
-        }
-        return (systems, d.sorted)
+        return grants
+    }
+
+    /// A shard's model: defaults applied, budgets and positions carried.
+    func shardModel(_ s: ShardDecl, id: Int, devices: [DeviceGrant]) -> ShardModel {
+        let sup = s.supervisor
+        let policy = Policy(
+            kind: sup?.policy?.value ?? .restart,
+            maxRestarts: UInt32(sup?.maxRestarts?.value ?? Int64(Policy.defaultMaxRestarts)),
+            minRunMs: UInt32(sup?.minRunMs?.value ?? Int64(Policy.defaultMinRunMs)),
+            propagateTo: sup?.to.flatMap { shardIndex[$0.value] })
+        var budgets = SectionBudgets.defaults
+        for (key, v) in s.maxSizes { budgets[key] = v.value }
+        let source = ShardSource(name: s.name.location, budgets: s.maxSizes.mapValues(\.location),
+                                 stackSize: s.stackSize?.location, heapSize: s.heapSize?.location)
+        return ShardModel(
+            id: id, name: s.name.value, lang: s.lang?.value ?? .c,
+            path: s.path?.value ?? "Shards/\(s.name.value)",
+            cores: (s.cores?.value ?? []).map { Int($0.value) },
+            stackSize: s.stackSize?.value ?? SystemModel.defaultShardStack,
+            heapSize: s.heapSize?.value ?? 0,
+            budgets: budgets,
+            caps: s.caps.compactMap { Capability(rawValue: $0.value) }.uniqued(),
+            devices: devices, policy: policy,
+            watchdogMs: UInt32(s.watchdogMs?.value ?? 0),
+            source: source)
     }
 }
 

@@ -52,6 +52,53 @@ public struct SectionBudgets: Hashable, Sendable {
     }
 
     public static let defaults = SectionBudgets(text: 64 << 10, rodata: 16 << 10, data: 16 << 10)
+
+    /// The budget of one `max-sizes` key.
+    public subscript(key: BudgetKey) -> UInt64 {
+        get {
+            switch key {
+            case .text: return text
+            case .rodata: return rodata
+            case .data: return data
+            }
+        }
+        set {
+            switch key {
+            case .text: text = newValue
+            case .rodata: rodata = newValue
+            case .data: data = newValue
+            }
+        }
+    }
+}
+
+extension BudgetKey {
+    /// This key's budget of `shard` (its `max-sizes` value or the default).
+    public func budget(of shard: ShardModel) -> UInt64 { shard.budgets[self] }
+}
+
+/// Where a shard's settings are written in the manifest, so that the later
+/// stages (layout, build, ELF checks) report at the line that caused a
+/// problem.
+public struct ShardSource: Hashable, Sendable {
+    /// The shard's name in `[shards.<name>]`.
+    public var name: SourceLocation
+    /// The `max-sizes` values given.
+    public var budgets: [BudgetKey: SourceLocation]
+    public var stackSize: SourceLocation?
+    public var heapSize: SourceLocation?
+
+    public init(name: SourceLocation, budgets: [BudgetKey: SourceLocation] = [:], stackSize: SourceLocation? = nil,
+                heapSize: SourceLocation? = nil) {
+        self.name = name
+        self.budgets = budgets
+        self.stackSize = stackSize
+        self.heapSize = heapSize
+    }
+
+    /// Where `key`'s budget is set: its `max-sizes` value, or the shard's
+    /// name when the default applies.
+    public func budget(_ key: BudgetKey) -> SourceLocation { budgets[key] ?? name }
 }
 
 public struct DeviceGrant: Hashable, Sendable {
@@ -60,6 +107,8 @@ public struct DeviceGrant: Hashable, Sendable {
     /// A C/Swift identifier for it: the table name, or the node name.
     public var identifier: String
     public var node: DeviceNode
+    /// The grant in the shard's `devices`.
+    public var location: SourceLocation
 }
 
 public struct ShardModel: Hashable, Sendable {
@@ -77,6 +126,8 @@ public struct ShardModel: Hashable, Sendable {
     public var policy: Policy
     /// 0: no watchdog.
     public var watchdogMs: UInt32
+    /// Where the shard's settings are written.
+    public var source: ShardSource
 
     public var capMask: UInt32 { caps.reduce(0) { $0 | $1.bit } }
     public var coreMask: UInt64 { cores.reduce(0) { $0 | (1 << UInt64($1)) } }
@@ -90,6 +141,8 @@ public struct ChannelModel: Hashable, Sendable {
     public var msgSize: UInt32
     public var slots: UInt32
     public var notify: Bool
+    /// The channel's name in `[channels.<name>]`.
+    public var location: SourceLocation
 
     /// Bytes of the ring: header plus slots (before page rounding).
     public var ringBytes: UInt64 { UInt64(VANITY_RING_HEADER_SIZE) + UInt64(msgSize) * UInt64(slots) }
@@ -108,6 +161,10 @@ public struct SystemModel: Sendable {
     public var channels: [ChannelModel]
     /// The manifest's path, for messages.
     public var manifestFile: String
+    /// The system's name in the manifest.
+    public var location: SourceLocation
+    /// The kernel's `stack-size`, when given.
+    public var kernelStackLocation: SourceLocation?
 
     /// Cores from 0 to the highest one used.
     public var cpuCount: Int { (shards.flatMap(\.cores) + [kernelCore]).max()! + 1 }

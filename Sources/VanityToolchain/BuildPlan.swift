@@ -17,6 +17,8 @@ public struct Job: Hashable, Sendable {
     public var output: String
     /// clang's -MD output listing every header the compile read.
     public var depfile: String?
+    /// The shard this job builds part of; nil for the kernel's jobs.
+    public var shard: String? = nil
 }
 
 /// Where the sources of one platform build are. The shell lists folders;
@@ -137,6 +139,8 @@ public enum BuildPlanner {
             let shardGen = "\(generated)/shards/\(s.name)"
             let shardObj = "\(obj)/shards/\(s.name)"
             let includes = ["-I", shardGen, "-I", root + "/Shards/lib/c/include", "-I", platformInclude, "-I", kernelInclude]
+            let first = jobs.count
+            defer { for k in first..<jobs.count { jobs[k].shard = s.name } }
             var objects: [String] = []
             for lib in ["start", "printf"] {
                 let out = "\(shardObj)/\(lib).o"
@@ -230,6 +234,8 @@ extension BuildPlanner {
             let shardGen = "\(generated)/shards/\(s.name)"
             let shardObj = "\(obj)/shards/\(s.name)"
             let includes = ["-I", shardGen, "-I", root + "/Shards/lib/c/include", "-I", platformInclude, "-I", kernelInclude]
+            let first = jobs.count
+            defer { for k in first..<jobs.count { jobs[k].shard = s.name } }
             var objects: [String] = []
             for (src, name) in [(root + "/Shards/lib/c/printf.c", "printf"), (platformDir + "/shard/shard.c", "sim-runtime")] {
                 let out = "\(shardObj)/\(name).o"

@@ -111,4 +111,34 @@ func temporaryDirectory() throws -> String {
         #expect(r.status == 65)
         #expect(r.stderr.contains("platform \"sparc-virt\" was asked for on the command line"))
     }
+
+    /// A compiler error is reported against the source file the compiler
+    /// complained about, and the summary names that file, not the manifest.
+    @Test func aCompileErrorIsReportedAgainstTheSourceFile() throws {
+        let out = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: out) }
+        let r = try CLI.run(["build", "--config", "Tests/Fixtures/systems/compile-error/system.toml", "--out", out])
+        let source = repoRoot + "/Tests/Fixtures/systems/compile-error/Shards/broken/main.c"
+        #expect(r.status == 1, "\(r.stderr)")
+        let lines = r.stderr.split(separator: "\n").map(String.init)
+        #expect(lines.first == "\(source): error: clang failed (shard broken: main.c), status 1:", "\(r.stderr)")
+        #expect(r.stderr.contains("use of undeclared identifier 'no_such_variable'"), "\(r.stderr)")
+        #expect(lines.last == "vanity-build: 1 error in \(source)", "\(r.stderr)")
+    }
+
+    /// A shard over two budgets gets one error at each `max-sizes` key.
+    @Test func everyLinkBudgetOverflowIsReportedAtItsMaxSizesKey() throws {
+        let out = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: out) }
+        let config = "Tests/Fixtures/systems/overbudget/system.toml"
+        let r = try CLI.run(["build", "--config", config, "--out", out])
+        #expect(r.status == 65, "\(r.stderr)")
+        let lines = r.stderr.split(separator: "\n").map(String.init)
+        #expect(lines.count == 3, "\(r.stderr)")
+        #expect(lines.first?.hasPrefix("\(config):11:22: error: shard big: .text needs at least ") == true, "\(r.stderr)")
+        #expect(lines.first?.hasSuffix(" bytes, over its max-sizes.text budget of 4 KiB (4096 bytes)") == true, "\(r.stderr)")
+        #expect(lines.dropFirst().first?.hasPrefix("\(config):11:38: error: shard big: .data needs at least ") == true, "\(r.stderr)")
+        #expect(lines.dropFirst().first?.hasSuffix(" bytes, over its max-sizes.data budget of 4 KiB (4096 bytes)") == true, "\(r.stderr)")
+        #expect(lines.last == "vanity-build: 2 errors in \(config)", "\(r.stderr)")
+    }
 }

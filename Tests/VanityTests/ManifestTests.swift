@@ -66,7 +66,7 @@ import VanityDiagnostics
         #expect(s.cores?.value.map(\.value) == [1, 2])
         #expect(s.cores?.value[1].location == SourceLocation(file: "m.toml", line: 13, column: 13))
         #expect(s.stackSize?.value == 8192 && s.heapSize?.value == 1 << 20)
-        #expect(s.maxSizes["text"]?.value == 65536 && s.maxSizes["rodata"]?.value == 4096 && s.maxSizes["data"]?.value == 16384)
+        #expect(s.maxSizes[.text]?.value == 65536 && s.maxSizes[.rodata]?.value == 4096 && s.maxSizes[.data]?.value == 16384)
         #expect(s.caps.map(\.value) == ["log", "time"] && s.devices.map(\.value) == ["rtc"])
         #expect(s.supervisor?.policy?.value == .propagate && s.supervisor?.to?.value == "sink")
         #expect(s.supervisor?.maxRestarts?.value == 3 && s.supervisor?.minRunMs?.value == 50)
