@@ -46,7 +46,7 @@ let package = Package(
 
         .testTarget(name: "VanityTests", dependencies: [
             "VanityDriver", "VanityManifest", "VanityPlatform", "VanityModel", "VanityLayout", "VanityCodegen", "VanityImage", "VanityDebug",
-            "CVanityDebug", .product(name: "Crypto", package: "swift-crypto"),
+            "VanityToolchain", "CVanityDebug", .product(name: "Crypto", package: "swift-crypto"),
         ]),
     ],
     swiftLanguageModes: [.v5]

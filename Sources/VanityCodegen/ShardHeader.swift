@@ -88,7 +88,7 @@ enum SwiftBindings {
             let type = sending ? "Sender" : "Receiver"
             o += "        /// \"\(c.name)\": \(sending ? "sends to" : "receives from") \"\(peer.name)\", \(c.slots) slots of \(c.msgSize) bytes.\n"
             o += "        static var \(Ident.swift(c.name)): \(type) {\n"
-            o += "            \(type)(address: \(hex(cl.phys)), id: \(c.id), peer: \(peer.id), msgSize: \(c.msgSize), slots: \(c.slots))\n"
+            o += "            \(type)(address: \(hex(cl.phys)), id: \(c.id), peer: \(peer.id), msgSize: \(c.msgSize), slots: \(c.slots), notify: \(c.notify))\n"
             o += "        }\n"
         }
         o += "    }\n\n    /// Granted devices.\n    enum Devices {\n"
