@@ -30,11 +30,11 @@ let package = Package(
         .target(name: "VanityPlatform", dependencies: ["CFdt", "VanityManifest", "VanityDiagnostics"]),
         .target(name: "VanityModel", dependencies: ["VanityABI", "VanityManifest", "VanityPlatform", "VanityDiagnostics"]),
         .target(name: "VanityLayout", dependencies: ["VanityABI", "VanityManifest", "VanityModel"]),
-        .target(name: "VanityCodegen", dependencies: ["VanityABI", "VanityManifest", "VanityModel", "VanityLayout",
+        .target(name: "VanityCodegen", dependencies: ["VanityABI", "VanityDiagnostics", "VanityManifest", "VanityModel", "VanityLayout",
                                                       .product(name: "Crypto", package: "swift-crypto")]),
-        .target(name: "VanityImage", dependencies: ["CElf", "VanityABI", "VanityLayout"]),
+        .target(name: "VanityImage", dependencies: ["CElf", "VanityABI", "VanityDiagnostics", "VanityLayout"]),
         .target(name: "VanityDebug", dependencies: ["CVanityDebug"]),
-        .target(name: "VanityToolchain", dependencies: ["VanityLayout", "VanityModel", "VanityPlatform",
+        .target(name: "VanityToolchain", dependencies: ["VanityDiagnostics", "VanityLayout", "VanityModel", "VanityPlatform",
                                                         .product(name: "Crypto", package: "swift-crypto")]),
         .target(name: "VanityDriver", dependencies: ["VanityABI", "VanityManifest", "VanityPlatform", "VanityModel", "VanityLayout", "VanityCodegen", "VanityDiagnostics", "VanityToolchain", "VanityImage",
                                                       .product(name: "Crypto", package: "swift-crypto")]),
@@ -45,7 +45,7 @@ let package = Package(
         .executableTarget(name: "vanity-bench", dependencies: ["VanityDriver"], path: "Benchmarks/vanity-bench"),
 
         .testTarget(name: "VanityTests", dependencies: [
-            "VanityDriver", "VanityManifest", "VanityPlatform", "VanityModel", "VanityLayout", "VanityCodegen", "VanityImage", "VanityDebug",
+            "VanityDriver", "VanityDiagnostics", "VanityManifest", "VanityPlatform", "VanityModel", "VanityLayout", "VanityCodegen", "VanityImage", "VanityDebug",
             "VanityToolchain", "CVanityDebug", .product(name: "Crypto", package: "swift-crypto"),
         ]),
     ],

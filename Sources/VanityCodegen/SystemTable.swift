@@ -1,3 +1,4 @@
+import VanityDiagnostics
 import VanityLayout
 import VanityManifest
 import VanityModel
@@ -94,7 +95,7 @@ enum SystemTable {
 
         o += "const struct vanity_system vanity_system = {\n"
         o += "    .name = \"\(sys.name)\",\n"
-        o += "    .build_id = {" + buildID.map { "0x" + String($0, radix: 16) }.joined(separator: ", ") + "},\n"
+        o += "    .build_id = {" + buildID.map { hex($0) }.joined(separator: ", ") + "},\n"
         o += "    .platform = \"\(layout.platform.name)\",\n"
         o += "    .image_format = \(layout.platform.architecture == .host ? "VANITY_IMAGE_HOST_EXECUTABLE" : "VANITY_IMAGE_SEGMENTS"),\n"
         o += "    .page_size = \(layout.pageSize),\n"

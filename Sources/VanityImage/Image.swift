@@ -1,5 +1,6 @@
 import CElf
 import Foundation
+import VanityDiagnostics
 import VanityLayout
 
 /// Checks of linked ELF files against the layout. Pure.

@@ -234,9 +234,5 @@ public enum Placer {
     }
 }
 
-public func hex(_ v: UInt64) -> String {
-    "0x" + String(v, radix: 16)
-}
-
 /// "16 KiB", "1.5 MiB".
 public func formatBytes(_ v: UInt64) -> String { ByteSize.format(v) }

@@ -51,9 +51,9 @@ public enum PlatformLoader {
         if let kb = kernelBase, let ram, let page {
             let v = UInt64(kb.value)
             if v < ram.base || v >= ram.end {
-                d.error(kb.location, "\"kernel-base\" \(hexString(v)) is outside the RAM (\(hexString(ram.base))...\(hexString(ram.end - 1)))")
+                d.error(kb.location, "\"kernel-base\" \(hex(v)) is outside the RAM (\(hex(ram.base))...\(hex(ram.end - 1)))")
             } else if v % UInt64(page.value) != 0 {
-                d.error(kb.location, "\"kernel-base\" \(hexString(v)) is not aligned to the page size (\(page.value))")
+                d.error(kb.location, "\"kernel-base\" \(hex(v)) is not aligned to the page size (\(page.value))")
             }
         }
         let clang = t.string("clang-target", required: true, diagnostics: &d)
@@ -147,4 +147,3 @@ public enum PlatformLoader {
     }
 }
 
-func hexString(_ v: UInt64) -> String { "0x" + String(v, radix: 16) }

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import VanityCodegen
+import VanityDiagnostics
 import VanityDriver
 import VanityImage
 import VanityLayout
