@@ -27,7 +27,7 @@ let package = Package(
         // One module per stage; each core is pure.
         .target(name: "VanityDiagnostics"),
         .target(name: "VanityManifest", dependencies: ["CTomlShim", "VanityDiagnostics"]),
-        .target(name: "VanityPlatform", dependencies: ["CFdt", "VanityManifest", "VanityDiagnostics"]),
+        .target(name: "VanityPlatform", dependencies: ["CFdt", "VanityABI", "VanityManifest", "VanityDiagnostics"]),
         .target(name: "VanityModel", dependencies: ["VanityABI", "VanityManifest", "VanityPlatform", "VanityDiagnostics"]),
         .target(name: "VanityLayout", dependencies: ["VanityABI", "VanityManifest", "VanityModel"]),
         .target(name: "VanityCodegen", dependencies: ["VanityABI", "VanityDiagnostics", "VanityManifest", "VanityModel", "VanityLayout",

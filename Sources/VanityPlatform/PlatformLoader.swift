@@ -1,4 +1,5 @@
 import Foundation
+import VanityABI
 import VanityDiagnostics
 import VanityManifest
 
@@ -46,7 +47,7 @@ public enum PlatformLoader {
         if let p = page, p.value & (p.value - 1) != 0 || p.value < 4096 {
             d.error(p.location, "\"page-size\" must be a power of two of at least 4096, not \(p.value)")
         }
-        let cpus = t.integer("cpu-limit", in: 1...64, required: true, diagnostics: &d)
+        let cpus = t.integer("cpu-limit", in: 1...Int64(VANITY_MAX_CORES), required: true, diagnostics: &d)
         let kernelBase = t.integer("kernel-base", in: 0...Int64.max, required: true, diagnostics: &d)
         if let kb = kernelBase, let ram, let page {
             let v = UInt64(kb.value)

@@ -36,6 +36,14 @@ enum vanity_policy_kind {
 
 #define VANITY_NO_SHARD 0xffffu
 
+/* Limits of one system: the kernel's and the platforms' tables are this
+ * big, and vanity-build rejects larger systems. */
+#define VANITY_MAX_SHARDS 64u
+#define VANITY_MAX_CORES 64u /* a platform's cpu-limit is at most this */
+/* Address spaces: the kernel's and one per shard. */
+#define VANITY_MAX_SPACES (1u + VANITY_MAX_SHARDS)
+_Static_assert(VANITY_MAX_SHARDS + 1u >= VANITY_MAX_CORES, "every core but the kernel's can hold a shard");
+
 /* Translation-table pages the layout reserves per address space (the
  * kernel's and each shard's) in the kernel's `tables` region. */
 #define VANITY_TABLE_PAGES_PER_SPACE 32u
