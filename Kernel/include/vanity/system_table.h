@@ -27,6 +27,11 @@ enum vanity_perm {
   VANITY_PERM_DEVICE = 1u << 3, /* map as device memory (MMIO) */
 };
 
+enum vanity_lang {
+  VANITY_LANG_C = 0,     /* C17 */
+  VANITY_LANG_SWIFT = 1, /* Embedded Swift */
+};
+
 enum vanity_policy_kind {
   VANITY_POLICY_RESTART = 1,
   VANITY_POLICY_HOLD = 2,
@@ -84,7 +89,7 @@ struct vanity_irq_grant {
 struct vanity_shard_desc {
   const char *name;
   uint16_t id;
-  uint16_t lang;            /* 0 = C17, 1 = Embedded Swift */
+  uint16_t lang;            /* enum vanity_lang */
   uint32_t caps;            /* enum vanity_cap bits */
   uint64_t core_mask;       /* bit n: core n */
   uint64_t entry;           /* virtual address of _start (first byte of text) */
