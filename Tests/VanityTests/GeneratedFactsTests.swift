@@ -54,6 +54,15 @@ import VanityToolchain
         return try #require(out.layouts.first)
     }
 
+    /// Runs `body` with the manifest's simulator layout and its generated
+    /// files in a fresh folder.
+    static func withGenerated(_ body: (_ layout: Layout, _ dir: String) throws -> Void) throws {
+        let layout = try simLayout()
+        let dir = try materialise(layout)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try body(layout, dir)
+    }
+
     /// "key=value" lines → a dictionary.
     static func values(_ text: String) -> [String: String] {
         var d: [String: String] = [:]
@@ -144,119 +153,115 @@ import VanityToolchain
     /// `notify = false` on "quiet": 0 in the header, the table and the
     /// compiled Swift receiver; "loud" keeps the default 1 everywhere.
     @Test func notifyFalseReachesEveryForm() throws {
-        let layout = try Self.simLayout()
-        let dir = try materialise(layout)
-        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try Self.withGenerated { layout, dir in
 
-        let swift = try Self.runSwiftBinding(layout, generated: dir, shard: "listener", main: """
-                print("quiet=\\(Shard.Channels.quiet.raw.notify)")
-                print("loud=\\(Shard.Channels.loud.raw.notify)")
-            """)
-        #expect(swift["quiet"] == "0", "Shard.swift: \(swift)")
-        #expect(swift["loud"] == "1", "Shard.swift: \(swift)")
-
-        for shard in ["listener", "talker"] {
-            let header = try Self.runCHeader(generated: dir, shard: shard, body: """
-                  printf("quiet=%u\\n", vanity_channel_quiet.notify);
-                  printf("loud=%u\\n", vanity_channel_loud.notify);
+            let swift = try Self.runSwiftBinding(layout, generated: dir, shard: "listener", main: """
+                    print("quiet=\\(Shard.Channels.quiet.raw.notify)")
+                    print("loud=\\(Shard.Channels.loud.raw.notify)")
                 """)
-            #expect(header["quiet"] == "0" && header["loud"] == "1", "\(shard)/vanity_shard.h: \(header)")
-        }
+            #expect(swift["quiet"] == "0", "Shard.swift: \(swift)")
+            #expect(swift["loud"] == "1", "Shard.swift: \(swift)")
 
-        let table = try Self.runSystemTable(generated: dir, body: """
-              printf("quiet=%u\\n", channel("quiet")->notify);
-              printf("loud=%u\\n", channel("loud")->notify);
-            """)
-        #expect(table["quiet"] == "0" && table["loud"] == "1", "system_table.c: \(table)")
+            for shard in ["listener", "talker"] {
+                let header = try Self.runCHeader(generated: dir, shard: shard, body: """
+                      printf("quiet=%u\\n", vanity_channel_quiet.notify);
+                      printf("loud=%u\\n", vanity_channel_loud.notify);
+                    """)
+                #expect(header["quiet"] == "0" && header["loud"] == "1", "\(shard)/vanity_shard.h: \(header)")
+            }
+
+            let table = try Self.runSystemTable(generated: dir, body: """
+                  printf("quiet=%u\\n", channel("quiet")->notify);
+                  printf("loud=%u\\n", channel("loud")->notify);
+                """)
+            #expect(table["quiet"] == "0" && table["loud"] == "1", "system_table.c: \(table)")
+        }
     }
 
     /// A non-default supervisor policy (propagate to "talker", 5 restarts,
     /// 20 ms): the same `struct vanity_policy` in the header, the table and
     /// the compiled Swift binding; "talker" keeps the defaults.
     @Test func supervisorPolicyReachesEveryForm() throws {
-        let layout = try Self.simLayout()
-        let dir = try materialise(layout)
-        defer { try? FileManager.default.removeItem(atPath: dir) }
-        let propagate = ["kind": "propagate", "max": "5", "min": "20", "to": "1"]
-        let defaults = ["kind": "restart", "max": "3", "min": "100", "to": "none"]
-        func c(_ p: String) -> String {
-            """
-              printf("kind=%s\\n", \(p).kind == VANITY_POLICY_PROPAGATE ? "propagate" : \(p).kind == VANITY_POLICY_RESTART ? "restart" : "other");
-              printf("max=%u\\nmin=%u\\n", \(p).max_restarts, \(p).min_run_ms);
-              if (\(p).propagate_to == VANITY_NO_SHARD) printf("to=none\\n"); else printf("to=%u\\n", \(p).propagate_to);
-            """
+        try Self.withGenerated { layout, dir in
+            let propagate = ["kind": "propagate", "max": "5", "min": "20", "to": "1"]
+            let defaults = ["kind": "restart", "max": "3", "min": "100", "to": "none"]
+            func c(_ p: String) -> String {
+                """
+                  printf("kind=%s\\n", \(p).kind == VANITY_POLICY_PROPAGATE ? "propagate" : \(p).kind == VANITY_POLICY_RESTART ? "restart" : "other");
+                  printf("max=%u\\nmin=%u\\n", \(p).max_restarts, \(p).min_run_ms);
+                  if (\(p).propagate_to == VANITY_NO_SHARD) printf("to=none\\n"); else printf("to=%u\\n", \(p).propagate_to);
+                """
+            }
+
+            let swift = try Self.runSwiftBinding(layout, generated: dir, shard: "listener", main: """
+                    let p = Shard.policy
+                    print(p.kind == VANITY_POLICY_PROPAGATE.rawValue ? "kind=propagate" : "kind=other")
+                    print("max=\\(p.max_restarts)")
+                    print("min=\\(p.min_run_ms)")
+                    print(p.propagate_to == UInt16(VANITY_NO_SHARD) ? "to=none" : "to=\\(p.propagate_to)")
+                """)
+            #expect(swift == propagate, "Shard.swift: \(swift)")
+
+            let header = try Self.runCHeader(generated: dir, shard: "listener", body: c("vanity_shard_policy"))
+            #expect(header == propagate, "listener/vanity_shard.h: \(header)")
+            let talker = try Self.runCHeader(generated: dir, shard: "talker", body: c("vanity_shard_policy"))
+            #expect(talker == defaults, "talker/vanity_shard.h: \(talker)")
+
+            let table = try Self.runSystemTable(generated: dir, body: c("shard(\"listener\")->policy"))
+            #expect(table == propagate, "system_table.c: \(table)")
+            let tableTalker = try Self.runSystemTable(generated: dir, body: c("shard(\"talker\")->policy"))
+            #expect(tableTalker == defaults, "system_table.c: \(tableTalker)")
         }
-
-        let swift = try Self.runSwiftBinding(layout, generated: dir, shard: "listener", main: """
-                let p = Shard.policy
-                print(p.kind == VANITY_POLICY_PROPAGATE.rawValue ? "kind=propagate" : "kind=other")
-                print("max=\\(p.max_restarts)")
-                print("min=\\(p.min_run_ms)")
-                print(p.propagate_to == UInt16(VANITY_NO_SHARD) ? "to=none" : "to=\\(p.propagate_to)")
-            """)
-        #expect(swift == propagate, "Shard.swift: \(swift)")
-
-        let header = try Self.runCHeader(generated: dir, shard: "listener", body: c("vanity_shard_policy"))
-        #expect(header == propagate, "listener/vanity_shard.h: \(header)")
-        let talker = try Self.runCHeader(generated: dir, shard: "talker", body: c("vanity_shard_policy"))
-        #expect(talker == defaults, "talker/vanity_shard.h: \(talker)")
-
-        let table = try Self.runSystemTable(generated: dir, body: c("shard(\"listener\")->policy"))
-        #expect(table == propagate, "system_table.c: \(table)")
-        let tableTalker = try Self.runSystemTable(generated: dir, body: c("shard(\"talker\")->policy"))
-        #expect(tableTalker == defaults, "system_table.c: \(tableTalker)")
     }
 
     /// `heap-size = "8 KiB"`: the header, the table (a heap region) and the
     /// compiled Swift binding give the same heap, where the layout put it;
     /// "talker" has none anywhere.
     @Test func heapReachesEveryForm() throws {
-        let layout = try Self.simLayout()
-        let dir = try materialise(layout)
-        defer { try? FileManager.default.removeItem(atPath: dir) }
-        let placed = try #require(layout.shards.first { $0.shard.name == "listener" }?.region(.heap))
-        let heap = ["base": "\(placed.virt)", "size": "8192"]
-        let none = ["base": "0", "size": "0"]
-        func table(_ shard: String) -> String {
-            """
-              const struct vanity_shard_desc *s = shard("\(shard)");
-              unsigned long long base = 0, size = 0;
-              for (uint32_t i = 0; i < s->region_count; i++)
-                if (s->regions[i].kind == VANITY_REGION_HEAP && s->regions[i].perms == (VANITY_PERM_R | VANITY_PERM_W)
-                    && s->regions[i].phys == s->regions[i].virt)
-                  base = s->regions[i].virt, size = s->regions[i].size;
-              printf("base=%llu\\nsize=%llu\\n", base, size);
-            """
-        }
-        let header = "  printf(\"base=%llu\\nsize=%llu\\n\", (unsigned long long)VANITY_SHARD_HEAP_BASE, (unsigned long long)VANITY_SHARD_HEAP_SIZE);"
+        try Self.withGenerated { layout, dir in
+            let placed = try #require(layout.shards.first { $0.shard.name == "listener" }?.region(.heap))
+            let heap = ["base": "\(placed.virt)", "size": "8192"]
+            let none = ["base": "0", "size": "0"]
+            func table(_ shard: String) -> String {
+                """
+                  const struct vanity_shard_desc *s = shard("\(shard)");
+                  unsigned long long base = 0, size = 0;
+                  for (uint32_t i = 0; i < s->region_count; i++)
+                    if (s->regions[i].kind == VANITY_REGION_HEAP && s->regions[i].perms == (VANITY_PERM_R | VANITY_PERM_W)
+                        && s->regions[i].phys == s->regions[i].virt)
+                      base = s->regions[i].virt, size = s->regions[i].size;
+                  printf("base=%llu\\nsize=%llu\\n", base, size);
+                """
+            }
+            let header = "  printf(\"base=%llu\\nsize=%llu\\n\", (unsigned long long)VANITY_SHARD_HEAP_BASE, (unsigned long long)VANITY_SHARD_HEAP_SIZE);"
 
-        let swift = try Self.runSwiftBinding(layout, generated: dir, shard: "listener", main: """
-                print("base=\\(UInt(bitPattern: Shard.heap.baseAddress))")
-                print("size=\\(Shard.heap.count)")
-            """)
-        #expect(swift == heap, "Shard.swift: \(swift)")
-        #expect(try Self.runCHeader(generated: dir, shard: "listener", body: header) == heap)
-        #expect(try Self.runCHeader(generated: dir, shard: "talker", body: header) == none)
-        #expect(try Self.runSystemTable(generated: dir, body: table("listener")) == heap)
-        #expect(try Self.runSystemTable(generated: dir, body: table("talker")) == none)
+            let swift = try Self.runSwiftBinding(layout, generated: dir, shard: "listener", main: """
+                    print("base=\\(UInt(bitPattern: Shard.heap.baseAddress))")
+                    print("size=\\(Shard.heap.count)")
+                """)
+            #expect(swift == heap, "Shard.swift: \(swift)")
+            #expect(try Self.runCHeader(generated: dir, shard: "listener", body: header) == heap)
+            #expect(try Self.runCHeader(generated: dir, shard: "talker", body: header) == none)
+            #expect(try Self.runSystemTable(generated: dir, body: table("listener")) == heap)
+            #expect(try Self.runSystemTable(generated: dir, body: table("talker")) == none)
+        }
     }
 
     /// `watchdog-ms = 250`: 250 in the header, the table and the compiled
     /// Swift binding; "talker" has none (0).
     @Test func watchdogReachesEveryForm() throws {
-        let layout = try Self.simLayout()
-        let dir = try materialise(layout)
-        defer { try? FileManager.default.removeItem(atPath: dir) }
-        let swift = try Self.runSwiftBinding(layout, generated: dir, shard: "listener", main: """
-                print("watchdog=\\(Shard.watchdogMs)")
-            """)
-        #expect(swift == ["watchdog": "250"], "Shard.swift: \(swift)")
-        let header = "  printf(\"watchdog=%u\\n\", VANITY_SHARD_WATCHDOG_MS);"
-        #expect(try Self.runCHeader(generated: dir, shard: "listener", body: header) == ["watchdog": "250"])
-        #expect(try Self.runCHeader(generated: dir, shard: "talker", body: header) == ["watchdog": "0"])
-        let table = try Self.runSystemTable(generated: dir, body: """
-              printf("listener=%u\\ntalker=%u\\n", shard("listener")->watchdog_ms, shard("talker")->watchdog_ms);
-            """)
-        #expect(table == ["listener": "250", "talker": "0"], "system_table.c: \(table)")
+        try Self.withGenerated { layout, dir in
+            let swift = try Self.runSwiftBinding(layout, generated: dir, shard: "listener", main: """
+                    print("watchdog=\\(Shard.watchdogMs)")
+                """)
+            #expect(swift == ["watchdog": "250"], "Shard.swift: \(swift)")
+            let header = "  printf(\"watchdog=%u\\n\", VANITY_SHARD_WATCHDOG_MS);"
+            #expect(try Self.runCHeader(generated: dir, shard: "listener", body: header) == ["watchdog": "250"])
+            #expect(try Self.runCHeader(generated: dir, shard: "talker", body: header) == ["watchdog": "0"])
+            let table = try Self.runSystemTable(generated: dir, body: """
+                  printf("listener=%u\\ntalker=%u\\n", shard("listener")->watchdog_ms, shard("talker")->watchdog_ms);
+                """)
+            #expect(table == ["listener": "250", "talker": "0"], "system_table.c: \(table)")
+        }
     }
 }
