@@ -27,14 +27,14 @@ let package = Package(
         // One module per stage; each core is pure.
         .target(name: "VanityDiagnostics"),
         .target(name: "VanityManifest", dependencies: ["CTomlShim", "VanityDiagnostics"]),
-        .target(name: "VanityPlatform", dependencies: ["CFdt", "VanityManifest", "VanityDiagnostics"]),
+        .target(name: "VanityPlatform", dependencies: ["CFdt", "VanityABI", "VanityManifest", "VanityDiagnostics"]),
         .target(name: "VanityModel", dependencies: ["VanityABI", "VanityManifest", "VanityPlatform", "VanityDiagnostics"]),
         .target(name: "VanityLayout", dependencies: ["VanityABI", "VanityManifest", "VanityModel"]),
-        .target(name: "VanityCodegen", dependencies: ["VanityABI", "VanityManifest", "VanityModel", "VanityLayout",
+        .target(name: "VanityCodegen", dependencies: ["VanityABI", "VanityDiagnostics", "VanityManifest", "VanityModel", "VanityLayout",
                                                       .product(name: "Crypto", package: "swift-crypto")]),
         .target(name: "VanityImage", dependencies: ["CElf", "VanityABI", "VanityDiagnostics", "VanityManifest", "VanityModel", "VanityLayout"]),
         .target(name: "VanityDebug", dependencies: ["CVanityDebug", "VanityABI", .product(name: "Crypto", package: "swift-crypto")]),
-        .target(name: "VanityToolchain", dependencies: ["VanityLayout", "VanityModel", "VanityPlatform",
+        .target(name: "VanityToolchain", dependencies: ["VanityDiagnostics", "VanityLayout", "VanityModel", "VanityPlatform",
                                                         .product(name: "Crypto", package: "swift-crypto")]),
         .target(name: "VanityDriver", dependencies: ["VanityABI", "VanityManifest", "VanityPlatform", "VanityModel", "VanityLayout", "VanityCodegen", "VanityDiagnostics", "VanityToolchain", "VanityImage", "VanityDebug",
                                                       .product(name: "Crypto", package: "swift-crypto")]),
@@ -45,8 +45,8 @@ let package = Package(
         .executableTarget(name: "vanity-bench", dependencies: ["VanityDriver"], path: "Benchmarks/vanity-bench"),
 
         .testTarget(name: "VanityTests", dependencies: [
-            "VanityDriver", "VanityManifest", "VanityPlatform", "VanityModel", "VanityLayout", "VanityCodegen", "VanityImage", "VanityDebug",
-            "CVanityDebug", .product(name: "Crypto", package: "swift-crypto"),
+            "VanityDriver", "VanityDiagnostics", "VanityManifest", "VanityPlatform", "VanityModel", "VanityLayout", "VanityCodegen", "VanityImage", "VanityDebug",
+            "VanityToolchain", "CVanityDebug", .product(name: "Crypto", package: "swift-crypto"),
         ]),
     ],
     swiftLanguageModes: [.v5]

@@ -12,8 +12,6 @@
 #include <vanity/platform.h>
 #include <vanity/syscall.h>
 
-#define VANITY_MAX_SHARDS 64u
-#define VANITY_MAX_CORES 64u
 #define VANITY_NO_CORE 0xffffffffu
 /* How often the kernel core looks at watchdogs and pending restarts. */
 #define KERNEL_TICK_NS 10000000ull

@@ -19,7 +19,6 @@
 #define SPURIOUS 1023u
 
 #define PAGE 4096ul
-#define MAX_SPACES 65u
 
 extern char __vanity_stack_top_core0[], __vanity_stack_stride[];
 extern void arch_enter_user(uint64_t entry, uint64_t user_sp, uint64_t kernel_sp) __attribute__((noreturn));
@@ -189,9 +188,9 @@ void platform_shutdown(uint32_t status) {
 #define KERNEL_DEV (PTE_ATTR(ATTR_DEVICE) | PTE_AF | PTE_PXN | PTE_UXN)
 
 
-static struct vanity_table_pool spaces[MAX_SPACES];
-static uint64_t *core_root[64];
-static uint16_t core_asid[64];
+static struct vanity_table_pool spaces[VANITY_MAX_SPACES];
+static uint64_t *core_root[VANITY_MAX_CORES];
+static uint16_t core_asid[VANITY_MAX_CORES];
 
 /* Entry encodings for the shared three-level walk (table_pool.h). Bit 1 means
  * "table" at the upper levels and "page" at the last. */

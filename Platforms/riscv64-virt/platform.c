@@ -16,8 +16,6 @@
 #define TIMER_HZ 10000000ull /* timebase-frequency in board.dtb */
 
 #define PAGE 4096ul
-#define MAX_SPACES 65u
-#define MAX_CORES 64u
 
 extern char __vanity_stack_top_core0[];
 extern const uint64_t stack_stride; /* boot.S: __vanity_stack_stride, too far for pc-relative addressing */
@@ -40,7 +38,7 @@ static inline uint8_t mmio_read8(uintptr_t a) { return *(volatile uint8_t *)a; }
 #define SSTATUS_SUM (1ul << 18)
 
 /* Logical core n runs on hart core_hart[n]; the boot hart is core 0. */
-static uint64_t core_hart[MAX_CORES];
+static uint64_t core_hart[VANITY_MAX_CORES];
 static uint32_t hart_count;
 
 /* ---------------------------------------------------------------- SBI */
@@ -188,8 +186,8 @@ void platform_shutdown(uint32_t status) {
 #define KERNEL_RW (PTE_R | PTE_W | PTE_A | PTE_D)
 
 
-static struct vanity_table_pool spaces[MAX_SPACES];
-static uint64_t core_satp[MAX_CORES];
+static struct vanity_table_pool spaces[VANITY_MAX_SPACES];
+static uint64_t core_satp[VANITY_MAX_CORES];
 
 /* Entry encodings for the shared three-level walk (table_pool.h): Sv39, where a
  * valid entry with none of R, W, X points at the next table. */
@@ -263,7 +261,7 @@ void platform_boot_main(uint64_t boot_hart) {
    * bytes per step instead of one. */
   mmio_write8(UART0 + 2, 0xc1);
   /* Logical cores: the boot hart first, then the other harts in order. */
-  uint32_t n = vanity_system.cpu_count < MAX_CORES ? vanity_system.cpu_count : MAX_CORES;
+  uint32_t n = vanity_system.cpu_count < VANITY_MAX_CORES ? vanity_system.cpu_count : VANITY_MAX_CORES;
   core_hart[0] = boot_hart;
   for (uint32_t c = 1, h = 0; c < n; h++)
     if (h != boot_hart) core_hart[c++] = h;

@@ -32,7 +32,6 @@
 #include <vanity/syscall.h>
 #include <vanity/system_table.h>
 
-#define MAX_CORES 64
 #define SERVICE_POLL_NS 10000000ull /* how often a core thread checks on its shard process */
 
 extern char **environ;
@@ -60,7 +59,7 @@ struct core {
   int stopped;                         /* the shard's process is SIGSTOPped */
 };
 
-static struct core cores[MAX_CORES];
+static struct core cores[VANITY_MAX_CORES];
 static int debug_listen = -1, debug_client = -1; /* the debug link's socket (below) */
 static __thread uint32_t this_core;
 
@@ -159,7 +158,7 @@ void platform_irq_mask(uint32_t irq) { (void)irq; }
 /* ---------------------------------------------------------------- idle and kicks */
 
 void platform_kick_core(uint32_t core) {
-  if (core >= MAX_CORES || !cores[core].kick) return;
+  if (core >= VANITY_MAX_CORES || !cores[core].kick) return;
   if (det) {
     struct core *t = &cores[core];
     if (t->det_state == DET_BLOCKED && (det_inject & INJECT_DROP) && t->det_deadline && det_chance()) {
@@ -221,10 +220,10 @@ static void det_yield(int block, uint64_t deadline) {
   c->det_deadline = block ? deadline : 0;
   det_step++;
   det_vtime += DET_STEP_NS;
-  uint32_t runnable[MAX_CORES], n = 0;
+  uint32_t runnable[VANITY_MAX_CORES], n = 0;
   for (;;) {
     uint64_t earliest = 0;
-    for (uint32_t i = 0; i < MAX_CORES; i++) {
+    for (uint32_t i = 0; i < VANITY_MAX_CORES; i++) {
       struct core *k = &cores[i];
       if (k->det_state == DET_BLOCKED && k->det_deadline && k->det_deadline <= det_vtime) k->det_state = DET_RUNNABLE;
       if (k->det_state == DET_RUNNABLE) runnable[n++] = i;
@@ -312,8 +311,8 @@ static pid_t spawn_shard(struct core *c) {
 
 /* A reload's new executable lives in a sealed-off memory file, started by
  * its /proc path from now on (nothing is written to the build folder). */
-static int reloaded_fd[MAX_CORES];
-static char reloaded_path[MAX_CORES][64];
+static int reloaded_fd[VANITY_MAX_CORES];
+static char reloaded_path[VANITY_MAX_CORES][64];
 
 void platform_code_loaded(const struct vanity_shard_desc *shard, const uint8_t *executable, uint64_t size) {
   if (!executable || shard->id >= shard_path_count) return;
@@ -529,7 +528,7 @@ void platform_debug_write(const uint8_t *buf, uint32_t n) {
 /* ---------------------------------------------------------------- shutdown and boot */
 
 void platform_shutdown(uint32_t status) {
-  for (uint32_t i = 0; i < MAX_CORES; i++) {
+  for (uint32_t i = 0; i < VANITY_MAX_CORES; i++) {
     pid_t pid = cores[i].pid;
     if (pid > 0) kill(pid, SIGKILL);
   }
@@ -585,13 +584,13 @@ int main(int argc, char **argv) {
     }
   }
   devices_tick();
-  for (uint32_t i = 0; i < MAX_CORES; i++) cores[i].kick = &cores[i].own_kick;
+  for (uint32_t i = 0; i < VANITY_MAX_CORES; i++) cores[i].kick = &cores[i].own_kick;
   for (uint32_t i = 0; i < vanity_system.shard_count; i++) {
     const struct vanity_shard_desc *d = &vanity_system.shards[i];
     const struct vanity_region *stack = region_of(d, VANITY_REGION_STACK);
     uint32_t core = 0;
     while (core < 64 && !(d->core_mask & (1ull << core))) core++;
-    if (!stack || core >= MAX_CORES || stack->size < sizeof(struct vanity_sim_mailbox)) return 70;
+    if (!stack || core >= VANITY_MAX_CORES || stack->size < sizeof(struct vanity_sim_mailbox)) return 70;
     cores[core].shard = d;
     cores[core].mailbox = (struct vanity_sim_mailbox *)(uintptr_t)stack->virt;
     cores[core].kick = &cores[core].mailbox->kick;

@@ -19,8 +19,8 @@
 #define HPET 0xfed00000ul
 
 #define PAGE 4096ul
-#define MAX_SPACES 65u
 #define MAX_CORES 8u /* cpu-limit in platform.toml */
+_Static_assert(MAX_CORES <= VANITY_MAX_CORES, "a port supports at most VANITY_MAX_CORES cores");
 
 extern char __vanity_stack_top_core0[], __vanity_stack_stride[], __vanity_stack_size[];
 extern char ap_trampoline[], ap_trampoline_end[], isr_stubs[], syscall_entry[];
@@ -399,7 +399,7 @@ void platform_shutdown(uint32_t status) {
 #define KERNEL_RW (PTE_P | PTE_W | PTE_NX)
 #define KERNEL_DEV (KERNEL_RW | PTE_PCD | PTE_PWT)
 
-static struct vanity_table_pool spaces[MAX_SPACES];
+static struct vanity_table_pool spaces[VANITY_MAX_SPACES];
 
 /* Entry encodings for the shared four-level walk (table_pool.h): PS marks a
  * 2 MiB page in the page directory. */

@@ -1,3 +1,4 @@
+import VanityDiagnostics
 import VanityLayout
 import VanityModel
 

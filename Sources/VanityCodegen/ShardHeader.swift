@@ -1,3 +1,4 @@
+import VanityDiagnostics
 import VanityLayout
 import VanityModel
 
@@ -5,60 +6,63 @@ import VanityModel
 /// The ring format comes from <vanity/ring.h>; this header only says where
 /// each ring is and how it is shaped.
 enum ShardHeader {
-    static func render(_ sl: ShardLayout, in layout: Layout) -> String {
-        let s = sl.shard
-        let sys = layout.system
-        var o = "/* \(Codegen.banner(layout, "header of shard \"\(s.name)\"")) */\n"
+    static func render(_ v: ShardView, in layout: Layout) -> String {
+        let sl = v.placed
+        var o = "/* \(Codegen.banner(layout, "header of shard \"\(v.name)\"")) */\n"
         o += "#ifndef VANITY_SHARD_H\n#define VANITY_SHARD_H\n\n"
-        o += "#include <vanity/caps.h>\n#include <vanity/handles.h>\n\n"
-        o += "#define VANITY_SYSTEM_NAME \"\(sys.name)\"\n"
+        o += "#include <vanity/caps.h>\n#include <vanity/handles.h>\n#include <vanity/system_table.h>\n\n"
+        o += "#define VANITY_SYSTEM_NAME \"\(layout.system.name)\"\n"
         o += "#define VANITY_PLATFORM_NAME \"\(layout.platform.name)\"\n"
-        o += "#define VANITY_KERNEL_BASE \(cHex(layout.platform.kernelBase))\n"
-        o += "#define VANITY_SHARD_ID \(s.id)u\n"
-        o += "#define VANITY_SHARD_NAME \"\(s.name)\"\n"
-        let caps = s.caps.isEmpty ? "0u" : "(" + s.caps.map(\.cName).joined(separator: " | ") + ")"
-        o += "#define VANITY_SHARD_CAPS \(caps)\n"
-        o += "#define VANITY_SHARD_CORE \(s.cores.first ?? 0)u\n"
+        o += "#define VANITY_KERNEL_BASE \(C.hex(layout.platform.kernelBase))\n"
+        o += "#define VANITY_SHARD_ID \(v.id)u\n"
+        o += "#define VANITY_SHARD_NAME \"\(v.name)\"\n"
+        let caps = v.model.caps.map(\.abi)
+        o += "#define VANITY_SHARD_CAPS \(caps.isEmpty ? "0u" : "(" + C.bits(caps) + ")")\n"
+        o += "#define VANITY_SHARD_CORE \(v.core)u\n"
         for kind in [RegionKind.text, .rodata, .data, .stack, .heap] {
             let name = kind.rawValue.uppercased()
             let r = sl.region(kind)
-            o += "#define VANITY_SHARD_\(name)_BASE \(cHex(r?.virt ?? 0))\n"
-            o += "#define VANITY_SHARD_\(name)_SIZE \(cHex(r?.size ?? 0))\n"
+            o += "#define VANITY_SHARD_\(name)_BASE \(C.hex(r?.virt ?? 0))\n"
+            o += "#define VANITY_SHARD_\(name)_SIZE \(C.hex(r?.size ?? 0))\n"
         }
-        o += "#define VANITY_SHARD_STACK_TOP \(cHex(sl.stackTop))\n"
+        o += "#define VANITY_SHARD_STACK_TOP \(C.hex(sl.stackTop))\n"
+        o += "#define VANITY_SHARD_WATCHDOG_MS \(v.watchdogMs)u /* 0: none */\n"
+        o += "/* What the kernel does when this shard faults. */\n"
+        o += "static const struct vanity_policy vanity_shard_policy = \(C.policy(v.policy));\n"
 
-        let channels = sys.channels(of: s.id)
-        o += "\n/* Channels (\(channels.count)). */\n"
-        for c in channels {
-            guard let cl = layout.channels.first(where: { $0.channel.id == c.id }) else { continue }
-            let m = "VANITY_CHANNEL_" + Ident.macro(c.name)
-            let sending = c.from == s.id
-            let peer = sys.shards[sending ? c.to : c.from].name
-            o += "\n/* \"\(c.name)\": \(sending ? "sends to" : "receives from") \"\(peer)\", \(c.slots) slots of \(c.msgSize) bytes. */\n"
+        o += "\n/* Channels (\(v.endpoints.count)). */\n"
+        for e in v.endpoints {
+            let c = e.channel
+            let m = e.macro
+            o += "\n/* \(e.summary) */\n"
             o += "#define \(m)_ID \(c.id)u\n"
-            o += "#define \(m)_ADDR \(cHex(cl.phys))\n"
-            o += "#define \(m)_SIZE \(cHex(cl.size))\n"
+            o += "#define \(m)_ADDR \(C.hex(c.address))\n"
+            o += "#define \(m)_SIZE \(C.hex(c.size))\n"
             o += "#define \(m)_MSG_SIZE \(c.msgSize)u\n"
             o += "#define \(m)_SLOTS \(c.slots)u\n"
-            o += "#define \(m)_DIRECTION \(sending ? "VANITY_DIR_SEND" : "VANITY_DIR_RECEIVE")\n"
-            o += "static const struct vanity_channel vanity_channel_\(Ident.c(c.name)) = {\n"
-            o += "    (struct vanity_ring *)\(m)_ADDR, \(m)_ID, \(m)_DIRECTION, \(sys.shards[sending ? c.to : c.from].id)u, \(c.notify ? 1 : 0)u,\n"
-            o += "    \(m)_MSG_SIZE, \(m)_SLOTS};\n"
+            o += "#define \(m)_DIRECTION \(e.direction.abi.name)\n"
+            o += "#define \(m)_NOTIFY \(c.notify ? 1 : 0)u\n"
+            o += "static const struct vanity_channel \(e.cName) = "
+            o += C.initializer(["ring": "(struct vanity_ring *)\(m)_ADDR", "id": "\(m)_ID", "direction": "\(m)_DIRECTION",
+                                "peer": "\(e.peer.id)u", "notify": "\(m)_NOTIFY", "msg_size": "\(m)_MSG_SIZE", "slots": "\(m)_SLOTS"],
+                                indent: "")
+            o += ";\n"
         }
 
-        let devices = DeviceView.of(s)
-        o += "\n/* Devices (\(devices.count)). */\n"
-        for d in devices {
-            let m = "VANITY_DEVICE_" + Ident.macro(d.identifier)
+        o += "\n/* Devices (\(v.devices.count)). */\n"
+        for d in v.devices {
+            let m = d.macro
             o += "\n/* \"\(d.identifier)\": \(d.path) */\n"
-            o += "#define \(m)_ADDR \(cHex(d.base))\n"
-            o += "#define \(m)_SIZE \(cHex(d.size))\n"
+            o += "#define \(m)_ADDR \(C.hex(d.base))\n"
+            o += "#define \(m)_SIZE \(C.hex(d.size))\n"
             o += "#define \(m)_IRQ_COUNT \(d.irqs.count)u\n"
             for c in d.compatible { o += "#define \(m)_COMPAT_\(Ident.macro(c)) 1 /* \"\(c)\" */\n" }
             for (k, irq) in d.irqs.enumerated() { o += "#define \(m)_IRQ\(k == 0 ? "" : String(k)) \(irq)u\n" }
-            if d.irqs.isEmpty { o += "#define \(m)_IRQ VANITY_NO_IRQ\n" }
-            o += "static const struct vanity_device vanity_device_\(Ident.c(d.identifier)) = {\n"
-            o += "    (uintptr_t)\(m)_ADDR, \(m)_SIZE, \(m)_IRQ, \(m)_IRQ_COUNT};\n"
+            if d.irqs.isEmpty { o += "#define \(m)_IRQ \(ABIConstant.noIrq.name)\n" }
+            o += "static const struct vanity_device \(d.cName) = "
+            o += C.initializer(["base": "(uintptr_t)\(m)_ADDR", "size": "\(m)_SIZE", "irq": "\(m)_IRQ", "irq_count": "\(m)_IRQ_COUNT"],
+                                indent: "")
+            o += ";\n"
         }
         o += "\n#endif\n"
         return o
@@ -68,33 +72,32 @@ enum ShardHeader {
 /// `shards/<name>/Shard.swift`: the typed view of the same facts for an
 /// Embedded Swift shard (compiled with vanity_shard.h as its bridging header).
 enum SwiftBindings {
-    static func render(_ sl: ShardLayout, in layout: Layout) -> String {
-        let s = sl.shard
-        let sys = layout.system
-        var o = "// \(Codegen.banner(layout, "bindings of shard \"\(s.name)\""))\n\n"
-        o += "/// Shard \"\(s.name)\" (id \(s.id)) of \"\(sys.name)\" on \(layout.platform.name).\n"
+    static func render(_ v: ShardView, in layout: Layout) -> String {
+        var o = "// \(Codegen.banner(layout, "bindings of shard \"\(v.name)\""))\n\n"
+        o += "/// Shard \"\(v.name)\" (id \(v.id)) of \"\(layout.system.name)\" on \(layout.platform.name).\n"
         o += "enum Shard {\n"
-        o += "    static let id: UInt16 = \(s.id)\n"
-        o += "    static let name: StaticString = \"\(s.name)\"\n"
-        o += "    static let stackTop: UInt = \(hex(sl.stackTop))\n"
-        if let h = sl.region(.heap) {
+        o += "    static let id: UInt16 = \(v.id)\n"
+        o += "    static let name: StaticString = \"\(v.name)\"\n"
+        o += "    static let stackTop: UInt = \(hex(v.placed.stackTop))\n"
+        if let h = v.heap {
             o += "    static let heap = UnsafeMutableRawBufferPointer(start: UnsafeMutableRawPointer(bitPattern: UInt(\(hex(h.virt))))!, count: \(h.size))\n"
         }
+        o += "    /// 0: no watchdog.\n"
+        o += "    static let watchdogMs: UInt32 = \(v.watchdogMs)\n"
+        o += "    /// What the kernel does when this shard faults.\n"
+        o += "    static var policy: vanity_policy { \(SwiftCode.policy(v.policy)) }\n"
         o += "\n    /// Channel endpoints.\n    enum Channels {\n"
-        for c in sys.channels(of: s.id) {
-            guard let cl = layout.channels.first(where: { $0.channel.id == c.id }) else { continue }
-            let sending = c.from == s.id
-            let peer = sys.shards[sending ? c.to : c.from]
-            let type = sending ? "Sender" : "Receiver"
-            o += "        /// \"\(c.name)\": \(sending ? "sends to" : "receives from") \"\(peer.name)\", \(c.slots) slots of \(c.msgSize) bytes.\n"
-            o += "        static var \(Ident.swift(c.name)): \(type) {\n"
-            o += "            \(type)(address: \(hex(cl.phys)), id: \(c.id), peer: \(peer.id), msgSize: \(c.msgSize), slots: \(c.slots))\n"
+        for e in v.endpoints {
+            let c = e.channel
+            o += "        /// \(e.summary)\n"
+            o += "        static var \(e.swiftName): \(e.swiftType) {\n"
+            o += "            \(e.swiftType)(address: \(hex(c.address)), id: \(c.id), peer: \(e.peer.id), msgSize: \(c.msgSize), slots: \(c.slots), notify: \(c.notify))\n"
             o += "        }\n"
         }
         o += "    }\n\n    /// Granted devices.\n    enum Devices {\n"
-        for d in DeviceView.of(s) {
+        for d in v.devices {
             o += "        /// \"\(d.identifier)\": \(d.path)\n"
-            o += "        static var \(Ident.swift(d.identifier)): Device {\n"
+            o += "        static var \(d.swiftName): Device {\n"
             o += "            Device(address: \(hex(d.base)), size: \(d.size), irq: \(d.irqs.first.map { String($0) } ?? "nil"))\n"
             o += "        }\n"
         }

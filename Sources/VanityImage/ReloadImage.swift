@@ -1,4 +1,5 @@
 import VanityABI
+import VanityDiagnostics
 import VanityLayout
 
 /// A hot-reload image (Kernel/include/vanity/reload.h): what `vanity-build

@@ -4,27 +4,40 @@ import VanityManifest
 import VanityModel
 import VanityPlatform
 
-public enum RegionKind: String, Sendable, CaseIterable {
+public enum RegionKind: String, Sendable, CaseIterable, ABIEnum {
     case text, rodata, data, stack, `guard`, heap, channel, device, tables, image, staging
 
-    /// The kernel's enum vanity_region_kind value.
-    public var abiValue: UInt32 {
+    /// <vanity/system_table.h>, enum vanity_region_kind.
+    public var abi: ABIConstant {
         switch self {
-        case .text: return VANITY_REGION_TEXT.rawValue
-        case .rodata: return VANITY_REGION_RODATA.rawValue
-        case .data: return VANITY_REGION_DATA.rawValue
-        case .stack: return VANITY_REGION_STACK.rawValue
-        case .guard: return VANITY_REGION_GUARD.rawValue
-        case .heap: return VANITY_REGION_HEAP.rawValue
-        case .channel: return VANITY_REGION_CHANNEL.rawValue
-        case .device: return VANITY_REGION_DEVICE.rawValue
-        case .tables: return VANITY_REGION_TABLES.rawValue
-        case .image: return VANITY_REGION_IMAGE.rawValue
-        case .staging: return VANITY_REGION_STAGING.rawValue
+        case .text: return ABIConstant("VANITY_REGION_TEXT", VANITY_REGION_TEXT.rawValue)
+        case .rodata: return ABIConstant("VANITY_REGION_RODATA", VANITY_REGION_RODATA.rawValue)
+        case .data: return ABIConstant("VANITY_REGION_DATA", VANITY_REGION_DATA.rawValue)
+        case .stack: return ABIConstant("VANITY_REGION_STACK", VANITY_REGION_STACK.rawValue)
+        case .guard: return ABIConstant("VANITY_REGION_GUARD", VANITY_REGION_GUARD.rawValue)
+        case .heap: return ABIConstant("VANITY_REGION_HEAP", VANITY_REGION_HEAP.rawValue)
+        case .channel: return ABIConstant("VANITY_REGION_CHANNEL", VANITY_REGION_CHANNEL.rawValue)
+        case .device: return ABIConstant("VANITY_REGION_DEVICE", VANITY_REGION_DEVICE.rawValue)
+        case .tables: return ABIConstant("VANITY_REGION_TABLES", VANITY_REGION_TABLES.rawValue)
+        case .image: return ABIConstant("VANITY_REGION_IMAGE", VANITY_REGION_IMAGE.rawValue)
+        case .staging: return ABIConstant("VANITY_REGION_STAGING", VANITY_REGION_STAGING.rawValue)
         }
     }
+}
 
-    public var cName: String { "VANITY_REGION_" + rawValue.uppercased() }
+/// One bit of a mapping's rights in the system table.
+public enum Perm: Sendable, CaseIterable, ABIEnum {
+    case read, write, execute, device
+
+    /// <vanity/system_table.h>, enum vanity_perm.
+    public var abi: ABIConstant {
+        switch self {
+        case .read: return ABIConstant("VANITY_PERM_R", VANITY_PERM_R.rawValue)
+        case .write: return ABIConstant("VANITY_PERM_W", VANITY_PERM_W.rawValue)
+        case .execute: return ABIConstant("VANITY_PERM_X", VANITY_PERM_X.rawValue)
+        case .device: return ABIConstant("VANITY_PERM_DEVICE", VANITY_PERM_DEVICE.rawValue)
+        }
+    }
 }
 
 /// Access rights of a mapping. Device memory is `kind == .device`.
@@ -40,10 +53,6 @@ public struct Perms: Hashable, Sendable, CustomStringConvertible {
 
     /// "r-x" style.
     public var description: String { (read ? "r" : "-") + (write ? "w" : "-") + (execute ? "x" : "-") }
-
-    public var abiBits: UInt32 {
-        (read ? VANITY_PERM_R.rawValue : 0) | (write ? VANITY_PERM_W.rawValue : 0) | (execute ? VANITY_PERM_X.rawValue : 0)
-    }
 }
 
 /// One placed piece of memory. Addresses are identical for virt and phys
@@ -64,6 +73,12 @@ public struct Region: Hashable, Sendable {
     public var virtEnd: UInt64 { virt + size }
     /// Guards are reserved but never mapped.
     public var isMapped: Bool { kind != .guard }
+
+    /// The system table's permission bits (device memory is one of them).
+    public var abiPerms: [Perm] {
+        [(perms.read, Perm.read), (perms.write, .write), (perms.execute, .execute), (kind == .device, .device)]
+            .filter(\.0).map(\.1)
+    }
 }
 
 public struct ShardLayout: Hashable, Sendable {
@@ -259,10 +274,6 @@ public enum Placer {
         }
         return .success(Layout(system: system, kernel: kernel, shards: shards, channels: channels, ramUsedEnd: cursor))
     }
-}
-
-public func hex(_ v: UInt64) -> String {
-    "0x" + String(v, radix: 16)
 }
 
 /// "16 KiB", "1.5 MiB".

@@ -322,7 +322,7 @@ public struct SystemChecker {
             }
             deviceOwner[node.path] = (s.name.value, dev.location)
             let ident = plat.deviceTable.first(where: { $0.name == dev.value && !dev.value.hasPrefix("/") })?.name
-                ?? identifierForNode(node.path)
+                ?? Ident.node(node.path)
             grants.append(DeviceGrant(reference: dev.value, identifier: ident, node: node, location: dev.location))
         }
         return grants
@@ -357,12 +357,6 @@ public struct SystemChecker {
 /// `"rtc" (/pl031@9010000)`, or just the quoted path when that is what was written.
 func describe(_ reference: String, _ path: String) -> String {
     reference == path ? "\"\(path)\"" : "\"\(reference)\" (\(path))"
-}
-
-/// "/soc/rtc@101000" → "rtc_101000".
-func identifierForNode(_ path: String) -> String {
-    let last = path.split(separator: "/").last.map(String.init) ?? "device"
-    return String(last.map { $0.isLetter || $0.isNumber ? Character($0.lowercased()) : "_" })
 }
 
 extension Array where Element: Hashable {

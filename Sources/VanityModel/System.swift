@@ -3,22 +3,10 @@ import VanityDiagnostics
 import VanityManifest
 import VanityPlatform
 
-/// Capabilities a shard may hold. The bits come from the kernel's caps.h.
+/// Capabilities a shard may hold. The bits come from the kernel's caps.h
+/// (`abi`, ABI.swift).
 public enum Capability: String, Sendable, CaseIterable {
     case log, time, shutdown, reload, restart
-
-    public var bit: UInt32 {
-        switch self {
-        case .log: return VANITY_CAP_LOG.rawValue
-        case .time: return VANITY_CAP_TIME.rawValue
-        case .shutdown: return VANITY_CAP_SHUTDOWN.rawValue
-        case .reload: return VANITY_CAP_RELOAD.rawValue
-        case .restart: return VANITY_CAP_RESTART.rawValue
-        }
-    }
-
-    /// The C enumerator name, e.g. VANITY_CAP_LOG.
-    public var cName: String { "VANITY_CAP_" + rawValue.uppercased() }
 }
 
 public struct Policy: Hashable, Sendable {
@@ -129,7 +117,7 @@ public struct ShardModel: Hashable, Sendable {
     /// Where the shard's settings are written.
     public var source: ShardSource
 
-    public var capMask: UInt32 { caps.reduce(0) { $0 | $1.bit } }
+    public var capMask: UInt32 { caps.reduce(0) { $0 | $1.abi.value } }
     public var coreMask: UInt64 { cores.reduce(0) { $0 | (1 << UInt64($1)) } }
 }
 

@@ -1,4 +1,5 @@
 import Foundation
+import VanityABI
 import VanityDiagnostics
 import VanityManifest
 
@@ -46,14 +47,14 @@ public enum PlatformLoader {
         if let p = page, p.value & (p.value - 1) != 0 || p.value < 4096 {
             d.error(p.location, "\"page-size\" must be a power of two of at least 4096, not \(p.value)")
         }
-        let cpus = t.integer("cpu-limit", in: 1...64, required: true, diagnostics: &d)
+        let cpus = t.integer("cpu-limit", in: 1...Int64(VANITY_MAX_CORES), required: true, diagnostics: &d)
         let kernelBase = t.integer("kernel-base", in: 0...Int64.max, required: true, diagnostics: &d)
         if let kb = kernelBase, let ram, let page {
             let v = UInt64(kb.value)
             if v < ram.base || v >= ram.end {
-                d.error(kb.location, "\"kernel-base\" \(hexString(v)) is outside the RAM (\(hexString(ram.base))...\(hexString(ram.end - 1)))")
+                d.error(kb.location, "\"kernel-base\" \(hex(v)) is outside the RAM (\(hex(ram.base))...\(hex(ram.end - 1)))")
             } else if v % UInt64(page.value) != 0 {
-                d.error(kb.location, "\"kernel-base\" \(hexString(v)) is not aligned to the page size (\(page.value))")
+                d.error(kb.location, "\"kernel-base\" \(hex(v)) is not aligned to the page size (\(page.value))")
             }
         }
         let clang = t.string("clang-target", required: true, diagnostics: &d)
@@ -147,4 +148,3 @@ public enum PlatformLoader {
     }
 }
 
-func hexString(_ v: UInt64) -> String { "0x" + String(v, radix: 16) }

@@ -1,3 +1,4 @@
+import VanityDiagnostics
 import VanityLayout
 import VanityModel
 import VanityPlatform
@@ -190,7 +191,7 @@ extension BuildPlanner {
         for f in p.swiftCFlags { args += ["-Xcc", f] }
         for dir in [shardGen, root + "/Shards/lib/c/include", platformInclude, kernelInclude] { args += ["-Xcc", "-I" + dir] }
         args += ["-import-objc-header", root + "/Shards/lib/swift/Bridging.h",
-                 "-module-name", Ident.module(s.name), "-c"] + swiftFiles + ["-o", output]
+                 "-module-name", Ident.c(s.name), "-c"] + swiftFiles + ["-o", output]
         // swiftc writes no dependency file: every header the bridging header can reach.
         let headers = [shardGen + "/vanity_shard.h", root + "/Shards/lib/swift/Bridging.h"]
             + sources.libraryHeaders + sources.kernelHeaders + sources.platformHeaders
@@ -259,13 +260,5 @@ extension BuildPlanner {
             shardBins.append((s.name, out))
         }
         return (jobs, BuildProducts(kernelELF: kernel, shardELFs: shardBins, image: kernel))
-    }
-}
-
-enum Ident {
-    /// A Swift module name for a shard: "my-shard" → "my_shard".
-    static func module(_ name: String) -> String {
-        let s = String(name.map { $0.isLetter || $0.isNumber ? $0 : "_" })
-        return s.first?.isNumber == true ? "_" + s : s
     }
 }

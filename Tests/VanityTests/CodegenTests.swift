@@ -1,9 +1,12 @@
 import Foundation
 import Testing
 import VanityCodegen
+import VanityDiagnostics
 import VanityDriver
 import VanityImage
 import VanityLayout
+import VanityManifest
+import VanityModel
 import VanityPlatform
 
 /// Runs a tool from the Swift toolchain (clang, ld.lld, swiftc).
@@ -252,6 +255,29 @@ func checkSegments(_ elf: ElfFile, within regions: [Region], _ who: String) {
             let r = try Tool.run("swiftc", args, cwd: dir)
             #expect(r.status == 0, "\(l.platform.name): \(r.text)")
         }
+    }
+
+    /// Every ABI name the generators write (ABIConstant) is the headers' name
+    /// for the value the Swift side imported through VanityABI.
+    @Test func abiNamesAreTheHeadersConstants() throws {
+        let all: [ABIConstant] = [.noShard, .noIrq] + Capability.allCases.map(\.abi) + PolicyKind.allCases.map(\.abi)
+            + ShardLang.allCases.map(\.abi) + Direction.allCases.map(\.abi) + ImageFormat.allCases.map(\.abi)
+            + RegionKind.allCases.map(\.abi) + Perm.allCases.map(\.abi)
+        #expect(Set(all.map(\.name)).count == all.count, "a name is given to two constants")
+        let dir = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        func compile(_ constants: [ABIConstant]) throws -> Tool.Output {
+            var src = "#include <vanity/abi.h>\n#include <vanity/handles.h>\n"
+            for k in constants { src += "_Static_assert(\(k.name) == \(k.value)u, \"\(k.name) is not \(k.value)\");\n" }
+            try src.write(toFile: dir + "/names.c", atomically: true, encoding: .utf8)
+            return try Tool.run("clang", ["-std=c17", "-ffreestanding", "-fsyntax-only", "-Wall", "-Werror",
+                                          "-I", repoRoot + "/Kernel/include", dir + "/names.c"])
+        }
+        let r = try compile(all)
+        #expect(r.status == 0, "\(r.text)")
+        // The check can fail: a name with another constant's value does not compile.
+        let drifted = try compile([ABIConstant(Capability.log.abi.name, Capability.time.abi.value)])
+        #expect(drifted.status != 0 && drifted.text.contains("VANITY_CAP_LOG is not"), "\(drifted.text)")
     }
 
     @Test func swiftIdentifiersStayDistinct() {

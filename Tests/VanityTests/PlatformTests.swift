@@ -106,5 +106,9 @@ func platformFile(_ name: String, _ file: String) throws -> [UInt8] {
         #expect(diagnostics(base, dtb: nil).first?.contains("board.dtb") == true)
         #expect(diagnostics(base, dtb: Array(dtb.prefix(64))).first?.contains("device tree") == true)
         #expect(diagnostics(base + "colour = 1\n", dtb: dtb).first?.contains("unknown key \"colour\"") == true)
+        // The kernel's VANITY_MAX_CORES (system_table.h) bounds every platform's cpu-limit.
+        #expect(diagnostics(base.replacingOccurrences(of: "cpu-limit = 8", with: "cpu-limit = 64"), dtb: dtb) == [])
+        #expect(diagnostics(base.replacingOccurrences(of: "cpu-limit = 8", with: "cpu-limit = 65"), dtb: dtb)
+                == ["p.toml:5:13: error: \"cpu-limit\" in [platform] is out of range: 65 is not in 1...64"])
     }
 }

@@ -36,6 +36,7 @@
 #ifndef VANITY_RING_H
 #define VANITY_RING_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #define VANITY_CACHE_LINE 64u
@@ -103,6 +104,16 @@ struct vanity_ring {
   struct vanity_ring_info info;
   /* uint8_t slots[slots][msg_size] follows */
 };
+
+/* The offsets above describe this struct (docs/abi.md): one cannot change
+ * without the other. */
+_Static_assert(offsetof(struct vanity_ring, producer) == VANITY_RING_PRODUCER_OFFSET, "ring: producer line offset");
+_Static_assert(offsetof(struct vanity_ring, consumer) == VANITY_RING_CONSUMER_OFFSET, "ring: consumer line offset");
+_Static_assert(offsetof(struct vanity_ring, info) == VANITY_RING_INFO_OFFSET, "ring: description line offset");
+_Static_assert(sizeof(struct vanity_ring) == VANITY_RING_HEADER_SIZE, "ring: header size");
+_Static_assert(sizeof(struct vanity_ring_producer) == VANITY_CACHE_LINE && sizeof(struct vanity_ring_consumer) == VANITY_CACHE_LINE
+                   && sizeof(struct vanity_ring_info) == VANITY_CACHE_LINE,
+               "ring: each line is one cache line");
 
 /* How many consumed messages a receiver may hold before handing their slots
  * back: VANITY_RING_HAND_BACK, at most a quarter of the ring, at least 1. */

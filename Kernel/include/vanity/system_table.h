@@ -27,6 +27,11 @@ enum vanity_perm {
   VANITY_PERM_DEVICE = 1u << 3, /* map as device memory (MMIO) */
 };
 
+enum vanity_lang {
+  VANITY_LANG_C = 0,     /* C17 */
+  VANITY_LANG_SWIFT = 1, /* Embedded Swift */
+};
+
 enum vanity_policy_kind {
   VANITY_POLICY_RESTART = 1,
   VANITY_POLICY_HOLD = 2,
@@ -35,6 +40,14 @@ enum vanity_policy_kind {
 };
 
 #define VANITY_NO_SHARD 0xffffu
+
+/* Limits of one system: the kernel's and the platforms' tables are this
+ * big, and vanity-build rejects larger systems. */
+#define VANITY_MAX_SHARDS 64u
+#define VANITY_MAX_CORES 64u /* a platform's cpu-limit is at most this */
+/* Address spaces: the kernel's and one per shard. */
+#define VANITY_MAX_SPACES (1u + VANITY_MAX_SHARDS)
+_Static_assert(VANITY_MAX_SHARDS + 1u >= VANITY_MAX_CORES, "every core but the kernel's can hold a shard");
 
 /* Translation-table pages the layout reserves per address space (the
  * kernel's and each shard's) in the kernel's `tables` region. */
@@ -76,7 +89,7 @@ struct vanity_irq_grant {
 struct vanity_shard_desc {
   const char *name;
   uint16_t id;
-  uint16_t lang;            /* 0 = C17, 1 = Embedded Swift */
+  uint16_t lang;            /* enum vanity_lang */
   uint32_t caps;            /* enum vanity_cap bits */
   uint64_t core_mask;       /* bit n: core n */
   uint64_t entry;           /* virtual address of _start (first byte of text) */

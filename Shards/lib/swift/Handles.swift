@@ -16,7 +16,7 @@ func channelHandle(_ address: UInt, _ id: UInt16, _ direction: vanity_direction,
 public struct Sender {
     public var raw: vanity_channel
 
-    public init(address: UInt, id: UInt16, peer: UInt16, msgSize: Int, slots: UInt32, notify: Bool = true) {
+    public init(address: UInt, id: UInt16, peer: UInt16, msgSize: Int, slots: UInt32, notify: Bool) {
         raw = channelHandle(address, id, VANITY_DIR_SEND, peer, msgSize, slots, notify)
     }
 
@@ -69,7 +69,7 @@ public struct Sender {
 public struct Receiver {
     public var raw: vanity_channel
 
-    public init(address: UInt, id: UInt16, peer: UInt16, msgSize: Int, slots: UInt32, notify: Bool = true) {
+    public init(address: UInt, id: UInt16, peer: UInt16, msgSize: Int, slots: UInt32, notify: Bool) {
         raw = channelHandle(address, id, VANITY_DIR_RECEIVE, peer, msgSize, slots, notify)
     }
 

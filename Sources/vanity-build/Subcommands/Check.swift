@@ -1,4 +1,5 @@
 import ArgumentParser
+import VanityDiagnostics
 import VanityDriver
 import VanityLayout
 

@@ -1,0 +1,143 @@
+import VanityDiagnostics
+import VanityLayout
+import VanityModel
+
+// One record per generated fact: each view gathers what the shard's C header
+// (vanity_shard.h), its Swift binding (Shard.swift) and the kernel's system
+// table (system_table.c) say about one thing, and all three render it.
+
+/// One channel: its system-table entry, and the facts both endpoints share.
+struct ChannelView {
+    var id: Int
+    var name: String
+    var from: ShardModel
+    var to: ShardModel
+    var msgSize: UInt32
+    var slots: UInt32
+    var notify: Bool
+    /// The ring (struct vanity_ring), at the same address in both endpoints.
+    var address: UInt64
+    /// Bytes mapped, page-rounded.
+    var size: UInt64
+
+    init(_ cl: ChannelLayout, in system: SystemModel) {
+        let c = cl.channel
+        (id, name, msgSize, slots, notify) = (c.id, c.name, c.msgSize, c.slots, c.notify)
+        (from, to) = (system.shards[c.from], system.shards[c.to])
+        (address, size) = (cl.phys, cl.size)
+    }
+
+    static func all(_ layout: Layout) -> [ChannelView] { layout.channels.map { ChannelView($0, in: layout.system) } }
+}
+
+/// One end of a channel as its shard holds it: a `struct vanity_channel` in
+/// the C header, a `Sender` or `Receiver` in the Swift binding.
+struct EndpointView {
+    var channel: ChannelView
+    var direction: Direction
+
+    var peer: ShardModel { direction == .send ? channel.to : channel.from }
+
+    /// The header's macro prefix, e.g. VANITY_CHANNEL_MY_CHAN.
+    var macro: String { "VANITY_CHANNEL_" + Ident.macro(channel.name) }
+    /// The header's handle, e.g. vanity_channel_my_chan.
+    var cName: String { "vanity_channel_" + Ident.c(channel.name) }
+    var swiftName: String { Ident.swift(channel.name) }
+    var swiftType: String { direction == .send ? "Sender" : "Receiver" }
+
+    /// "\"samples\": receives from \"producer\", 64 slots of 16 bytes."
+    var summary: String {
+        "\"\(channel.name)\": \(direction == .send ? "sends to" : "receives from") \"\(peer.name)\", \(channel.slots) slots of \(channel.msgSize) bytes."
+    }
+}
+
+/// The first `reg` range and the interrupts of a grant, as the shard sees it.
+struct DeviceView {
+    var identifier: String
+    var path: String
+    var base: UInt64
+    var size: UInt64
+    var irqs: [UInt32]
+    var compatible: [String] = []
+
+    var macro: String { "VANITY_DEVICE_" + Ident.macro(identifier) }
+    var cName: String { "vanity_device_" + Ident.c(identifier) }
+    var swiftName: String { Ident.swift(identifier) }
+
+    static func of(_ s: ShardModel) -> [DeviceView] {
+        let names = Ident.distinct(s.devices.map(\.identifier))
+        return zip(names, s.devices).map { name, g in
+            let first = g.node.regs.first
+            return DeviceView(identifier: name, path: g.node.path, base: first?.base ?? 0, size: first?.size ?? 0,
+                              irqs: g.node.irqs, compatible: g.node.compatible)
+        }
+    }
+}
+
+/// One shard: its header's and binding's description of itself and its
+/// system-table entry.
+struct ShardView {
+    var placed: ShardLayout
+    var endpoints: [EndpointView]
+    var devices: [DeviceView]
+
+    init(_ sl: ShardLayout, channels: [ChannelView]) {
+        placed = sl
+        let id = sl.shard.id
+        endpoints = channels.filter { $0.from.id == id || $0.to.id == id }
+            .map { EndpointView(channel: $0, direction: $0.from.id == id ? .send : .receive) }
+        devices = DeviceView.of(sl.shard)
+    }
+
+    static func all(_ layout: Layout) -> [ShardView] {
+        let channels = ChannelView.all(layout)
+        return layout.shards.map { ShardView($0, channels: channels) }
+    }
+
+    var model: ShardModel { placed.shard }
+    var id: Int { model.id }
+    var name: String { model.name }
+    /// The core the shard starts on (and its interrupts are routed to).
+    var core: Int { model.cores.first ?? 0 }
+    var heap: Region? { placed.region(.heap) }
+    var watchdogMs: UInt32 { model.watchdogMs }
+    var policy: Policy { model.policy }
+    /// Every interrupt of every granted device, in grant order.
+    var irqs: [UInt32] { devices.flatMap(\.irqs) }
+    /// The system table's names for this shard's arrays, e.g. shard_my_shard.
+    var tablePrefix: String { "shard_" + Ident.c(name) }
+}
+
+/// How generated C spells values.
+enum C {
+    /// "0x40200000ull".
+    static func hex(_ v: UInt64) -> String { VanityDiagnostics.hex(v) + "ull" }
+
+    /// A designated initializer: `{.a = 1, .b = 2}`, or one field a line
+    /// after `indent`.
+    static func initializer(_ fields: KeyValuePairs<String, String>, indent: String? = nil) -> String {
+        let parts = fields.map { ".\($0.key) = \($0.value)" }
+        guard let indent else { return "{" + parts.joined(separator: ", ") + "}" }
+        return "{\n" + parts.map { indent + "    " + $0 + ",\n" }.joined() + indent + "}"
+    }
+
+    /// `A | B`, or "0".
+    static func bits(_ names: [ABIConstant]) -> String {
+        names.isEmpty ? "0" : names.map(\.name).joined(separator: " | ")
+    }
+
+    /// The `struct vanity_policy` of a shard (system table and header).
+    static func policy(_ p: Policy) -> String {
+        initializer(["kind": p.kind.abi.name, "max_restarts": "\(p.maxRestarts)", "min_run_ms": "\(p.minRunMs)",
+                     "propagate_to": p.propagateTo.map { "\($0)" } ?? ABIConstant.noShard.name])
+    }
+}
+
+/// How generated Swift spells values.
+enum SwiftCode {
+    /// The shard's `vanity_policy` (the C struct, imported through the header).
+    static func policy(_ p: Policy) -> String {
+        "vanity_policy(kind: \(p.kind.abi.name).rawValue, max_restarts: \(p.maxRestarts), min_run_ms: \(p.minRunMs), "
+            + "propagate_to: \(p.propagateTo.map { "\($0)" } ?? "UInt16(\(ABIConstant.noShard.name))"), reserved: 0)"
+    }
+}

@@ -1,0 +1,73 @@
+/// How numbers and names are spelled in messages and generated sources: one
+/// definition each, used by every stage.
+
+/// "0x40200000": an address or size in a message or a generated file.
+public func hex<T: BinaryInteger>(_ v: T) -> String {
+    "0x" + String(v, radix: 16)
+}
+
+/// Names in the manifest are `[a-z][a-z0-9-]*` (devices may also carry `_`,
+/// `@`, `,` and `.` from device-tree node names); these turn them into
+/// identifiers.
+public enum Ident {
+    /// "my-chan" → "my_chan": a C identifier (also a Swift module name),
+    /// injective on manifest names.
+    public static func c(_ name: String) -> String {
+        var out = String(name.map { $0.isLetter || $0.isNumber ? $0 : "_" })
+        if let f = out.first, f.isNumber { out = "_" + out }
+        return out
+    }
+
+    /// "my-chan" → "MY_CHAN".
+    public static func macro(_ name: String) -> String { c(name).uppercased() }
+
+    /// "/soc/rtc@101000" → "rtc_101000": a device's identifier from its
+    /// device-tree node (the last path component, lower case).
+    public static func node(_ path: String) -> String {
+        c((path.split(separator: "/").last.map(String.init) ?? "device").lowercased())
+    }
+
+    /// "my-chan" → "myChan"; "a-1" → "a_1" so it cannot meet "a1"; keywords
+    /// are escaped with backticks.
+    public static func swift(_ name: String) -> String {
+        var out = ""
+        var upper = false
+        for ch in name {
+            if ch == "-" || ch == "_" || ch == "@" || ch == "." || ch == "," {
+                upper = true
+                continue
+            }
+            if upper {
+                out += ch.isNumber || out.isEmpty ? "_" + String(ch) : ch.uppercased()
+                upper = false
+            } else {
+                out.append(ch)
+            }
+        }
+        if let f = out.first, f.isNumber { out = "_" + out }
+        return swiftKeywords.contains(out) ? "`\(out)`" : out
+    }
+
+    static let swiftKeywords: Set<String> = [
+        "associatedtype", "class", "deinit", "enum", "extension", "fileprivate", "func", "import", "init", "inout",
+        "internal", "let", "open", "operator", "private", "precedencegroup", "protocol", "public", "rethrows",
+        "static", "struct", "subscript", "typealias", "var", "break", "case", "catch", "continue", "default",
+        "defer", "do", "else", "fallthrough", "for", "guard", "if", "in", "repeat", "return", "throw", "switch",
+        "where", "while", "as", "false", "is", "nil", "self", "super", "throws", "true", "try", "Self", "Type",
+        "Any", "some", "any", "await", "async", "consume", "copy", "borrowing", "consuming", "Protocol",
+    ]
+
+    /// Makes `names` distinct by appending "_2", "_3", … to later repeats.
+    public static func distinct(_ names: [String]) -> [String] {
+        var seen = Set<String>()
+        return names.map { n in
+            var candidate = n
+            var k = 2
+            while !seen.insert(candidate).inserted {
+                candidate = "\(n)_\(k)"
+                k += 1
+            }
+            return candidate
+        }
+    }
+}

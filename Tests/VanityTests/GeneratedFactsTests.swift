@@ -1,0 +1,267 @@
+import Foundation
+import Testing
+import VanityCodegen
+import VanityDriver
+import VanityLayout
+import VanityPlatform
+import VanityToolchain
+
+/// Facts that differ from their defaults reach every generated form: the
+/// shard's C header, the kernel's system table and the shard's Swift
+/// binding. Each form is compiled for the host (the simulator's target) and
+/// run, and prints what it holds; the Swift binding is compiled by the
+/// simulator's own Swift job (BuildPlanner) with the Swift user library.
+@Suite(.serialized) struct GeneratedFactsTests {
+    /// `listener` (Swift) receives "quiet" without notification and sends
+    /// "loud" with the default; it has a heap, a watchdog and a propagate
+    /// policy with non-default numbers.
+    static let manifest = """
+        [system]
+        name = "facts"
+
+        [shards.listener]
+        lang = "swift"
+        cores = [1]
+        heap-size = "8 KiB"
+        watchdog-ms = 250
+        supervisor = { policy = "propagate", to = "talker", max-restarts = 5, min-run-ms = 20 }
+
+        [shards.talker]
+        lang = "c"
+        cores = [2]
+
+        [channels.quiet]
+        from = "talker"
+        to = "listener"
+        msg-size = 16
+        slots = 8
+        notify = false
+
+        [channels.loud]
+        from = "listener"
+        to = "talker"
+        msg-size = 8
+        slots = 4
+
+        """
+
+    /// The manifest laid out on the simulator, whose target is this host.
+    static func simLayout() throws -> Layout {
+        let (platforms, _) = PlatformLoader.loadAll(platformsDirectory: repoRoot + "/Platforms")
+        let sim = try #require(platforms.first { $0.name == "sim" })
+        let out = Frontend.run(text: manifest, file: "facts.toml", platforms: [sim], directoryExists: { _ in true })
+        #expect(out.diagnostics.filter { $0.severity == .error }.isEmpty, "\(out.diagnostics.map(\.description))")
+        return try #require(out.layouts.first)
+    }
+
+    /// Runs `body` with the manifest's simulator layout and its generated
+    /// files in a fresh folder.
+    static func withGenerated(_ body: (_ layout: Layout, _ dir: String) throws -> Void) throws {
+        let layout = try simLayout()
+        let dir = try materialise(layout)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try body(layout, dir)
+    }
+
+    /// "key=value" lines → a dictionary.
+    static func values(_ text: String) -> [String: String] {
+        var d: [String: String] = [:]
+        for line in text.split(separator: "\n") {
+            let parts = line.split(separator: "=", maxSplits: 1).map(String.init)
+            if parts.count == 2 { d[parts[0]] = parts[1] }
+        }
+        return d
+    }
+
+    /// Links `objects` with `c` (a C source holding `main`) for the host,
+    /// runs the program and returns what it printed.
+    static func linkAndRun(_ dir: String, c: String, objects: [String] = [], includes: [String] = []) throws -> [String: String] {
+        try c.write(toFile: dir + "/main.c", atomically: true, encoding: .utf8)
+        let cc = try Tool.run("clang", ["-std=c17", "-Wall", "-Wextra", "-Werror", "-I", repoRoot + "/Kernel/include"]
+                                  + includes.flatMap { ["-I", $0] } + [dir + "/main.c"] + objects + ["-o", dir + "/main"])
+        try #require(cc.status == 0, "\(cc.text)")
+        let run = try Tool.run(dir + "/main", [])
+        try #require(run.status == 0, "\(run.text)")
+        return values(run.text)
+    }
+
+    /// Compiles `main` (Swift statements run as the shard's entry point)
+    /// with the shard's generated Shard.swift and the Swift user library, by
+    /// the simulator's build job, then runs it.
+    static func runSwiftBinding(_ layout: Layout, generated dir: String, shard: String, main: String) throws -> [String: String] {
+        let own = dir + "/\(shard).swift"
+        try "@_cdecl(\"vanity_main\")\npublic func vanityMain() -> UInt32 {\n\(main)\n    return 0\n}\n"
+            .write(toFile: own, atomically: true, encoding: .utf8)
+        let library = try FileManager.default.contentsOfDirectory(atPath: repoRoot + "/Shards/lib/swift")
+            .filter { $0.hasSuffix(".swift") }.sorted().map { repoRoot + "/Shards/lib/swift/" + $0 }
+        let sources = SourceSet(repoRoot: repoRoot, manifestDirectory: dir, kernelSources: [], platformSources: [],
+                                shardSources: [shard: [own]], swiftLibrary: library)
+        let (jobs, _) = BuildPlanner.plan(layout, sources: sources, generated: dir)
+        let job = try #require(jobs.first { $0.kind == .compileSwift && $0.label.hasPrefix("shard \(shard):") })
+        try FileManager.default.createDirectory(atPath: (job.output as NSString).deletingLastPathComponent,
+                                                withIntermediateDirectories: true)
+        let swiftc = try Tool.run(job.tool, job.arguments, cwd: dir)
+        try #require(swiftc.status == 0, "\(swiftc.text)")
+        // The simulator's shard runtime, reduced to what the library links against.
+        let c = """
+            #include <stdint.h>
+            int vanity_sim_deterministic;
+            int64_t vanity_sim_syscall(uint64_t nr, uint64_t a0, uint64_t a1, uint64_t a2) {
+              (void)nr; (void)a0; (void)a1; (void)a2;
+              return -1;
+            }
+            uint32_t vanity_main(void);
+            int main(void) { return (int)vanity_main(); }
+
+            """
+        return try linkAndRun(dir, c: c, objects: [job.output])
+    }
+
+    /// Compiles `body` (C statements printing with printf) with the shard's
+    /// generated vanity_shard.h and runs it.
+    static func runCHeader(generated dir: String, shard: String, body: String) throws -> [String: String] {
+        let c = "#include <stdio.h>\n#include <vanity_shard.h>\nint main(void) {\n\(body)\n  return 0;\n}\n"
+        return try linkAndRun(dir, c: c, includes: [dir + "/shards/\(shard)"])
+    }
+
+    /// Compiles `body` (C statements printing with printf) with the generated
+    /// kernel/system_table.c and runs it.
+    static func runSystemTable(generated dir: String, body: String) throws -> [String: String] {
+        let c = """
+            #include <stdio.h>
+            #include <string.h>
+            #include <vanity/abi.h>
+            __attribute__((unused)) static const struct vanity_shard_desc *shard(const char *name) {
+              for (uint32_t i = 0; i < vanity_system.shard_count; i++)
+                if (!strcmp(vanity_system.shards[i].name, name)) return &vanity_system.shards[i];
+              return 0;
+            }
+            __attribute__((unused)) static const struct vanity_channel_desc *channel(const char *name) {
+              for (uint32_t i = 0; i < vanity_system.channel_count; i++)
+                if (!strcmp(vanity_system.channels[i].name, name)) return &vanity_system.channels[i];
+              return 0;
+            }
+            int main(void) {
+            \(body)
+              return 0;
+            }
+
+            """
+        return try linkAndRun(dir, c: c, objects: [dir + "/kernel/system_table.c"])
+    }
+
+    /// `notify = false` on "quiet": 0 in the header, the table and the
+    /// compiled Swift receiver; "loud" keeps the default 1 everywhere.
+    @Test func notifyFalseReachesEveryForm() throws {
+        try Self.withGenerated { layout, dir in
+
+            let swift = try Self.runSwiftBinding(layout, generated: dir, shard: "listener", main: """
+                    print("quiet=\\(Shard.Channels.quiet.raw.notify)")
+                    print("loud=\\(Shard.Channels.loud.raw.notify)")
+                """)
+            #expect(swift["quiet"] == "0", "Shard.swift: \(swift)")
+            #expect(swift["loud"] == "1", "Shard.swift: \(swift)")
+
+            for shard in ["listener", "talker"] {
+                let header = try Self.runCHeader(generated: dir, shard: shard, body: """
+                      printf("quiet=%u\\n", vanity_channel_quiet.notify);
+                      printf("loud=%u\\n", vanity_channel_loud.notify);
+                    """)
+                #expect(header["quiet"] == "0" && header["loud"] == "1", "\(shard)/vanity_shard.h: \(header)")
+            }
+
+            let table = try Self.runSystemTable(generated: dir, body: """
+                  printf("quiet=%u\\n", channel("quiet")->notify);
+                  printf("loud=%u\\n", channel("loud")->notify);
+                """)
+            #expect(table["quiet"] == "0" && table["loud"] == "1", "system_table.c: \(table)")
+        }
+    }
+
+    /// A non-default supervisor policy (propagate to "talker", 5 restarts,
+    /// 20 ms): the same `struct vanity_policy` in the header, the table and
+    /// the compiled Swift binding; "talker" keeps the defaults.
+    @Test func supervisorPolicyReachesEveryForm() throws {
+        try Self.withGenerated { layout, dir in
+            let propagate = ["kind": "propagate", "max": "5", "min": "20", "to": "1"]
+            let defaults = ["kind": "restart", "max": "3", "min": "100", "to": "none"]
+            func c(_ p: String) -> String {
+                """
+                  printf("kind=%s\\n", \(p).kind == VANITY_POLICY_PROPAGATE ? "propagate" : \(p).kind == VANITY_POLICY_RESTART ? "restart" : "other");
+                  printf("max=%u\\nmin=%u\\n", \(p).max_restarts, \(p).min_run_ms);
+                  if (\(p).propagate_to == VANITY_NO_SHARD) printf("to=none\\n"); else printf("to=%u\\n", \(p).propagate_to);
+                """
+            }
+
+            let swift = try Self.runSwiftBinding(layout, generated: dir, shard: "listener", main: """
+                    let p = Shard.policy
+                    print(p.kind == VANITY_POLICY_PROPAGATE.rawValue ? "kind=propagate" : "kind=other")
+                    print("max=\\(p.max_restarts)")
+                    print("min=\\(p.min_run_ms)")
+                    print(p.propagate_to == UInt16(VANITY_NO_SHARD) ? "to=none" : "to=\\(p.propagate_to)")
+                """)
+            #expect(swift == propagate, "Shard.swift: \(swift)")
+
+            let header = try Self.runCHeader(generated: dir, shard: "listener", body: c("vanity_shard_policy"))
+            #expect(header == propagate, "listener/vanity_shard.h: \(header)")
+            let talker = try Self.runCHeader(generated: dir, shard: "talker", body: c("vanity_shard_policy"))
+            #expect(talker == defaults, "talker/vanity_shard.h: \(talker)")
+
+            let table = try Self.runSystemTable(generated: dir, body: c("shard(\"listener\")->policy"))
+            #expect(table == propagate, "system_table.c: \(table)")
+            let tableTalker = try Self.runSystemTable(generated: dir, body: c("shard(\"talker\")->policy"))
+            #expect(tableTalker == defaults, "system_table.c: \(tableTalker)")
+        }
+    }
+
+    /// `heap-size = "8 KiB"`: the header, the table (a heap region) and the
+    /// compiled Swift binding give the same heap, where the layout put it;
+    /// "talker" has none anywhere.
+    @Test func heapReachesEveryForm() throws {
+        try Self.withGenerated { layout, dir in
+            let placed = try #require(layout.shards.first { $0.shard.name == "listener" }?.region(.heap))
+            let heap = ["base": "\(placed.virt)", "size": "8192"]
+            let none = ["base": "0", "size": "0"]
+            func table(_ shard: String) -> String {
+                """
+                  const struct vanity_shard_desc *s = shard("\(shard)");
+                  unsigned long long base = 0, size = 0;
+                  for (uint32_t i = 0; i < s->region_count; i++)
+                    if (s->regions[i].kind == VANITY_REGION_HEAP && s->regions[i].perms == (VANITY_PERM_R | VANITY_PERM_W)
+                        && s->regions[i].phys == s->regions[i].virt)
+                      base = s->regions[i].virt, size = s->regions[i].size;
+                  printf("base=%llu\\nsize=%llu\\n", base, size);
+                """
+            }
+            let header = "  printf(\"base=%llu\\nsize=%llu\\n\", (unsigned long long)VANITY_SHARD_HEAP_BASE, (unsigned long long)VANITY_SHARD_HEAP_SIZE);"
+
+            let swift = try Self.runSwiftBinding(layout, generated: dir, shard: "listener", main: """
+                    print("base=\\(UInt(bitPattern: Shard.heap.baseAddress))")
+                    print("size=\\(Shard.heap.count)")
+                """)
+            #expect(swift == heap, "Shard.swift: \(swift)")
+            #expect(try Self.runCHeader(generated: dir, shard: "listener", body: header) == heap)
+            #expect(try Self.runCHeader(generated: dir, shard: "talker", body: header) == none)
+            #expect(try Self.runSystemTable(generated: dir, body: table("listener")) == heap)
+            #expect(try Self.runSystemTable(generated: dir, body: table("talker")) == none)
+        }
+    }
+
+    /// `watchdog-ms = 250`: 250 in the header, the table and the compiled
+    /// Swift binding; "talker" has none (0).
+    @Test func watchdogReachesEveryForm() throws {
+        try Self.withGenerated { layout, dir in
+            let swift = try Self.runSwiftBinding(layout, generated: dir, shard: "listener", main: """
+                    print("watchdog=\\(Shard.watchdogMs)")
+                """)
+            #expect(swift == ["watchdog": "250"], "Shard.swift: \(swift)")
+            let header = "  printf(\"watchdog=%u\\n\", VANITY_SHARD_WATCHDOG_MS);"
+            #expect(try Self.runCHeader(generated: dir, shard: "listener", body: header) == ["watchdog": "250"])
+            #expect(try Self.runCHeader(generated: dir, shard: "talker", body: header) == ["watchdog": "0"])
+            let table = try Self.runSystemTable(generated: dir, body: """
+                  printf("listener=%u\\ntalker=%u\\n", shard("listener")->watchdog_ms, shard("talker")->watchdog_ms);
+                """)
+            #expect(table == ["listener": "250", "talker": "0"], "system_table.c: \(table)")
+        }
+    }
+}
