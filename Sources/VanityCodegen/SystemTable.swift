@@ -82,7 +82,7 @@ enum SystemTable {
             "name": "\"\(sys.name)\"",
             "build_id": "{" + buildID.map { hex($0) }.joined(separator: ", ") + "}",
             "platform": "\"\(layout.platform.name)\"",
-            "image_format": ImageFormat(layout.platform.architecture).abi.name,
+            "image_format": layout.platform.imageFormat.abi.name,
             "page_size": "\(layout.pageSize)",
             "kernel_core": "\(sys.kernelCore)",
             "ram_base": C.hex(layout.platform.ram.base),

@@ -21,8 +21,7 @@ public enum LinkServer {
             FileHandle.standardError.write(Data("vanity-build: cannot start \(executable): \(error.localizedDescription)\n".utf8))
             return 69
         }
-        let lock = NSLock()
-        var client: Int32 = -1
+        let client = Connected()
         let listener = listen(at: socketPath)
 
         // Emulator output: console to stdout, frames to the client.
@@ -36,9 +35,7 @@ public enum LinkServer {
                     switch piece {
                     case .console(let t): FileHandle.standardOutput.write(Data(t))
                     case .frame(let f):
-                        lock.lock()
-                        if client >= 0, let wire = f.encoded() { _ = wire.withUnsafeBytes { send(client, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) } }
-                        lock.unlock()
+                        if let wire = f.encoded() { client.send(wire) }
                     }
                 }
             }
@@ -52,18 +49,14 @@ public enum LinkServer {
                 while true {
                     let c = accept(listener, nil, nil)
                     if c < 0 { return }
-                    lock.lock()
-                    client = c
-                    lock.unlock()
+                    client.set(c)
                     var buf = [UInt8](repeating: 0, count: 2048)
                     while true {
                         let n = buf.withUnsafeMutableBytes { recv(c, $0.baseAddress, $0.count, 0) }
                         if n <= 0 { break }
                         input.fileHandleForWriting.write(Data(buf[0..<n]))
                     }
-                    lock.lock()
-                    client = -1
-                    lock.unlock()
+                    client.set(-1)
                     close(c)
                 }
             }
@@ -100,5 +93,20 @@ public enum LinkServer {
         }
         guard ok == 0, Glibc.listen(fd, 4) == 0 else { close(fd); return -1 }
         return fd
+    }
+
+    /// The client the frames go to (one at a time), shared by the reader
+    /// and acceptor threads.
+    final class Connected: @unchecked Sendable {
+        private let lock = NSLock()
+        private var fd: Int32 = -1
+
+        func set(_ fd: Int32) { lock.withLock { self.fd = fd } }
+
+        func send(_ wire: [UInt8]) {
+            lock.withLock {
+                if fd >= 0 { _ = wire.withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) } }
+            }
+        }
     }
 }

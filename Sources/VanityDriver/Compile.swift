@@ -45,7 +45,7 @@ extension Driver {
         let (jobs, products) = planBuild(layout, checked: checked, configPath: configPath, generated: generated)
         var executor = Executor()
         let name = layout.platform.name
-        let hosted = layout.platform.architecture == .host
+        let hosted = layout.platform.kind == .simulator
         let outcome: Executor.Outcome
         switch time(&steps, "compile \(name)", detail: { (r: Result<Executor.Outcome, Executor.Failure>) in
             (try? r.get()).map { "\($0.ran.count) ran, \($0.upToDate.count) up to date" } ?? "failed"

@@ -56,7 +56,7 @@ extension Driver {
             return .failure(DriverFailure(status: .noInput, diagnostics: [.error(.unknown(file), "cannot read the shard's linked file")], file: file))
         }
         let bytes = [UInt8](data)
-        if layout.platform.architecture == .host { return .success(ReloadImage.pack(ReloadImage.hostExecutable(bytes))) }
+        if layout.platform.imageFormat == .hostExecutable { return .success(ReloadImage.pack(ReloadImage.hostExecutable(bytes))) }
         guard let sl = layout.shards.first(where: { $0.shard.name == name }) else {
             return .failure(DriverFailure(status: .usage, diagnostics: [.error(.unknown(file), "no shard \"\(name)\"")], file: file))
         }
@@ -137,7 +137,7 @@ extension Driver {
         case .success: break
         case .failure(let f): return .failure(buildFailure(f, layout: layout, checked: checked, configPath: configPath))
         }
-        if layout.platform.architecture != .host, let d = FileManager.default.contents(atPath: elf),
+        if layout.platform.imageFormat == .segments, let d = FileManager.default.contents(atPath: elf),
            case .success(let e) = ElfFile.parse([UInt8](d)) {
             let problems = ImageCheck.check(shard: e, sl)
             if !problems.isEmpty { return .failure(DriverFailure(status: .dataError, diagnostics: problems, file: configPath)) }

@@ -44,6 +44,10 @@ public struct ElfFile: Sendable {
         public var name: String
         public var value: UInt64
         public var size: UInt64
+        /// Defined in this file (not an undefined reference to another).
+        public var isDefined: Bool = true
+        /// A function (STT_FUNC).
+        public var isFunction: Bool = false
     }
 
     /// EM_AARCH64 = 183, EM_RISCV = 243, EM_X86_64 = 62.
@@ -121,7 +125,10 @@ public struct ElfFile: Sendable {
                         guard gelf_getsym(data, Int32(k), &sym) != nil else { continue }
                         guard let n = elf_strptr(elf, Int(sh.sh_link), Int(sym.st_name)) else { continue }
                         let nm = String(cString: n)
-                        if !nm.isEmpty { symbols.append(Symbol(name: nm, value: sym.st_value, size: sym.st_size)) }
+                        if !nm.isEmpty {
+                            symbols.append(Symbol(name: nm, value: sym.st_value, size: sym.st_size, isDefined: sym.st_shndx != UInt16(SHN_UNDEF),
+                                                  isFunction: Int32(sym.st_info & 0xf) == STT_FUNC))
+                        }
                     }
                 }
             }

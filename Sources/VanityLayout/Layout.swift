@@ -225,7 +225,7 @@ public enum Placer {
         // plus the image's header page on a board; a whole host executable in
         // the simulator (docs/debug-protocol.md).
         let largest = system.shards.map { s in BudgetKey.allCases.reduce(0) { $0 + $1.budget(of: s) } }.max() ?? 0
-        let stagingSize = plat.architecture == .host ? KernelBudget.hostStaging : largest + page
+        let stagingSize = plat.imageFormat == .hostExecutable ? KernelBudget.hostStaging : largest + page
         kernel.append(take("kernel", .staging, "reload-staging", stagingSize, .rw, at: system.location))
 
         if cursor > ramEnd || cursor < plat.kernelBase {

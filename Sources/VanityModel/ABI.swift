@@ -81,8 +81,9 @@ public enum Direction: Sendable, CaseIterable, ABIEnum {
 public enum ImageFormat: Sendable, CaseIterable, ABIEnum {
     case segments, hostExecutable
 
-    public init(_ architecture: Architecture) {
-        self = architecture == .host ? .hostExecutable : .segments
+    /// A board's image places segments; the simulator runs host executables.
+    public init(_ kind: PlatformKind) {
+        self = kind == .board ? .segments : .hostExecutable
     }
 
     /// <vanity/reload.h>, enum vanity_image_format.
@@ -92,4 +93,9 @@ public enum ImageFormat: Sendable, CaseIterable, ABIEnum {
         case .hostExecutable: return ABIConstant("VANITY_IMAGE_HOST_EXECUTABLE", VANITY_IMAGE_HOST_EXECUTABLE.rawValue)
         }
     }
+}
+
+extension Platform {
+    /// How a shard's code travels in this platform's image and in a reload.
+    public var imageFormat: ImageFormat { ImageFormat(kind) }
 }

@@ -13,17 +13,6 @@ public enum PlatformKind: Sendable, Equatable {
     /// is a Unix-domain socket it listens on itself.
     case simulator
 
-    /// How a shard's code travels in an image and in a reload
-    /// (enum vanity_image_format).
-    public enum ImageFormat: Sendable, Equatable {
-        /// Loadable segments placed at their layout addresses.
-        case segments
-        /// One host executable per shard.
-        case hostExecutable
-    }
-
-    public var imageFormat: ImageFormat { self == .board ? .segments : .hostExecutable }
-
     /// Whether `vanity-build run` starts QEMU (and serves the debug link
     /// from the serial line) rather than the simulator's kernel.
     public var runsUnderQemu: Bool { self == .board }

@@ -102,7 +102,7 @@ public enum BuildPlanner {
 
     /// `generated`: the platform's generated folder (build/<system>/<platform>).
     public static func plan(_ layout: Layout, sources: SourceSet, generated: String) -> (jobs: [Job], products: BuildProducts) {
-        if layout.platform.architecture == .host { return planHosted(layout, sources: sources, generated: generated) }
+        if layout.platform.kind == .simulator { return planHosted(layout, sources: sources, generated: generated) }
         let p = layout.platform
         let root = sources.repoRoot
         let obj = generated + "/obj"
