@@ -49,5 +49,5 @@ let package = Package(
             "VanityToolchain", "CVanityDebug", .product(name: "Crypto", package: "swift-crypto"),
         ]),
     ],
-    swiftLanguageModes: [.v5]
+    swiftLanguageModes: [.v6]
 )

@@ -43,9 +43,12 @@ import Testing
         let (dir, argv) = try Self.build(Self.config, shards: ["source", "relay", "sink", "victim"])
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let seeds = Array(1...200)
-        let lock = NSLock()
-        var failures: [String] = []
-        var faults = 0
+        final class Tally: @unchecked Sendable {
+            let lock = NSLock()
+            var failures: [String] = []
+            var faults = 0
+        }
+        let tally = Tally()
         DispatchQueue.concurrentPerform(iterations: 2) { lane in
             for seed in seeds where seed % 2 == lane {
                 let problems: [String]
@@ -56,14 +59,15 @@ import Testing
                 } catch {
                     problems = ["could not run: \(error)"]
                 }
-                lock.lock()
-                faults += seen
+                tally.lock.lock()
+                tally.faults += seen
                 if !problems.isEmpty {
-                    failures.append("seed \(seed): \(problems.joined(separator: "; "))\n  replay: swift run vanity-build run --platform sim --config \(Self.config) --seed \(seed) --inject kill,trap,delay,drop --inject-rate 100")
+                    tally.failures.append("seed \(seed): \(problems.joined(separator: "; "))\n  replay: swift run vanity-build run --platform sim --config \(Self.config) --seed \(seed) --inject kill,trap,delay,drop --inject-rate 100")
                 }
-                lock.unlock()
+                tally.lock.unlock()
             }
         }
+        let (failures, faults) = (tally.failures, tally.faults)
         #expect(failures.isEmpty, "\(failures.count) failing seed(s):\n\(failures.prefix(5).joined(separator: "\n"))")
         #expect(faults > 100, "only \(faults) injected faults over 200 seeds: the swarm does not exercise restarts")
     }

@@ -58,7 +58,7 @@ struct Run: ParsableCommand {
                            deterministic: seed.map { .init(seed: $0, inject: inject, rate: injectRate, trace: trace) })
         print("vanity-build: booting: \(plan.argv.joined(separator: " "))")
         if gdb { print("vanity-build: QEMU waits for GDB on localhost:1234 (docs/debugging.md)") }
-        fflush(stdout)
+        fflush(nil) // every C stream: what we printed goes out before the system's console
         throw ExitCode(plan.run(timeout: timeout))
     }
 }
