@@ -22,7 +22,7 @@ import VanityPlatform
     }
 
     static func payload(_ frame: DebugFrame, _ request: DebugRequest) throws -> [UInt8] {
-        #expect(frame.type == request.type | 0x80, "reply type \(frame.type)")
+        #expect(frame.type == request.type | UInt8(VANITY_DEBUG_REPLY.rawValue), "reply type \(frame.type)")
         #expect(SystemRefusal(frame) == nil)
         return frame.payload
     }
