@@ -24,6 +24,9 @@ let package = Package(
         .target(name: "CVanityDebug", path: "Kernel/src", sources: ["debug.c", "sha256.c"], publicHeadersPath: "debug-module",
                 cSettings: [.unsafeFlags(["-I", Context.packageDirectory + "/Kernel/include"])]),
 
+        // Child processes that start with an empty signal mask and can always be ended.
+        .target(name: "CVanityProcess"),
+        .target(name: "VanityProcess", dependencies: ["CVanityProcess"]),
         // One module per stage; each core is pure.
         .target(name: "VanityDiagnostics"),
         .target(name: "VanityManifest", dependencies: ["CTomlShim", "VanityDiagnostics"]),
@@ -33,10 +36,10 @@ let package = Package(
         .target(name: "VanityCodegen", dependencies: ["VanityABI", "VanityDiagnostics", "VanityManifest", "VanityModel", "VanityLayout",
                                                       .product(name: "Crypto", package: "swift-crypto")]),
         .target(name: "VanityImage", dependencies: ["CElf", "VanityABI", "VanityDiagnostics", "VanityManifest", "VanityModel", "VanityLayout"]),
-        .target(name: "VanityDebug", dependencies: ["CVanityDebug", "VanityABI", .product(name: "Crypto", package: "swift-crypto")]),
-        .target(name: "VanityToolchain", dependencies: ["VanityDiagnostics", "VanityLayout", "VanityModel", "VanityPlatform",
+        .target(name: "VanityDebug", dependencies: ["CVanityDebug", "VanityABI", "VanityProcess", .product(name: "Crypto", package: "swift-crypto")]),
+        .target(name: "VanityToolchain", dependencies: ["VanityDiagnostics", "VanityProcess", "VanityLayout", "VanityModel", "VanityPlatform",
                                                         .product(name: "Crypto", package: "swift-crypto")]),
-        .target(name: "VanityDriver", dependencies: ["VanityABI", "VanityManifest", "VanityPlatform", "VanityModel", "VanityLayout", "VanityCodegen", "VanityDiagnostics", "VanityToolchain", "VanityImage", "VanityDebug",
+        .target(name: "VanityDriver", dependencies: ["VanityABI", "VanityManifest", "VanityPlatform", "VanityModel", "VanityLayout", "VanityCodegen", "VanityDiagnostics", "VanityToolchain", "VanityImage", "VanityDebug", "VanityProcess",
                                                       .product(name: "Crypto", package: "swift-crypto")]),
         .executableTarget(name: "vanity-build", dependencies: [
             "VanityDriver", "VanityDebug", "VanityABI", "CVanityDebug",
@@ -46,7 +49,7 @@ let package = Package(
 
         .testTarget(name: "VanityTests", dependencies: [
             "VanityDriver", "VanityDiagnostics", "VanityManifest", "VanityPlatform", "VanityModel", "VanityLayout", "VanityCodegen", "VanityImage", "VanityDebug",
-            "VanityToolchain", "CVanityDebug", .product(name: "Crypto", package: "swift-crypto"),
+            "VanityToolchain", "VanityProcess", "CVanityDebug", .product(name: "Crypto", package: "swift-crypto"),
         ]),
     ],
     swiftLanguageModes: [.v6]

@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <sys/personality.h>
@@ -550,6 +551,9 @@ void platform_shutdown(uint32_t status) {
 
 int main(int argc, char **argv) {
   clock_gettime(CLOCK_MONOTONIC, &boot);
+  /* When the run that started the simulator ends, however it ends, so does
+   * the simulator (and every shard, which does the same with us). */
+  prctl(PR_SET_PDEATHSIG, SIGKILL);
   signal(SIGPIPE, SIG_IGN);
   shard_paths = (const char **)(argv + 1);
   shard_path_count = (uint32_t)(argc - 1);

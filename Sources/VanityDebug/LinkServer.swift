@@ -1,4 +1,5 @@
 import Foundation
+import VanityProcess
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -6,30 +7,25 @@ import Glibc
 /// Runs an emulator whose serial line carries both the console and the debug
 /// link: console text goes to our stdout, debug frames to the client of a
 /// Unix-domain socket (one at a time), and the client's bytes to the
-/// emulator's serial input. Returns the emulator's exit status passed
-/// through `exitStatus` (124 on timeout, 69 if it cannot start).
+/// emulator's serial input. Returns how the emulator ended (nil if it
+/// cannot start); a timeout or a signal to this process ends it.
 public enum LinkServer {
-    public static func run(executable: String, arguments: [String], socketPath: String, timeout: Double?,
-                           exitStatus: (Int32) -> Int32 = { $0 }) -> Int32 {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: executable)
-        p.arguments = arguments
-        let input = Pipe(), output = Pipe()
-        p.standardInput = input
-        p.standardOutput = output
-        do { try p.run() } catch {
-            FileHandle.standardError.write(Data("vanity-build: cannot start \(executable): \(error.localizedDescription)\n".utf8))
-            return 69
+    public static func run(executable: String, arguments: [String], socketPath: String, timeout: Double?) -> ChildProcess.Ending? {
+        let p: ChildProcess
+        do { p = try ChildProcess(executable, arguments, stdin: .pipe, stdout: .pipe, newGroup: true) } catch {
+            FileHandle.standardError.write(Data("vanity-build: \(error)\n".utf8))
+            return nil
         }
+        let input = p.input!, output = p.output!
         let client = Connected()
         let listener = listen(at: socketPath)
+        let madeSocket = listener >= 0 ? identity(of: socketPath) : nil
 
         // Emulator output: console to stdout, frames to the client.
         let reader = Thread {
             var demux = ConsoleDemux()
-            let fh = output.fileHandleForReading
             while true {
-                let data = fh.availableData
+                let data = output.availableData
                 if data.isEmpty { break }
                 for piece in demux.feed([UInt8](data)) {
                     switch piece {
@@ -54,7 +50,7 @@ public enum LinkServer {
                     while true {
                         let n = buf.withUnsafeMutableBytes { recv(c, $0.baseAddress, $0.count, 0) }
                         if n <= 0 { break }
-                        input.fileHandleForWriting.write(Data(buf[0..<n]))
+                        try? input.write(contentsOf: buf[0..<n])
                     }
                     client.set(-1)
                     close(c)
@@ -63,20 +59,21 @@ public enum LinkServer {
             acceptor.start()
         }
 
-        var timedOut = false
-        if let timeout {
-            let deadline = Date().addingTimeInterval(timeout)
-            while p.isRunning && Date() < deadline { usleep(20_000) }
-            if p.isRunning { timedOut = true; p.terminate() }
-        }
-        p.waitUntilExit()
+        let ending = p.run(timeout: timeout)
         while !reader.isFinished { usleep(10_000) }
-        if listener >= 0 { close(listener); unlink(socketPath) }
-        if timedOut {
-            FileHandle.standardError.write(Data("vanity-build: stopped after \(timeout ?? 0) s (timeout)\n".utf8))
-            return 124
+        if listener >= 0 {
+            close(listener)
+            // Only the socket this run made: a newer run of the same system may have replaced it.
+            if let made = madeSocket, identity(of: socketPath) == made { unlink(socketPath) }
         }
-        return exitStatus(p.terminationStatus)
+        return ending
+    }
+
+    /// A file's device and inode, to tell it from a newer file of the same name.
+    static func identity(of path: String) -> [UInt64]? {
+        var st = stat()
+        guard stat(path, &st) == 0 else { return nil }
+        return [UInt64(st.st_dev), UInt64(st.st_ino)]
     }
 
     static func listen(at path: String) -> Int32 {

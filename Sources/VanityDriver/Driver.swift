@@ -7,7 +7,7 @@ import VanityModel
 import VanityPlatform
 
 /// Exit statuses (BSD sysexits, as compilers use them).
-public enum ExitStatus: Int32 {
+public enum ExitStatus: Int32, Sendable {
     case ok = 0
     case usage = 64
     /// The manifest (or a platform descriptor) is wrong.

@@ -1,5 +1,6 @@
 import Foundation
 import VanityPlatform
+import VanityProcess
 import VanityToolchain
 
 /// The emulator command line for a platform and running it.
@@ -28,36 +29,39 @@ public enum QemuCommand {
         return 70
     }
 
-    /// Runs QEMU with the terminal's stdin/stdout; returns its exit status
-    /// passed through `exitStatus`, or 124 when `timeout` seconds pass first.
-    public static func run(_ argv: [String], timeout: Double?, environment: [String: String] = [:],
+    /// Runs QEMU (or the simulator's kernel) with the terminal's stdin and
+    /// stdout; returns its exit status passed through `exitStatus`, 124 when
+    /// `timeout` seconds pass first, or 128 + n when this process gets
+    /// signal n. Either way the child is ended.
+    /// `newGroup`: the child and everything it starts form a process group
+    /// that ending it ends whole (the simulator; not a QEMU that reads the terminal).
+    public static func run(_ argv: [String], timeout: Double?, environment: [String: String] = [:], newGroup: Bool = false,
                            exitStatus: (Int32) -> Int32 = { $0 }) -> Int32 {
         guard let tool = argv.first else { return 64 }
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: Self.find(tool))
-        p.arguments = Array(argv.dropFirst())
-        if !environment.isEmpty {
-            p.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
-        }
-        do { try p.run() } catch {
-            FileHandle.standardError.write(Data("vanity-build: cannot start \(tool): \(error.localizedDescription) (run Scripts/setup.sh)\n".utf8))
+        let child: ChildProcess
+        do {
+            child = try ChildProcess(Self.find(tool), Array(argv.dropFirst()),
+                                     environment: ProcessInfo.processInfo.environment.merging(environment) { _, new in new },
+                                     newGroup: newGroup)
+        } catch {
+            FileHandle.standardError.write(Data("vanity-build: \(error) (run Scripts/setup.sh)\n".utf8))
             return 69
         }
-        var timedOut = false
-        if let timeout {
-            let deadline = Date().addingTimeInterval(timeout)
-            while p.isRunning && Date() < deadline { usleep(20_000) }
-            if p.isRunning {
-                timedOut = true
-                p.terminate()
-            }
-        }
-        p.waitUntilExit()
-        if timedOut {
-            FileHandle.standardError.write(Data("vanity-build: QEMU stopped after \(timeout ?? 0) s (timeout)\n".utf8))
+        return ended(child.run(timeout: timeout), timeout: timeout, exitStatus: exitStatus)
+    }
+
+    /// The run's status for the user: the system's, 124 after a timeout,
+    /// 128 + n after signal n.
+    public static func ended(_ e: ChildProcess.Ending, timeout: Double?, exitStatus: (Int32) -> Int32) -> Int32 {
+        switch e {
+        case .exited(let s): return exitStatus(s)
+        case .timedOut:
+            FileHandle.standardError.write(Data("vanity-build: stopped after \(timeout ?? 0) s (timeout)\n".utf8))
             return 124
+        case .interrupted(let sig):
+            FileHandle.standardError.write(Data("vanity-build: stopped by signal \(sig); the system was ended\n".utf8))
+            return 128 + sig
         }
-        return exitStatus(p.terminationStatus)
     }
 
     public static func find(_ tool: String) -> String { Executor.find(tool) }

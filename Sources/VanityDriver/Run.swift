@@ -51,10 +51,14 @@ public struct RunPlan: Sendable {
     public func run(timeout: Double?) -> Int32 {
         let platform = self.platform
         let status: (Int32) -> Int32 = { platform.kind == .simulator ? $0 : QemuCommand.systemStatus(platform, qemu: $0) }
-        guard servesLink else { return QemuCommand.run(argv, timeout: timeout, environment: environment, exitStatus: status) }
+        guard servesLink else {
+            // The simulator's kernel and its shards form one process group that ending the run ends.
+            return QemuCommand.run(argv, timeout: timeout, environment: environment, newGroup: platform.kind == .simulator, exitStatus: status)
+        }
         // The one serial line carries the console and the debug link.
         let args = Array(argv.dropFirst()).filter { $0 != "-nographic" } + ["-display", "none", "-monitor", "none", "-serial", "stdio"]
-        return LinkServer.run(executable: QemuCommand.find(argv[0]), arguments: args, socketPath: paths.debugSocket,
-                              timeout: timeout, exitStatus: status)
+        guard let ending = LinkServer.run(executable: QemuCommand.find(argv[0]), arguments: args, socketPath: paths.debugSocket, timeout: timeout)
+        else { return 69 }
+        return QemuCommand.ended(ending, timeout: timeout, exitStatus: status)
     }
 }

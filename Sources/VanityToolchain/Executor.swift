@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import VanityProcess
 
 /// Runs jobs, skipping those whose inputs did not change: each output gets a
 /// `.stamp` beside it holding the SHA-256 of the tool, its arguments and the
@@ -23,14 +24,7 @@ public struct Executor {
     public init() {}
 
     /// A tool's path: as given when absolute, else the first match on PATH.
-    public static func find(_ tool: String) -> String {
-        if tool.hasPrefix("/") { return tool }
-        for dir in (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin").split(separator: ":") {
-            let p = "\(dir)/\(tool)"
-            if FileManager.default.isExecutableFile(atPath: p) { return p }
-        }
-        return tool
-    }
+    public static func find(_ tool: String) -> String { ChildProcess.find(tool) }
 
     static func digest(_ job: Job, extra: [String]) -> String? {
         var h = SHA256()
@@ -80,15 +74,12 @@ public struct Executor {
 
     /// Runs a tool and returns its status and combined output.
     public static func spawn(_ tool: String, _ args: [String]) -> (Int32, String) {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: tool)
-        p.arguments = args
-        let pipe = Pipe()
-        p.standardOutput = pipe
-        p.standardError = pipe
-        do { try p.run() } catch { return (127, "cannot run \(tool): \(error.localizedDescription)") }
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return (p.terminationStatus, String(decoding: data, as: UTF8.self))
+        do {
+            let p = try ChildProcess(tool, args, stdin: .null, stdout: .pipe, stderr: .output)
+            let data = ChildProcess.readAll(p.output!)
+            return (p.wait() ?? 1, String(decoding: data, as: UTF8.self))
+        } catch {
+            return (127, "cannot run \(tool): \(error)")
+        }
     }
 }

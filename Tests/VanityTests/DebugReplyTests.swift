@@ -93,7 +93,7 @@ import VanityPlatform
                                    ("ps-max", [.hello] + stride(from: 0, to: 63, by: PsPage.perReply).map { DebugRequest.ps(first: $0) })] {
             let out = try temporaryDirectory()
             defer { try? FileManager.default.removeItem(atPath: out) }
-            let run = try RunningSystem(config: "Tests/Fixtures/systems/\(system)/system.toml", platform: "sim", out: out, timeout: 120)
+            let run = try RunningSystem(config: "Tests/Fixtures/systems/\(system)/system.toml", platform: "sim", out: out, timeout: nil)
             let client = try DebugClient(socketPath: run.socket)
             // Every shard waits before anything is recorded.
             var settled = false
@@ -105,9 +105,8 @@ import VanityPlatform
             var wire: [UInt8] = []
             for r in requests { wire += try #require(try client.request(r.type, payload: r.payload).encoded()) }
             try Data(wire).write(to: URL(fileURLWithPath: "\(Self.folder)/\(system).frames"))
-            // The fixtures never stop by themselves; SIGKILL reaches the
-            // whole system even from a test thread that blocks signals.
-            _ = try spawn("/usr/bin/pkill", ["-KILL", "-f", out])
+            // The fixtures never stop by themselves: end the run, and with it the system.
+            run.process.end()
             _ = run.finish()
         }
     }

@@ -6,6 +6,7 @@ import VanityLayout
 import VanityManifest
 import VanityModel
 import VanityPlatform
+import VanityProcess
 
 /// The repository root, found from this file's path.
 let repoRoot: String = {
@@ -21,38 +22,43 @@ struct Spawned {
     var stderr: String
 }
 
-/// Runs `executable` to the end. Its standard error goes into the same text
+/// Runs `executable` to the end (at most `timeout` seconds: then it is
+/// ended and the test fails). Its standard error goes into the same text
 /// as its standard output (`mergeStderr`), or to a file read back at the end:
 /// never to a second pipe, which could fill up and hang the process while
-/// the first is being read.
+/// the first is being read. The child starts with an empty signal mask.
 func spawn(_ executable: String, _ args: [String], cwd: String? = nil, environment: [String: String]? = nil,
-           mergeStderr: Bool = true) throws -> Spawned {
-    let p = Process()
-    p.executableURL = URL(fileURLWithPath: executable)
-    p.arguments = args
-    if let cwd { p.currentDirectoryURL = URL(fileURLWithPath: cwd) }
-    if let environment { p.environment = environment }
-    let out = Pipe()
-    p.standardOutput = out
-    var errPath: String?
-    var errFile: FileHandle?
-    if mergeStderr {
-        p.standardError = out
-    } else {
-        let path = NSTemporaryDirectory() + "vanity-stderr-" + UUID().uuidString
-        guard FileManager.default.createFile(atPath: path, contents: nil), let file = FileHandle(forWritingAtPath: path) else {
-            throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: path])
-        }
-        p.standardError = file
-        (errPath, errFile) = (path, file)
+           mergeStderr: Bool = true, timeout: Double = 600) throws -> Spawned {
+    let errPath = NSTemporaryDirectory() + "vanity-stderr-" + UUID().uuidString
+    defer { try? FileManager.default.removeItem(atPath: errPath) }
+    let p = try ChildProcess(executable, args, environment: environment, directory: cwd, stdin: .null, stdout: .pipe,
+                             stderr: mergeStderr ? .output : .file(errPath))
+    let box = OutputBox()
+    let reader = Thread { box.data = ChildProcess.readAll(p.output!) }
+    reader.start()
+    let ending = p.run(timeout: timeout)
+    #expect(ending != .timedOut, "\(executable) \(args.joined(separator: " ")) ran past \(timeout) s and was ended")
+    #expect(OutputBox.join(reader), "the output of \(executable) stayed open 30 s after it ended: something it started still runs")
+    let status: Int32 = if case .exited(let s) = ending { s } else { 124 }
+    let e = mergeStderr ? Data() : FileManager.default.contents(atPath: errPath) ?? Data()
+    return Spawned(status: status, stdout: String(decoding: box.data, as: UTF8.self), stderr: String(decoding: e, as: UTF8.self))
+}
+
+/// What a reader thread read, handed over under a lock.
+final class OutputBox: @unchecked Sendable {
+    private let lock = NSLock()
+    private var bytes = Data()
+    var data: Data {
+        get { lock.withLock { bytes } }
+        set { lock.withLock { bytes = newValue } }
     }
-    defer { if let errPath { try? FileManager.default.removeItem(atPath: errPath) } }
-    try p.run()
-    let o = out.fileHandleForReading.readDataToEndOfFile()
-    p.waitUntilExit()
-    try errFile?.close()
-    let e = errPath.flatMap { FileManager.default.contents(atPath: $0) } ?? Data()
-    return Spawned(status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: e, as: UTF8.self))
+
+    /// Waits (at most `seconds`) for `reader` to finish; whether it did.
+    static func join(_ reader: Thread, within seconds: Double = 30) -> Bool {
+        let deadline = Date().addingTimeInterval(seconds)
+        while !reader.isFinished && Date() < deadline { Thread.sleep(forTimeInterval: 0.01) }
+        return reader.isFinished
+    }
 }
 
 /// A small deterministic PRNG (SplitMix64) for generated tests.
@@ -144,41 +150,38 @@ private func tomlValue(_ v: Any) -> String {
 /// `vanity-build run` in the background with its console captured, for the
 /// tests that drive a running system over its debug link.
 final class RunningSystem {
-    let process = Process()
+    let process: ChildProcess
     let platform: String
     let out: String
     private let reader: Thread
-    private let box = LogBox()
-
-    private final class LogBox: @unchecked Sendable { var data = Data() }
+    private let box = OutputBox()
 
     /// Starts the run and waits until its debug link's socket exists.
-    init(config: String, platform: String, out: String, timeout: Int) throws {
+    init(config: String, platform: String, out: String, timeout: Int?) throws {
         self.platform = platform
         self.out = out
-        process.executableURL = URL(fileURLWithPath: CLI.binary)
-        process.arguments = ["run", "--config", config, "--platform", platform, "--out", out, "--timeout", String(timeout)]
-        process.currentDirectoryURL = URL(fileURLWithPath: repoRoot)
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
-        let box = self.box
-        reader = Thread { box.data = pipe.fileHandleForReading.readDataToEndOfFile() }
+        process = try ChildProcess(CLI.binary, ["run", "--config", config, "--platform", platform, "--out", out]
+                                       + (timeout.map { ["--timeout", String($0)] } ?? []),
+                                   directory: repoRoot, stdin: .null, stdout: .pipe, stderr: .output)
+        let (box, output) = (self.box, process.output!)
+        reader = Thread { box.data = ChildProcess.readAll(output) }
         reader.start()
-        for _ in 0..<900 where !FileManager.default.fileExists(atPath: socket) { Thread.sleep(forTimeInterval: 0.1) }
+        for _ in 0..<900 where !FileManager.default.fileExists(atPath: socket) && process.isRunning { Thread.sleep(forTimeInterval: 0.1) }
         try #require(FileManager.default.fileExists(atPath: socket), "the system never opened its debug link")
         Thread.sleep(forTimeInterval: 0.5) // the kernel core starts polling the link after boot
     }
 
     var socket: String { BuildPaths(system: "", platform: platform, out: out).debugSocket }
 
-    /// Waits for the system to stop; returns its status and console text.
+    /// Waits for the system to stop (at most 10 minutes: then it is ended);
+    /// returns its status and console text.
     func finish() -> (status: Int32, log: String) {
-        process.waitUntilExit()
-        while !reader.isFinished { Thread.sleep(forTimeInterval: 0.05) }
-        return (process.terminationStatus, String(decoding: box.data, as: UTF8.self).replacingOccurrences(of: "\r\n", with: "\n"))
+        let status = process.wait(timeout: 600) ?? process.end()
+        // Its output ends when the last process holding it does: bounded, in
+        // case something the run started outlives it.
+        #expect(OutputBox.join(reader), "the run's output stayed open 30 s after it ended: something it started still runs")
+        return (status, String(decoding: box.data, as: UTF8.self).replacingOccurrences(of: "\r\n", with: "\n"))
     }
 
-    deinit { if process.isRunning { process.terminate() } }
+    deinit { if process.isRunning { process.end() } }
 }

@@ -1,0 +1,112 @@
+import CVanityDebug
+import Foundation
+import Testing
+import VanityDebug
+import VanityPlatform
+import VanityProcess
+
+/// Ending a run ends everything it started, however it ends, even when the
+/// run was started by a thread that blocks signals (as test runners' are).
+@Suite(.serialized) struct ProcessTests {
+    static let config = "Tests/Fixtures/systems/ps-one/system.toml"
+
+    /// Processes whose command line mentions `marker` (a run's output folder).
+    static func processes(mentioning marker: String) -> [Int32] {
+        let me = getpid()
+        return ((try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []).compactMap { Int32($0) }.filter { pid in
+            guard pid != me, let raw = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline") else { return false }
+            return String(decoding: raw.map { $0 == 0 ? 32 : $0 }, as: UTF8.self).contains(marker)
+        }
+    }
+
+    /// Waits (bounded) until no process mentions `marker`; returns the ones left.
+    static func gone(_ marker: String, within seconds: Double = 30) -> [Int32] {
+        let deadline = Date().addingTimeInterval(seconds)
+        while Date() < deadline {
+            if processes(mentioning: marker).isEmpty { return [] }
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+        let left = processes(mentioning: marker)
+        left.forEach { kill($0, SIGKILL) }
+        return left
+    }
+
+    /// `vanity-build run` started the way Foundation's Process starts it from
+    /// a thread that blocks SIGTERM: the child inherits the blocked mask.
+    static func startBlocked(_ args: [String]) throws -> Process {
+        var block = sigset_t(), old = sigset_t()
+        sigemptyset(&block)
+        sigaddset(&block, SIGTERM)
+        pthread_sigmask(SIG_BLOCK, &block, &old)
+        defer { pthread_sigmask(SIG_SETMASK, &old, nil) }
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: CLI.binary)
+        p.arguments = args
+        p.currentDirectoryURL = URL(fileURLWithPath: repoRoot)
+        p.standardOutput = FileHandle.nullDevice
+        p.standardError = FileHandle.nullDevice
+        try p.run()
+        return p
+    }
+
+    @Test func aTimeoutEndsTheSystemEvenWhenSignalsWereBlocked() throws {
+        let out = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: out) }
+        _ = try CLI.run(["build", "--config", Self.config, "--platform", "sim", "--out", out])
+        let run = try Self.startBlocked(["run", "--config", Self.config, "--platform", "sim", "--out", out, "--timeout", "2"])
+        let deadline = Date().addingTimeInterval(120)
+        while run.isRunning && Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }
+        #expect(!run.isRunning, "run --timeout 2 still runs after 120 s")
+        if run.isRunning { kill(run.processIdentifier, SIGKILL) }
+        run.waitUntilExit()
+        #expect(run.terminationStatus == 124)
+        #expect(Self.gone(out).isEmpty, "processes of the system outlived its run")
+    }
+
+    @Test(arguments: [SIGTERM, SIGKILL])
+    func endingTheRunEndsTheWholeSystem(_ signal: Int32) throws {
+        let out = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: out) }
+        let run = try RunningSystem(config: Self.config, platform: "sim", out: out, timeout: nil)
+        let client = try DebugClient(socketPath: run.socket)
+        var up = false
+        for _ in 0..<300 where !up { up = (try? client.hello()) != nil }
+        try #require(up, "the system never answered")
+        #expect(Self.processes(mentioning: out).count >= 2, "the kernel and its shard run")
+        kill(run.process.pid, signal) // the run alone, not its group
+        _ = run.finish()
+        #expect(Self.gone(out).isEmpty, "processes of the system outlived its run (signal \(signal))")
+    }
+
+    /// A run's end removes its own link socket, never a newer run's.
+    @Test func aRunRemovesOnlyTheSocketItMade() throws {
+        let dir = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let socket = dir + "/debug.sock"
+        let newer = Thread {
+            // A newer run of the same system takes the path while this one runs.
+            while !FileManager.default.fileExists(atPath: socket) { Thread.sleep(forTimeInterval: 0.01) }
+            unlink(socket)
+            _ = FileManager.default.createFile(atPath: socket, contents: Data("newer".utf8))
+        }
+        newer.start()
+        let ending = LinkServer.run(executable: "/bin/sh", arguments: ["-c", "while [ ! -s \(socket) ]; do sleep 0.05; done"],
+                                    socketPath: socket, timeout: 60)
+        #expect(ending == .exited(0))
+        #expect(FileManager.default.contents(atPath: socket) == Data("newer".utf8), "the newer run's socket was removed")
+        // Its own socket it does remove.
+        let own = LinkServer.run(executable: "/bin/true", arguments: [], socketPath: dir + "/own.sock", timeout: 60)
+        #expect(own == .exited(0) && !FileManager.default.fileExists(atPath: dir + "/own.sock"))
+    }
+
+    @Test func aChildStartsWithNoSignalBlocked() throws {
+        var block = sigset_t(), old = sigset_t()
+        sigfillset(&block)
+        pthread_sigmask(SIG_BLOCK, &block, &old)
+        defer { pthread_sigmask(SIG_SETMASK, &old, nil) }
+        let r = try spawn("/bin/sh", ["-c", "grep SigBlk /proc/self/status"])
+        #expect(r.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "SigBlk:\t0000000000000000", "\(r.stdout)")
+        let child = try ChildProcess("/bin/sleep", ["60"])
+        #expect(child.end(grace: 5) == 128 + SIGTERM)
+    }
+}
