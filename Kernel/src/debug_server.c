@@ -121,18 +121,25 @@ static void handle(void) {
   }
 }
 
+void kernel_debug_connected(void) {
+  vanity_debug_decoder_init(&decoder);
+  decoder_ready = 1;
+}
+
 int debug_poll(void) {
-  if (!decoder_ready) {
-    vanity_debug_decoder_init(&decoder);
-    decoder_ready = 1;
-  }
+  static uint64_t last_byte_ns;
+  if (!decoder_ready) kernel_debug_connected();
+  uint64_t now = platform_time_ns();
   uint8_t buf[256];
   uint32_t n, total = 0;
-  while ((n = platform_debug_read(buf, sizeof buf)) > 0) {
+  while (total < LINK_BYTES_PER_PASS && (n = platform_debug_read(buf, sizeof buf)) > 0) {
     total += n;
     for (uint32_t i = 0; i < n; i++)
       if (vanity_debug_feed(&decoder, buf[i], &frame)) handle();
   }
+  if (total) last_byte_ns = now;
+  /* Nothing came this pass: a frame the line has left half-sent that long is dropped. */
+  else if (decoder.fill && now - last_byte_ns > LINK_PARTIAL_FRAME_NS) vanity_debug_decoder_init(&decoder);
   struct reload_reply r;
   int reloading = 0;
   if (reload_poll(&r, &reloading)) send_reload(&r);

@@ -19,6 +19,12 @@
  * LINK_BUSY_NS after the last) or a reload is under way. */
 #define LINK_POLL_NS 20000ull
 #define LINK_BUSY_NS 50000000ull
+/* At most this many link bytes are taken per pass of the kernel core's
+ * loop, so a flood never delays the watchdogs by more than a pass. */
+#define LINK_BYTES_PER_PASS 2048u
+/* A frame whose next byte has not come within this long is dropped (a
+ * client that went away mid-frame must not swallow the next client's). */
+#define LINK_PARTIAL_FRAME_NS 500000000ull
 
 /* Requests the kernel core makes of a shard's core (the debug link). */
 enum shard_control {

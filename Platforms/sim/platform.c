@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <linux/futex.h>
+#include <poll.h>
 #include <pthread.h>
 #include <setjmp.h>
 #include <signal.h>
@@ -484,7 +485,21 @@ static void service(struct core *c) {
 
 /* ---------------------------------------------------------------- debug link */
 
-/* A Unix-domain socket (VANITY_SIM_DEBUG_SOCKET): one client at a time. */
+/* A Unix-domain socket (VANITY_SIM_DEBUG_SOCKET), one client at a time,
+ * others queued. The kernel never waits on it: a client whose reply cannot
+ * go out at once (it does not read) is disconnected; a client idle for
+ * DEBUG_IDLE_NS while another waits gives way; a new client starts with a
+ * clean decoder. */
+#define DEBUG_IDLE_NS 2000000000ull
+#define DEBUG_BACKLOG 64
+
+static uint64_t debug_active_ns; /* the client's last byte, either way (real time) */
+
+static uint64_t real_ns(void) {
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return (uint64_t)t.tv_sec * 1000000000ull + (uint64_t)t.tv_nsec;
+}
 
 static void debug_open(const char *path) {
   struct sockaddr_un addr = {.sun_family = AF_UNIX};
@@ -492,37 +507,52 @@ static void debug_open(const char *path) {
   strcpy(addr.sun_path, path);
   unlink(path);
   debug_listen = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-  if (debug_listen < 0 || bind(debug_listen, (struct sockaddr *)&addr, sizeof addr) != 0 || listen(debug_listen, 4) != 0) {
+  if (debug_listen < 0 || bind(debug_listen, (struct sockaddr *)&addr, sizeof addr) != 0 || listen(debug_listen, DEBUG_BACKLOG) != 0) {
     fprintf(stderr, "sim: cannot open the debug socket %s: %s\n", path, strerror(errno));
     if (debug_listen >= 0) close(debug_listen);
     debug_listen = -1;
   }
 }
 
+static void debug_drop_client(void) {
+  close(debug_client);
+  debug_client = -1;
+}
+
+/* Whether another client waits to connect. */
+static int debug_someone_waits(void) {
+  struct pollfd p = {.fd = debug_listen, .events = POLLIN};
+  return poll(&p, 1, 0) > 0;
+}
+
 uint32_t platform_debug_read(uint8_t *buf, uint32_t max) {
   if (debug_listen < 0) return 0;
-  if (debug_client < 0) debug_client = accept4(debug_listen, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-  if (debug_client < 0) return 0;
-  ssize_t n = recv(debug_client, buf, max, MSG_DONTWAIT);
-  if (n > 0) return (uint32_t)n;
-  if (n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK)) {
-    close(debug_client);
-    debug_client = -1;
+  if (debug_client >= 0 && real_ns() - debug_active_ns > DEBUG_IDLE_NS && debug_someone_waits()) debug_drop_client();
+  if (debug_client < 0) {
+    debug_client = accept4(debug_listen, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (debug_client < 0) return 0;
+    debug_active_ns = real_ns();
+    kernel_debug_connected();
   }
+  ssize_t n = recv(debug_client, buf, max, MSG_DONTWAIT);
+  if (n > 0) {
+    debug_active_ns = real_ns();
+    return (uint32_t)n;
+  }
+  if (n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK)) debug_drop_client();
   return 0;
 }
 
 void platform_debug_write(const uint8_t *buf, uint32_t n) {
   uint32_t off = 0;
   while (debug_client >= 0 && off < n) {
-    ssize_t w = send(debug_client, buf + off, n - off, MSG_NOSIGNAL);
-    if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) continue;
+    ssize_t w = send(debug_client, buf + off, n - off, MSG_NOSIGNAL | MSG_DONTWAIT);
     if (w <= 0) {
-      close(debug_client);
-      debug_client = -1;
+      debug_drop_client(); /* it does not read (or is gone): never wait for it */
       return;
     }
     off += (uint32_t)w;
+    debug_active_ns = real_ns();
   }
 }
 

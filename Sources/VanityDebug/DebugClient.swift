@@ -111,13 +111,13 @@ extension DebugClient {
     }
 
     /// Which build runs.
-    public func hello() throws -> BuildInfo { try BuildInfo.decode(call(.hello)) }
+    public func hello(timeout: Double = 5) throws -> BuildInfo { try BuildInfo.decode(call(.hello, timeout: timeout)) }
 
     /// Every shard's status, in id order (as many requests as it takes).
-    public func ps() throws -> [ShardStatus] {
+    public func ps(timeout: Double = 5) throws -> [ShardStatus] {
         var shards: [ShardStatus] = []
         while true {
-            let page = try PsPage.decode(call(.ps(first: shards.count)))
+            let page = try PsPage.decode(call(.ps(first: shards.count), timeout: timeout))
             guard page.first == shards.count else {
                 throw MalformedReply(what: "ps answered from shard \(page.first), asked from \(shards.count)")
             }

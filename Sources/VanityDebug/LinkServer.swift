@@ -30,8 +30,7 @@ public enum LinkServer {
                 for piece in demux.feed([UInt8](data)) {
                     switch piece {
                     case .console(let t): FileHandle.standardOutput.write(Data(t))
-                    case .frame(let f):
-                        if let wire = f.encoded() { client.send(wire) }
+                    case .frame(let f): client.deliver(f)
                     }
                 }
             }
@@ -39,18 +38,36 @@ public enum LinkServer {
         }
         reader.start()
 
-        // Clients: their bytes go to the emulator's serial input.
+        // Clients: their bytes go to the emulator's serial input, one client
+        // at a time; one idle for `idleLimit` gives way to the next waiting.
         if listener >= 0 {
             let acceptor = Thread {
                 while true {
                     let c = accept(listener, nil, nil)
                     if c < 0 { return }
+                    // What may queue for a client that does not read: then it is dropped.
+                    var limit: Int32 = 64 << 10
+                    setsockopt(c, SOL_SOCKET, SO_SNDBUF, &limit, socklen_t(MemoryLayout<Int32>.size))
                     client.set(c)
                     var buf = [UInt8](repeating: 0, count: 2048)
-                    while true {
+                    var decoder = DebugDecoder()
+                    reading: while client.isConnected(c) {
+                        var pfd = pollfd(fd: c, events: Int16(POLLIN), revents: 0)
+                        if poll(&pfd, 1, 100) == 0 {
+                            if client.idle > Self.idleLimit && Self.someoneWaits(listener) { break }
+                            continue
+                        }
                         let n = buf.withUnsafeMutableBytes { recv(c, $0.baseAddress, $0.count, 0) }
                         if n <= 0 { break }
-                        try? input.write(contentsOf: buf[0..<n])
+                        client.touch()
+                        // Whole frames only (a client that leaves one half-sent
+                        // leaves nothing on the line), and at most `window`
+                        // unanswered: a client that floods waits here, not the kernel.
+                        for var frame in decoder.feed(buf[0..<n]) {
+                            guard let id = client.forward(frame.id, from: c) else { break reading }
+                            frame.id = id
+                            if let wire = frame.encoded() { try? input.write(contentsOf: wire) }
+                        }
                     }
                     client.set(-1)
                     close(c)
@@ -88,22 +105,80 @@ public enum LinkServer {
         let ok = withUnsafePointer(to: &addr) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
         }
-        guard ok == 0, Glibc.listen(fd, 4) == 0 else { close(fd); return -1 }
+        guard ok == 0, Glibc.listen(fd, 64) == 0 else { close(fd); return -1 }
         return fd
     }
 
+    /// How long a client may stay silent while another waits.
+    static let idleLimit: TimeInterval = 2
+
+    static func someoneWaits(_ listener: Int32) -> Bool {
+        var pfd = pollfd(fd: listener, events: Int16(POLLIN), revents: 0)
+        return poll(&pfd, 1, 0) > 0
+    }
+
+    /// Requests of one client in the kernel's hands at once (reload keeps 8 in flight).
+    static let window = 16
+
     /// The client the frames go to (one at a time), shared by the reader
-    /// and acceptor threads.
+    /// and acceptor threads. Each request goes to the kernel under an id of
+    /// the server's own, so a reply reaches the client that asked (with its
+    /// id) or nobody: never the next client. A client whose reply cannot go
+    /// out at once (it does not read) is disconnected: nothing waits for it.
     final class Connected: @unchecked Sendable {
-        private let lock = NSLock()
+        private let cond = NSCondition()
         private var fd: Int32 = -1
+        private var active = Date()
+        /// The server's id of each request in the kernel's hands → who asked, with which id.
+        private var routes: [UInt16: (client: Int, id: UInt16)] = [:]
+        /// Which connection this is (a descriptor number is reused; this is not).
+        private var serial = 0
+        private var nextID: UInt16 = 0
 
-        func set(_ fd: Int32) { lock.withLock { self.fd = fd } }
+        private func locked<T>(_ body: () -> T) -> T {
+            cond.lock()
+            defer { cond.unlock() }
+            return body()
+        }
 
-        func send(_ wire: [UInt8]) {
-            lock.withLock {
-                if fd >= 0 { _ = wire.withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) } }
+        func set(_ fd: Int32) {
+            locked { (self.fd, active, serial) = (fd, Date(), serial + 1) }
+            cond.broadcast()
+        }
+
+        func isConnected(_ c: Int32) -> Bool { locked { fd == c } }
+        func touch() { locked { active = Date() } }
+        var idle: TimeInterval { locked { Date().timeIntervalSince(active) } }
+
+        /// Waits until client `c` may have one more request in flight and
+        /// returns the id to send it under; nil once the client is gone. A
+        /// request never answered frees its place after 10 s.
+        func forward(_ id: UInt16, from c: Int32) -> UInt16? {
+            cond.lock()
+            defer { cond.unlock() }
+            let deadline = Date().addingTimeInterval(10)
+            while fd == c && routes.values.filter({ $0.client == serial }).count >= LinkServer.window && cond.wait(until: deadline) {}
+            guard fd == c else { return nil }
+            if routes.count >= 4 * LinkServer.window { routes.removeAll() } // long-lost answers
+            nextID &+= 1
+            routes[nextID] = (serial, id)
+            return nextID
+        }
+
+        /// A frame from the kernel: to the client that asked, if still connected.
+        func deliver(_ frame: DebugFrame) {
+            locked {
+                guard let route = routes.removeValue(forKey: frame.id), route.client == serial, fd >= 0,
+                      let wire = DebugFrame(type: frame.type, id: route.id, payload: frame.payload).encoded() else { return }
+                let n = wire.withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL | MSG_DONTWAIT)) }
+                if n == wire.count {
+                    active = Date()
+                } else {
+                    shutdown(fd, Int32(SHUT_RDWR))
+                    fd = -1
+                }
             }
+            cond.broadcast()
         }
     }
 }

@@ -38,6 +38,11 @@ void kernel_fault(uint32_t kind, uint64_t pc, uint64_t address) __attribute__((n
 /* An interrupt line fired on the calling core. */
 void kernel_irq(uint32_t irq);
 
+/* A platform whose debug transport knows connections (the simulator's
+ * socket) calls this when a new client connects: a frame the last client
+ * left half-sent is dropped. Kernel core only. */
+void kernel_debug_connected(void);
+
 /* Called by the platform just before it returns to the shard on the calling
  * core (after a system call or an interrupt); `pc` is where the shard
  * resumes. Applies a pending watchdog fault (then does not return). */
