@@ -50,7 +50,9 @@ extension Driver {
         switch time(&steps, "compile \(name)", detail: { (r: Result<Executor.Outcome, Executor.Failure>) in
             (try? r.get()).map { "\($0.ran.count) ran, \($0.upToDate.count) up to date" } ?? "failed"
         }, { executor.run(jobs) }) {
-        case .success(let o): outcome = o
+        case .success(let o):
+            outcome = o
+            ReloadKey.protect(in: generated)
         case .failure(let f): return .failure(buildFailure(f, layout: layout, checked: checked, configPath: configPath))
         }
 
@@ -109,6 +111,7 @@ extension Driver {
         if case .failure(let f) = packed {
             return .failure(DriverFailure(status: .ioError, diagnostics: [.error(.unknown(products.image), "cannot pack the image: \(f.description)")], file: configPath))
         }
+        ReloadKey.protect(in: generated) // the image holds the kernel, and so the key
         return .success(PlatformImage(platform: name, image: products.image, kernelELF: products.kernelELF,
                                       shardELFs: products.shardELFs.map(\.path), ran: outcome.ran.count,
                                       upToDate: outcome.upToDate.count))

@@ -2,6 +2,7 @@ import CVanityDebug
 import Foundation
 import Testing
 import VanityDebug
+import VanityDriver
 import VanityPlatform
 import VanityProcess
 
@@ -108,5 +109,28 @@ import VanityProcess
         #expect(r.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "SigBlk:\t0000000000000000", "\(r.stdout)")
         let child = try ChildProcess("/bin/sleep", ["60"])
         #expect(child.end(grace: 5) == 128 + SIGTERM)
+    }
+}
+
+/// The reload key is readable by its owner only, in every file that holds it.
+@Suite struct ReloadKeyTests {
+    @Test(arguments: ["sim", "aarch64-virt"])
+    func everyFileHoldingTheKeyIsTheOwnersOnly(_ platform: String) throws {
+        let out = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: out) }
+        let r = try CLI.run(["build", "--config", "Tests/Fixtures/systems/ps-one/system.toml", "--platform", platform, "--out", out])
+        try #require(r.status == 0, "\(r.stderr)")
+        let dir = BuildPaths(system: "ps-one", platform: platform, out: out).directory
+        let key = try #require(FileManager.default.contents(atPath: BuildPaths(directory: dir).reloadKey))
+        var holders: [String] = []
+        for rel in FileManager.default.enumerator(atPath: dir)?.compactMap({ $0 as? String }) ?? [] {
+            let path = dir + "/" + rel
+            guard let data = FileManager.default.contents(atPath: path), ReloadKey.holds(data, key: [UInt8](key)) else { continue }
+            holders.append(rel)
+            let mode = try #require(try FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? Int)
+            #expect(mode & 0o077 == 0, "\(rel) holds the reload key and has mode \(String(mode, radix: 8))")
+        }
+        // Not vacuous: the key, its source and the kernel's ELF hold it.
+        #expect(holders.contains("reload.key") && holders.contains("kernel/reload_key.c") && holders.count >= 4, "\(holders)")
     }
 }
