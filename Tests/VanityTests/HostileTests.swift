@@ -30,6 +30,12 @@ import Testing
         #expect(out.range(of: #"\[sleeper\] sleeper: wait\(~0\) -> 1 after [0-9]+ ms"#, options: .regularExpression) != nil, "\(out)")
         #expect(out.range(of: #"\[sleeper\] sleeper: wait\(~0 - 1e9\) -> 1 after [0-9]+ ms"#, options: .regularExpression) != nil,
                 "\(out)")
+        // A line masked because it fired is unmasked when its shard restarts
+        // without acknowledging it (the simulator's RTC has no interrupt).
+        if platform == "aarch64-virt" {
+            #expect(out.contains("[irq] irq: generation 1 woken with bits 2"), "\(out)")
+            #expect(out.contains("[irq] irq: generation 2 woken with bits 2"), "\(out)")
+        }
         #expect(out.contains("[evil] evil: done"))
     }
 }
