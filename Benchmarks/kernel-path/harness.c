@@ -25,6 +25,7 @@ void platform_idle(uint64_t d) { (void)d; }
 void platform_irq_route(uint32_t i, uint32_t c) { (void)i; (void)c; }
 void platform_irq_unmask(uint32_t i) { (void)i; }
 void platform_irq_mask(uint32_t i) { (void)i; }
+void platform_irq_reset(uint32_t i) { (void)i; }
 void platform_shutdown(uint32_t s) { exit((int)s); }
 uint32_t platform_core_id(void) { return core; }
 uint32_t platform_debug_read(uint8_t *b, uint32_t m) { (void)b; (void)m; return 0; }

@@ -21,7 +21,9 @@ static uint64_t slot_word(struct vanity_ring *r, const struct vanity_channel_des
 /* A restarted reader starts at `tail`; what the old code had consumed is
  * handed back (its slots marked free), and the new code trusts no mark
  * until it has marked every slot itself: the old one may have stopped
- * anywhere. */
+ * anywhere. Every index here was written by a shard (`released` even by
+ * the writer): the kernel never loops on a distance between them, it takes
+ * at most `slots` steps (vanity_ring_release_slots clamps). */
 static void reader_restarted(const struct vanity_channel_desc *c, struct vanity_ring *r, uint32_t tail) {
   r->consumer.cached_head = tail;
   __atomic_store_n(&r->consumer.tail, tail, __ATOMIC_RELEASE);
@@ -37,11 +39,11 @@ static void reader_restarted(const struct vanity_channel_desc *c, struct vanity_
  * publishing a message that starts with the mark and saying so. */
 static void writer_restarted(const struct vanity_channel_desc *c, struct vanity_ring *r) {
   uint32_t head = __atomic_load_n(&r->producer.head, __ATOMIC_ACQUIRE);
-  if (!__atomic_load_n(&r->info.in_place_sends, __ATOMIC_ACQUIRE))
+  if (!__atomic_load_n(&r->info.in_place_sends, __ATOMIC_ACQUIRE)) /* at most `slots` steps */
     while (head - __atomic_load_n(&r->info.released, __ATOMIC_ACQUIRE) < c->slots && slot_word(r, c, head) != VANITY_RING_FREE_MARK)
       head++;
   uint32_t tail = __atomic_load_n(&r->consumer.tail, __ATOMIC_ACQUIRE);
-  if ((int32_t)(tail - head) > 0) head = tail;
+  if ((int32_t)(tail - head) > 0 || head - tail > c->slots) head = tail; /* behind the reader, or beyond the ring */
   __atomic_store_n(&r->producer.head, head, __ATOMIC_RELEASE);
   __atomic_fetch_add(&r->info.escapes, 1u, __ATOMIC_ACQ_REL);
 }

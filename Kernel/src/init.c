@@ -72,7 +72,6 @@ void kernel_secondary_start(uint32_t core) {
   if (!s) {
     for (;;) platform_idle(0);
   }
-  for (uint32_t i = 0; i < s->desc->irq_count; i++) platform_irq_unmask(s->desc->irqs[i]);
   shard_start(s);
 }
 

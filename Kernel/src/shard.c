@@ -41,8 +41,12 @@ void shard_reload_here(struct shard_state *s) {
   shard_start(s);
 }
 
-/* Enters the shard on the calling core (its own). */
+/* Enters the shard on the calling core (its own). Every start (boot,
+ * restart, release, reload) finds each of its interrupt lines unmasked and
+ * nothing pending from an earlier run, whether that run acknowledged its
+ * last interrupt or not (a line is masked from its firing to the ack). */
 void shard_start(struct shard_state *s) {
+  for (uint32_t i = 0; i < s->desc->irq_count; i++) platform_irq_reset(s->desc->irqs[i]);
   s->generation++;
   s->started_ns = platform_time_ns();
   s->last_progress_ns = s->started_ns;

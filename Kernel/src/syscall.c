@@ -28,8 +28,15 @@ static int64_t denied(struct shard_state *s) {
   return VANITY_E_DENIED;
 }
 
+/* The deadline `timeout_ns` from now (0: none). It saturates: a timeout
+ * that would pass 2^64 ns since boot never expires, as 0 does. */
+static uint64_t deadline_after(uint64_t timeout_ns) {
+  uint64_t now = platform_time_ns();
+  return timeout_ns && timeout_ns <= ~0ull - now ? now + timeout_ns : 0;
+}
+
 static int64_t sys_wait(struct shard_state *s, uint64_t timeout_ns) {
-  uint64_t deadline = timeout_ns ? platform_time_ns() + timeout_ns : 0;
+  uint64_t deadline = deadline_after(timeout_ns);
   atomic_store32(&s->run_state, VANITY_SHARD_WAITING);
   for (;;) {
     shard_reload_here(s); /* waiting is the quiescent point: a pending reload happens here */

@@ -75,6 +75,10 @@ void platform_irq_route(uint32_t irq, uint32_t core) {
 
 void platform_irq_unmask(uint32_t irq) { mmio_write32(GICD + 0x100 + 4 * (irq / 32), 1u << (irq % 32)); }
 void platform_irq_mask(uint32_t irq) { mmio_write32(GICD + 0x180 + 4 * (irq / 32), 1u << (irq % 32)); }
+void platform_irq_reset(uint32_t irq) {
+  if (irq >= 32) mmio_write32(GICD + 0x280 + 4 * (irq / 32), 1u << (irq % 32)); /* GICD_ICPENDR: clear pending */
+  platform_irq_unmask(irq);
+}
 
 /* The shard's core is in the kernel already (fault or syscall): nothing to stop. */
 void platform_stop_core(uint32_t core) { (void)core; }

@@ -108,6 +108,9 @@ static void plic_enable(uint32_t irq, int on) {
 
 void platform_irq_unmask(uint32_t irq) { plic_enable(irq, 1); }
 void platform_irq_mask(uint32_t irq) { plic_enable(irq, 0); }
+/* The PLIC has no way to clear a pending bit but a claim: the next claim on
+ * the shard's hart takes it (a still-asserting device raises it again). */
+void platform_irq_reset(uint32_t irq) { plic_enable(irq, 1); }
 
 /* ---------------------------------------------------------------- idle and kicks */
 

@@ -156,6 +156,7 @@ static void devices_tick(void) {
 void platform_irq_route(uint32_t irq, uint32_t core) { (void)irq; (void)core; }
 void platform_irq_unmask(uint32_t irq) { (void)irq; }
 void platform_irq_mask(uint32_t irq) { (void)irq; }
+void platform_irq_reset(uint32_t irq) { (void)irq; }
 
 /* ---------------------------------------------------------------- idle and kicks */
 

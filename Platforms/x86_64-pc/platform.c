@@ -242,6 +242,9 @@ static void ioapic_mask(uint32_t irq, int masked) {
 
 void platform_irq_unmask(uint32_t irq) { ioapic_mask(irq, 0); }
 void platform_irq_mask(uint32_t irq) { ioapic_mask(irq, 1); }
+/* An edge that came while the pin was masked is not kept by the I/O APIC;
+ * a level pin still asserted raises it again once unmasked. */
+void platform_irq_reset(uint32_t irq) { ioapic_mask(irq, 0); }
 
 /* ---------------------------------------------------------------- clocks at boot */
 

@@ -48,6 +48,10 @@ void platform_idle(uint64_t deadline_ns);
 void platform_irq_route(uint32_t irq, uint32_t core);
 void platform_irq_unmask(uint32_t irq);
 void platform_irq_mask(uint32_t irq);
+/* A shard owning `irq` (re)starts: forget whatever the line had pending
+ * for its previous run and unmask it. A device still asserting a level
+ * interrupt raises it again: that is the device's state, for the shard. */
+void platform_irq_reset(uint32_t irq);
 
 /* Stops the whole machine; `status` becomes the emulator's exit status. */
 void platform_shutdown(uint32_t status) __attribute__((noreturn));

@@ -65,7 +65,8 @@ struct vanity_ring_producer {
   uint32_t head;             /* next index the producer writes */
   uint32_t consumer_waiting; /* set by the consumer before it sleeps on an empty ring */
   uint32_t cached_tail;      /* the producer's last view of consumer.tail (never ahead of it) */
-  uint8_t pad[VANITY_CACHE_LINE - 12];
+  uint32_t peer_errors;      /* protocol errors the sender's library found in its receiver's indices */
+  uint8_t pad[VANITY_CACHE_LINE - 16];
 };
 
 struct vanity_ring_consumer {
@@ -74,7 +75,8 @@ struct vanity_ring_consumer {
   uint32_t cached_head;      /* the consumer's view of how far messages go (by head or by marks) */
   uint32_t marks_pending;    /* slots still to be marked by this reader before it trusts marks */
   uint32_t escapes_seen;     /* the last info.escapes this reader acted on */
-  uint8_t pad[VANITY_CACHE_LINE - 20];
+  uint32_t peer_errors;      /* protocol errors the receiver's library found in its sender's indices */
+  uint8_t pad[VANITY_CACHE_LINE - 24];
 };
 
 /* Read on both fast paths and written rarely: by the kernel at boot and at
@@ -134,6 +136,10 @@ static inline uint64_t *vanity_ring_slot_word(struct vanity_ring *r, uint32_t ms
  * than one it has only read (about 1.6x for in-place batches and 2x for
  * in-place single messages; docs/performance.md). */
 static inline void vanity_ring_release_slots(struct vanity_ring *r, uint32_t msg_size, uint32_t slots, uint32_t from, uint32_t to) {
+  /* `from` is `info.released`, which the sender can write too: a distance
+   * beyond the ring (a hostile or broken peer) marks every slot once, never
+   * 2^32 of them. */
+  if (to - from > slots) from = to - slots;
   for (uint32_t i = from; i != to; i++) __atomic_store_n(vanity_ring_slot_word(r, msg_size, slots, i), VANITY_RING_FREE_MARK, __ATOMIC_RELAXED);
   uint32_t pending = r->consumer.marks_pending, n = to - from;
   if (pending) __atomic_store_n(&r->consumer.marks_pending, pending > n ? pending - n : 0, __ATOMIC_RELAXED);

@@ -25,20 +25,28 @@ public struct Sender {
     public var id: UInt16 { raw.id }
     public var ring: UnsafeMutablePointer<vanity_ring> { raw.ring }
 
-    /// Sends one message, waiting while the ring is full.
-    public func send<Message>(_ message: Message) {
+    /// Sends one message, waiting while the ring is full. False if the
+    /// receiver broke the ring's protocol (see `peerErrors`): nothing sent.
+    @discardableResult
+    public func send<Message>(_ message: Message) -> Bool {
         precondition(MemoryLayout<Message>.size == msgSize)
         var m = message
         var ch = raw
-        withUnsafePointer(to: &m) { vanity_send(&ch, UnsafeRawPointer($0)) }
+        return withUnsafePointer(to: &m) { vanity_send(&ch, UnsafeRawPointer($0)) } != 0
     }
 
-    /// Sends `messages`, waiting for room as needed.
-    public func send<Message>(batch messages: UnsafeBufferPointer<Message>) {
+    /// Sends `messages`, waiting for room as needed; returns how many were
+    /// sent (fewer only if the receiver broke the ring's protocol).
+    @discardableResult
+    public func send<Message>(batch messages: UnsafeBufferPointer<Message>) -> Int {
         precondition(MemoryLayout<Message>.stride == msgSize)
         var ch = raw
-        vanity_send_batch(&ch, UnsafeRawPointer(messages.baseAddress!), UInt32(messages.count))
+        return Int(vanity_send_batch(&ch, UnsafeRawPointer(messages.baseAddress!), UInt32(messages.count)))
     }
+
+    /// Protocol errors found in the receiver's indices so far: an index more
+    /// than a ring away is never acted on (the call moves nothing).
+    public var peerErrors: UInt32 { var ch = raw; return vanity_channel_peer_errors(&ch) }
 
     /// Zero-copy: up to `max` free slots to build messages in place (fewer
     /// at the ring's wrap point, empty when full). Publish them with `commit`.
@@ -79,7 +87,8 @@ public struct Receiver {
     public var ring: UnsafeMutablePointer<vanity_ring> { raw.ring }
 
     /// Receives into `buffer`, waiting until at least one message is there;
-    /// returns how many arrived.
+    /// returns how many arrived: 0 only if the sender broke the ring's
+    /// protocol (see `peerErrors`).
     public func receive<Message>(batch buffer: UnsafeMutableBufferPointer<Message>) -> Int {
         precondition(MemoryLayout<Message>.stride == msgSize)
         var ch = raw
@@ -108,6 +117,11 @@ public struct Receiver {
         var ch = raw
         return withUnsafeMutablePointer(to: &message) { vanity_try_recv(&ch, UnsafeMutableRawPointer($0)) } != 0
     }
+
+    /// Protocol errors found in the sender's indices so far: an index more
+    /// than a ring away is never acted on (the call moves nothing, a
+    /// blocking receive returns 0).
+    public var peerErrors: UInt32 { var ch = raw; return vanity_channel_peer_errors(&ch) }
 
     /// The channel's generation (bumped when an endpoint restarts).
     public var generation: UInt32 { var ch = raw; return vanity_channel_generation(&ch) }

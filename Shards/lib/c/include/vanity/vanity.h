@@ -109,6 +109,14 @@ static inline uint32_t vanity_pending(const struct vanity_channel *ch) {
   return (int32_t)used > 0 ? used : 0;
 }
 
+/* Protocol errors: an index the peer writes (`head` for a receiver,
+ * `info.released` for a sender) more than `slots` away from this side's own
+ * is never acted on. The call that finds it moves nothing (it returns 0,
+ * a blocking form returns early) and counts it in this side's
+ * `peer_errors` (vanity_channel_peer_errors). One compare, made only when
+ * the peer's index is read, not per message. */
+static inline void vanity__peer_error(uint32_t *errors) { __atomic_store_n(errors, *errors + 1, __ATOMIC_RELAXED); }
+
 /* Sender: free slots from `head` on, by what the receiver has handed back
  * (`info.released`); that line is read only when the cached copy says the
  * ring is too full. Still too full, it pauses before it returns: a caller
@@ -119,7 +127,12 @@ VANITY_HOT uint32_t vanity__room(const struct vanity_channel *ch, uint32_t head,
   uint32_t room = ch->slots - (head - r->producer.cached_tail);
   if (room >= want) return room;
   vanity_alive(); /* at least once per `slots` messages: the watchdog's sign of life */
-  r->producer.cached_tail = __atomic_load_n(&r->info.released, __ATOMIC_ACQUIRE);
+  uint32_t released = __atomic_load_n(&r->info.released, __ATOMIC_ACQUIRE);
+  if (head - released > ch->slots) { /* ahead of head, or more than a ring behind */
+    vanity__peer_error(&r->producer.peer_errors);
+    return 0;
+  }
+  r->producer.cached_tail = released;
   if (ch->slots - (head - r->producer.cached_tail) < want) vanity_arch_pause();
   return ch->slots - (head - r->producer.cached_tail);
 }
@@ -139,6 +152,10 @@ static inline void vanity__hand_back(const struct vanity_channel *ch, uint32_t u
   uint32_t released = r->info.released;
   if (released == upto) return;
   vanity_alive(); /* at least once per VANITY_RING_HAND_BACK messages */
+  if (upto - released > ch->slots) { /* the sender wrote `released` */
+    vanity__peer_error(&r->consumer.peer_errors);
+    return;
+  }
   vanity_ring_release_slots(r, ch->msg_size, ch->slots, released, upto);
   vanity__wake_peer(ch, &r->consumer.producer_waiting);
 }
@@ -189,6 +206,10 @@ VANITY_HOT uint32_t vanity__available(const struct vanity_channel *ch, uint32_t 
   }
   vanity_alive();
   uint32_t head = __atomic_load_n(&r->producer.head, __ATOMIC_ACQUIRE);
+  if (head - tail + ch->slots > 2 * ch->slots) { /* more than a ring ahead of tail or behind it */
+    vanity__peer_error(&r->consumer.peer_errors);
+    return 0;
+  }
   if ((int32_t)(head - r->consumer.cached_head) > 0) r->consumer.cached_head = head;
   avail = r->consumer.cached_head - tail;
   if (!avail) vanity__hand_back(ch, tail);
@@ -277,7 +298,13 @@ VANITY_HOT int vanity__ready(const struct vanity_channel *ch, int sending, int s
     if (vanity__marks_trusted(ch) && __atomic_load_n(&r->info.escapes, __ATOMIC_ACQUIRE) == r->consumer.escapes_seen)
       return first != VANITY_RING_FREE_MARK;
   }
-  return vanity_pending(ch) > 0;
+  uint32_t used = __atomic_load_n(&r->producer.head, __ATOMIC_ACQUIRE) - r->consumer.tail;
+  if (used - 1 < ch->slots) return 1;
+  if (used + ch->slots > 2 * ch->slots) { /* `head` more than a ring away: the caller returns */
+    vanity__peer_error(&r->consumer.peer_errors);
+    return 1;
+  }
+  return 0;
 }
 
 /* Waits until the ring has room (sending) or a message: relax a little, then
@@ -297,31 +324,59 @@ static inline void vanity__block(const struct vanity_channel *ch, uint32_t *wait
   vanity_wait(ch->notify ? 0 : VANITY_RACE_WAIT_NS);
 }
 
-/* Blocking forms: return once every message is sent / at least one received. */
-VANITY_HOT void vanity_send_batch(const struct vanity_channel *ch, const void *msgs, uint32_t count) {
+/* Blocking forms: return once every message is sent / at least one
+ * received, or early when the call finds a protocol error (see
+ * vanity__peer_error): vanity_send_batch returns how many it sent,
+ * vanity_send and vanity_recv 1 or 0, vanity_recv_batch how many arrived
+ * (0 only on an error). The error count is read once per call. */
+VANITY_HOT uint32_t vanity_send_batch(const struct vanity_channel *ch, const void *msgs, uint32_t count) {
+  uint32_t errors = ch->ring->producer.peer_errors, sent = 0;
   while (count) {
     uint32_t n = vanity_try_send_batch(ch, msgs, count);
     msgs = (const uint8_t *)msgs + (size_t)n * ch->msg_size;
     count -= n;
-    if (count) vanity__block(ch, &ch->ring->consumer.producer_waiting, 1);
+    sent += n;
+    if (!count) break;
+    if (ch->ring->producer.peer_errors != errors) break;
+    vanity__block(ch, &ch->ring->consumer.producer_waiting, 1);
   }
+  return sent;
 }
 /* One message: its own loop, so that the message's size is a constant in
  * the copy and the compiler can store a message built in a local variable
  * straight into the slot (through vanity_send_batch's loop it could not). */
-VANITY_HOT void vanity_send(const struct vanity_channel *ch, const void *msg) {
-  while (!vanity_try_send(ch, msg)) vanity__block(ch, &ch->ring->consumer.producer_waiting, 1);
+VANITY_HOT int vanity_send(const struct vanity_channel *ch, const void *msg) {
+  uint32_t errors = ch->ring->producer.peer_errors;
+  while (!vanity_try_send(ch, msg)) {
+    if (ch->ring->producer.peer_errors != errors) return 0;
+    vanity__block(ch, &ch->ring->consumer.producer_waiting, 1);
+  }
+  return 1;
 }
 
 VANITY_HOT uint32_t vanity_recv_batch(const struct vanity_channel *ch, void *msgs, uint32_t max) {
+  uint32_t errors = ch->ring->consumer.peer_errors;
   for (;;) {
     uint32_t n = vanity_try_recv_batch(ch, msgs, max);
-    if (n) return n;
+    if (n || ch->ring->consumer.peer_errors != errors) return n;
     vanity__block(ch, &ch->ring->producer.consumer_waiting, 0);
   }
 }
-VANITY_HOT void vanity_recv(const struct vanity_channel *ch, void *msg) {
-  while (!vanity_try_recv(ch, msg)) vanity__block(ch, &ch->ring->producer.consumer_waiting, 0);
+VANITY_HOT int vanity_recv(const struct vanity_channel *ch, void *msg) {
+  uint32_t errors = ch->ring->consumer.peer_errors;
+  while (!vanity_try_recv(ch, msg)) {
+    if (ch->ring->consumer.peer_errors != errors) return 0;
+    vanity__block(ch, &ch->ring->producer.consumer_waiting, 0);
+  }
+  return 1;
+}
+
+/* Protocol errors this side's library has found in the peer's indices so
+ * far (vanity__peer_error). Kept in this side's own line of the ring; a
+ * hostile peer can reset it, never make this side loop or leave the ring. */
+static inline uint32_t vanity_channel_peer_errors(const struct vanity_channel *ch) {
+  const struct vanity_ring *r = ch->ring;
+  return __atomic_load_n(ch->direction == VANITY_DIR_SEND ? &r->producer.peer_errors : &r->consumer.peer_errors, __ATOMIC_ACQUIRE);
 }
 
 /* The channel's generation: bumped by the kernel each time an endpoint
