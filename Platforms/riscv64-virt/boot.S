@@ -6,9 +6,26 @@
 .section .text.boot, "ax"
 .global _start
 _start:
+    /* One hart boots the kernel. OpenSBI's cold-boot lottery can, on a
+     * loaded host, let a second hart through to _start as well; the first
+     * to claim the boot goes on, any other gives itself back to SBI
+     * (hart_stop), so the kernel's hart_start of it works later. The claim
+     * lives in .data: the winner clears .bss, which a late loser would
+     * otherwise find zero again. */
+    la      t1, boot_claimed
+    li      t2, 1
+    amoswap.w.aq t2, t2, (t1)
+    bnez    t2, extra_boot_hart
     li      a1, 0                 /* the boot hart is logical core 0 */
     li      t0, 1
     j       common_entry
+
+extra_boot_hart:
+    li      a7, 0x48534d          /* SBI HSM */
+    li      a6, 1                 /* hart_stop: does not return */
+    ecall
+1:  wfi
+    j       1b
 
 .global secondary_entry
 secondary_entry:
@@ -37,6 +54,11 @@ common_entry:
     j       .
 2:  call    platform_secondary_main /* a0 = hart id, a1 = core */
     j       .
+
+.section .data
+.balign 4
+boot_claimed:
+    .word 0
 
 .section .rodata
 .balign 8

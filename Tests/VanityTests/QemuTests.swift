@@ -82,3 +82,28 @@ import VanityLayout
         #expect(ImageCheck.budgets(elf, sl).first?.contains("over its max-sizes.text budget") == true)
     }
 }
+
+/// riscv64 virt boots its kernel once, whichever hart OpenSBI's lottery
+/// picks, even with the host's cores busy (a second hart once entered the
+/// kernel under load and every shard start failed).
+@Suite(.serialized) struct BootRaceTests {
+    @Test func riscv64BootsOnceUnderLoad() throws {
+        let config = "Tests/Fixtures/systems/boot-race/system.toml"
+        let out = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: out) }
+        // Keep both host cores busy while QEMU boots.
+        final class Stop: @unchecked Sendable { var now = false }
+        let stop = Stop()
+        let spinners = (0..<2).map { _ in Thread { var x = 0; while !stop.now { x &+= 1 } } }
+        spinners.forEach { $0.start() }
+        defer { stop.now = true }
+        for boot in 1...6 {
+            let r = try CLI.run(["run", "--config", config, "--platform", "riscv64-virt", "--out", out, "--timeout", "120"])
+            let text = r.stdout
+            #expect(r.status == 0, "boot \(boot): status \(r.status)\n\(text)")
+            #expect(text.components(separatedBy: "kernel: vanity booting system").count == 2, "boot \(boot): booted more than once\n\(text)")
+            #expect(!text.contains("hart_start"), "boot \(boot): a hart did not start\n\(text)")
+            #expect(text.components(separatedBy: "] up").count == 8, "boot \(boot): not every shard came up\n\(text)")
+        }
+    }
+}

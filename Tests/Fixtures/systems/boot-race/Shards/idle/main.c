@@ -1,0 +1,5 @@
+#include <vanity/vanity.h>
+int main(void) {
+  vanity_printf("up\n");
+  for (;;) vanity_wait(0);
+}
