@@ -24,8 +24,9 @@ struct Builder {
   std::vector<vt_node> nodes;
   std::deque<std::string> strings;  // stable storage for every const char*
 
-  const char *keep(std::string s) {
+  const char *keep(std::string s, size_t *len) {
     strings.push_back(std::move(s));
+    *len = strings.back().size();
     return strings.back().c_str();
   }
 
@@ -50,7 +51,7 @@ struct Builder {
     std::memset(&out, 0, sizeof out);
     out.parent = parent;
     if (key) {
-      out.key = keep(std::string(key->str()));
+      out.key = keep(std::string(key->str()), &out.key_len);
       out.key_line = key->source().begin.line;
       out.key_col = key->source().begin.column;
     }
@@ -74,7 +75,7 @@ struct Builder {
     }
     case toml::node_type::string:
       out.kind = VT_STRING;
-      out.text = keep(n.as_string()->get());
+      out.text = keep(n.as_string()->get(), &out.text_len);
       break;
     case toml::node_type::integer:
       out.kind = VT_INTEGER;
@@ -90,19 +91,19 @@ struct Builder {
       break;
     case toml::node_type::date:
       out.kind = VT_DATE;
-      out.text = keep(text_of(n.as_date()->get()));
+      out.text = keep(text_of(n.as_date()->get()), &out.text_len);
       break;
     case toml::node_type::time:
       out.kind = VT_TIME;
-      out.text = keep(text_of(n.as_time()->get()));
+      out.text = keep(text_of(n.as_time()->get()), &out.text_len);
       break;
     case toml::node_type::date_time:
       out.kind = VT_DATETIME;
-      out.text = keep(text_of(n.as_date_time()->get()));
+      out.text = keep(text_of(n.as_date_time()->get()), &out.text_len);
       break;
     default:
       out.kind = VT_STRING;
-      out.text = keep("");
+      out.text = keep("", &out.text_len);
       break;
     }
     nodes.push_back(out);

@@ -33,18 +33,15 @@ enum ShardHeader {
         o += "\n/* Channels (\(v.endpoints.count)). */\n"
         for e in v.endpoints {
             let c = e.channel
-            let m = e.macro
             o += "\n/* \(e.summary) */\n"
-            o += "#define \(m)_ID \(c.id)u\n"
-            o += "#define \(m)_ADDR \(C.hex(c.address))\n"
-            o += "#define \(m)_SIZE \(C.hex(c.size))\n"
-            o += "#define \(m)_MSG_SIZE \(c.msgSize)u\n"
-            o += "#define \(m)_SLOTS \(c.slots)u\n"
-            o += "#define \(m)_DIRECTION \(e.direction.abi.name)\n"
-            o += "#define \(m)_NOTIFY \(c.notify ? 1 : 0)u\n"
+            let facts: KeyValuePairs<Ident.ChannelMacro, String> = [
+                .id: "\(c.id)u", .address: C.hex(c.address), .size: C.hex(c.size), .msgSize: "\(c.msgSize)u",
+                .slots: "\(c.slots)u", .direction: e.direction.abi.name, .notify: "\(c.notify ? 1 : 0)u",
+            ]
+            for (fact, value) in facts { o += "#define \(e.macro(fact)) \(value)\n" }
             o += "static const struct vanity_channel \(e.cName) = "
-            o += C.initializer(["ring": "(struct vanity_ring *)\(m)_ADDR", "id": "\(m)_ID", "direction": "\(m)_DIRECTION",
-                                "peer": "\(e.peer.id)u", "notify": "\(m)_NOTIFY", "msg_size": "\(m)_MSG_SIZE", "slots": "\(m)_SLOTS"],
+            o += C.initializer(["ring": "(struct vanity_ring *)\(e.macro(.address))", "id": e.macro(.id), "direction": e.macro(.direction),
+                                "peer": "\(e.peer.id)u", "notify": e.macro(.notify), "msg_size": e.macro(.msgSize), "slots": e.macro(.slots)],
                                 indent: "")
             o += ";\n"
         }

@@ -39,9 +39,11 @@ struct EndpointView {
     var peer: ShardModel { direction == .send ? channel.to : channel.from }
 
     /// The header's macro prefix, e.g. VANITY_CHANNEL_MY_CHAN.
-    var macro: String { "VANITY_CHANNEL_" + Ident.macro(channel.name) }
+    var macro: String { Ident.channelMacro(channel.name) }
     /// The header's handle, e.g. vanity_channel_my_chan.
-    var cName: String { "vanity_channel_" + Ident.c(channel.name) }
+    var cName: String { Ident.channelHandle(channel.name) }
+    /// One of the header's macros for this endpoint, e.g. VANITY_CHANNEL_MY_CHAN_ADDR.
+    func macro(_ fact: Ident.ChannelMacro) -> String { macro + fact.rawValue }
     var swiftName: String { Ident.swift(channel.name) }
     var swiftType: String { direction == .send ? "Sender" : "Receiver" }
 

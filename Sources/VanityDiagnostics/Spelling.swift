@@ -57,6 +57,25 @@ public enum Ident {
         "Any", "some", "any", "await", "async", "consume", "copy", "borrowing", "consuming", "Protocol",
     ]
 
+    /// The macros a shard header defines for each channel endpoint, each
+    /// `VANITY_CHANNEL_<NAME>` plus one suffix (VanityCodegen's ShardHeader).
+    public enum ChannelMacro: String, CaseIterable, Sendable {
+        case id = "_ID", address = "_ADDR", size = "_SIZE", msgSize = "_MSG_SIZE", slots = "_SLOTS"
+        case direction = "_DIRECTION", notify = "_NOTIFY"
+    }
+
+    /// "my-chan" → "VANITY_CHANNEL_MY_CHAN": a channel's macro prefix.
+    public static func channelMacro(_ name: String) -> String { "VANITY_CHANNEL_" + macro(name) }
+    /// "my-chan" → "vanity_channel_my_chan": a channel's C handle.
+    public static func channelHandle(_ name: String) -> String { "vanity_channel_" + c(name) }
+
+    /// Every identifier generated sources spell for a channel (its macros,
+    /// C handle and Swift name): two channels of one shard must share none.
+    public static func channelIdentifiers(_ name: String) -> [String] {
+        let m = channelMacro(name)
+        return ChannelMacro.allCases.map { m + $0.rawValue } + [channelHandle(name), swift(name)]
+    }
+
     /// Makes `names` distinct by appending "_2", "_3", … to later repeats.
     public static func distinct(_ names: [String]) -> [String] {
         var seen = Set<String>()

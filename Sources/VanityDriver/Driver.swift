@@ -88,10 +88,10 @@ public enum Driver {
         let text: String
         do {
             let data = try Data(contentsOf: URL(fileURLWithPath: path))
-            guard let s = String(data: data, encoding: .utf8) else {
-                return .failure(DriverFailure(status: .dataError, diagnostics: [.error(.unknown(path), "the manifest is not valid UTF-8 text")], file: path))
+            switch ManifestText.decode(Array(data), file: path) {
+            case .success(let s): text = s
+            case .failure(let bad): return .failure(DriverFailure(status: .dataError, diagnostics: [bad.diagnostic], file: path))
             }
-            text = s
         } catch {
             var isDir: ObjCBool = false
             let why = FileManager.default.fileExists(atPath: path, isDirectory: &isDir)

@@ -156,7 +156,13 @@ public struct LayoutError: Error, Sendable {
 }
 
 public enum Placer {
-    static func roundUp(_ v: UInt64, _ a: UInt64) -> UInt64 { (v + a - 1) / a * a }
+    /// Layout arithmetic saturates: a sum past 2^64 - 1 stays there, beyond
+    /// every platform's RAM, and the layout fails at the value that caused it.
+    static func add(_ a: UInt64, _ b: UInt64) -> UInt64 {
+        let (sum, overflow) = a.addingReportingOverflow(b)
+        return overflow ? .max : sum
+    }
+    static func roundUp(_ v: UInt64, _ a: UInt64) -> UInt64 { add(v, a - 1) / a * a }
     static func roundDown(_ v: UInt64, _ a: UInt64) -> UInt64 { v / a * a }
 
     /// Lays out `system`. Pure and deterministic: regions are placed in
@@ -175,8 +181,8 @@ public enum Placer {
                   at source: SourceLocation) -> Region {
             let size = roundUp(max(size, 1), page)
             let r = Region(owner: owner, kind: kind, name: name, phys: cursor, virt: cursor, size: size, perms: perms)
-            cursor += size
-            if cursor > ramEnd, pastRAM == nil { pastRAM = source }
+            cursor = add(cursor, size)
+            if cursor > ramEnd || cursor == .max, pastRAM == nil { pastRAM = source }
             return r
         }
 
@@ -224,15 +230,15 @@ public enum Placer {
         // The reload staging area: the largest shard's text, rodata and data
         // plus the image's header page on a board; a whole host executable in
         // the simulator (docs/debug-protocol.md).
-        let largest = system.shards.map { s in BudgetKey.allCases.reduce(0) { $0 + $1.budget(of: s) } }.max() ?? 0
-        let stagingSize = plat.imageFormat == .hostExecutable ? KernelBudget.hostStaging : largest + page
+        let largest = system.shards.map { s in BudgetKey.allCases.reduce(0) { add($0, $1.budget(of: s)) } }.max() ?? 0
+        let stagingSize = plat.imageFormat == .hostExecutable ? KernelBudget.hostStaging : add(largest, page)
         kernel.append(take("kernel", .staging, "reload-staging", stagingSize, .rw, at: system.location))
 
-        if cursor > ramEnd || cursor < plat.kernelBase {
+        if cursor > ramEnd || cursor == .max {
             let avail = ramEnd > plat.kernelBase ? ramEnd - plat.kernelBase : 0
-            let need = cursor - plat.kernelBase
+            let need = cursor == .max ? "more than 2^64 bytes" : formatBytes(cursor - plat.kernelBase)
             return .failure(LayoutError(diagnostic: .error(pastRAM ?? system.location,
-                "system \"\(system.name)\" does not fit \(plat.name)'s RAM: it needs \(formatBytes(need)) from the kernel base \(hex(plat.kernelBase)) but only \(formatBytes(avail)) is available (up to \(hex(ramEnd))); shrink stacks, heaps, budgets or channel rings")))
+                "system \"\(system.name)\" does not fit \(plat.name)'s RAM: it needs \(need) from the kernel base \(hex(plat.kernelBase)) but only \(formatBytes(avail)) is available (up to \(hex(ramEnd))); shrink stacks, heaps, budgets or channel rings")))
         }
 
         // Endpoints and devices join each shard's regions.

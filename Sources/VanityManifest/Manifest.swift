@@ -85,6 +85,11 @@ public enum ManifestKeys {
     public static let channel = ["from", "to", "msg-size", "slots", "notify"]
 }
 
+extension String {
+    /// U+0000 spelled as TOML writes it.
+    var replacingNUL: String { split(separator: "\u{0}", omittingEmptySubsequences: false).joined(separator: "\\u0000") }
+}
+
 /// Is `name` a valid system, shard or channel name: [a-z][a-z0-9-]*?
 public func isValidName(_ name: String) -> Bool {
     guard let first = name.unicodeScalars.first, ("a"..."z").contains(first) else { return false }
@@ -104,6 +109,7 @@ public enum ManifestParser {
         case .success(let r): root = r
         case .failure(.syntax(let diag)): return (nil, [diag])
         }
+        rejectNUL(in: root, diagnostics: &d)
         let top = TableReader(root, context: "the manifest", diagnostics: &d)!
         top.checkKeys(ManifestKeys.topLevel, diagnostics: &d)
         let start = SourceLocation(file: file, line: 1, column: 1)
@@ -150,6 +156,28 @@ public enum ManifestParser {
 
         let m = Manifest(file: file, system: system, kernel: kernel, shards: shards, channels: channels)
         return (m, d.all)
+    }
+
+    /// A key or string holding U+0000 (written `\u0000`) is an error: C
+    /// and the file system would cut the name there. It is spelled `\u0000`
+    /// from then on, so later messages print it and no path holds it.
+    static func rejectNUL(in node: TomlNode, diagnostics d: inout DiagnosticBag) {
+        if let key = node.key, key.utf8.contains(0) {
+            d.error(node.keyLocation, "the key \"\(key.replacingNUL)\" contains the character U+0000; names cannot hold it")
+            node.key = key.replacingNUL
+        }
+        switch node.value {
+        case .string(let s) where s.utf8.contains(0):
+            d.error(node.location, "the string \"\(s.replacingNUL)\" contains the character U+0000; names and paths cannot hold it")
+            node.value = .string(s.replacingNUL)
+        case .table(let entries):
+            for e in entries { rejectNUL(in: e.node, diagnostics: &d) }
+            node.value = .table(entries.map { (key: $0.node.key ?? $0.key, node: $0.node) })
+        case .array(let items):
+            for item in items { rejectNUL(in: item, diagnostics: &d) }
+        default:
+            break
+        }
     }
 
     static func parseShard(name: String, node: TomlNode, diagnostics d: inout DiagnosticBag) -> ShardDecl? {

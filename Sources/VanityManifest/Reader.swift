@@ -56,11 +56,20 @@ public enum ByteSize {
         return .success(v)
     }
 
+    /// A size to write in a manifest: `format` when that reads back as
+    /// exactly `bytes`, else the plain number of bytes.
+    public static func exact(_ bytes: UInt64) -> String {
+        let short = format(bytes)
+        if case .success(bytes) = parse(short) { return short }
+        return "\(bytes)"
+    }
+
     /// "16 KiB", "1.5 MiB", "300 B": the shortest exact or one-decimal form.
     public static func format(_ bytes: UInt64) -> String {
         for (name, mult) in units.reversed() where mult > 1 && bytes >= mult {
             if bytes % mult == 0 { return "\(bytes / mult) \(name)" }
-            let tenths = (bytes * 10 + mult / 2) / mult
+            // Never overflows: bytes / mult < 2^24 and bytes % mult < 2^40.
+            let tenths = bytes / mult * 10 + (bytes % mult * 10 + mult / 2) / mult
             return "\(tenths / 10).\(tenths % 10) \(name)"
         }
         return "\(bytes) B"

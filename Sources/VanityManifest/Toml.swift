@@ -19,7 +19,7 @@ public final class TomlNode: @unchecked Sendable {
     public let location: SourceLocation
     /// Where its key is written (the value's location for array elements).
     public let keyLocation: SourceLocation
-    public let key: String?
+    public internal(set) var key: String?
     public let isInline: Bool
 
     init(value: Value, location: SourceLocation, keyLocation: SourceLocation, key: String?, isInline: Bool) {
@@ -68,6 +68,8 @@ public enum Toml {
     /// Parses `text` (named `file` in diagnostics). Entries of every table are
     /// in document order. A syntax error is returned as a diagnostic.
     public static func parse(_ text: String, file: String) -> Result<TomlNode, TomlError> {
+        // toml++ recurses once per nesting level: deep input must not reach it.
+        if let deep = ManifestText.nestingError(text, file: file) { return .failure(.syntax(deep)) }
         var bytes = Array(text.utf8)
         bytes.append(0)
         let docPtr: UnsafeMutablePointer<vt_document>? = bytes.withUnsafeBufferPointer { buf in
@@ -92,8 +94,8 @@ public enum Toml {
             let loc = SourceLocation(file: file, line: Int(n.line), column: Int(n.col))
             let keyLoc = n.key != nil && n.key_line > 0
                 ? SourceLocation(file: file, line: Int(n.key_line), column: Int(n.key_col)) : loc
-            let key = n.key.map { String(cString: $0) }
-            let text = n.text.map { String(cString: $0) } ?? ""
+            let key = n.key.map { Self.string($0, n.key_len) }
+            let text = n.text.map { Self.string($0, n.text_len) } ?? ""
             let value: TomlNode.Value
             switch vt_kind(rawValue: UInt32(bitPattern: n.kind)) {
             case VT_TABLE: value = .table([])
@@ -123,5 +125,10 @@ public enum Toml {
             }
         }
         return .success(nodes[0])
+    }
+
+    /// `len` bytes at `p` (keys and strings may hold U+0000, which a C string would cut).
+    static func string(_ p: UnsafePointer<CChar>, _ len: Int) -> String {
+        p.withMemoryRebound(to: UInt8.self, capacity: len) { String(decoding: UnsafeBufferPointer(start: $0, count: len), as: UTF8.self) }
     }
 }

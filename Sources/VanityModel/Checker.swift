@@ -28,6 +28,7 @@ public struct SystemChecker {
         checkCores(into: &d)
         checkShards(into: &d)
         let channels = checkChannels(into: &d)
+        checkGeneratedNames(into: &d)
         checkPlatformLimits(chosen, into: &d)
         var systems: [SystemModel] = []
         for plat in chosen {
@@ -129,13 +130,41 @@ public struct SystemChecker {
         for s in manifest.shards {
             let ctx = "shard \"\(s.name.value)\""
             let path = s.path?.value ?? "Shards/\(s.name.value)"
-            if !directoryExists(path) {
+            if !isValidName(s.name.value) {
+                // Reported already; its default folder is no question.
+            } else if !directoryExists(path) {
                 let at = s.path?.location ?? s.name.location
                 d.error(at, "the source folder of \(ctx) does not exist: \(path)\(s.path == nil ? " (the default; set \"path\" to use another)" : "")")
+            } else if let p = s.path, let resolved = outsideManifestFolder(p.value) {
+                d.warning(p.location, "the source folder of \(ctx) is outside the manifest's folder: \"\(p.value)\" resolves to \(resolved)")
             }
             checkCaps(of: s, into: &d)
             checkSupervisor(of: s, into: &d)
         }
+    }
+
+    /// Where a shard `path` leads when that is outside the manifest's folder
+    /// (read lexically: the checker does not touch the file system), or nil.
+    func outsideManifestFolder(_ path: String) -> String? {
+        func normalized(_ p: String) -> [String] {
+            var out: [String] = []
+            for part in p.split(separator: "/") where part != "." {
+                if part == "..", let last = out.last, last != ".." { out.removeLast() } else if !(part == ".." && p.hasPrefix("/") && out.isEmpty) { out.append(String(part)) }
+            }
+            return out
+        }
+        let file = manifest.file
+        let folder = file.contains("/") ? String(file[..<file.lastIndex(of: "/")!]) : ""
+        let folderIsAbsolute = file.hasPrefix("/"), pathIsAbsolute = path.hasPrefix("/")
+        let joined = pathIsAbsolute ? path : (folder.isEmpty ? path : folder + "/" + path)
+        let target = normalized(joined), base = normalized(folder)
+        let absolute = pathIsAbsolute || folderIsAbsolute
+        let shown = (absolute ? "/" : "") + target.joined(separator: "/")
+        if pathIsAbsolute && !folderIsAbsolute { return shown.isEmpty ? "/" : shown }
+        guard target.starts(with: base), target.dropFirst(base.count).first != ".." else {
+            return shown.isEmpty ? "." : shown
+        }
+        return nil
     }
 
     func checkCaps(of s: ShardDecl, into d: inout DiagnosticBag) {
@@ -216,6 +245,27 @@ public struct SystemChecker {
         return channelModels
     }
 
+    /// Two channels of one shard must not meet in its generated sources
+    /// once mangled: `x` and `x-msg` both define VANITY_CHANNEL_X_MSG_SIZE,
+    /// `p-q` and `p--q` are both `pQ` in Swift (`Ident.channelIdentifiers`).
+    func checkGeneratedNames(into d: inout DiagnosticBag) {
+        let channels = manifest.channels
+        var reported = Set<[Int]>()
+        for s in manifest.shards {
+            var owner: [String: Int] = [:]
+            for (i, c) in channels.enumerated() where c.from?.value == s.name.value || c.to?.value == s.name.value {
+                for ident in Ident.channelIdentifiers(c.name.value) {
+                    guard let j = owner[ident] else { owner[ident] = i; continue }
+                    if j != i, reported.insert([j, i]).inserted {
+                        let first = channels[j].name
+                        d.error(c.name.location, "channels \"\(first.value)\" and \"\(c.name.value)\" of shard \"\(s.name.value)\" both become `\(ident)` in its generated sources; rename one",
+                                notes: [.init(first.location, "channel \"\(first.value)\" is declared here")])
+                    }
+                }
+            }
+        }
+    }
+
     func checkMsgSize(_ ms: Located<Int64>?, _ ctx: String, into d: inout DiagnosticBag) -> UInt32? {
         guard let ms else { return nil }
         let v = ms.value
@@ -264,9 +314,12 @@ public struct SystemChecker {
         func checkPageMultiple(_ v: Located<UInt64>?, what: String) {
             guard let v else { return }
             for (page, plats) in pageSizes where v.value % page != 0 {
-                let up = (v.value + page - 1) / page * page
+                // The next multiple, or the one below when none fits in 64 bits.
+                let down = v.value / page * page
+                let up = down.addingReportingOverflow(page)
+                let suggestion = up.overflow ? down : up.partialValue
                 let whose = pageSizes.count == 1 ? "the page size" : "the page size of \(humanList(plats.map(\.name), quoted: false))"
-                d.error(v.location, "\(what) is \(v.value) bytes, not a multiple of \(whose) (\(page)); use \(ByteSize.format(up))")
+                d.error(v.location, "\(what) is \(v.value) bytes, not a multiple of \(whose) (\(page)); use \(ByteSize.exact(suggestion))")
                 return
             }
         }

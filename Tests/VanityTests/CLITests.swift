@@ -75,6 +75,34 @@ func temporaryDirectory() throws -> String {
         #expect(r.stdout.isEmpty)
     }
 
+    /// Inputs that trapped or overflowed the stack (issue 16) end with exit
+    /// 65 and positioned errors: sizes near 2^64, deep nesting, bad bytes,
+    /// names that meet once mangled.
+    @Test(arguments: ["size-overflow", "layout-overflow-kernel", "layout-overflow-shard", "nesting", "not-utf8",
+                      "channel-name-collision", "nul-names"])
+    func formerCrashesExit65WithAPosition(_ fixture: String) throws {
+        let path = "Tests/Fixtures/manifests/\(fixture).toml"
+        let r = try CLI.run(["check", "--config", path])
+        #expect(r.status == 65, "\(r.stderr)")
+        #expect(r.stderr.contains(try Regex("^\(path):[0-9]+:[0-9]+: error: ")), "\(r.stderr)")
+    }
+
+    @Test(arguments: [("deep-key", String(repeating: "a.", count: 20_000) + "a = 1\n"),
+                      ("deep-header", "[" + String(repeating: "a.", count: 100_000) + "a]\n"),
+                      ("deep-array", "a = " + String(repeating: "[", count: 100_000) + String(repeating: "]", count: 100_000) + "\n"),
+                      ("deep-table", "a = " + String(repeating: "{b=", count: 100_000) + "1" + String(repeating: "}", count: 100_000) + "\n")])
+    func deepNestingExits65AtTheLevelPastTheLimit(_ name: String, _ text: String) throws {
+        let dir = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let path = dir + "/\(name).toml"
+        try ("[system]\nname = \"t\"\n" + text).write(toFile: path, atomically: true, encoding: .utf8)
+        let r = try CLI.run(["check", "--config", path], cwd: repoRoot)
+        #expect(r.status == 65, "\(r.stderr.prefix(500))")
+        // Inside [system], one level down already.
+        let column = ["deep-key": 126, "deep-header": 129, "deep-array": 68, "deep-table": 194][name]!
+        #expect(r.stderr.hasPrefix("\(path):3:\(column): error: the manifest nests more than 64 levels deep here"), "\(r.stderr.prefix(500))")
+    }
+
     @Test func aMissingManifestExits66() throws {
         let r = try CLI.run(["check", "--config", "no/such/system.toml"])
         #expect(r.status == 66)

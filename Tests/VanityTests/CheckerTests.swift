@@ -1,6 +1,7 @@
 import Testing
 import VanityABI
 import VanityDiagnostics
+import VanityDriver
 import VanityModel
 import VanityPlatform
 
@@ -70,5 +71,38 @@ import VanityPlatform
             .replacingOccurrences(of: "\"shutdown\"", with: "\"shutdwn\"")
         let errors = pipeline(text).diagnostics.filter { $0.severity == .error }
         #expect(errors.count == 4, "\(errors)")
+    }
+
+    /// A budget that ends just below 2^64 is a layout error at its value:
+    /// no trap while placing it or while formatting the message.
+    @Test func aBudgetNear2To64IsALayoutErrorAtItsValue() throws {
+        let text = base.replacingOccurrences(of: "watchdog-ms = 250", with: "max-sizes = { text = \"16777215 TiB\" }")
+        let errors = pipeline(text).diagnostics.filter { $0.severity == .error }
+        try #require(errors.count == 3, "\(errors)")
+        for e in errors {
+            #expect(e.location.line == 14 && e.location.column == 22, "\(e.location)")
+            #expect(e.message.hasPrefix("system \"t\" does not fit test-") && e.message.contains("it needs more than 2^64 bytes"), "\(e.message)")
+        }
+    }
+
+    /// A shard folder outside the manifest's folder is a warning naming
+    /// where it leads (lexically, from the manifest's own path).
+    @Test(arguments: [
+        ("/w/sys/system.toml", "../../..", "/"), ("/w/sys/system.toml", "/etc", "/etc"),
+        ("/w/sys/system.toml", "Shards/../../x", "/w/x"), ("Config/system.toml", "../../lib", "../lib"),
+        ("system.toml", "..", ".."), ("system.toml", "/w/sys/Shards/a", "/w/sys/Shards/a"),
+        ("/w/sys/system.toml", "/w/sys/Shards/a", nil), ("/w/sys/system.toml", "./Shards/x/../a", nil),
+        ("Config/system.toml", "Shards/a", nil), ("system.toml", ".", nil),
+    ] as [(String, String, String?)])
+    func aFolderOutsideTheManifestsIsAWarning(_ file: String, _ path: String, _ resolved: String?) {
+        let text = base.replacingOccurrences(of: "watchdog-ms = 250", with: "path = \"\(path)\"")
+        let out = Frontend.run(text: text, file: file, platforms: TestPlatforms.all, directoryExists: { _ in true })
+        let warnings = out.diagnostics.filter { $0.message.contains("outside the manifest's folder") }
+        #expect(!out.hasErrors, "\(out.diagnostics)")
+        if let resolved {
+            #expect(warnings.map(\.description) == ["\(file):14:8: warning: the source folder of shard \"b\" is outside the manifest's folder: \"\(path)\" resolves to \(resolved)"])
+        } else {
+            #expect(warnings.isEmpty, "\(warnings)")
+        }
     }
 }

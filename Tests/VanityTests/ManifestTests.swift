@@ -21,6 +21,13 @@ import VanityDiagnostics
         #expect(ByteSize.format(1536 << 10) == "1.5 MiB")
         #expect(ByteSize.format(300) == "300 B")
     }
+
+    @Test func formatsSizesNear2To64WithoutOverflow() {
+        #expect(ByteSize.format(.max) == "16777216.0 TiB")
+        #expect(ByteSize.format(16_777_215 << 40) == "16777215 TiB")
+        #expect(ByteSize.exact(.max - 4095) == "18446744073709547520")
+        #expect(ByteSize.exact(8 << 10) == "8 KiB")
+    }
 }
 
 @Suite struct ManifestParserTests {

@@ -27,9 +27,11 @@ typedef struct {
   int32_t kind;        /* vt_kind */
   int32_t parent;      /* index of the parent node; -1 for the root table */
   const char *key;     /* key in the parent table; NULL for array elements and the root */
+  size_t key_len;      /* bytes of `key` (a quoted key may hold U+0000) */
   uint32_t key_line, key_col;   /* where the key is written (0 if unknown) */
   uint32_t line, col;           /* where the value begins (0 if unknown) */
   const char *text;    /* string value, or the textual form of a date/time */
+  size_t text_len;     /* bytes of `text` (a string may hold U+0000) */
   int64_t integer;
   double real;
   int32_t boolean;
