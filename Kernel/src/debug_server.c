@@ -60,6 +60,8 @@ static void handle(void) {
     put_str(h.system, sys->name, sizeof h.system);
     put_str(h.platform, sys->platform, sizeof h.platform);
     h.shard_count = sys->shard_count;
+    h.reserved = 0;
+    h.boot_id = kstate.boot_id;
     memcpy(reply, &h, sizeof h);
     return answer(frame.type, id, reply, sizeof h);
   }
@@ -126,10 +128,20 @@ void kernel_debug_connected(void) {
   decoder_ready = 1;
 }
 
+/* This boot's id: the time of the kernel core's first link poll, mixed
+ * (splitmix64). Not secret (reloads are signed), only different per boot. */
+static uint64_t make_boot_id(uint64_t t) {
+  uint64_t z = t + 0x9e3779b97f4a7c15ull;
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+  return (z ^ (z >> 31)) | 1u;
+}
+
 int debug_poll(void) {
   static uint64_t last_byte_ns;
   if (!decoder_ready) kernel_debug_connected();
   uint64_t now = platform_time_ns();
+  if (!kstate.boot_id) kstate.boot_id = make_boot_id(now);
   uint8_t buf[256];
   uint32_t n, total = 0;
   while (total < LINK_BYTES_PER_PASS && (n = platform_debug_read(buf, sizeof buf)) > 0) {

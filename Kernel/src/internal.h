@@ -60,6 +60,7 @@ struct shard_state {
   volatile uint32_t control;     /* enum shard_control: a request from the debug link */
   volatile uint32_t reload_phase; /* enum reload_phase */
   uint8_t code_digest[8];        /* SHA-256 prefix of the last reload image (0: the boot image) */
+  uint64_t reload_version;       /* the highest reload version accepted in this boot */
   const struct vanity_region *data;  /* the data+bss region (status block first) */
   const struct vanity_region *image; /* pristine copy of the data region, for restart */
   const struct vanity_region *stack;
@@ -73,6 +74,7 @@ struct kernel_state {
   volatile uint32_t stopping;
   volatile uint32_t exit_status;
   volatile uint64_t entries[VANITY_MAX_CORES]; /* kernel entries per core (syscalls + faults + irqs) */
+  uint64_t boot_id;              /* this boot's id (HELLO); reloads are signed for it */
 };
 
 extern struct kernel_state kstate;

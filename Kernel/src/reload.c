@@ -24,6 +24,7 @@ static struct {
   int open;
   uint16_t shard;
   uint32_t size, received;
+  uint64_t version;
   uint8_t digest[32];
   uint64_t last_ns;
   /* The committed reload, until its verdict is sent. */
@@ -136,7 +137,7 @@ static int begin(const struct vanity_debug_frame *f, struct reload_reply *out) {
   if (rl.committed) return refuse(out, VANITY_DEBUG_E_BUSY, "a reload is being committed");
   if (!staging_region()) return refuse(out, VANITY_DEBUG_E_TOO_LARGE, "this build has no staging area");
   if (f->length != sizeof(struct vanity_reload_begin))
-    return refuse(out, VANITY_DEBUG_E_BAD_PAYLOAD, "reload begin expects 104 bytes (struct vanity_reload_begin)");
+    return refuse(out, VANITY_DEBUG_E_BAD_PAYLOAD, "reload begin expects 120 bytes (struct vanity_reload_begin)");
   struct vanity_reload_begin b;
   memcpy(&b, f->payload, sizeof b);
   const struct vanity_reload_signed *sp = &b.signed_part;
@@ -147,12 +148,17 @@ static int begin(const struct vanity_debug_frame *f, struct reload_reply *out) {
   vanity_hmac_sha256(vanity_reload_key, 32, (const uint8_t *)sp, sizeof *sp, mac);
   if (sp->reserved != 0 || !vanity_digest_equal(mac, b.hmac, 32))
     return refuse(out, VANITY_DEBUG_E_BAD_HMAC, "the image is not signed with this build's reload key");
+  if (sp->boot_id != kstate.boot_id)
+    return refuse(out, VANITY_DEBUG_E_STALE, "the image was signed for another boot of the system (a replay?)");
+  if (sp->version <= kstate.shards[sp->shard].reload_version)
+    return refuse(out, VANITY_DEBUG_E_STALE, "the image's version is not newer than the shard's running image (a replay?)");
   if (sp->size > rl.staging->size) return refuse(out, VANITY_DEBUG_E_TOO_LARGE, "the image is larger than the staging area");
   if (sp->size < sizeof(struct vanity_reload_header)) return refuse(out, VANITY_DEBUG_E_BAD_IMAGE, "the image is too small");
   /* A new begin replaces a transfer that never finished. */
   rl.open = 1;
   rl.shard = sp->shard;
   rl.size = sp->size;
+  rl.version = sp->version;
   rl.received = 0;
   memcpy(rl.digest, sp->digest, 32);
   rl.last_ns = platform_time_ns();
@@ -201,6 +207,7 @@ static int commit(const struct vanity_debug_frame *f, struct reload_reply *out) 
     return refuse(out, VANITY_DEBUG_E_BUSY, "an earlier request for this shard is still pending");
   }
   rl.committed = 1;
+  s->reload_version = rl.version; /* from now on only a newer image is accepted */
   rl.reply_id = f->id;
   rl.commit_ns = t0;
   rl.verify_us = (uint32_t)((platform_time_ns() - t0) / 1000u);

@@ -119,6 +119,8 @@ public struct BuildInfo: Equatable, Sendable {
     public var system: String
     public var platform: String
     public var shardCount: Int
+    /// Differs on every boot; a reload is signed for one.
+    public var bootID: UInt64
 
     public static func decode(_ payload: [UInt8]) throws -> BuildInfo {
         guard payload.count == MemoryLayout<vanity_debug_hello_reply>.size,
@@ -126,7 +128,7 @@ public struct BuildInfo: Equatable, Sendable {
             throw MalformedReply(what: "hello carries \(payload.count) bytes, not \(MemoryLayout<vanity_debug_hello_reply>.size)")
         }
         return BuildInfo(buildID: withUnsafeBytes(of: h.build_id) { Array($0) }, system: Wire.text(h.system),
-                         platform: Wire.text(h.platform), shardCount: Int(h.shard_count))
+                         platform: Wire.text(h.platform), shardCount: Int(h.shard_count), bootID: h.boot_id)
     }
 
     /// The start of the build id, as `ps` and `reload` print it.

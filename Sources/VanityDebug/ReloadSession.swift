@@ -64,9 +64,10 @@ public struct ReloadSession {
         }
     }
 
-    /// Prepare: signs `image` for this shard and build (struct
-    /// vanity_reload_signed and its HMAC-SHA256 under the build's key). Pure.
-    public static func sign(image: [UInt8], shard: Int, buildID: [UInt8], key: [UInt8]) -> Signed {
+    /// Prepare: signs `image` for this shard, build and boot, with
+    /// `version` (struct vanity_reload_signed and its HMAC-SHA256 under the
+    /// build's key). Pure.
+    public static func sign(image: [UInt8], shard: Int, buildID: [UInt8], key: [UInt8], bootID: UInt64, version: UInt64) -> Signed {
         var signed = vanity_reload_signed()
         withUnsafeMutableBytes(of: &signed.build_id) { raw in for (i, b) in buildID.prefix(raw.count).enumerated() { raw[i] = b } }
         signed.shard = UInt16(shard)
@@ -74,10 +75,25 @@ public struct ReloadSession {
         signed.size = UInt32(image.count)
         let digest = Array(SHA256.hash(data: image))
         withUnsafeMutableBytes(of: &signed.digest) { raw in for (i, b) in digest.enumerated() { raw[i] = b } }
+        signed.boot_id = bootID
+        signed.version = version
         let signedBytes = Wire.bytes(of: signed)
         let mac = HMAC<SHA256>.authenticationCode(for: signedBytes, using: SymmetricKey(data: key))
         return Signed(image: image, begin: signedBytes + Array(mac))
     }
+
+    /// A version above every earlier one from this host: the clock in
+    /// milliseconds, and one more than the last when that has not moved.
+    public static func nextVersion() -> UInt64 {
+        let now = UInt64(Date().timeIntervalSince1970 * 1000)
+        return versionLock.withLock {
+            lastVersion = max(now, lastVersion + 1)
+            return lastVersion
+        }
+    }
+
+    private static let versionLock = NSLock()
+    nonisolated(unsafe) private static var lastVersion: UInt64 = 0
 
     /// Prepare: the running build must be the one on disk.
     public func prepare(localBuildID: [UInt8], config: String) throws -> BuildInfo {
@@ -160,7 +176,8 @@ public struct ReloadSession {
         }
         guard buildID == running.buildID else { throw Failure.changedWhileBuilding(shard: shardName) }
         let sent = Date()
-        let verdict = try send(Self.sign(image: image, shard: shard, buildID: buildID, key: key), force: force)
+        let signed = Self.sign(image: image, shard: shard, buildID: buildID, key: key, bootID: running.bootID, version: Self.nextVersion())
+        let verdict = try send(signed, force: force)
         let done = Date()
         history.record(image, shard: shardName)
         return Report(bytes: image.count, verdict: verdict, total: done.timeIntervalSince(started), build: buildSeconds,

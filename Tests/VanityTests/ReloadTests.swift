@@ -59,6 +59,7 @@ import VanityPlatform
         var up = false
         for _ in 0..<60 where !up { up = (try? client.request(UInt8(VANITY_DEBUG_HELLO.rawValue), timeout: 1)) != nil }
         try #require(up, "the kernel never answered on its debug link")
+        let boot = try client.hello().bootID
         func refused(_ begin: [UInt8], _ body: [UInt8], _ code: vanity_debug_error, _ what: String) throws {
             do {
                 _ = try ReloadSession(client: client, shard: 1, shardName: "transformer").send(ReloadSession.Signed(image: body, begin: begin))
@@ -69,18 +70,23 @@ import VanityPlatform
             }
         }
         let id = 1 // the transformer
-        let good = ReloadSession.sign(image: image, shard: id, buildID: built.buildID, key: built.key).begin
+        let good = ReloadSession.sign(image: image, shard: id, buildID: built.buildID, key: built.key, bootID: boot, version: ReloadSession.nextVersion()).begin
         var otherBuild = built.buildID
         otherBuild[0] ^= 0xff
-        try refused(ReloadSession.sign(image: image, shard: id, buildID: otherBuild, key: built.key).begin, image,
+        try refused(ReloadSession.sign(image: image, shard: id, buildID: otherBuild, key: built.key, bootID: boot, version: ReloadSession.nextVersion()).begin, image,
                     VANITY_DEBUG_E_WRONG_BUILD, "wrong build id")
-        try refused(ReloadSession.sign(image: image, shard: id, buildID: built.buildID, key: [UInt8](repeating: 7, count: 32)).begin, image,
+        try refused(ReloadSession.sign(image: image, shard: id, buildID: built.buildID, key: [UInt8](repeating: 7, count: 32), bootID: boot, version: ReloadSession.nextVersion()).begin, image,
                     VANITY_DEBUG_E_BAD_HMAC, "bad HMAC")
+        // Signed for another boot, or not newer than what runs: a replay.
+        try refused(ReloadSession.sign(image: image, shard: id, buildID: built.buildID, key: built.key, bootID: boot ^ 1,
+                                       version: ReloadSession.nextVersion()).begin, image, VANITY_DEBUG_E_STALE, "another boot")
+        try refused(ReloadSession.sign(image: image, shard: id, buildID: built.buildID, key: built.key, bootID: boot, version: 0).begin,
+                    image, VANITY_DEBUG_E_STALE, "version 0")
         var tampered = image
         tampered[tampered.count / 2] ^= 0x5a
         try refused(good, tampered, VANITY_DEBUG_E_BAD_DIGEST, "bad digest")
         let huge = [UInt8](repeating: 0, count: 16 << 20)
-        try refused(ReloadSession.sign(image: huge, shard: id, buildID: built.buildID, key: built.key).begin, huge,
+        try refused(ReloadSession.sign(image: huge, shard: id, buildID: built.buildID, key: built.key, bootID: boot, version: ReloadSession.nextVersion()).begin, huge,
                     VANITY_DEBUG_E_TOO_LARGE, "oversized image")
         // A transfer cut short, then one with a chunk missing.
         #expect(SystemRefusal(try client.request(UInt8(VANITY_DEBUG_RELOAD_BEGIN.rawValue), payload: good)) == nil)
@@ -94,7 +100,7 @@ import VanityPlatform
         // A well-signed image whose segment lies outside the shard's regions.
         var misplaced = image
         if platform != "sim" { misplaced[19] ^= 0x01 } else { misplaced[8] = 1 } // first segment's address (+16 MiB), or its kind
-        try refused(ReloadSession.sign(image: misplaced, shard: id, buildID: built.buildID, key: built.key).begin, misplaced,
+        try refused(ReloadSession.sign(image: misplaced, shard: id, buildID: built.buildID, key: built.key, bootID: boot, version: ReloadSession.nextVersion()).begin, misplaced,
                     VANITY_DEBUG_E_BAD_IMAGE, "misplaced segment")
         // Garbage and a corrupt frame: skipped, and the link still answers.
         try client.sendRaw((0..<300).map { UInt8(truncatingIfNeeded: $0 &* 37) })
@@ -131,12 +137,24 @@ import VanityPlatform
         // In the simulator: 100 more, back to back, under traffic.
         if platform == "sim" {
             let v2 = try #require(try? Driver.buildShard(configPath: config, platform: platform, shard: "transformer", out: out).get())
-            let begin = ReloadSession.sign(image: v2.image, shard: id, buildID: v2.buildID, key: v2.key).begin
             let client = try DebugClient(socketPath: run.socket)
+            let boot = try client.hello().bootID
+            let session = ReloadSession(client: client, shard: id, shardName: "transformer")
+            var first: ReloadSession.Signed?
             for _ in 0..<100 {
-                let verdict = try ReloadSession(client: client, shard: id, shardName: "transformer").send(ReloadSession.Signed(image: v2.image, begin: begin))
+                let signed = ReloadSession.sign(image: v2.image, shard: id, buildID: v2.buildID, key: v2.key, bootID: boot,
+                                                version: ReloadSession.nextVersion())
+                if first == nil { first = signed }
+                let verdict = try session.send(signed)
                 expectedGeneration += 1
                 #expect(verdict.generation == expectedGeneration)
+            }
+            // The first transfer, recorded and replayed after newer ones: refused.
+            do {
+                _ = try session.send(try #require(first))
+                Issue.record("a replayed reload was accepted")
+            } catch ReloadSession.Failure.refused(let r, _) {
+                #expect(r.code == Int(VANITY_DEBUG_E_STALE.rawValue), "\(r)")
             }
         }
         // New code that traps at once: its policy (hold) applies; rollback

@@ -56,6 +56,7 @@ enum vanity_debug_error {
   VANITY_DEBUG_E_NOT_QUIESCENT = 9, /* the shard did not reach a quiescent point in time */
   VANITY_DEBUG_E_BUSY = 10,         /* another request for the same thing is under way */
   VANITY_DEBUG_E_BAD_IMAGE = 11,    /* the image's format or a segment's place is wrong */
+  VANITY_DEBUG_E_STALE = 12,        /* signed for another boot, or not newer than the shard's running image */
 };
 
 /* A shard's run state, as the kernel keeps it and `ps` reports it. */
@@ -77,6 +78,8 @@ struct vanity_debug_hello_reply {
   char system[32];
   char platform[32];
   uint32_t shard_count;
+  uint32_t reserved;
+  uint64_t boot_id; /* differs on every boot; a reload is signed for one */
 };
 
 /* Request PS: the first shard to report (optional; 0 when absent). The
@@ -136,7 +139,7 @@ struct vanity_debug_error_reply {
   uint16_t code; /* enum vanity_debug_error */
 };
 
-_Static_assert(sizeof(struct vanity_debug_hello_reply) == 100, "hello reply");
+_Static_assert(sizeof(struct vanity_debug_hello_reply) == 112, "hello reply");
 _Static_assert(sizeof(struct vanity_debug_ps_reply) == 8, "ps reply header");
 _Static_assert(sizeof(struct vanity_debug_ps_record) == 44, "ps record");
 _Static_assert(sizeof(struct vanity_debug_logs_reply) == 8, "logs reply header");

@@ -47,14 +47,18 @@ struct vanity_reload_segment {
 };
 
 /* The HMAC-SHA256 under the build's reload key covers this message: the
- * build id, the shard id and the image's size and SHA-256 (so an image can
- * be sent only to the build and shard it was signed for). */
+ * build id, the shard id, the image's size and SHA-256, the running boot's
+ * id (from HELLO) and a version (so an image can be sent only to the build,
+ * boot and shard it was signed for, and a recorded transfer replayed after
+ * a newer reload or a reboot is refused). */
 struct vanity_reload_signed {
   uint8_t build_id[32];
   uint16_t shard;
   uint16_t reserved; /* 0 */
   uint32_t size;
   uint8_t digest[32];
+  uint64_t boot_id; /* vanity_debug_hello_reply.boot_id of the running system */
+  uint64_t version; /* above every version this shard accepted in this boot */
 };
 
 /* RELOAD_BEGIN's payload. */
@@ -78,8 +82,8 @@ struct vanity_reload_verdict {
 
 _Static_assert(sizeof(struct vanity_reload_header) == 8, "reload header");
 _Static_assert(sizeof(struct vanity_reload_segment) == 24, "reload segment");
-_Static_assert(sizeof(struct vanity_reload_signed) == 72, "signed part");
-_Static_assert(sizeof(struct vanity_reload_begin) == 104, "begin payload");
+_Static_assert(sizeof(struct vanity_reload_signed) == 88, "signed part");
+_Static_assert(sizeof(struct vanity_reload_begin) == 120, "begin payload");
 _Static_assert(sizeof(struct vanity_reload_verdict) == 16, "verdict");
 
 #endif
