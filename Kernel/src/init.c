@@ -153,6 +153,7 @@ void kernel_user_return(uint64_t pc) {
   }
   if (c == CONTROL_HOLD) {
     kprintf("kernel: holding %s (debug link)\n", s->desc->name);
+    s->operator_hold = 1;
     shard_stop_here(s);
   }
   uint32_t req = atomic_load32(&s->fault_request);

@@ -61,6 +61,7 @@ struct shard_state {
   volatile uint32_t reload_phase; /* enum reload_phase */
   uint8_t code_digest[8];        /* SHA-256 prefix of the last reload image (0: the boot image) */
   uint64_t reload_version;       /* the highest reload version accepted in this boot */
+  uint32_t operator_hold;        /* held through the debug link: stays held across a reload until released */
   const struct vanity_region *data;  /* the data+bss region (status block first) */
   const struct vanity_region *image; /* pristine copy of the data region, for restart */
   const struct vanity_region *stack;
@@ -142,15 +143,16 @@ int reload_poll(struct reload_reply *out, int *busy);
  * waits until the kernel core has loaded the new code, and returns 1 (the
  * caller resets its memory, calls reload_finish and starts it); else 0. */
 int reload_take(struct shard_state *s);
-/* After the reset: records the new generation and lets the kernel core
- * send the verdict. */
-void reload_finish(struct shard_state *s);
+/* After the reset: records the new generation (the same one if the shard
+ * stays held: `starts` 0) and lets the kernel core send the verdict. */
+void reload_finish(struct shard_state *s, int starts);
 extern const uint8_t vanity_reload_key[32];
 
 /* shard.c: an operator's restart (debug link). */
 void shard_restart(struct shard_state *s) __attribute__((noreturn));
 /* shard.c: at a quiescent point, swaps in new code if a reload is pending
- * (then does not return). */
+ * (then does not return, unless the operator holds the shard: then it
+ * returns to shard_stop_here's loop with the new code in place). */
 void shard_reload_here(struct shard_state *s);
 
 static inline uint64_t atomic_load64(const volatile uint64_t *p) { return __atomic_load_n(p, __ATOMIC_ACQUIRE); }

@@ -33,6 +33,7 @@ static struct {
   uint64_t commit_ns, deadline_ns, parked_ns;
   uint32_t verify_us;
   uint32_t new_generation;
+  uint32_t held;
 } rl;
 
 static struct vanity_reload_verdict verdict;
@@ -251,6 +252,7 @@ int reload_poll(struct reload_reply *out, int *busy) {
         .verify_us = rl.verify_us,
         .quiesce_us = (uint32_t)((rl.parked_ns - rl.commit_ns) / 1000u),
         .swap_us = (uint32_t)((now - rl.commit_ns) / 1000u),
+        .held = rl.held,
     };
     rl.committed = 0;
     return ok(out, (const uint8_t *)&verdict, sizeof verdict);
@@ -287,9 +289,11 @@ int reload_take(struct shard_state *s) {
   return 1;
 }
 
-void reload_finish(struct shard_state *s) {
-  rl.new_generation = s->generation + 1;
-  kprintf("kernel: %s reloaded; starting generation %u\n", s->desc->name, rl.new_generation);
+void reload_finish(struct shard_state *s, int starts) {
+  rl.new_generation = starts ? s->generation + 1 : s->generation;
+  rl.held = !starts;
+  if (starts) kprintf("kernel: %s reloaded; starting generation %u\n", s->desc->name, rl.new_generation);
+  else kprintf("kernel: %s reloaded; held until released\n", s->desc->name);
   atomic_store32(&s->reload_phase, RELOAD_IDLE);
   platform_kick_core(kstate.sys->kernel_core);
 }

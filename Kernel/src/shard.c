@@ -37,7 +37,14 @@ void shard_reload_here(struct shard_state *s) {
   if (!reload_take(s)) return;
   shard_reset_memory(s);
   channels_reloaded(s->desc->id);
-  reload_finish(s);
+  /* An operator's hold outlasts a reload: the new code starts on release.
+   * (Only shard_stop_here's loop reaches here with the hold set; back to it.) */
+  int held = (int)s->operator_hold;
+  reload_finish(s, !held);
+  if (held) {
+    atomic_store32(&s->run_state, VANITY_SHARD_HELD);
+    return;
+  }
   shard_start(s);
 }
 
@@ -68,6 +75,7 @@ void shard_stop_here(struct shard_state *s) {
     uint32_t c = control_take(s);
     if (c == CONTROL_RELEASE || c == CONTROL_RESTART) {
       kprintf("kernel: %s released\n", s->desc->name);
+      s->operator_hold = 0;
       shard_restart(s);
     }
   }

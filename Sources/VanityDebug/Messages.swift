@@ -235,12 +235,14 @@ public struct ReloadVerdict: Equatable, Sendable {
     public var verifyMicros: Int
     public var quiesceMicros: Int
     public var swapMicros: Int
+    /// The operator holds the shard: the new code starts on release.
+    public var held: Bool
 
     public static func decode(_ payload: [UInt8]) throws -> ReloadVerdict {
         guard payload.count == MemoryLayout<vanity_reload_verdict>.size, let v = Wire.read(vanity_reload_verdict.self, from: payload) else {
             throw MalformedReply(what: "the reload verdict carries \(payload.count) bytes")
         }
         return ReloadVerdict(generation: Int(v.generation), verifyMicros: Int(v.verify_us),
-                             quiesceMicros: Int(v.quiesce_us), swapMicros: Int(v.swap_us))
+                             quiesceMicros: Int(v.quiesce_us), swapMicros: Int(v.swap_us), held: v.held != 0)
     }
 }

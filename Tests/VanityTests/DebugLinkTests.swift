@@ -28,6 +28,11 @@ import Testing
         #expect(held.stdout.range(of: #"worker +0 +1 +held +2 "#, options: .regularExpression) != nil, "\(held.stdout)")
         let again = try CLI.run(["hold", "--shard", "worker"] + link)
         #expect(again.status == 1 && again.stderr.contains("already held"), "\(again.stderr)")
+        // A reload does not release an operator's hold: the new code waits for release.
+        let reload = try CLI.run(["reload", "--shard", "worker"] + link)
+        #expect(reload.status == 0 && reload.stdout.contains("held by the operator"), "\(reload.stdout)\n\(reload.stderr)")
+        let still = try CLI.run(["ps"] + link)
+        #expect(still.stdout.range(of: #"worker +0 +1 +held +2 +0 +reloaded [0-9a-f]{16}"#, options: .regularExpression) != nil, "\(still.stdout)")
         #expect(try CLI.run(["release", "--shard", "worker"] + link).status == 0)
         let unknown = try CLI.run(["restart", "--shard", "nobody"] + link)
         #expect(unknown.status == 64 && unknown.stderr.contains("no shard \"nobody\""))
@@ -37,7 +42,8 @@ import Testing
         let (status, text) = run.finish()
         #expect(status == 0, "\(text)")
         for line in ["[worker] worker: generation 1", "kernel: restarting worker (debug link)", "[worker] worker: generation 2",
-                     "kernel: holding worker (debug link)", "kernel: worker released", "[worker] worker: generation 3"] {
+                     "kernel: holding worker (debug link)", "kernel: worker reloaded; held until released",
+                     "kernel: worker released", "[worker] worker: generation 3"] {
             #expect(text.contains(line), "missing: \(line)\n\(text)")
         }
         #expect(text.range(of: #"\[tally\] tally: [0-9]+ ticks in order, no gap"#, options: .regularExpression) != nil, "\(text)")

@@ -77,13 +77,15 @@ struct vanity_reload_verdict {
   uint32_t generation;   /* the shard's new generation */
   uint32_t verify_us;    /* checking digest and HMAC */
   uint32_t quiesce_us;   /* from commit until the shard's core stopped it */
-  uint32_t swap_us;      /* from commit until the new code started */
+  uint32_t swap_us;      /* from commit until the new code started (or was ready, if held) */
+  uint32_t held;         /* 1: the operator holds the shard; the new code starts on release */
+  uint32_t reserved;
 };
 
 _Static_assert(sizeof(struct vanity_reload_header) == 8, "reload header");
 _Static_assert(sizeof(struct vanity_reload_segment) == 24, "reload segment");
 _Static_assert(sizeof(struct vanity_reload_signed) == 88, "signed part");
 _Static_assert(sizeof(struct vanity_reload_begin) == 120, "begin payload");
-_Static_assert(sizeof(struct vanity_reload_verdict) == 16, "verdict");
+_Static_assert(sizeof(struct vanity_reload_verdict) == 24, "verdict");
 
 #endif

@@ -32,7 +32,8 @@ struct Reload: ParsableCommand {
         }
         let ms = { (s: Double) in String(format: "%.1f ms", s * 1000) }
         let v = r.verdict
-        print("vanity-build: reloaded \(shard) (\(r.bytes) bytes): generation \(v.generation) runs; \(ms(r.total)) in all "
+        let state = v.held ? "held by the operator; `vanity-build release` starts it" : "generation \(v.generation) runs"
+        print("vanity-build: reloaded \(shard) (\(r.bytes) bytes): \(state); \(ms(r.total)) in all "
               + "(\(r.build.map { "build " + ms($0) } ?? "no build"), transfer and swap \(ms(r.transfer)); in the kernel: "
               + "checks \(v.verifyMicros) us, quiescent after \(v.quiesceMicros) us, new code started after \(v.swapMicros) us)")
     }
