@@ -76,7 +76,7 @@ public enum LinkServer {
             acceptor.start()
         }
 
-        let ending = p.run(timeout: timeout)
+        let ending = p.run(timeout: timeout, endOnSignals: true)
         while !reader.isFinished { usleep(10_000) }
         if listener >= 0 {
             close(listener)
@@ -159,7 +159,7 @@ public enum LinkServer {
             let deadline = Date().addingTimeInterval(10)
             while fd == c && routes.values.filter({ $0.client == serial }).count >= LinkServer.window && cond.wait(until: deadline) {}
             guard fd == c else { return nil }
-            if routes.count >= 4 * LinkServer.window { routes.removeAll() } // long-lost answers
+            if routes.count >= 4 * LinkServer.window { routes = routes.filter { $0.value.client == serial } } // earlier clients' lost answers
             nextID &+= 1
             routes[nextID] = (serial, id)
             return nextID

@@ -50,14 +50,13 @@ extension Driver {
         switch time(&steps, "compile \(name)", detail: { (r: Result<Executor.Outcome, Executor.Failure>) in
             (try? r.get()).map { "\($0.ran.count) ran, \($0.upToDate.count) up to date" } ?? "failed"
         }, { executor.run(jobs) }) {
-        case .success(let o):
-            outcome = o
-            ReloadKey.protect(in: generated)
+        case .success(let o): outcome = o
         case .failure(let f): return .failure(buildFailure(f, layout: layout, checked: checked, configPath: configPath))
         }
 
         if hosted {
             // Host executables: nothing to place or pack; the kernel runs the shards.
+            ReloadKey.protect(in: generated) // the kernel's executable holds the key
             return .success(PlatformImage(platform: name, image: products.image, kernelELF: products.kernelELF,
                                           shardELFs: products.shardELFs.map(\.path), ran: outcome.ran.count,
                                           upToDate: outcome.upToDate.count))

@@ -47,7 +47,7 @@ public enum QemuCommand {
             FileHandle.standardError.write(Data("vanity-build: \(error) (run Scripts/setup.sh)\n".utf8))
             return 69
         }
-        return ended(child.run(timeout: timeout), timeout: timeout, exitStatus: exitStatus)
+        return ended(child.run(timeout: timeout, endOnSignals: true), timeout: timeout, exitStatus: exitStatus)
     }
 
     /// The run's status for the user: the system's, 124 after a timeout,

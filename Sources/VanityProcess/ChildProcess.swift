@@ -198,16 +198,17 @@ extension ChildProcess {
     }
 
     /// Waits for the child to end by itself, at most `timeout` seconds; a
-    /// timeout, or SIGINT / SIGTERM / SIGHUP to this process, ends it
-    /// (SIGTERM, then SIGKILL after `grace` seconds).
-    public func run(timeout: Double?, grace: Double = 2) -> Ending {
-        Interruption.watch(self)
-        defer { Interruption.watch(nil) }
+    /// timeout ends it (SIGTERM, then SIGKILL after `grace` seconds).
+    /// `endOnSignals`: SIGINT / SIGTERM / SIGHUP to this process end it too
+    /// (a command's one child; a test runner leaves its own signals alone).
+    public func run(timeout: Double?, grace: Double = 2, endOnSignals: Bool = false) -> Ending {
+        if endOnSignals { Interruption.watch(self) }
+        defer { if endOnSignals { Interruption.watch(nil) } }
+        let signal = { endOnSignals ? Interruption.received : nil }
         let deadline = timeout.map { Date().addingTimeInterval($0) }
-        var pause: useconds_t = 1000
         while true {
-            if let s = poll() { return Interruption.received.map { .interrupted($0) } ?? .exited(s) }
-            if let sig = Interruption.received {
+            if let s = wait(timeout: 0.05) { return signal().map { .interrupted($0) } ?? .exited(s) }
+            if let sig = signal() {
                 end(grace: grace)
                 return .interrupted(sig)
             }
@@ -215,8 +216,6 @@ extension ChildProcess {
                 end(grace: grace)
                 return .timedOut
             }
-            usleep(pause)
-            pause = min(pause * 2, 20_000)
         }
     }
 }
