@@ -90,8 +90,8 @@ static void handle(void) {
   case VANITY_DEBUG_LOGS: {
     struct vanity_debug_logs_request req;
     request(&req, sizeof req);
-    struct vanity_debug_logs_reply h;
-    uint32_t n = klog_recent(req.since, reply + sizeof h, VANITY_DEBUG_MAX_PAYLOAD - sizeof h, &h.first, &h.total);
+    struct vanity_debug_logs_reply h = {0};
+    uint32_t n = klog_recent(req.since, reply + sizeof h, VANITY_DEBUG_MAX_PAYLOAD - sizeof h, &h.first, &h.total, &h.dropped);
     memcpy(reply, &h, sizeof h);
     return answer(frame.type, id, reply, (uint16_t)(sizeof h + n));
   }

@@ -44,6 +44,16 @@ enum reload_phase {
   RELOAD_LOADED = 3,    /* kernel core: the new segments are in place; the shard's core restarts */
 };
 
+/* A shard's log rate limit (log.c): LOG_BURST lines at once, LOG_RATE a
+ * second after that. */
+#define LOG_BURST 200u
+#define LOG_RATE 200u
+struct log_bucket {
+  uint64_t refilled_ns;
+  uint32_t spent;   /* lines of the burst used (0, the start: the whole burst is there) */
+  uint32_t dropped; /* lines dropped since the shard last logged */
+};
+
 struct shard_state {
   const struct vanity_shard_desc *desc;
   uint32_t core;                 /* the core the shard runs on */
@@ -61,6 +71,7 @@ struct shard_state {
   volatile uint32_t reload_phase; /* enum reload_phase */
   uint8_t code_digest[8];        /* SHA-256 prefix of the last reload image (0: the boot image) */
   uint64_t reload_version;       /* the highest reload version accepted in this boot */
+  struct log_bucket log;         /* the shard's log rate limit */
   uint32_t operator_hold;        /* held through the debug link: stays held across a reload until released */
   const struct vanity_region *data;  /* the data+bss region (status block first) */
   const struct vanity_region *image; /* pristine copy of the data region, for restart */
@@ -87,14 +98,14 @@ size_t strlen(const char *s);
 
 /* log.c */
 void kvprintf(const char *fmt, va_list ap);
-void klog_shard(const char *name, const char *text, size_t len);
+void klog_shard(const char *name, struct log_bucket *bucket, const char *text, size_t len);
 /* The console lock: whole log lines and whole debug frames never interleave. */
 void klog_lock(void);
 void klog_unlock(void);
 /* Copies recent log text from byte `since` (counted from boot; older than
  * what is kept: from the oldest kept) into `out`; returns how many bytes,
  * with where they start and how many were logged in all. */
-uint32_t klog_recent(uint32_t since, uint8_t *out, uint32_t max, uint32_t *first, uint32_t *total);
+uint32_t klog_recent(uint32_t since, uint8_t *out, uint32_t max, uint32_t *first, uint32_t *total, uint32_t *dropped);
 
 /* channel.c */
 void channels_init(void);

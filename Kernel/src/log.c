@@ -1,6 +1,10 @@
 /* The kernel log: a minimal printf to the platform console. Lines from
  * different cores are kept whole by a spin lock. The last LOG_RECENT bytes
- * are also kept for the debug link's `logs` request. */
+ * are also kept for the debug link's `logs` request. A shard's lines pass a
+ * per-shard rate limit first (LOG_BURST lines, then LOG_RATE a second): a
+ * flood is dropped and counted before it takes the lock, so one shard can
+ * neither hold up the others' logging nor push the kernel's own lines out of
+ * the history faster than that. */
 #include <vanity/format.h>
 
 #include "internal.h"
@@ -14,9 +18,10 @@ void klog_lock(void) {
 
 void klog_unlock(void) { __atomic_store_n(&log_lock, 0u, __ATOMIC_RELEASE); }
 
-#define LOG_RECENT 4096u /* a power of two */
+#define LOG_RECENT 16384u /* a power of two */
 static char recent[LOG_RECENT];
 static uint32_t recent_total; /* bytes logged since boot (mod 2^32) */
+static uint32_t dropped_total; /* shard lines dropped by the rate limit since boot */
 
 /* Under the lock. */
 static void log_putc(char c) {
@@ -29,7 +34,7 @@ static void console_put(void *ctx, char c) {
   log_putc(c);
 }
 
-uint32_t klog_recent(uint32_t since, uint8_t *out, uint32_t max, uint32_t *first, uint32_t *total) {
+uint32_t klog_recent(uint32_t since, uint8_t *out, uint32_t max, uint32_t *first, uint32_t *total, uint32_t *dropped) {
   klog_lock();
   uint32_t end = recent_total, oldest = end > LOG_RECENT ? end - LOG_RECENT : 0;
   uint32_t from = since < oldest || since > end ? oldest : since;
@@ -38,6 +43,7 @@ uint32_t klog_recent(uint32_t since, uint8_t *out, uint32_t max, uint32_t *first
   klog_unlock();
   *first = from;
   *total = end;
+  *dropped = __atomic_load_n(&dropped_total, __ATOMIC_RELAXED);
   return n;
 }
 
@@ -52,11 +58,43 @@ void kprintf(const char *fmt, ...) {
   va_end(ap);
 }
 
-/* A shard's log text as whole lines, each prefixed with "[name] ". */
-void klog_shard(const char *name, const char *text, size_t len) {
+/* Gives back the lines earned since the last refill; returns the lines the
+ * shard may log now. Only the shard's own core touches its bucket. */
+static uint32_t refill(struct log_bucket *b, uint64_t now) {
+  const uint64_t per_line = 1000000000ull / LOG_RATE;
+  uint64_t earned = now > b->refilled_ns ? (now - b->refilled_ns) / per_line : 0;
+  if (earned >= b->spent) {
+    b->spent = 0;
+    b->refilled_ns = now;
+  } else {
+    b->spent -= (uint32_t)earned;
+    b->refilled_ns += earned * per_line;
+  }
+  return LOG_BURST - b->spent;
+}
+
+/* A shard's log text as whole lines, each prefixed with "[name] ", as far as
+ * its rate allows; the rest is dropped, counted, and said once the shard may
+ * log again. */
+void klog_shard(const char *name, struct log_bucket *bucket, const char *text, size_t len) {
+  uint32_t lines = 0;
+  for (size_t i = 0; i < len; i++) lines += text[i] == '\n' || i + 1 == len;
+  uint32_t allowed = refill(bucket, platform_time_ns());
+  if (allowed == 0) {
+    bucket->dropped += lines;
+    __atomic_fetch_add(&dropped_total, lines, __ATOMIC_RELAXED);
+    return;
+  }
+  if (bucket->dropped) {
+    bucket->spent++;
+    allowed--;
+    kprintf("kernel: %s logged faster than %u lines/s: %u line(s) dropped\n", name, LOG_RATE, bucket->dropped);
+    bucket->dropped = 0;
+  }
   klog_lock();
   int line_start = 1;
-  for (size_t i = 0; i < len; i++) {
+  size_t i = 0;
+  for (; i < len && allowed; i++) {
     if (line_start) {
       log_putc('[');
       for (const char *n = name; *n; n++) log_putc(*n);
@@ -66,8 +104,21 @@ void klog_shard(const char *name, const char *text, size_t len) {
     }
     char c = text[i];
     log_putc(c == '\n' || (c >= 32 && c < 127) ? c : '?');
-    if (c == '\n') line_start = 1;
+    if (c == '\n') {
+      line_start = 1;
+      allowed--;
+      bucket->spent++;
+    }
   }
-  if (!line_start) log_putc('\n');
+  if (!line_start) {
+    log_putc('\n');
+    bucket->spent++;
+  }
   klog_unlock();
+  uint32_t rest = 0;
+  for (; i < len; i++) rest += text[i] == '\n' || i + 1 == len;
+  if (rest) {
+    bucket->dropped += rest;
+    __atomic_fetch_add(&dropped_total, rest, __ATOMIC_RELAXED);
+  }
 }

@@ -67,7 +67,7 @@ int64_t kernel_syscall(uint64_t nr, uint64_t a0, uint64_t a1, uint64_t a2) {
   case VANITY_SYS_LOG:
     if (!(d->caps & VANITY_CAP_LOG)) return denied(s);
     if (a1 > LOG_MAX || !readable(d, a0, a1)) return VANITY_E_INVALID;
-    klog_shard(d->name, (const char *)(uintptr_t)a0, (size_t)a1);
+    klog_shard(d->name, &s->log, (const char *)(uintptr_t)a0, (size_t)a1);
     return (int64_t)a1;
   case VANITY_SYS_NOTIFY: {
     int64_t r = channel_notify(s, a0);

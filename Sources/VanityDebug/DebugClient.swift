@@ -127,7 +127,9 @@ extension DebugClient {
     }
 
     /// The kernel's recent log text, and how many earlier bytes it no longer keeps.
-    public func logs() throws -> (text: [UInt8], lost: UInt32) {
+    /// The kernel's log history: its text, the bytes logged before it that
+    /// it no longer holds, and the shard lines the rate limit dropped.
+    public func logs() throws -> (text: [UInt8], lost: UInt32, dropped: UInt32) {
         var since: UInt32 = 0
         var text: [UInt8] = []
         var lost: UInt32 = 0
@@ -136,7 +138,7 @@ extension DebugClient {
             if text.isEmpty { lost = chunk.first }
             text += chunk.text
             since = chunk.first &+ UInt32(chunk.text.count)
-            if chunk.text.isEmpty || since == chunk.total { return (text, lost) }
+            if chunk.text.isEmpty || since == chunk.total { return (text, lost, chunk.dropped) }
         }
     }
 

@@ -219,13 +219,15 @@ public struct PsPage: Equatable, Sendable {
 public struct LogChunk: Equatable, Sendable {
     public var first: UInt32
     public var total: UInt32
+    /// Shard lines the kernel's log rate limit dropped since boot.
+    public var dropped: UInt32
     public var text: [UInt8]
 
     public static func decode(_ payload: [UInt8]) throws -> LogChunk {
         guard let h = Wire.read(vanity_debug_logs_reply.self, from: payload) else {
             throw MalformedReply(what: "logs carries \(payload.count) bytes, less than its header")
         }
-        return LogChunk(first: h.first, total: h.total, text: Array(payload.dropFirst(MemoryLayout<vanity_debug_logs_reply>.size)))
+        return LogChunk(first: h.first, total: h.total, dropped: h.dropped, text: Array(payload.dropFirst(MemoryLayout<vanity_debug_logs_reply>.size)))
     }
 }
 

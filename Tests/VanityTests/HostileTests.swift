@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import VanityDebug
 
 /// Channels against a hostile peer (Tests/Fixtures/systems/hostile): a
 /// writer that writes its readers' indices must not make the kernel or a
@@ -37,5 +38,59 @@ import Testing
             #expect(out.contains("[irq] irq: generation 2 woken with bits 2"), "\(out)")
         }
         #expect(out.contains("[evil] evil: done"))
+    }
+
+    /// The simulator as a boundary (Tests/Fixtures/systems/sim-escape): a
+    /// shard process's raw host system calls cannot reach the kernel's
+    /// executable (which holds the reload key), its RAM descriptor, its
+    /// memory or any file, signal or trace the kernel, open a socket or start
+    /// a program. Before the seccomp filter every one of these succeeded.
+    @Test func aSimulatorShardCannotLeaveItsProcess() throws {
+        let r = try FaultTests.boot("sim-escape", on: "sim")
+        let out = r.stdout
+        #expect(r.status == 0, "\(out)\n\(r.stderr)")
+        for what in ["open the kernel's executable", "open a kernel descriptor", "open /proc/self/environ", "read the kernel's memory",
+                     "signal the kernel", "signal the kernel's thread", "trace the kernel", "open a socket", "start a program",
+                     "start a process"] {
+            #expect(out.contains("[escape] escape: \(what) -> -1"), "\(what): \(out)")
+        }
+        #expect(out.contains("[escape] escape: 0 way(s) out"), "\(out)")
+    }
+
+    /// A shard that floods the log (Tests/Fixtures/systems/log-flood): its
+    /// lines beyond the per-shard rate are dropped and counted (on the
+    /// console and in `logs`), the other shard's lines all get through, and
+    /// the kernel's boot lines stay in the history. Before the rate limit the
+    /// flood evicted the whole 4 KiB history within a fraction of a second.
+    @Test(arguments: ["sim", "aarch64-virt"])
+    func aLogFloodIsCutToItsRateAndEvictsNothing(_ platform: String) throws {
+        let out = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: out) }
+        let run = try RunningSystem(config: "Tests/Fixtures/systems/log-flood/system.toml", platform: platform, out: out, timeout: 300)
+        let client = try DebugClient(socketPath: run.socket)
+        var history: (text: [UInt8], lost: UInt32, dropped: UInt32)?
+        let deadline = Date().addingTimeInterval(240)
+        while Date() < deadline && run.process.isRunning {
+            if let h = try? client.logs(), String(decoding: h.text, as: UTF8.self).contains("lines, the last 5 after the flood") {
+                history = h
+                break
+            }
+            Thread.sleep(forTimeInterval: 0.2)
+        }
+        run.process.end()
+        let console = run.finish().log
+        let h = try #require(history, "the steady shard never finished: \(console)")
+        let text = String(decoding: h.text, as: UTF8.self).replacingOccurrences(of: "\r\n", with: "\n")
+        #expect(h.lost == 0 && text.contains("kernel: vanity booting system \"log-flood\""), "the flood pushed the boot lines out: \(h.lost) bytes lost")
+        let floodLines = text.split(separator: "\n").filter { $0 == "[f] x" }.count
+        #expect(h.dropped > 0 && Int(h.dropped) + floodLines >= 20000 - 400, "\(h.dropped) dropped, \(floodLines) kept")
+        #expect(text.contains("[f] f: done"), "\(text.suffix(2000))")
+        #expect(console.contains("kernel: f logged faster than 200 lines/s: "), "\(console.suffix(2000))")
+        // Every line of the steady shard, in order, on the console and in the history.
+        let total = try #require(console.firstMatch(of: /\[s\] s: ([0-9]+) lines, the last 5 after the flood/).map { Int($0.1)! })
+        for source in [console, text] {
+            let steady = source.split(separator: "\n").filter { $0.hasPrefix("[s] s: line ") }.map { String($0.dropFirst(12)) }
+            #expect(steady == (1...total).map(String.init), "\(steady)")
+        }
     }
 }

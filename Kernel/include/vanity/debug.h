@@ -112,8 +112,10 @@ struct vanity_debug_logs_request {
   uint32_t since;
 };
 struct vanity_debug_logs_reply {
-  uint32_t first; /* where the text starts, counted from boot */
-  uint32_t total; /* bytes logged since boot */
+  uint32_t first;   /* where the text starts, counted from boot */
+  uint32_t total;   /* bytes logged since boot */
+  uint32_t dropped; /* shard lines dropped by the log rate limit since boot */
+  uint32_t reserved;
 };
 
 /* Requests RESTART, HOLD, RELEASE: one shard. Reply: empty. */
@@ -142,7 +144,7 @@ struct vanity_debug_error_reply {
 _Static_assert(sizeof(struct vanity_debug_hello_reply) == 112, "hello reply");
 _Static_assert(sizeof(struct vanity_debug_ps_reply) == 8, "ps reply header");
 _Static_assert(sizeof(struct vanity_debug_ps_record) == 44, "ps record");
-_Static_assert(sizeof(struct vanity_debug_logs_reply) == 8, "logs reply header");
+_Static_assert(sizeof(struct vanity_debug_logs_reply) == 16, "logs reply header");
 _Static_assert(sizeof(struct vanity_debug_error_reply) == 2, "error reply header");
 
 struct vanity_debug_frame {

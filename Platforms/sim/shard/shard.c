@@ -4,7 +4,11 @@
  * reports a crash (signal, faulting pc and address) before dying. */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <linux/audit.h>
+#include <linux/filter.h>
 #include <linux/futex.h>
+#include <linux/seccomp.h>
+#include <stddef.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -69,6 +73,51 @@ static void on_fault(int sig, siginfo_t *info, void *ctx) {
   raise(sig);
 }
 
+/* The simulator's boundary: once its regions are mapped, a shard process may
+ * make only the host system calls a shard's runtime needs (memory, futexes,
+ * signals to itself, writes to the descriptors it was given, time). Opening
+ * files (the kernel's executable, /proc/<kernel>/fd/<RAM>, the reload key),
+ * sockets, new processes, other processes' memory and signals to anyone but
+ * itself fail with EPERM. */
+static void confine(void) {
+  static const int allowed[] = {
+      SYS_read, SYS_write, SYS_readv, SYS_writev, SYS_close, SYS_fstat, SYS_newfstatat, SYS_lseek,
+      SYS_mmap, SYS_munmap, SYS_mprotect, SYS_mremap, SYS_madvise, SYS_brk, SYS_rt_sigaction,
+      SYS_rt_sigprocmask, SYS_rt_sigreturn, SYS_sigaltstack, SYS_futex, SYS_getpid, SYS_gettid,
+      SYS_clock_gettime, SYS_clock_nanosleep, SYS_nanosleep, SYS_gettimeofday, SYS_sched_yield,
+      SYS_exit, SYS_exit_group, SYS_getrandom, SYS_restart_syscall, SYS_set_robust_list, SYS_rseq,
+  };
+  /* Allowed only with the caller's own pid as the first argument. */
+  static const int self_only[] = {SYS_process_vm_readv, SYS_kill, SYS_tgkill};
+  enum { N = sizeof allowed / sizeof allowed[0], S = sizeof self_only / sizeof self_only[0] };
+  struct sock_filter f[8 + N + S + 8];
+  unsigned n = 0;
+  uint32_t pid = (uint32_t)getpid();
+#define OP(code, k, jt, jf) f[n++] = (struct sock_filter)BPF_JUMP(code, k, jt, jf)
+  OP(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch), 0, 0);
+  OP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 1, 0);
+  OP(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS, 0, 0);
+  OP(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr), 0, 0);
+  /* An allowed call jumps to the final ALLOW, a self-only one to the pid check. */
+  for (unsigned i = 0; i < N; i++) OP(BPF_JMP | BPF_JEQ | BPF_K, (uint32_t)allowed[i], (uint8_t)(N - i + S + 6), 0);
+  for (unsigned i = 0; i < S; i++) OP(BPF_JMP | BPF_JEQ | BPF_K, (uint32_t)self_only[i], (uint8_t)(S - i), 0);
+  OP(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM, 0, 0);
+  /* pid check: low word the caller's pid, high word zero. */
+  OP(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, args[0]), 0, 0);
+  OP(BPF_JMP | BPF_JEQ | BPF_K, pid, 1, 0);
+  OP(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM, 0, 0);
+  OP(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, args[0]) + 4, 0, 0);
+  OP(BPF_JMP | BPF_JEQ | BPF_K, 0, 1, 0);
+  OP(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM, 0, 0);
+  OP(BPF_RET | BPF_K, SECCOMP_RET_ALLOW, 0, 0);
+#undef OP
+  struct sock_fprog prog = {.len = (unsigned short)n, .filter = f};
+  if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 || prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) != 0) {
+    fprintf(stderr, "shard: cannot confine this process (seccomp): %s\n", strerror(errno));
+    exit(2);
+  }
+}
+
 static uint64_t hex_field(const char **p) {
   char *end;
   uint64_t v = strtoull(*p, &end, 16);
@@ -107,4 +156,5 @@ __attribute__((constructor)) static void vanity_sim_start(void) {
   struct sigaction sa = {.sa_sigaction = on_fault, .sa_flags = SA_SIGINFO | SA_ONSTACK};
   int sigs[] = {SIGSEGV, SIGBUS, SIGILL, SIGTRAP, SIGFPE, SIGABRT};
   for (unsigned i = 0; i < sizeof sigs / sizeof sigs[0]; i++) sigaction(sigs[i], &sa, NULL);
+  confine();
 }

@@ -7,8 +7,9 @@ struct Logs: ParsableCommand {
 
     func run() throws {
         let c = try link.connect()
-        let (text, lost) = try Console.link { try c.client.logs() }
+        let (text, lost, dropped) = try Console.link { try c.client.logs() }
         if lost > 0 { print("[... \(lost) earlier bytes not kept]") }
         FileHandle.standardOutput.write(Data(text))
+        if dropped > 0 { print("[\(dropped) shard line(s) dropped since boot: over the log rate limit]") }
     }
 }

@@ -41,6 +41,7 @@ int main(void) {
     else if (r == VANITY_E_NOSYS) nosys++;
     else if (odd++ < 5) vanity_printf("fuzz: UNDOCUMENTED answer %ld to call %lu\n", r, nr);
   }
+  vanity_wait(50000000); /* the random text may have used up its log rate: let it refill */
   vanity_printf("fuzz: %lu calls: %lu ok, %lu denied, %lu invalid, %lu no such call, %lu undocumented\n",
                 ok + denied + invalid + nosys + odd, ok, denied, invalid, nosys, odd);
   vanity_shutdown(odd ? 1 : 0);
