@@ -87,6 +87,8 @@ static void check_watchdogs(uint64_t now) {
       continue;
     }
     if (now - s->last_progress_ns >= (uint64_t)s->desc->watchdog_ms * 1000000ull && !atomic_load32(&s->fault_request)) {
+      kprintf("kernel: watchdog: %s silent for %lu ms (limit %u ms)\n", s->desc->name,
+              (now - s->last_progress_ns) / 1000000u, s->desc->watchdog_ms);
       atomic_store32(&s->fault_request, VANITY_FAULT_WATCHDOG);
       platform_kick_core(s->core);
     }

@@ -72,4 +72,44 @@ import VanityDebug
         }
         withExtendedLifetime(idle) {}
     }
+
+    /// A client that floods the link with frame headers and garbage for 4 s
+    /// while a 300 ms watchdog keeps catching a shard that hangs at once
+    /// (Tests/Fixtures/systems/watchdog-flood): the kernel bounds its link
+    /// work per pass, so the watchdog fires on time. Before that bound a 5 s
+    /// flood delayed a watchdog by 4.6 s. The kernel says how long the shard
+    /// was silent when it fires; the simulator's checks run every 10 ms, and
+    /// the bounds leave room for a loaded host's scheduling.
+    @Test(arguments: ["sim", "aarch64-virt"])
+    func watchdogsFireOnTimeUnderALinkFlood(_ platform: String) throws {
+        let out = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: out) }
+        let run = try RunningSystem(config: "Tests/Fixtures/systems/watchdog-flood/system.toml", platform: platform, out: out, timeout: 300)
+        defer { run.process.end() }
+        let flood = try DebugClient(socketPath: run.socket)
+        var garbage = [UInt8](repeating: 0, count: 4096)
+        var rng = SystemRandomNumberGenerator()
+        let stop = Date().addingTimeInterval(4)
+        var sent = 0
+        while Date() < stop && run.process.isRunning {
+            for k in stride(from: 0, to: garbage.count, by: 8) {
+                let header: [UInt8] = [0x56, 0x44, UInt8.random(in: 0...255, using: &rng), 0x02, 0x07, 0x00,
+                                       UInt8.random(in: 0...255, using: &rng), UInt8.random(in: 0...4, using: &rng)]
+                garbage.replaceSubrange(k..<k + 8, with: header)
+            }
+            guard (try? flood.sendRaw(garbage)) != nil else { break }
+            sent += garbage.count
+        }
+        withExtendedLifetime(flood) {}
+        run.process.end()
+        let console = run.finish().log
+        let silences = console.matches(of: /kernel: watchdog: hang silent for ([0-9]+) ms \(limit 300 ms\)/).map { Int($0.1)! }
+        #expect(sent > 64 * 1024, "the flood sent only \(sent) bytes")
+        #expect(silences.count >= 5, "\(silences.count) watchdog firings during the flood: \(console.suffix(3000))")
+        print("watchdog-flood on \(platform): \(sent) bytes of flood; silences (ms): \(silences)")
+        let sorted = silences.sorted()
+        let (median, worst) = (sorted.isEmpty ? 0 : sorted[sorted.count / 2], sorted.last ?? 0)
+        let (medianBound, worstBound) = platform == "sim" ? (320, 600) : (500, 2000)
+        #expect(median <= medianBound && worst <= worstBound, "silences before the watchdog fired (ms): \(silences)")
+    }
 }
