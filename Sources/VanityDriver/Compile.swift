@@ -29,6 +29,35 @@ extension Driver {
             .filter { f in suffixes.contains { f.hasSuffix($0) } }.sorted().map { dir + "/" + $0 }
     }
 
+    /// The shards' C library for `platform`'s shard target: under
+    /// VANITY_LIBC_DIR if set, else the repository's
+    /// build/third-party/picolibc, where Scripts/libc.sh builds it.
+    static func shardLibrary(_ platform: Platform, root: String) -> Result<CLibrary, DriverFailure> {
+        let base = ProcessInfo.processInfo.environment["VANITY_LIBC_DIR"] ?? root + "/build/third-party/picolibc"
+        let folder = base + "/" + platform.shard.libcTarget
+        let lib = CLibrary(folder: folder, compilerInclude: compilerInclude)
+        guard FileManager.default.fileExists(atPath: lib.archive), FileManager.default.fileExists(atPath: lib.include + "/stdio.h") else {
+            return .failure(DriverFailure(status: .noInput, diagnostics: [.error(.unknown(folder),
+                "the shards' C library (picolibc) for \(platform.shard.libcTarget) is not built: run Scripts/libc.sh (Scripts/setup.sh runs it)")],
+                file: folder))
+        }
+        return .success(lib)
+    }
+
+    /// clang's own headers (stddef.h, stdarg.h…): `clang -print-resource-dir`/include.
+    static let compilerInclude: String = {
+        let (status, text) = Executor.spawn(Executor.find("clang"), ["-print-resource-dir"])
+        let dir = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        return (status == 0 && !dir.isEmpty ? dir : "/usr/lib/clang") + "/include"
+    }()
+
+    /// A tool of the Swift toolchain (beside swiftc), else the first on PATH.
+    static func toolchainTool(_ name: String) -> String {
+        let swiftc = URL(fileURLWithPath: Executor.find("swiftc")).resolvingSymlinksInPath()
+        let beside = swiftc.deletingLastPathComponent().appendingPathComponent(name).path
+        return FileManager.default.isExecutableFile(atPath: beside) ? beside : Executor.find(name)
+    }
+
     /// A platform has a kernel port when its folder holds platform code.
     public static func hasKernelPort(_ platform: Platform, platformsDirectory: String) -> Bool {
         !files(in: "\(platformsDirectory)/\(platform.name)", suffixes: [".S", ".c"]).isEmpty
@@ -42,7 +71,12 @@ extension Driver {
         do { _ = try ReloadKey.ensure(in: generated) } catch {
             return .failure(DriverFailure(status: .ioError, diagnostics: [.error(.unknown(generated), "cannot write the reload key: \(error.localizedDescription)")], file: configPath))
         }
-        let (jobs, products) = planBuild(layout, checked: checked, configPath: configPath, generated: generated)
+        let libc: CLibrary
+        switch shardLibrary(layout.platform, root: repoRoot(platformsDirectory: checked.platformsDirectory)) {
+        case .success(let l): libc = l
+        case .failure(let f): return .failure(f)
+        }
+        let (jobs, products) = planBuild(layout, checked: checked, configPath: configPath, generated: generated, libc: libc)
         var executor = Executor()
         let name = layout.platform.name
         let hosted = layout.platform.kind == .simulator
@@ -117,7 +151,8 @@ extension Driver {
     }
 
     /// The sources of `layout`'s build and the jobs that build them.
-    static func planBuild(_ layout: Layout, checked: CheckedSystem, configPath: String, generated: String) -> (jobs: [Job], products: BuildProducts) {
+    static func planBuild(_ layout: Layout, checked: CheckedSystem, configPath: String, generated: String,
+                          libc: CLibrary) -> (jobs: [Job], products: BuildProducts) {
         let platDir = checked.platformsDirectory
         let root = repoRoot(platformsDirectory: platDir)
         let manifestDir = (configPath as NSString).deletingLastPathComponent
@@ -134,6 +169,8 @@ extension Driver {
         sources.kernelHeaders = files(in: root + "/Kernel/include/vanity", suffixes: [".h"])
         sources.libraryHeaders = files(in: root + "/Shards/lib/c/include/vanity", suffixes: [".h"])
         sources.platformHeaders = files(in: "\(platDir)/\(layout.platform.name)/include/vanity", suffixes: [".h"])
+        sources.libc = libc
+        sources.objcopy = toolchainTool("llvm-objcopy")
         return BuildPlanner.plan(layout, sources: sources, generated: absGenerated)
     }
 

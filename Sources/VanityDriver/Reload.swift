@@ -153,7 +153,12 @@ extension Driver {
         } catch {
             return .failure(DriverFailure(status: .ioError, diagnostics: [.error(.unknown(dir), "cannot write generated files: \(error.localizedDescription)")], file: configPath))
         }
-        let plan = planBuild(layout, checked: checked, configPath: configPath, generated: dir)
+        let libc: CLibrary
+        switch shardLibrary(layout.platform, root: repoRoot(platformsDirectory: checked.platformsDirectory)) {
+        case .success(let l): libc = l
+        case .failure(let f): return .failure(f)
+        }
+        let plan = planBuild(layout, checked: checked, configPath: configPath, generated: dir, libc: libc)
         guard let elf = plan.products.shardELFs.first(where: { $0.name == shard })?.path else {
             return .failure(DriverFailure(status: .usage, diagnostics: [.error(.unknown(configPath), "no build plan for shard \"\(shard)\"")], file: configPath))
         }

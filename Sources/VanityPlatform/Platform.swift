@@ -51,6 +51,25 @@ public struct DeviceAlias: Hashable, Sendable {
     }
 }
 
+/// The targets and flags shards are compiled with, and the build of the
+/// shards' C library (picolibc, `Scripts/libc.sh`) they link.
+public struct ShardToolchain: Sendable, Equatable {
+    public var clangTarget: String
+    public var swiftTarget: String
+    public var cFlags: [String]
+    public var swiftCFlags: [String]
+    /// The folder name of the C library's build: build/third-party/picolibc/<libcTarget>.
+    public var libcTarget: String
+
+    public init(clangTarget: String, swiftTarget: String, cFlags: [String], swiftCFlags: [String], libcTarget: String) {
+        self.clangTarget = clangTarget
+        self.swiftTarget = swiftTarget
+        self.cFlags = cFlags
+        self.swiftCFlags = swiftCFlags
+        self.libcTarget = libcTarget
+    }
+}
+
 /// A platform as described by `Platforms/<name>/platform.toml` and its
 /// device tree.
 public struct Platform: Sendable {
@@ -74,6 +93,10 @@ public struct Platform: Sendable {
     /// Clang flags (passed with -Xcc) for Embedded Swift built for this
     /// platform: the C view Swift imports must match the shard's C ABI.
     public var swiftCFlags: [String]
+    /// How shards are compiled, where it differs from the kernel (the
+    /// simulator's kernel is a host program; its shards are compiled like
+    /// the x86_64 board's, against the same C library).
+    public var shard: ShardToolchain
     /// Friendly names → device tree paths, in descriptor order.
     public var deviceTable: [DeviceAlias]
     /// Device tree paths the kernel keeps (console, interrupt controller):
@@ -100,6 +123,8 @@ public struct Platform: Sendable {
         self.swiftTarget = swiftTarget
         self.cFlags = cFlags
         self.swiftCFlags = swiftCFlags
+        self.shard = ShardToolchain(clangTarget: clangTarget, swiftTarget: swiftTarget, cFlags: cFlags, swiftCFlags: swiftCFlags,
+                                    libcTarget: clangTarget)
         self.deviceTable = deviceTable
         self.reserved = reserved
         self.devices = devices

@@ -7,7 +7,8 @@ import VanityManifest
 public enum PlatformLoader {
     public static let descriptorName = "platform.toml"
     public static let platformKeys = ["architecture", "ram", "page-size", "cpu-limit", "kernel-base", "clang-target",
-                                      "swift-target", "c-flags", "swift-c-flags", "qemu", "device-tree", "irq-decoding", "reserved"]
+                                      "swift-target", "c-flags", "swift-c-flags", "shard-clang-target", "shard-swift-target", "shard-c-flags",
+                                      "shard-swift-c-flags", "libc-target", "qemu", "device-tree", "irq-decoding", "reserved"]
 
     /// The device tree file named by a descriptor, if any, without checking
     /// anything else (the shell reads it before calling `parse`).
@@ -61,6 +62,11 @@ public enum PlatformLoader {
         let swift = t.string("swift-target", required: true, diagnostics: &d)
         let cflags = t.strings("c-flags", diagnostics: &d)?.value.map(\.value) ?? []
         let swiftCFlags = t.strings("swift-c-flags", diagnostics: &d)?.value.map(\.value) ?? []
+        let shardClang = t.string("shard-clang-target", diagnostics: &d)?.value
+        let shardSwift = t.string("shard-swift-target", diagnostics: &d)?.value
+        let shardCFlags = t.strings("shard-c-flags", diagnostics: &d)?.value.map(\.value)
+        let shardSwiftCFlags = t.strings("shard-swift-c-flags", diagnostics: &d)?.value.map(\.value)
+        let libcTarget = t.string("libc-target", diagnostics: &d)?.value
         let qemu = t.strings("qemu", diagnostics: &d)?.value.map(\.value) ?? []
         let dtName = t.string("device-tree", diagnostics: &d)
         let irq = t.choice("irq-decoding", ["gic", "single"], what: "irq decoding", diagnostics: &d)
@@ -105,11 +111,17 @@ public enum PlatformLoader {
             }
         }
         if d.hasErrors { return .failure(DiagnosticError(d.sorted)) }
-        return .success(Platform(
+        var platform = Platform(
             name: name, architecture: Architecture(rawValue: arch!.value)!, ram: ram!, pageSize: UInt64(page!.value),
             cpuLimit: Int(cpus!.value), kernelBase: UInt64(kernelBase!.value), qemu: qemu, clangTarget: clang!.value,
             swiftTarget: swift!.value, cFlags: cflags, swiftCFlags: swiftCFlags, deviceTable: table, reserved: reserved.map(\.value),
-            devices: devices, descriptorPath: file))
+            devices: devices, descriptorPath: file)
+        // Shards are compiled like the kernel unless the descriptor says otherwise.
+        let shardTarget = shardClang ?? clang!.value
+        platform.shard = ShardToolchain(clangTarget: shardTarget, swiftTarget: shardSwift ?? swift!.value,
+                                        cFlags: shardCFlags ?? cflags, swiftCFlags: shardSwiftCFlags ?? swiftCFlags,
+                                        libcTarget: libcTarget ?? shardTarget)
+        return .success(platform)
     }
 
     /// Reads one platform folder.

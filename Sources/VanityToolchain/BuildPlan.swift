@@ -41,6 +41,10 @@ public struct SourceSet: Sendable {
     public var kernelHeaders: [String] = []
     public var libraryHeaders: [String] = []
     public var platformHeaders: [String] = []
+    /// The shards' C library for this platform's shard target.
+    public var libc = CLibrary(folder: "<libc>", compilerInclude: "<clang>/include")
+    /// llvm-objcopy (the simulator's shard objects keep one global symbol).
+    public var objcopy = "llvm-objcopy"
 
     public init(repoRoot: String, manifestDirectory: String, kernelSources: [String], platformSources: [String],
                 shardSources: [String: [String]], swiftLibrary: [String]) {
@@ -50,6 +54,21 @@ public struct SourceSet: Sendable {
         self.platformSources = platformSources
         self.shardSources = shardSources
         self.swiftLibrary = swiftLibrary
+    }
+}
+
+/// The shards' C library for one target (picolibc, built by Scripts/libc.sh
+/// into build/third-party/picolibc/<target>): its headers and archive, and
+/// the compiler's own headers (stddef.h, stdarg.h), which -nostdinc hides.
+public struct CLibrary: Sendable, Equatable {
+    public var include: String
+    public var archive: String
+    public var compilerInclude: String
+
+    public init(folder: String, compilerInclude: String) {
+        include = folder + "/include"
+        archive = folder + "/lib/libc.a"
+        self.compilerInclude = compilerInclude
     }
 }
 
@@ -108,7 +127,6 @@ public enum BuildPlanner {
         let obj = generated + "/obj"
         let elf = generated + "/elf"
         let kernelInclude = root + "/Kernel/include"
-        let platformInclude = "\(root)/Platforms/\(p.name)/include"
         var jobs: [Job] = []
 
         func compile(_ src: String, _ out: String, _ flags: [String], _ label: String) -> Job {
@@ -138,33 +156,15 @@ public enum BuildPlanner {
         for sl in layout.shards {
             let s = sl.shard
             let shardGen = "\(generated)/shards/\(s.name)"
-            let shardObj = "\(obj)/shards/\(s.name)"
-            let includes = ["-I", shardGen, "-I", root + "/Shards/lib/c/include", "-I", platformInclude, "-I", kernelInclude]
             let first = jobs.count
             defer { for k in first..<jobs.count { jobs[k].shard = s.name } }
-            var objects: [String] = []
-            for lib in ["start", "printf"] {
-                let out = "\(shardObj)/\(lib).o"
-                jobs.append(compile("\(root)/Shards/lib/c/\(lib).c", out, includes, "shard \(s.name): \(lib).c"))
-                objects.append(out)
-            }
-            let own = sources.shardSources[s.name] ?? []
-            if s.lang == .c {
-                objects += compileEach(own.filter { $0.hasSuffix(".c") || $0.hasSuffix(".S") }, into: shardObj, jobs: &jobs) {
-                    compile($0, $1, includes, "shard \(s.name): \(fileName($0))")
-                }
-            } else {
-                let rt = shardObj + "/runtime.o"
-                jobs.append(compile(root + "/Shards/lib/swift/runtime.c", rt, includes, "shard \(s.name): runtime.c"))
-                objects.append(rt)
-                let out = shardObj + "/swift.o"
-                jobs.append(swiftShardJob(s, platform: p, sources: sources, shardGen: shardGen, output: out, freestanding: true))
-                objects.append(out)
-            }
+            let objects = shardObjects(sl, platform: p, sources: sources, generated: generated, jobs: &jobs)
             let out = "\(elf)/\(s.name).elf"
+            let archive = sources.libc.archive
             jobs.append(Job(kind: .link, label: "shard \(s.name)", tool: "ld.lld",
-                            arguments: ["-static", "-nostdlib", "--no-undefined", "-T", shardGen + "/link.ld"] + objects + ["-o", out],
-                            inputs: [shardGen + "/link.ld"] + objects, output: out, depfile: nil))
+                            arguments: ["-static", "-nostdlib", "--no-undefined", "-T", shardGen + "/link.ld"] + objects
+                                + [archive, "-o", out],
+                            inputs: [shardGen + "/link.ld"] + objects + [archive], output: out, depfile: nil))
             shardELFs.append((s.name, out))
         }
         return (jobs, BuildProducts(kernelELF: kernelELF, shardELFs: shardELFs, image: generated + "/image.elf"))
@@ -172,28 +172,77 @@ public enum BuildPlanner {
 }
 
 extension BuildPlanner {
+    /// clang's flags for a shard's C: the platform's shard target, hosted
+    /// (the C library is there, so the compiler may use its builtins), with
+    /// the shards' C library's headers and never the host's.
+    static func shardCFlags(_ p: Platform, _ libc: CLibrary) -> [String] {
+        ["--target=\(p.shard.clangTarget)", "-std=gnu17", "-nostdinc", "-isystem", libc.include, "-isystem", libc.compilerInclude,
+         "-fno-pic", "-fno-stack-protector", "-O2", "-g", "-Wall", "-Wextra", "-Werror"] + p.shard.cFlags
+    }
+
+    /// One C or assembly source of a shard.
+    static func shardCompile(_ p: Platform, _ libc: CLibrary, _ src: String, _ out: String, _ includes: [String], _ label: String) -> Job {
+        if src.hasSuffix(".S") {
+            return Job(kind: .assemble, label: label, tool: "clang",
+                       arguments: ["--target=\(p.shard.clangTarget)"] + p.shard.cFlags.filter { !$0.hasPrefix("-mgeneral") }
+                           + includes + ["-c", src, "-o", out, "-MD", "-MF", out + ".d"],
+                       inputs: [src], output: out, depfile: out + ".d")
+        }
+        return Job(kind: .compileC, label: label, tool: "clang",
+                   arguments: shardCFlags(p, libc) + includes + ["-c", src, "-o", out, "-MD", "-MF", out + ".d"],
+                   inputs: [src], output: out, depfile: out + ".d")
+    }
+
+    /// Every object of one shard, the same on every platform: the shard
+    /// runtime (start-up, vanity_printf, what the C library needs), its own
+    /// C and assembly, and for a Swift shard its Swift.
+    static func shardObjects(_ sl: ShardLayout, platform p: Platform, sources: SourceSet, generated: String, jobs: inout [Job]) -> [String] {
+        let s = sl.shard
+        let root = sources.repoRoot
+        let shardGen = "\(generated)/shards/\(s.name)"
+        let shardObj = "\(generated)/obj/shards/\(s.name)"
+        let includes = ["-I", shardGen, "-I", root + "/Shards/lib/c/include", "-I", "\(root)/Platforms/\(p.name)/include",
+                        "-I", root + "/Kernel/include"]
+        var objects: [String] = []
+        for lib in ["start", "printf", "libc"] {
+            let out = "\(shardObj)/\(lib).o"
+            jobs.append(shardCompile(p, sources.libc, "\(root)/Shards/lib/c/\(lib).c", out, includes, "shard \(s.name): \(lib).c"))
+            objects.append(out)
+        }
+        let own = sources.shardSources[s.name] ?? []
+        if s.lang == .c {
+            objects += compileEach(own.filter { $0.hasSuffix(".c") || $0.hasSuffix(".S") }, into: shardObj, jobs: &jobs) {
+                shardCompile(p, sources.libc, $0, $1, includes, "shard \(s.name): \(fileName($0))")
+            }
+        } else {
+            let out = shardObj + "/swift.o"
+            jobs.append(swiftShardJob(s, platform: p, sources: sources, shardGen: shardGen, output: out))
+            objects.append(out)
+        }
+        return objects
+    }
+
     /// The Embedded Swift compile of a Swift shard: its bindings, its own
     /// sources and the Swift user library, with the C view (Bridging.h) of
-    /// its generated header and the C user library. `freestanding` for
-    /// boards; the simulator builds for the host.
-    static func swiftShardJob(_ s: ShardModel, platform p: Platform, sources: SourceSet, shardGen: String, output: String,
-                              freestanding: Bool) -> Job {
+    /// its generated header and the C user library, for the platform's shard
+    /// target (the simulator's shards too are built for a bare target).
+    static func swiftShardJob(_ s: ShardModel, platform p: Platform, sources: SourceSet, shardGen: String, output: String) -> Job {
         let root = sources.repoRoot
         let kernelInclude = root + "/Kernel/include"
         let platformInclude = "\(root)/Platforms/\(p.name)/include"
         let own = sources.shardSources[s.name] ?? []
         let swiftFiles = [shardGen + "/Shard.swift"] + own.filter { $0.hasSuffix(".swift") } + sources.swiftLibrary
         var args = ["-enable-experimental-feature", "Embedded", "-enable-experimental-feature", "Extern",
-                    "-target", p.swiftTarget, "-wmo", "-parse-as-library", "-Osize"]
-        if freestanding {
-            args += ["-Xfrontend", "-disable-stack-protector", "-Xfrontend", "-function-sections", "-Xcc", "-ffreestanding"]
-        }
-        for f in p.swiftCFlags { args += ["-Xcc", f] }
+                    "-target", p.shard.swiftTarget, "-wmo", "-parse-as-library", "-Osize",
+                    "-Xfrontend", "-disable-stack-protector", "-Xfrontend", "-function-sections", "-Xcc", "-ffreestanding"]
+        for f in p.shard.swiftCFlags { args += ["-Xcc", f] }
+        // The C view: the shards' C library's headers, never the host's.
+        args += ["-Xcc", "-nostdinc", "-Xcc", "-isystem", "-Xcc", sources.libc.include, "-Xcc", "-isystem", "-Xcc", sources.libc.compilerInclude]
         for dir in [shardGen, root + "/Shards/lib/c/include", platformInclude, kernelInclude] { args += ["-Xcc", "-I" + dir] }
         args += ["-import-objc-header", root + "/Shards/lib/swift/Bridging.h",
                  "-module-name", Ident.c(s.name), "-c"] + swiftFiles + ["-o", output]
         // swiftc writes no dependency file: every header the bridging header can reach.
-        let headers = [shardGen + "/vanity_shard.h", root + "/Shards/lib/swift/Bridging.h"]
+        let headers = [shardGen + "/vanity_shard.h", root + "/Shards/lib/swift/Bridging.h", sources.libc.archive]
             + sources.libraryHeaders + sources.kernelHeaders + sources.platformHeaders
         return Job(kind: .compileSwift, label: "shard \(s.name): \(swiftFiles.count) Swift files", tool: "swiftc",
                    arguments: args, inputs: swiftFiles + headers, output: output, depfile: nil)
@@ -229,34 +278,30 @@ extension BuildPlanner {
                         arguments: ["--target=\(p.clangTarget)", "-pthread"] + kernelObjects + ["-o", kernel],
                         inputs: kernelObjects, output: kernel, depfile: nil))
 
+        // A shard: its objects and the C library become one object that
+        // exports only its entry (so its C library's names never meet the
+        // host's), linked with the simulator's shard runtime for the host.
         var shardBins: [(String, String)] = []
         for sl in layout.shards {
             let s = sl.shard
-            let shardGen = "\(generated)/shards/\(s.name)"
             let shardObj = "\(obj)/shards/\(s.name)"
-            let includes = ["-I", shardGen, "-I", root + "/Shards/lib/c/include", "-I", platformInclude, "-I", kernelInclude]
             let first = jobs.count
             defer { for k in first..<jobs.count { jobs[k].shard = s.name } }
-            var objects: [String] = []
-            for (src, name) in [(root + "/Shards/lib/c/printf.c", "printf"), (platformDir + "/shard/shard.c", "sim-runtime")] {
-                let out = "\(shardObj)/\(name).o"
-                jobs.append(compile(src, out, includes, "shard \(s.name): \(name)"))
-                objects.append(out)
-            }
-            let own = sources.shardSources[s.name] ?? []
-            if s.lang == .c {
-                objects += compileEach(own.filter { $0.hasSuffix(".c") }, into: shardObj, jobs: &jobs) {
-                    compile($0, $1, includes, "shard \(s.name): \(fileName($0))")
-                }
-            } else {
-                let out = shardObj + "/swift.o"
-                jobs.append(swiftShardJob(s, platform: p, sources: sources, shardGen: shardGen, output: out, freestanding: false))
-                objects.append(out)
-            }
+            let objects = shardObjects(sl, platform: p, sources: sources, generated: generated, jobs: &jobs)
+            let combined = shardObj + "/shard-all.o", own = shardObj + "/shard.o"
+            jobs.append(Job(kind: .link, label: "shard \(s.name): with its C library", tool: "ld.lld",
+                            arguments: ["-r"] + objects + [sources.libc.archive, "-o", combined],
+                            inputs: objects + [sources.libc.archive], output: combined, depfile: nil))
+            jobs.append(Job(kind: .link, label: "shard \(s.name): one entry", tool: sources.objcopy,
+                            arguments: ["--keep-global-symbol=vanity_shard_entry", combined, own],
+                            inputs: [combined], output: own, depfile: nil))
+            let runtime = shardObj + "/sim-runtime.o"
+            jobs.append(compile(platformDir + "/shard/shard.c", runtime, ["-I", platformInclude, "-I", kernelInclude],
+                                "shard \(s.name): sim-runtime"))
             let out = "\(bin)/\(s.name)"
             jobs.append(Job(kind: .link, label: "shard \(s.name)", tool: "clang",
-                            arguments: ["--target=\(p.clangTarget)", "-no-pie"] + objects + ["-o", out],
-                            inputs: objects, output: out, depfile: nil))
+                            arguments: ["--target=\(p.clangTarget)", "-no-pie", "-Wl,-z,noexecstack", runtime, own, "-o", out],
+                            inputs: [runtime, own], output: out, depfile: nil))
             shardBins.append((s.name, out))
         }
         return (jobs, BuildProducts(kernelELF: kernel, shardELFs: shardBins, image: kernel))

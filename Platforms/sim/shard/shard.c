@@ -1,7 +1,10 @@
-/* The simulator's shard runtime, linked into every shard executable built
- * for `sim`: maps the shard's regions of the shared RAM at their layout
- * addresses before main runs, turns system calls into mailbox requests, and
- * reports a crash (signal, faulting pc and address) before dying. */
+/* The simulator's shard runtime, the host side of every shard executable
+ * built for `sim`: maps the shard's regions of the shared RAM at their layout
+ * addresses, confines the process, turns system calls into mailbox requests,
+ * reports a crash (signal, faulting pc and address) before dying, and enters
+ * the shard. The shard itself is one object built like a board's shard
+ * (against the shards' C library, not this host's), exporting only
+ * vanity_shard_entry. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <linux/audit.h>
@@ -158,3 +161,7 @@ __attribute__((constructor)) static void vanity_sim_start(void) {
   for (unsigned i = 0; i < sizeof sigs / sizeof sigs[0]; i++) sigaction(sigs[i], &sa, NULL);
   confine();
 }
+
+void vanity_shard_entry(void) __attribute__((noreturn));
+
+int main(void) { vanity_shard_entry(); }

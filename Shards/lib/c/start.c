@@ -1,6 +1,9 @@
-/* Shard start-up on hardware and the small C runtime every shard links (C and
- * Swift): _start, the status block, memcpy/memset. (The hosted simulator
- * uses the host's C library and Platforms/sim/shard.c instead.) */
+/* Shard start-up, linked into every shard (C and Swift) on every platform:
+ * the status block and the entry. On a board the kernel enters at _start;
+ * in the simulator the host process's runtime calls vanity_shard_entry
+ * (Platforms/sim/shard/shard.c), the one symbol a simulator shard's object
+ * exports. The C library is picolibc (libc.c holds what it needs from us). */
+#include <stdlib.h>
 #include <vanity/vanity.h>
 
 int main(void);
@@ -9,39 +12,7 @@ int main(void);
  * first): the kernel core reads the heartbeat for the watchdog. */
 __attribute__((section(".data.vanity_status"), used)) struct vanity_shard_status vanity_status = {.heartbeat = 1};
 
-__attribute__((section(".text.start"), noreturn)) void _start(void) {
-  int status = main();
-  vanity_exit((uint32_t)status);
-}
+/* main's status ends the shard through exit(), which flushes stdout. */
+__attribute__((noreturn)) void vanity_shard_entry(void) { exit(main()); }
 
-void *memcpy(void *dst, const void *src, size_t n) {
-  unsigned char *d = dst;
-  const unsigned char *s = src;
-  while (n--) *d++ = *s++;
-  return dst;
-}
-
-void *memmove(void *dst, const void *src, size_t n) {
-  unsigned char *d = dst;
-  const unsigned char *s = src;
-  if (d < s) {
-    while (n--) *d++ = *s++;
-  } else {
-    while (n--) d[n] = s[n];
-  }
-  return dst;
-}
-
-void *memset(void *dst, int c, size_t n) {
-  unsigned char *d = dst;
-  while (n--) *d++ = (unsigned char)c;
-  return dst;
-}
-
-int memcmp(const void *a, const void *b, size_t n) {
-  const unsigned char *x = a, *y = b;
-  for (size_t i = 0; i < n; i++)
-    if (x[i] != y[i]) return x[i] < y[i] ? -1 : 1;
-  return 0;
-}
-
+__attribute__((section(".text.start"), noreturn)) void _start(void) { vanity_shard_entry(); }
