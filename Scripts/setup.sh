@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Installs the Debian packages Vanity needs. Idempotent: a fast no-op when
-# everything is already there. Run as root (or with sudo available).
+# Installs the Debian packages Vanity needs, then builds the shards' C
+# library (Scripts/libc.sh: picolibc from Debian's source package, cached
+# under build/third-party). Idempotent: a fast no-op when everything is
+# already there. Run as root (or with sudo available).
 set -euo pipefail
 
 PACKAGES=(
@@ -12,6 +14,8 @@ PACKAGES=(
   qemu-system-arm       # qemu-system-aarch64
   qemu-system-misc      # qemu-system-riscv64
   qemu-system-x86       # qemu-system-x86_64
+  meson ninja-build     # the shards' C library's build (Scripts/libc.sh)
+  debian-archive-keyring  # checks the C library's source package
 )
 
 missing=()
@@ -22,7 +26,7 @@ for p in "${PACKAGES[@]}"; do
 done
 
 if [ ${#missing[@]} -eq 0 ]; then
-  exit 0
+  exec "$(dirname "$0")/libc.sh"
 fi
 
 echo "setup: installing ${missing[*]}" >&2
@@ -36,3 +40,4 @@ export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -qq
 $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 echo "setup: done" >&2
+exec "$(dirname "$0")/libc.sh"

@@ -32,7 +32,7 @@ extension Driver {
     /// The shards' C library for `platform`'s shard target: under
     /// VANITY_LIBC_DIR if set, else the repository's
     /// build/third-party/picolibc, where Scripts/libc.sh builds it.
-    static func shardLibrary(_ platform: Platform, root: String) -> Result<CLibrary, DriverFailure> {
+    public static func shardLibrary(_ platform: Platform, root: String) -> Result<CLibrary, DriverFailure> {
         let base = ProcessInfo.processInfo.environment["VANITY_LIBC_DIR"] ?? root + "/build/third-party/picolibc"
         let folder = base + "/" + platform.shard.libcTarget
         let lib = CLibrary(folder: folder, compilerInclude: compilerInclude)

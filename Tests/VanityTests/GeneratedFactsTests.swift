@@ -77,7 +77,7 @@ import VanityToolchain
     /// runs the program and returns what it printed.
     static func linkAndRun(_ dir: String, c: String, objects: [String] = [], includes: [String] = []) throws -> [String: String] {
         try c.write(toFile: dir + "/main.c", atomically: true, encoding: .utf8)
-        let cc = try Tool.run("clang", ["-std=c17", "-Wall", "-Wextra", "-Werror", "-I", repoRoot + "/Kernel/include"]
+        let cc = try Tool.run("clang", ["-std=c17", "-Wall", "-Wextra", "-Werror", "-no-pie", "-I", repoRoot + "/Kernel/include"]
                                   + includes.flatMap { ["-I", $0] } + [dir + "/main.c"] + objects + ["-o", dir + "/main"])
         try #require(cc.status == 0, "\(cc.text)")
         let run = try Tool.run(dir + "/main", [])
@@ -94,8 +94,9 @@ import VanityToolchain
             .write(toFile: own, atomically: true, encoding: .utf8)
         let library = try FileManager.default.contentsOfDirectory(atPath: repoRoot + "/Shards/lib/swift")
             .filter { $0.hasSuffix(".swift") }.sorted().map { repoRoot + "/Shards/lib/swift/" + $0 }
-        let sources = SourceSet(repoRoot: repoRoot, manifestDirectory: dir, kernelSources: [], platformSources: [],
+        var sources = SourceSet(repoRoot: repoRoot, manifestDirectory: dir, kernelSources: [], platformSources: [],
                                 shardSources: [shard: [own]], swiftLibrary: library)
+        sources.libc = try shardCLibrary(layout.platform)
         let (jobs, _) = BuildPlanner.plan(layout, sources: sources, generated: dir)
         let job = try #require(jobs.first { $0.kind == .compileSwift && $0.label.hasPrefix("shard \(shard):") })
         try FileManager.default.createDirectory(atPath: (job.output as NSString).deletingLastPathComponent,

@@ -7,6 +7,7 @@ import VanityManifest
 import VanityModel
 import VanityPlatform
 import VanityProcess
+import VanityToolchain
 
 /// The repository root, found from this file's path.
 let repoRoot: String = {
@@ -184,4 +185,12 @@ final class RunningSystem {
     }
 
     deinit { if process.isRunning { process.end() } }
+}
+
+/// The shards' C library for `platform`, where the build finds it.
+func shardCLibrary(_ platform: Platform) throws -> CLibrary {
+    switch Driver.shardLibrary(platform, root: repoRoot) {
+    case .success(let l): return l
+    case .failure(let f): throw f
+    }
 }

@@ -152,11 +152,6 @@ public struct Device {
 
 /// System calls.
 public enum Vanity {
-    /// Writes `text` to the kernel log as this shard (needs the "log" cap).
-    public static func log(_ text: StaticString) {
-        _ = vanity_log(UnsafeRawPointer(text.utf8Start).assumingMemoryBound(to: CChar.self), Int(text.utf8CodeUnitCount))
-    }
-
     /// Nanoseconds since boot (needs the "time" cap).
     public static func timeNs() -> Int64 { vanity_time_ns() }
 
