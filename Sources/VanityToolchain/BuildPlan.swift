@@ -5,7 +5,7 @@ import VanityPlatform
 
 /// One tool invocation: compile, assemble or link.
 public struct Job: Hashable, Sendable {
-    public enum Kind: String, Sendable { case compileC = "cc", assemble = "as", compileSwift = "swiftc", link = "ld" }
+    public enum Kind: String, Sendable { case compileC = "cc", assemble = "as", compileSwift = "swiftc", link = "ld", archive = "ar" }
 
     public var kind: Kind
     /// What the step list shows: "kernel/init.c", "shard producer".
@@ -31,7 +31,8 @@ public struct SourceSet: Sendable {
     public var kernelSources: [String]
     /// Platforms/<name>/*.c and *.S.
     public var platformSources: [String]
-    /// Per shard name: its sources (*.c, or *.swift for Swift shards).
+    /// Per shard name: its sources (`sources`, by default every .c, .S, .s
+    /// and .swift file under its folder).
     public var shardSources: [String: [String]]
     /// Shards/lib/swift/*.swift.
     public var swiftLibrary: [String]
@@ -41,6 +42,13 @@ public struct SourceSet: Sendable {
     public var kernelHeaders: [String] = []
     public var libraryHeaders: [String] = []
     public var platformHeaders: [String] = []
+    /// Per shard name: its folder (absolute; see ShardOptions.swift).
+    public var shardFolders: [String: String] = [:]
+    /// Per library name: its folder and sources.
+    public var libraries: [String: LibraryFiles] = [:]
+    /// The headers (.h) under each shard folder and include folder (by
+    /// normalized absolute folder): what a Swift shard's compile may read.
+    public var headers: [String: [String]] = [:]
 
     public init(repoRoot: String, manifestDirectory: String, kernelSources: [String], platformSources: [String],
                 shardSources: [String: [String]], swiftLibrary: [String]) {
@@ -111,15 +119,17 @@ public enum BuildPlanner {
         let platformInclude = "\(root)/Platforms/\(p.name)/include"
         var jobs: [Job] = []
 
-        func compile(_ src: String, _ out: String, _ flags: [String], _ label: String) -> Job {
-            if src.hasSuffix(".S") {
+        /// `options`: a shard's or library's own (ShardOptions.swift), after the build's.
+        func compile(_ src: String, _ out: String, _ flags: [String], _ label: String, options: [String] = []) -> Job {
+            if src.hasSuffix(".S") || src.hasSuffix(".s") {
+                let dep = src.hasSuffix(".S") ? ["-MD", "-MF", out + ".d"] : [] // clang writes none for .s
                 return Job(kind: .assemble, label: label, tool: "clang",
                            arguments: ["--target=\(p.clangTarget)"] + p.cFlags.filter { !$0.hasPrefix("-mgeneral") }
-                               + ["-I", kernelInclude, "-c", src, "-o", out, "-MD", "-MF", out + ".d"],
-                           inputs: [src], output: out, depfile: out + ".d")
+                               + ["-I", kernelInclude] + options + ["-c", src, "-o", out] + dep,
+                           inputs: [src], output: out, depfile: dep.isEmpty ? nil : out + ".d")
             }
             return Job(kind: .compileC, label: label, tool: "clang",
-                       arguments: base(p) + flags + ["-c", src, "-o", out, "-MD", "-MF", out + ".d"],
+                       arguments: base(p) + flags + options + ["-c", src, "-o", out, "-MD", "-MF", out + ".d"],
                        inputs: [src], output: out, depfile: out + ".d")
         }
 
@@ -132,6 +142,12 @@ public enum BuildPlanner {
                         arguments: ["-static", "-nostdlib", "--no-undefined", "-T", generated + "/kernel/kernel.ld"]
                             + kernelObjects + ["-o", kernelELF],
                         inputs: [generated + "/kernel/kernel.ld"] + kernelObjects, output: kernelELF, depfile: nil))
+
+        // Libraries, once for all shards: the shards' includes without a generated folder.
+        let sharedIncludes = ["-I", root + "/Shards/lib/c/include", "-I", platformInclude, "-I", kernelInclude]
+        let archives = libraryJobs(layout.system, sources: sources, obj: obj, hosted: false, jobs: &jobs) {
+            compile($0, $1, sharedIncludes, $3, options: $2)
+        }
 
         // Shards.
         var shardELFs: [(String, String)] = []
@@ -148,23 +164,31 @@ public enum BuildPlanner {
                 jobs.append(compile("\(root)/Shards/lib/c/\(lib).c", out, includes, "shard \(s.name): \(lib).c"))
                 objects.append(out)
             }
+            // Its own C and assembly files, in either language.
             let own = sources.shardSources[s.name] ?? []
-            if s.lang == .c {
-                objects += compileEach(own.filter { $0.hasSuffix(".c") || $0.hasSuffix(".S") }, into: shardObj, jobs: &jobs) {
-                    compile($0, $1, includes, "shard \(s.name): \(fileName($0))")
-                }
-            } else {
+            let folder = sources.shardFolders[s.name]
+            let options = cOptions(s.build, folder: folder ?? "", libraryIncludes: libraryIncludes(s.build.libraries, system: layout.system, sources: sources))
+            let werror = warningsAsErrors(s.build, folder: folder ?? "", repoRoot: root)
+            for src in clangSources(own, hosted: false) {
+                let out = objectPath(src, folder: folder, into: shardObj)
+                jobs.append(warnings(compile(src, out, includes, "shard \(s.name): \(relativeName(src, folder: folder))", options: options),
+                                     asErrors: werror))
+                objects.append(out)
+            }
+            if s.lang == .swift {
                 let rt = shardObj + "/runtime.o"
                 jobs.append(compile(root + "/Shards/lib/swift/runtime.c", rt, includes, "shard \(s.name): runtime.c"))
                 objects.append(rt)
                 let out = shardObj + "/swift.o"
-                jobs.append(swiftShardJob(s, platform: p, sources: sources, shardGen: shardGen, output: out, freestanding: true))
+                jobs.append(swiftShardJob(s, platform: p, sources: sources, shardGen: shardGen, output: out, freestanding: true,
+                                          system: layout.system))
                 objects.append(out)
             }
+            let linked = objects + s.build.libraries.compactMap { archives[$0] }
             let out = "\(elf)/\(s.name).elf"
             jobs.append(Job(kind: .link, label: "shard \(s.name)", tool: "ld.lld",
-                            arguments: ["-static", "-nostdlib", "--no-undefined", "-T", shardGen + "/link.ld"] + objects + ["-o", out],
-                            inputs: [shardGen + "/link.ld"] + objects, output: out, depfile: nil))
+                            arguments: ["-static", "-nostdlib", "--no-undefined", "-T", shardGen + "/link.ld"] + linked + ["-o", out],
+                            inputs: [shardGen + "/link.ld"] + linked, output: out, depfile: nil))
             shardELFs.append((s.name, out))
         }
         return (jobs, BuildProducts(kernelELF: kernelELF, shardELFs: shardELFs, image: generated + "/image.elf"))
@@ -177,7 +201,7 @@ extension BuildPlanner {
     /// its generated header and the C user library. `freestanding` for
     /// boards; the simulator builds for the host.
     static func swiftShardJob(_ s: ShardModel, platform p: Platform, sources: SourceSet, shardGen: String, output: String,
-                              freestanding: Bool) -> Job {
+                              freestanding: Bool, system: SystemModel) -> Job {
         let root = sources.repoRoot
         let kernelInclude = root + "/Kernel/include"
         let platformInclude = "\(root)/Platforms/\(p.name)/include"
@@ -190,11 +214,17 @@ extension BuildPlanner {
         }
         for f in p.swiftCFlags { args += ["-Xcc", f] }
         for dir in [shardGen, root + "/Shards/lib/c/include", platformInclude, kernelInclude] { args += ["-Xcc", "-I" + dir] }
-        args += ["-import-objc-header", root + "/Shards/lib/swift/Bridging.h",
+        let folder = sources.shardFolders[s.name] ?? ""
+        let bridging = bridgingHeader(s, sources: sources)
+        if s.build.bridgingHeader != nil { args += ["-Xcc", "-I" + root + "/Shards/lib/swift"] } // for its #include <Bridging.h>
+        args += swiftOptions(s.build, folder: folder, libraryIncludes: libraryIncludes(s.build.libraries, system: system, sources: sources))
+        if warningsAsErrors(s.build, folder: folder, repoRoot: root) { args += ["-warnings-as-errors"] }
+        args += ["-import-objc-header", bridging,
                  "-module-name", Ident.c(s.name), "-c"] + swiftFiles + ["-o", output]
         // swiftc writes no dependency file: every header the bridging header can reach.
         let headers = [shardGen + "/vanity_shard.h", root + "/Shards/lib/swift/Bridging.h"]
             + sources.libraryHeaders + sources.kernelHeaders + sources.platformHeaders
+            + swiftHeaderInputs(s, system: system, sources: sources)
         return Job(kind: .compileSwift, label: "shard \(s.name): \(swiftFiles.count) Swift files", tool: "swiftc",
                    arguments: args, inputs: swiftFiles + headers, output: output, depfile: nil)
     }
@@ -215,9 +245,10 @@ extension BuildPlanner {
         let cflags = ["--target=\(p.clangTarget)", "-std=c17", "-O2", "-g", "-Wall", "-Wextra", "-Werror", "-fno-builtin"] + p.cFlags
         var jobs: [Job] = []
 
-        func compile(_ src: String, _ out: String, _ includes: [String], _ label: String) -> Job {
+        /// `options`: a shard's or library's own (ShardOptions.swift), after the build's.
+        func compile(_ src: String, _ out: String, _ includes: [String], _ label: String, options: [String] = []) -> Job {
             Job(kind: .compileC, label: label, tool: "clang",
-                arguments: cflags + includes + ["-c", src, "-o", out, "-MD", "-MF", out + ".d"],
+                arguments: cflags + includes + options + ["-c", src, "-o", out, "-MD", "-MF", out + ".d"],
                 inputs: [src], output: out, depfile: out + ".d")
         }
 
@@ -228,6 +259,12 @@ extension BuildPlanner {
         jobs.append(Job(kind: .link, label: "kernel", tool: "clang",
                         arguments: ["--target=\(p.clangTarget)", "-pthread"] + kernelObjects + ["-o", kernel],
                         inputs: kernelObjects, output: kernel, depfile: nil))
+
+        // Libraries, once for all shards: the shards' includes without a generated folder.
+        let sharedIncludes = ["-I", root + "/Shards/lib/c/include", "-I", platformInclude, "-I", kernelInclude]
+        let archives = libraryJobs(layout.system, sources: sources, obj: obj, hosted: true, jobs: &jobs) {
+            compile($0, $1, sharedIncludes, $3, options: $2)
+        }
 
         var shardBins: [(String, String)] = []
         for sl in layout.shards {
@@ -243,20 +280,29 @@ extension BuildPlanner {
                 jobs.append(compile(src, out, includes, "shard \(s.name): \(name)"))
                 objects.append(out)
             }
+            // Its own C files, in either language (assembly is for the boards).
             let own = sources.shardSources[s.name] ?? []
-            if s.lang == .c {
-                objects += compileEach(own.filter { $0.hasSuffix(".c") }, into: shardObj, jobs: &jobs) {
-                    compile($0, $1, includes, "shard \(s.name): \(fileName($0))")
-                }
-            } else {
-                let out = shardObj + "/swift.o"
-                jobs.append(swiftShardJob(s, platform: p, sources: sources, shardGen: shardGen, output: out, freestanding: false))
+            let folder = sources.shardFolders[s.name]
+            let options = cOptions(s.build, folder: folder ?? "", libraryIncludes: libraryIncludes(s.build.libraries, system: layout.system, sources: sources))
+            let werror = warningsAsErrors(s.build, folder: folder ?? "", repoRoot: root)
+            for src in clangSources(own, hosted: true) {
+                let out = objectPath(src, folder: folder, into: shardObj)
+                jobs.append(warnings(compile(src, out, includes, "shard \(s.name): \(relativeName(src, folder: folder))", options: options),
+                                     asErrors: werror))
                 objects.append(out)
             }
+            if s.lang == .swift {
+                let out = shardObj + "/swift.o"
+                jobs.append(swiftShardJob(s, platform: p, sources: sources, shardGen: shardGen, output: out, freestanding: false,
+                                          system: layout.system))
+                objects.append(out)
+            }
+            let libraries = s.build.libraries.compactMap { archives[$0] }
+            let grouped = libraries.isEmpty ? [] : ["-Wl,--start-group"] + libraries + ["-Wl,--end-group"]
             let out = "\(bin)/\(s.name)"
             jobs.append(Job(kind: .link, label: "shard \(s.name)", tool: "clang",
-                            arguments: ["--target=\(p.clangTarget)", "-no-pie"] + objects + ["-o", out],
-                            inputs: objects, output: out, depfile: nil))
+                            arguments: ["--target=\(p.clangTarget)", "-no-pie"] + objects + grouped + ["-o", out],
+                            inputs: objects + libraries, output: out, depfile: nil))
             shardBins.append((s.name, out))
         }
         return (jobs, BuildProducts(kernelELF: kernel, shardELFs: shardBins, image: kernel))
