@@ -157,8 +157,31 @@ extension Driver {
         let root = repoRoot(platformsDirectory: platDir)
         let manifestDir = (configPath as NSString).deletingLastPathComponent
         var shardSources: [String: [String]] = [:]
+        var shardFolders: [String: String] = [:]
+        var libraries: [String: SourceSet.LibraryFiles] = [:]
+        var headers: [String: [String]] = [:]
+        /// The sources `globs` select under `folder`, and its headers.
+        func select(_ globs: [String]?, in folder: String) -> [String] {
+            let all = listFiles(under: folder) ?? []
+            headers[folder] = all.filter { $0.hasSuffix(".h") }.map { folder + "/" + $0 }
+            return SourceFiles.select(globs, from: all).map { folder + "/" + $0 }
+        }
+        func listHeaders(_ include: [String], in folder: String) {
+            for inc in include {
+                let dir = BuildPlanner.resolve(inc, in: folder)
+                headers[dir] = (listFiles(under: dir) ?? []).filter { $0.hasSuffix(".h") }.map { dir + "/" + $0 }
+            }
+        }
         for s in layout.system.shards {
-            shardSources[s.name] = files(in: shardFolder(s, configPath: configPath), suffixes: s.lang == .c ? [".c", ".S"] : [".swift"])
+            let folder = shardFolder(s, configPath: configPath)
+            shardFolders[s.name] = folder
+            shardSources[s.name] = select(s.build.sources, in: folder)
+            listHeaders(s.build.include, in: folder)
+        }
+        for l in layout.system.libraries {
+            let folder = sourceFolder(l.path, configPath: configPath)
+            libraries[l.name] = SourceSet.LibraryFiles(folder: folder, sources: select(l.build.sources, in: folder))
+            listHeaders(l.build.include, in: folder)
         }
         let absGenerated = URL(fileURLWithPath: generated).standardizedFileURL.path
         var sources = SourceSet(repoRoot: root, manifestDirectory: manifestDir,
@@ -171,13 +194,21 @@ extension Driver {
         sources.platformHeaders = files(in: "\(platDir)/\(layout.platform.name)/include/vanity", suffixes: [".h"])
         sources.libc = libc
         sources.objcopy = toolchainTool("llvm-objcopy")
+        sources.shardFolders = shardFolders
+        sources.libraries = libraries
+        sources.headers = headers
         return BuildPlanner.plan(layout, sources: sources, generated: absGenerated)
     }
 
     /// A shard's source folder (absolute): its `path`, relative to the manifest's folder.
     static func shardFolder(_ s: ShardModel, configPath: String) -> String {
+        sourceFolder(s.path, configPath: configPath)
+    }
+
+    /// A shard's or library's folder (absolute): `path`, relative to the manifest's folder.
+    static func sourceFolder(_ path: String, configPath: String) -> String {
         let manifestDir = (configPath as NSString).deletingLastPathComponent
-        let dir = s.path.hasPrefix("/") ? s.path : ((manifestDir.isEmpty ? "." : manifestDir) as NSString).appendingPathComponent(s.path)
+        let dir = path.hasPrefix("/") ? path : ((manifestDir.isEmpty ? "." : manifestDir) as NSString).appendingPathComponent(path)
         return URL(fileURLWithPath: dir).standardizedFileURL.path
     }
 
@@ -211,7 +242,7 @@ extension Driver {
     /// and no name in its output) is about the shard's folder, or, for the
     /// kernel, the file it was making.
     static func failureLocation(_ f: Executor.Failure, shardFolder: String?) -> SourceLocation {
-        let sources = f.job.kind == .link ? [] : f.job.inputs.filter { [".c", ".S", ".swift"].contains(where: $0.hasSuffix) }
+        let sources = f.job.kind == .link ? [] : f.job.inputs.filter { SourceFiles.kind(of: $0) != nil }
         let named = sources.compactMap { src in f.output.range(of: src + ":").map { (src, $0.lowerBound) } }
             .min { $0.1 < $1.1 }?.0
         return .unknown(named ?? (sources.count == 1 ? sources[0] : shardFolder ?? f.job.output))

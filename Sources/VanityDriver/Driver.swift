@@ -76,6 +76,27 @@ public enum Driver {
         return nil
     }
 
+    /// The files under `dir`, subfolders included, as sorted paths relative
+    /// to it; names starting with "." (files and folders) are left out. nil
+    /// when `dir` is not a folder.
+    static func listFiles(under dir: String) -> [String]? {
+        let fm = FileManager.default
+        var isDir: ObjCBool = false
+        guard fm.fileExists(atPath: dir, isDirectory: &isDir), isDir.boolValue,
+              let walk = fm.enumerator(atPath: dir) else { return nil }
+        var out: [String] = []
+        while let rel = walk.nextObject() as? String {
+            let hidden = (rel as NSString).lastPathComponent.hasPrefix(".")
+            guard fm.fileExists(atPath: dir + "/" + rel, isDirectory: &isDir) else { continue }
+            if isDir.boolValue {
+                if hidden { walk.skipDescendants() }
+            } else if !hidden {
+                out.append(rel)
+            }
+        }
+        return out.sorted()
+    }
+
     static func time<T>(_ steps: inout [Step], _ name: String, detail: (T) -> String = { _ in "" }, _ body: () throws -> T) rethrows -> T {
         try Frontend.timed(&steps, name, detail: detail, body)
     }
@@ -110,11 +131,11 @@ public enum Driver {
         }
 
         let manifestDir = URL(fileURLWithPath: path).deletingLastPathComponent()
-        let out = Frontend.run(text: text, file: path, platforms: platforms, only: only) { rel in
+        func absolute(_ rel: String) -> String { rel.hasPrefix("/") ? rel : manifestDir.appendingPathComponent(rel).path }
+        let out = Frontend.run(text: text, file: path, platforms: platforms, only: only, directoryExists: { rel in
             var isDir: ObjCBool = false
-            let p = rel.hasPrefix("/") ? rel : manifestDir.appendingPathComponent(rel).path
-            return FileManager.default.fileExists(atPath: p, isDirectory: &isDir) && isDir.boolValue
-        }
+            return FileManager.default.fileExists(atPath: absolute(rel), isDirectory: &isDir) && isDir.boolValue
+        }, listFiles: { rel in listFiles(under: absolute(rel)) })
         steps += out.steps
         guard let manifest = out.manifest, !out.hasErrors else {
             return .failure(DriverFailure(status: .dataError, diagnostics: platDiags + out.diagnostics, file: path))

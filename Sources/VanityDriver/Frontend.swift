@@ -7,7 +7,8 @@ import VanityPlatform
 
 /// The pure front end: manifest text → parsed manifest → checked systems →
 /// layouts, with every diagnostic. No file access (the caller answers
-/// `directoryExists`); the only impurity is reading the clock for `steps`.
+/// `directoryExists` and `listFiles`, see SystemChecker); the only impurity
+/// is reading the clock for `steps`.
 public enum Frontend {
     public struct Output {
         public var manifest: Manifest?
@@ -21,7 +22,8 @@ public enum Frontend {
     }
 
     public static func run(text: String, file: String, platforms: [Platform], only: [String] = [],
-                           directoryExists: @escaping (String) -> Bool) -> Output {
+                           directoryExists: @escaping (String) -> Bool,
+                           listFiles: @escaping (String) -> [String]? = { _ in nil }) -> Output {
         var steps: [Step] = []
         var bag = DiagnosticBag()
         let (parsed, parseDiags) = timed(&steps, "parse manifest") { ManifestParser.parse(text, file: file) }
@@ -29,7 +31,8 @@ public enum Frontend {
         guard let manifest = parsed else {
             return Output(manifest: nil, layouts: [], diagnostics: bag.sorted, steps: steps)
         }
-        let checker = SystemChecker(manifest: manifest, available: platforms, directoryExists: directoryExists)
+        let checker = SystemChecker(manifest: manifest, available: platforms, directoryExists: directoryExists,
+                                    listFiles: listFiles)
         let (systems, checkDiags) = timed(&steps, "check system", detail: { "\($0.systems.count) platform(s)" }) {
             checker.check(only: only)
         }

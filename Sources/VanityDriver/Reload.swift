@@ -162,7 +162,11 @@ extension Driver {
         guard let elf = plan.products.shardELFs.first(where: { $0.name == shard })?.path else {
             return .failure(DriverFailure(status: .usage, diagnostics: [.error(.unknown(configPath), "no build plan for shard \"\(shard)\"")], file: configPath))
         }
-        let mine = plan.jobs.filter { $0.output == elf || $0.output.contains("/obj/shards/\(shard)/") }
+        let libraries = sl.shard.build.libraries
+        let mine = plan.jobs.filter { job in
+            job.output == elf || job.output.contains("/obj/shards/\(shard)/")
+                || libraries.contains { job.output.contains("/obj/libraries/\($0)/") }
+        }
         var executor = Executor()
         switch time(&steps, "compile shard \(shard)", detail: { (r: Result<Executor.Outcome, Executor.Failure>) in
             (try? r.get()).map { "\($0.ran.count) ran, \($0.upToDate.count) up to date" } ?? "failed"

@@ -49,6 +49,8 @@ public struct ShardDecl: Sendable {
     public var devices: [Located<String>]
     public var supervisor: SupervisorDecl?
     public var watchdogMs: Located<Int64>?
+    /// Sources, include folders, defines, flags and libraries.
+    public var build = BuildDecl()
 }
 
 /// `[channels.<name>]`
@@ -72,14 +74,16 @@ public struct Manifest: Sendable {
     public var shards: [ShardDecl]
     /// In document order.
     public var channels: [ChannelDecl]
+    /// In document order.
+    public var libraries: [LibraryDecl] = []
 }
 
 public enum ManifestKeys {
-    public static let topLevel = ["system", "kernel", "shards", "channels"]
+    public static let topLevel = ["system", "kernel", "shards", "channels", "libraries"]
     public static let system = ["name", "version", "platforms"]
     public static let kernel = ["core", "stack-size"]
     public static let shard = ["lang", "path", "cores", "stack-size", "heap-size", "max-sizes", "caps", "devices",
-                               "supervisor", "watchdog-ms"]
+                               "supervisor", "watchdog-ms"] + shardBuild
     public static let maxSizes = BudgetKey.allCases.map(\.manifestKey)
     public static let supervisor = ["policy", "max-restarts", "min-run-ms", "to"]
     public static let channel = ["from", "to", "msg-size", "slots", "notify"]
@@ -154,7 +158,16 @@ public enum ManifestParser {
             }
         }
 
-        let m = Manifest(file: file, system: system, kernel: kernel, shards: shards, channels: channels)
+        // [libraries.*]
+        var libraries: [LibraryDecl] = []
+        if let t = top.table("libraries", context: "[libraries]", diagnostics: &d) {
+            for (name, node) in t.node.entries {
+                if let l = parseLibrary(name: name, node: node, diagnostics: &d) { libraries.append(l) }
+            }
+        }
+
+        var m = Manifest(file: file, system: system, kernel: kernel, shards: shards, channels: channels)
+        m.libraries = libraries
         return (m, d.all)
     }
 
@@ -234,6 +247,7 @@ public enum ManifestParser {
             s.supervisor = decl
         }
         s.watchdogMs = t.integer("watchdog-ms", in: 1...maxU32, diagnostics: &d)
+        s.build = parseBuild(t, keys: ManifestKeys.shardBuild, diagnostics: &d)
         return s
     }
 

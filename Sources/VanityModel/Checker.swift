@@ -5,18 +5,24 @@ import VanityPlatform
 
 /// Turns a parsed manifest into one validated `SystemModel` per platform, or
 /// reports every problem. Pure: the file system is reached only through
-/// `directoryExists`.
+/// `directoryExists` and `listFiles`.
 public struct SystemChecker {
     public var manifest: Manifest
     /// Every platform known (Platforms/*).
     public var available: [Platform]
     /// Is there a folder at this manifest-relative path?
     public var directoryExists: (String) -> Bool
+    /// The files under this manifest-relative folder, subfolders included,
+    /// as paths relative to it; nil when they cannot be listed (then the
+    /// globs, headers and source kinds of the folder are not checked).
+    public var listFiles: (String) -> [String]?
 
-    public init(manifest: Manifest, available: [Platform], directoryExists: @escaping (String) -> Bool) {
+    public init(manifest: Manifest, available: [Platform], directoryExists: @escaping (String) -> Bool,
+                listFiles: @escaping (String) -> [String]? = { _ in nil }) {
         self.manifest = manifest
         self.available = available
         self.directoryExists = directoryExists
+        self.listFiles = listFiles
     }
 
     /// The platforms the manifest asks for, restricted to `only` if given.
@@ -27,6 +33,7 @@ public struct SystemChecker {
         let chosen = checkPlatforms(only: only, into: &d)
         checkCores(into: &d)
         checkShards(into: &d)
+        let libraries = checkBuildSettings(into: &d)
         let channels = checkChannels(into: &d)
         checkGeneratedNames(into: &d)
         checkPlatformLimits(chosen, into: &d)
@@ -38,7 +45,8 @@ public struct SystemChecker {
                 systems.append(SystemModel(name: name.value, version: manifest.system.version?.value, platform: plat,
                                            kernelCore: kernelCore, kernelStackSize: kernelStack,
                                            shards: shards, channels: channels, manifestFile: manifest.file,
-                                           location: name.location, kernelStackLocation: manifest.kernel.stackSize?.location))
+                                           location: name.location, kernelStackLocation: manifest.kernel.stackSize?.location,
+                                           libraries: libraries))
             }
         }
         if d.hasErrors { systems = [] }
@@ -403,7 +411,7 @@ public struct SystemChecker {
             caps: s.caps.compactMap { Capability(rawValue: $0.value) }.uniqued(),
             devices: devices, policy: policy,
             watchdogMs: UInt32(s.watchdogMs?.value ?? 0),
-            source: source)
+            source: source, build: settings(s.build))
     }
 }
 

@@ -116,6 +116,8 @@ public struct ShardModel: Hashable, Sendable {
     public var watchdogMs: UInt32
     /// Where the shard's settings are written.
     public var source: ShardSource
+    /// Sources, include folders, defines, flags and libraries.
+    public var build = BuildSettings()
 
     public var capMask: UInt32 { caps.reduce(0) { $0 | $1.abi.value } }
     public var coreMask: UInt64 { cores.reduce(0) { $0 | (1 << UInt64($1)) } }
@@ -153,6 +155,8 @@ public struct SystemModel: Sendable {
     public var location: SourceLocation
     /// The kernel's `stack-size`, when given.
     public var kernelStackLocation: SourceLocation?
+    /// `[libraries.<name>]`, in manifest order.
+    public var libraries: [LibraryModel] = []
 
     /// Cores from 0 to the highest one used.
     public var cpuCount: Int { (shards.flatMap(\.cores) + [kernelCore]).max()! + 1 }

@@ -5,7 +5,7 @@ import VanityPlatform
 
 /// One tool invocation: compile, assemble or link.
 public struct Job: Hashable, Sendable {
-    public enum Kind: String, Sendable { case compileC = "cc", assemble = "as", compileSwift = "swiftc", link = "ld" }
+    public enum Kind: String, Sendable { case compileC = "cc", assemble = "as", compileSwift = "swiftc", link = "ld", archive = "ar" }
 
     public var kind: Kind
     /// What the step list shows: "kernel/init.c", "shard producer".
@@ -31,7 +31,8 @@ public struct SourceSet: Sendable {
     public var kernelSources: [String]
     /// Platforms/<name>/*.c and *.S.
     public var platformSources: [String]
-    /// Per shard name: its sources (*.c, or *.swift for Swift shards).
+    /// Per shard name: its sources (`sources`, by default every .c, .S, .s
+    /// and .swift file under its folder).
     public var shardSources: [String: [String]]
     /// Shards/lib/swift/*.swift.
     public var swiftLibrary: [String]
@@ -45,6 +46,13 @@ public struct SourceSet: Sendable {
     public var libc = CLibrary(folder: "<libc>", compilerInclude: "<clang>/include")
     /// llvm-objcopy (the simulator's shard objects keep one global symbol).
     public var objcopy = "llvm-objcopy"
+    /// Per shard name: its folder (absolute; see ShardOptions.swift).
+    public var shardFolders: [String: String] = [:]
+    /// Per library name: its folder and sources.
+    public var libraries: [String: LibraryFiles] = [:]
+    /// The headers (.h) under each shard folder and include folder (by
+    /// normalized absolute folder): what a Swift shard's compile may read.
+    public var headers: [String: [String]] = [:]
 
     public init(repoRoot: String, manifestDirectory: String, kernelSources: [String], platformSources: [String],
                 shardSources: [String: [String]], swiftLibrary: [String]) {
@@ -151,20 +159,21 @@ public enum BuildPlanner {
                             + kernelObjects + ["-o", kernelELF],
                         inputs: [generated + "/kernel/kernel.ld"] + kernelObjects, output: kernelELF, depfile: nil))
 
-        // Shards.
+        // Libraries, once for all shards; then the shards.
+        let archives = libraryArchives(layout, sources: sources, generated: generated, hosted: false, jobs: &jobs)
         var shardELFs: [(String, String)] = []
         for sl in layout.shards {
             let s = sl.shard
             let shardGen = "\(generated)/shards/\(s.name)"
             let first = jobs.count
             defer { for k in first..<jobs.count { jobs[k].shard = s.name } }
-            let objects = shardObjects(sl, platform: p, sources: sources, generated: generated, jobs: &jobs)
+            let objects = shardObjects(sl, of: layout, sources: sources, generated: generated, hosted: false, jobs: &jobs)
+            let libraries = s.build.libraries.compactMap { archives[$0] } + [sources.libc.archive]
             let out = "\(elf)/\(s.name).elf"
-            let archive = sources.libc.archive
             jobs.append(Job(kind: .link, label: "shard \(s.name)", tool: "ld.lld",
                             arguments: ["-static", "-nostdlib", "--no-undefined", "-T", shardGen + "/link.ld"] + objects
-                                + [archive, "-o", out],
-                            inputs: [shardGen + "/link.ld"] + objects + [archive], output: out, depfile: nil))
+                                + ["--start-group"] + libraries + ["--end-group", "-o", out],
+                            inputs: [shardGen + "/link.ld"] + objects + libraries, output: out, depfile: nil))
             shardELFs.append((s.name, out))
         }
         return (jobs, BuildProducts(kernelELF: kernelELF, shardELFs: shardELFs, image: generated + "/image.elf"))
@@ -180,29 +189,51 @@ extension BuildPlanner {
          "-fno-pic", "-fno-stack-protector", "-O2", "-g", "-Wall", "-Wextra", "-Werror"] + p.shard.cFlags
     }
 
-    /// One C or assembly source of a shard.
-    static func shardCompile(_ p: Platform, _ libc: CLibrary, _ src: String, _ out: String, _ includes: [String], _ label: String) -> Job {
-        if src.hasSuffix(".S") {
+    /// One C or assembly source of a shard or a library; `options` are its
+    /// own keys' (ShardOptions.swift), after the build's.
+    static func shardCompile(_ p: Platform, _ libc: CLibrary, _ src: String, _ out: String, _ includes: [String], _ label: String,
+                             options: [String] = []) -> Job {
+        if src.hasSuffix(".S") || src.hasSuffix(".s") {
+            let dep = src.hasSuffix(".S") ? ["-MD", "-MF", out + ".d"] : [] // clang writes none for .s
             return Job(kind: .assemble, label: label, tool: "clang",
                        arguments: ["--target=\(p.shard.clangTarget)"] + p.shard.cFlags.filter { !$0.hasPrefix("-mgeneral") }
-                           + includes + ["-c", src, "-o", out, "-MD", "-MF", out + ".d"],
-                       inputs: [src], output: out, depfile: out + ".d")
+                           + includes + options + ["-c", src, "-o", out] + dep,
+                       inputs: [src], output: out, depfile: dep.isEmpty ? nil : out + ".d")
         }
         return Job(kind: .compileC, label: label, tool: "clang",
-                   arguments: shardCFlags(p, libc) + includes + ["-c", src, "-o", out, "-MD", "-MF", out + ".d"],
+                   arguments: shardCFlags(p, libc) + includes + options + ["-c", src, "-o", out, "-MD", "-MF", out + ".d"],
                    inputs: [src], output: out, depfile: out + ".d")
+    }
+
+    /// The Vanity include folders of a shard's compiles (its generated
+    /// folder first, when it has one).
+    static func shardIncludes(_ p: Platform, root: String, generated shardGen: String?) -> [String] {
+        (shardGen.map { ["-I", $0] } ?? []) + ["-I", root + "/Shards/lib/c/include", "-I", "\(root)/Platforms/\(p.name)/include",
+                                               "-I", root + "/Kernel/include"]
+    }
+
+    /// Every library of the system, compiled once for the platform's shards
+    /// (with their flags and C library) into an archive; by name.
+    static func libraryArchives(_ layout: Layout, sources: SourceSet, generated: String, hosted: Bool, jobs: inout [Job]) -> [String: String] {
+        let p = layout.platform
+        let includes = shardIncludes(p, root: sources.repoRoot, generated: nil)
+        return libraryJobs(layout.system, sources: sources, obj: generated + "/obj", hosted: hosted, jobs: &jobs) {
+            shardCompile(p, sources.libc, $0, $1, includes, $3, options: $2)
+        }
     }
 
     /// Every object of one shard, the same on every platform: the shard
     /// runtime (start-up, vanity_printf, what the C library needs), its own
-    /// C and assembly, and for a Swift shard its Swift.
-    static func shardObjects(_ sl: ShardLayout, platform p: Platform, sources: SourceSet, generated: String, jobs: inout [Job]) -> [String] {
+    /// C and assembly files (in either language; `hosted`: C only, assembly
+    /// is for the boards), and for a Swift shard its Swift.
+    static func shardObjects(_ sl: ShardLayout, of layout: Layout, sources: SourceSet, generated: String, hosted: Bool,
+                             jobs: inout [Job]) -> [String] {
+        let p = layout.platform, system = layout.system
         let s = sl.shard
         let root = sources.repoRoot
         let shardGen = "\(generated)/shards/\(s.name)"
         let shardObj = "\(generated)/obj/shards/\(s.name)"
-        let includes = ["-I", shardGen, "-I", root + "/Shards/lib/c/include", "-I", "\(root)/Platforms/\(p.name)/include",
-                        "-I", root + "/Kernel/include"]
+        let includes = shardIncludes(p, root: root, generated: shardGen)
         var objects: [String] = []
         for lib in ["start", "printf", "libc"] {
             let out = "\(shardObj)/\(lib).o"
@@ -210,13 +241,19 @@ extension BuildPlanner {
             objects.append(out)
         }
         let own = sources.shardSources[s.name] ?? []
-        if s.lang == .c {
-            objects += compileEach(own.filter { $0.hasSuffix(".c") || $0.hasSuffix(".S") }, into: shardObj, jobs: &jobs) {
-                shardCompile(p, sources.libc, $0, $1, includes, "shard \(s.name): \(fileName($0))")
-            }
-        } else {
+        let folder = sources.shardFolders[s.name]
+        let options = cOptions(s.build, folder: folder ?? "",
+                               libraryIncludes: libraryIncludes(s.build.libraries, system: system, sources: sources))
+        let werror = warningsAsErrors(s.build, folder: folder ?? "", repoRoot: root)
+        for src in clangSources(own, hosted: hosted) {
+            let out = objectPath(src, folder: folder, into: shardObj)
+            jobs.append(warnings(shardCompile(p, sources.libc, src, out, includes, "shard \(s.name): \(relativeName(src, folder: folder))",
+                                              options: options), asErrors: werror))
+            objects.append(out)
+        }
+        if s.lang == .swift {
             let out = shardObj + "/swift.o"
-            jobs.append(swiftShardJob(s, platform: p, sources: sources, shardGen: shardGen, output: out))
+            jobs.append(swiftShardJob(s, platform: p, sources: sources, shardGen: shardGen, output: out, system: system))
             objects.append(out)
         }
         return objects
@@ -226,7 +263,8 @@ extension BuildPlanner {
     /// sources and the Swift user library, with the C view (Bridging.h) of
     /// its generated header and the C user library, for the platform's shard
     /// target (the simulator's shards too are built for a bare target).
-    static func swiftShardJob(_ s: ShardModel, platform p: Platform, sources: SourceSet, shardGen: String, output: String) -> Job {
+    static func swiftShardJob(_ s: ShardModel, platform p: Platform, sources: SourceSet, shardGen: String, output: String,
+                              system: SystemModel) -> Job {
         let root = sources.repoRoot
         let kernelInclude = root + "/Kernel/include"
         let platformInclude = "\(root)/Platforms/\(p.name)/include"
@@ -239,11 +277,17 @@ extension BuildPlanner {
         // The C view: the shards' C library's headers, never the host's.
         args += ["-Xcc", "-nostdinc", "-Xcc", "-isystem", "-Xcc", sources.libc.include, "-Xcc", "-isystem", "-Xcc", sources.libc.compilerInclude]
         for dir in [shardGen, root + "/Shards/lib/c/include", platformInclude, kernelInclude] { args += ["-Xcc", "-I" + dir] }
-        args += ["-import-objc-header", root + "/Shards/lib/swift/Bridging.h",
+        let folder = sources.shardFolders[s.name] ?? ""
+        let bridging = bridgingHeader(s, sources: sources)
+        if s.build.bridgingHeader != nil { args += ["-Xcc", "-I" + root + "/Shards/lib/swift"] } // for its #include <Bridging.h>
+        args += swiftOptions(s.build, folder: folder, libraryIncludes: libraryIncludes(s.build.libraries, system: system, sources: sources))
+        if warningsAsErrors(s.build, folder: folder, repoRoot: root) { args += ["-warnings-as-errors"] }
+        args += ["-import-objc-header", bridging,
                  "-module-name", Ident.c(s.name), "-c"] + swiftFiles + ["-o", output]
         // swiftc writes no dependency file: every header the bridging header can reach.
         let headers = [shardGen + "/vanity_shard.h", root + "/Shards/lib/swift/Bridging.h", sources.libc.archive]
             + sources.libraryHeaders + sources.kernelHeaders + sources.platformHeaders
+            + swiftHeaderInputs(s, system: system, sources: sources)
         return Job(kind: .compileSwift, label: "shard \(s.name): \(swiftFiles.count) Swift files", tool: "swiftc",
                    arguments: args, inputs: swiftFiles + headers, output: output, depfile: nil)
     }
@@ -278,6 +322,9 @@ extension BuildPlanner {
                         arguments: ["--target=\(p.clangTarget)", "-pthread"] + kernelObjects + ["-o", kernel],
                         inputs: kernelObjects, output: kernel, depfile: nil))
 
+        // Libraries, once for all shards, built like the shards.
+        let archives = libraryArchives(layout, sources: sources, generated: generated, hosted: true, jobs: &jobs)
+
         // A shard: its objects and the C library become one object that
         // exports only its entry (so its C library's names never meet the
         // host's), linked with the simulator's shard runtime for the host.
@@ -287,11 +334,12 @@ extension BuildPlanner {
             let shardObj = "\(obj)/shards/\(s.name)"
             let first = jobs.count
             defer { for k in first..<jobs.count { jobs[k].shard = s.name } }
-            let objects = shardObjects(sl, platform: p, sources: sources, generated: generated, jobs: &jobs)
+            let objects = shardObjects(sl, of: layout, sources: sources, generated: generated, hosted: true, jobs: &jobs)
+            let libraries = s.build.libraries.compactMap { archives[$0] } + [sources.libc.archive]
             let combined = shardObj + "/shard-all.o", own = shardObj + "/shard.o"
-            jobs.append(Job(kind: .link, label: "shard \(s.name): with its C library", tool: "ld.lld",
-                            arguments: ["-r"] + objects + [sources.libc.archive, "-o", combined],
-                            inputs: objects + [sources.libc.archive], output: combined, depfile: nil))
+            jobs.append(Job(kind: .link, label: "shard \(s.name): with its libraries", tool: "ld.lld",
+                            arguments: ["-r"] + objects + ["--start-group"] + libraries + ["--end-group", "-o", combined],
+                            inputs: objects + libraries, output: combined, depfile: nil))
             jobs.append(Job(kind: .link, label: "shard \(s.name): one entry", tool: sources.objcopy,
                             arguments: ["--keep-global-symbol=vanity_shard_entry", combined, own],
                             inputs: [combined], output: own, depfile: nil))

@@ -59,6 +59,8 @@ public struct Executor {
             }
             try? fm.createDirectory(atPath: (job.output as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
             try? fm.removeItem(atPath: stampPath)
+            // An archive is written afresh: llvm-ar would keep members of sources gone since.
+            if job.kind == .archive { try? fm.removeItem(atPath: job.output) }
             let tool = tools[job.tool] ?? Self.find(job.tool)
             tools[job.tool] = tool
             let (status, text) = Self.spawn(tool, job.arguments)

@@ -105,4 +105,72 @@ import VanityPlatform
             #expect(warnings.isEmpty, "\(warnings)")
         }
     }
+
+    /// The build keys reach the model as written; a library's folder is
+    /// Libraries/<name> by default.
+    @Test func buildSettingsReachTheModel() throws {
+        let text = base.replacingOccurrences(of: "watchdog-ms = 250", with: """
+            sources = ["src/**/*.c", "*.S"]
+            include = ["inc", "../common"]
+            defines = ["LEVEL=3", "DEBUG"]
+            c-flags = ["-O1"]
+            warnings-as-errors = false
+            libraries = ["util", "util"]
+            """).replacingOccurrences(of: "caps = [\"log\", \"shutdown\"]", with: """
+            caps = ["log", "shutdown"]
+            swift-flags = ["-Onone"]
+            bridging-header = "Bridge.h"
+            libraries = ["util"]
+            """) + """
+
+            [libraries.util]
+            include = ["include"]
+            defines = ["UTIL"]
+
+            [libraries.far]
+            path = "vendor/far"
+            """
+        let (layouts, diags) = pipeline(text)
+        #expect(diags.map(\.description) == ["gen.toml:22:22: warning: library \"util\" is listed twice for shard \"b\"\ngen.toml:22:14: note: first listed here",
+                                             "gen.toml:33:12: warning: library \"far\" is not used by any shard; list it in a shard's \"libraries\""])
+        let sys = try #require(layouts.first).system
+        let a = sys.shards[0].build, b = sys.shards[1].build
+        #expect(a == BuildSettings(swiftFlags: ["-Onone"], bridgingHeader: "Bridge.h", libraries: ["util"]))
+        #expect(b == BuildSettings(sources: ["src/**/*.c", "*.S"], include: ["inc", "../common"], defines: ["LEVEL=3", "DEBUG"],
+                                   cFlags: ["-O1"], warningsAsErrors: false, libraries: ["util"]))
+        #expect(sys.libraries.map(\.name) == ["util", "far"])
+        #expect(sys.libraries.map(\.path) == ["Libraries/util", "vendor/far"])
+        #expect(sys.libraries[0].build == BuildSettings(include: ["include"], defines: ["UTIL"]))
+    }
+
+    /// Globs are checked against the listed folder: each must select a
+    /// source; a C shard may not select Swift files.
+    @Test func globsAreCheckedAgainstTheListedFolder() {
+        let tree = ["Shards/a": ["main.swift", "helper/util.c", "README"], "Shards/b": ["main.c", "x/y/z.S", "old/legacy.swift"]]
+        func run(_ text: String) -> [String] {
+            Frontend.run(text: text, file: "gen.toml", platforms: TestPlatforms.all, directoryExists: { _ in true },
+                         listFiles: { tree[$0] }).diagnostics.map(\.description)
+        }
+        // Swift shard a compiles its C helper; C shard b's default selection holds a Swift file.
+        #expect(run(base) == ["gen.toml:11:8: error: shard \"b\" is written in C, but its folder holds Shards/b/old/legacy.swift, a source by default (every .c, .S, .s and .swift file under the folder is); set \"sources\" to leave it out"])
+        let picked = base.replacingOccurrences(of: "watchdog-ms = 250", with: "sources = [\"*.c\", \"**/*.S\", \"**/*.h\"]")
+        #expect(run(picked) == ["gen.toml:14:29: error: glob \"**/*.h\" in shard \"b\" matches no source file (.c, .S, .s or .swift) in Shards/b"])
+    }
+
+    @Test(arguments: [
+        ("**/*.c", "main.c", true), ("**/*.c", "a/b/c.c", true), ("src/**/*.c", "src/x.c", true),
+        ("src/**/*.c", "src/a/b/x.c", true), ("src/**/*.c", "lib/x.c", false), ("*.c", "src/x.c", false),
+        ("src/*.c", "src/a/x.c", false), ("?.c", "a.c", true), ("?.c", "ab.c", false), ("**", "a/b.c", true),
+        ("./src/*.c", "src/x.c", true), ("src//*.c", "src/x.c", true), ("m*n.c", "main.c", true), ("m*n.c", "mai.c", false),
+        ("**/deep/*.c", "deep/x.c", true), ("a/**/b/**/c.c", "a/x/b/y/z/c.c", true), ("main.c", "main.c", true),
+    ] as [(String, String, Bool)])
+    func globsMatchLikeTheManualSays(_ glob: String, _ path: String, _ expected: Bool) {
+        #expect(SourceFiles.matches(glob, path) == expected)
+    }
+
+    @Test func theDefaultSelectionIsEverySourceUnderTheFolder() {
+        let files = ["z.c", "a/b.S", "a/c.s", "d/e/f.swift", "g.h", "notes.txt", "h.cpp"]
+        #expect(SourceFiles.select(nil, from: files) == ["a/b.S", "a/c.s", "d/e/f.swift", "z.c"])
+        #expect(SourceFiles.select(["a/*", "z.c"], from: files) == ["a/b.S", "a/c.s", "z.c"])
+    }
 }

@@ -1,0 +1,1 @@
+int m(void) { return 0; }

@@ -1,0 +1,1 @@
+int mixed(void) { return 0; }

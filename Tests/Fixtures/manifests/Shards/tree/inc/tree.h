@@ -1,0 +1,1 @@
+#define TREE 1

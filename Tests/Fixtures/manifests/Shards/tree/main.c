@@ -1,0 +1,1 @@
+int main_part(void) { return 0; }

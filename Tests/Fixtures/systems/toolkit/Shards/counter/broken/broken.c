@@ -1,0 +1,1 @@
+#error "not among the counter's sources: its globs leave broken/ out"
