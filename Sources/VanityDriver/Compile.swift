@@ -19,11 +19,6 @@ public struct PlatformImage: Sendable {
 }
 
 extension Driver {
-    /// The repository root: the folder holding Platforms/, Kernel/ and Shards/.
-    static func repoRoot(platformsDirectory: String) -> String {
-        (platformsDirectory as NSString).deletingLastPathComponent
-    }
-
     static func files(in dir: String, suffixes: [String]) -> [String] {
         ((try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? [])
             .filter { f in suffixes.contains { f.hasSuffix($0) } }.sorted().map { dir + "/" + $0 }
@@ -119,7 +114,7 @@ extension Driver {
     /// The sources of `layout`'s build and the jobs that build them.
     static func planBuild(_ layout: Layout, checked: CheckedSystem, configPath: String, generated: String) -> (jobs: [Job], products: BuildProducts) {
         let platDir = checked.platformsDirectory
-        let root = repoRoot(platformsDirectory: platDir)
+        let root = checked.resources.root
         let manifestDir = (configPath as NSString).deletingLastPathComponent
         var shardSources: [String: [String]] = [:]
         for s in layout.system.shards {

@@ -10,7 +10,7 @@ struct ConfigOptions: ParsableArguments {
     @Option(name: .long, help: "The system manifest (system.toml).")
     var config: String
 
-    @Option(name: .long, help: "The platforms folder (default: the nearest Platforms/ above the manifest or the current directory).")
+    @Option(name: .long, help: "The platforms folder; Kernel/ and Shards/lib are beside it (default: $VANITY_HOME/Platforms, else the installation's share/vanity, else the repository holding this executable, else Platforms/ above the manifest; docs/projects.md).")
     var platforms: String?
 }
 

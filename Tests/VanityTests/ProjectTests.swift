@@ -1,0 +1,96 @@
+import Foundation
+import Testing
+import VanityDriver
+import VanityPlatform
+
+/// Where vanity-build finds its platforms, kernel and shard libraries
+/// (ResourceLocator), over a made-up file system.
+@Suite struct ResourceLocatorTests {
+    /// A file system holding just these folders (and their parents).
+    struct FakeFS {
+        var folders: Set<String> = ["/"]
+        init(homes: [String] = [], platformsOnly: [String] = [], other: [String] = []) {
+            for h in homes { for r in ResourceLocator.required { add(h + "/" + r) } }
+            for p in platformsOnly { add(p + "/Platforms") }
+            for o in other { add(o) }
+        }
+        mutating func add(_ path: String) {
+            var p = path
+            while p != "/" && !p.isEmpty {
+                folders.insert(p)
+                p = (p as NSString).deletingLastPathComponent
+            }
+        }
+        func isDirectory(_ p: String) -> Bool { folders.contains(p) }
+    }
+
+    func locate(_ fs: FakeFS, flag: String? = nil, home: String? = nil, exe: String? = "/opt/vanity/bin/vanity-build",
+                manifest: String = "/home/u/proj/system.toml", cwd: String = "/home/u") -> Result<VanityResources, ResourceFailure> {
+        ResourceLocator.locate(ResourceSearch(platformsFlag: flag, home: home, executable: exe, manifest: manifest, currentDirectory: cwd),
+                               isDirectory: fs.isDirectory)
+    }
+
+    @Test func theFlagComesFirstAndItsParentIsTheRoot() throws {
+        let fs = FakeFS(homes: ["/opt/vanity/share/vanity", "/env"], other: ["/mine/Platforms"])
+        let r = try locate(fs, flag: "../../mine/Platforms", home: "/env").get()
+        #expect(r == VanityResources(root: "/mine", platforms: "/mine/Platforms", origin: .flag))
+    }
+
+    @Test func aFlagNamingNoFolderEndsTheSearch() {
+        let fs = FakeFS(homes: ["/opt/vanity/share/vanity"])
+        guard case .failure(let f) = locate(fs, flag: "nowhere") else { Issue.record("found resources"); return }
+        #expect(f.message == "--platforms nowhere: no such folder")
+    }
+
+    @Test func vanityHomeComesBeforeTheInstallation() throws {
+        let fs = FakeFS(homes: ["/opt/vanity/share/vanity", "/home/u/vanity"])
+        let r = try locate(fs, home: "vanity").get()
+        #expect(r == VanityResources(root: "/home/u/vanity", platforms: "/home/u/vanity/Platforms", origin: .environment))
+        // Empty is unset.
+        #expect(try locate(fs, home: "").get().origin == .installation)
+    }
+
+    @Test func anIncompleteVanityHomeSaysWhatIsMissing() {
+        let fs = FakeFS(homes: ["/opt/vanity/share/vanity"], other: ["/v/Platforms"])
+        guard case .failure(let f) = locate(fs, home: "/v") else { Issue.record("found resources"); return }
+        #expect(f.message == "VANITY_HOME=/v does not hold Vanity's resources: no Kernel/, Shards/lib/ in /v")
+    }
+
+    @Test func theInstallationBesideTheExecutableComesBeforeARepositoryAboveTheManifest() throws {
+        let fs = FakeFS(homes: ["/opt/vanity/share/vanity", "/home/u/repo"])
+        let r = try locate(fs, manifest: "repo/Config/system.toml").get()
+        #expect(r == VanityResources(root: "/opt/vanity/share/vanity", platforms: "/opt/vanity/share/vanity/Platforms", origin: .installation))
+    }
+
+    @Test func aRepositoryAboveTheExecutable() throws {
+        let fs = FakeFS(homes: ["/src/vanity"], platformsOnly: ["/home/u"])
+        let r = try locate(fs, exe: "/src/vanity/.build/x86_64-unknown-linux-gnu/debug/vanity-build").get()
+        #expect(r == VanityResources(root: "/src/vanity", platforms: "/src/vanity/Platforms", origin: .repository))
+    }
+
+    @Test func lastPlatformsAboveTheManifest() throws {
+        let fs = FakeFS(platformsOnly: ["/home/u/work"], other: ["/home/u/work/a/b"])
+        let r = try locate(fs, exe: nil, manifest: "work/a/b/../b/system.toml").get()
+        #expect(r == VanityResources(root: "/home/u/work", platforms: "/home/u/work/Platforms", origin: .manifest))
+    }
+
+    @Test func nothingFoundListsEveryPlaceLookedAt() {
+        let fs = FakeFS(other: ["/opt/vanity/share/vanity/Kernel", "/home/u/proj"])
+        guard case .failure(let f) = locate(fs) else { Issue.record("found resources"); return }
+        #expect(!f.explicit)
+        #expect(f.lookedAt == [
+            "VANITY_HOME: not set",
+            "/opt/vanity/share/vanity (the installation beside /opt/vanity/bin/vanity-build): no Platforms/, Shards/lib/",
+            "a Vanity repository (Platforms/, Kernel/, Shards/lib) in /opt/vanity/bin or a folder above it: none",
+            "Platforms/ in /home/u/proj (the manifest's folder) or a folder above it: none",
+        ])
+        #expect(f.message.hasPrefix("cannot find Vanity's platforms, kernel and shard libraries (a folder holding Platforms/, Kernel/, Shards/lib/); looked for them:\n  VANITY_HOME: not set\n"))
+        #expect(f.message.hasSuffix("\nset VANITY_HOME to such a folder, pass --platforms, or install Vanity (make install PREFIX=...)"))
+    }
+
+    @Test func pathsAreMadeAbsoluteByName() {
+        #expect(ResourceLocator.absolute("a/./b/../c", in: "/x/y") == "/x/y/a/c")
+        #expect(ResourceLocator.absolute("/../..", in: "/x") == "/")
+        #expect(ResourceLocator.absolute(".", in: "/x/") == "/x")
+    }
+}
