@@ -72,4 +72,4 @@ qemu-x86_64: deps
 	$(SWIFT) run $(SWIFTFLAGS) vanity-build run --config $(CONFIG) --platform x86_64-pc
 
 clean:
-	rm -rf build .build
+	rm -rf build Config/build .build

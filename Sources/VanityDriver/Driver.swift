@@ -117,9 +117,9 @@ public enum Driver {
                                       resources: resources))
     }
 
-    /// The output folder for one platform.
-    public static func outputDirectory(system: String, platform: String, out: String?) -> String {
-        BuildPaths(system: system, platform: platform, out: out).directory
+    /// The output folder for one platform of the manifest at `configPath`.
+    public static func outputDirectory(system: String, platform: String, out: String?, configPath: String) -> String {
+        BuildPaths(system: system, platform: platform, out: out, manifest: configPath).directory
     }
 
     /// Name of the list of generated files kept in each output folder, used
@@ -181,7 +181,7 @@ public enum Driver {
             let files = time(&steps, "generate \(layout.platform.name)", detail: { "\($0.count) files" }) {
                 Codegen.generate(layout)
             }
-            let dir = outputDirectory(system: layout.system.name, platform: layout.platform.name, out: out)
+            let dir = outputDirectory(system: layout.system.name, platform: layout.platform.name, out: out, configPath: configPath)
             do {
                 let report = try time(&steps, "write \(dir)", detail: { r in
                     "\(r.written.count) written, \(r.unchanged.count) unchanged" + (r.removed.isEmpty ? "" : ", \(r.removed.count) removed")

@@ -145,7 +145,7 @@ extension Driver {
         var steps = checked.steps
         let files = Codegen.generate(layout)
         let buildID = Codegen.buildID(of: files)
-        let dir = outputDirectory(system: layout.system.name, platform: platform, out: out)
+        let dir = outputDirectory(system: layout.system.name, platform: platform, out: out, configPath: configPath)
         let key: [UInt8]
         do {
             _ = try write(files, to: dir)

@@ -20,7 +20,7 @@ struct BuildOptions: ParsableArguments {
     @Option(name: .customLong("platform"), help: "Build only this platform (repeatable).")
     var platform: [String] = []
 
-    @Option(name: .long, help: "Output folder (default: build/<system>); each platform gets a subfolder.")
+    @Option(name: .long, help: "Output folder (default: build/<system> beside the manifest); each platform gets a subfolder.")
     var out: String?
 }
 
@@ -31,7 +31,7 @@ struct LinkOptions: ParsableArguments {
     @Option(name: .customLong("platform"), help: "The running system's platform.")
     var platform: String = "sim"
 
-    @Option(name: .long, help: "Output folder the system was built into (default: build/<system>).")
+    @Option(name: .long, help: "Output folder the system was built into (default: build/<system> beside the manifest).")
     var out: String?
 
     /// A connection to the running system, with the manifest on disk checked for its platform.
@@ -55,7 +55,7 @@ struct LinkOptions: ParsableArguments {
     func connect() throws -> Connection {
         let checked = try Console.get(Driver.check(configPath: options.config, platforms: [platform], platformsDirectory: options.platforms))
         guard let layout = checked.layouts.first else { throw ExitCode(ExitStatus.usage.rawValue) }
-        let paths = BuildPaths(system: layout.system.name, platform: platform, out: out)
+        let paths = BuildPaths(system: layout.system.name, platform: platform, out: out, manifest: options.config)
         do {
             return Connection(client: try DebugClient(socketPath: paths.debugSocket), checked: checked, paths: paths,
                               shardNames: layout.system.shards.map(\.name), localBuildID: Codegen.buildID(for: layout))

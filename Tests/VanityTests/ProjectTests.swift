@@ -94,3 +94,14 @@ import VanityPlatform
         #expect(ResourceLocator.absolute(".", in: "/x/") == "/x")
     }
 }
+
+/// The build folder sits beside the manifest unless --out says otherwise.
+@Suite struct BuildPathsTests {
+    @Test func theBuildFolderIsBesideTheManifest() {
+        #expect(BuildPaths(system: "demo", platform: "sim", out: nil, manifest: "/p/demo/system.toml").directory == "/p/demo/build/demo/sim")
+        #expect(BuildPaths(system: "demo", platform: "sim", out: nil, manifest: "Config/system.toml").directory == "Config/build/demo/sim")
+        #expect(BuildPaths(system: "demo", platform: "sim", out: nil, manifest: "system.toml").directory == "build/demo/sim")
+        #expect(BuildPaths(system: "demo", platform: "sim", out: "/o", manifest: "/p/demo/system.toml").directory == "/o/sim")
+        #expect(BuildPaths(system: "demo", platform: "sim", out: nil, manifest: "/p/system.toml").debugSocket == "/p/build/demo/sim/debug.sock")
+    }
+}
