@@ -105,3 +105,67 @@ import VanityPlatform
         #expect(BuildPaths(system: "demo", platform: "sim", out: nil, manifest: "/p/system.toml").debugSocket == "/p/build/demo/sim/debug.sock")
     }
 }
+
+/// `vanity-build new`.
+@Suite(.serialized) struct ProjectTests {
+    /// The test environment without VANITY_HOME (the search must not depend on the caller's).
+    static var environment: [String: String] {
+        var env = ProcessInfo.processInfo.environment
+        env["VANITY_HOME"] = nil
+        return env
+    }
+
+    /// `tool` (the built vanity-build unless given) run in `cwd`.
+    static func run(_ args: [String], cwd: String, tool: String = CLI.binary) throws -> Spawned {
+        try spawn(tool, args, cwd: cwd, environment: environment, mergeStderr: false)
+    }
+
+    /// A temporary folder outside the repository, removed at the end of `body`.
+    static func outside<T>(_ body: (String) throws -> T) throws -> T {
+        let dir = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try #require(!dir.hasPrefix(repoRoot + "/"), "the temporary folder \(dir) is inside the repository")
+        return try body(dir)
+    }
+
+    static func contents(_ dir: String) -> [String] { ((try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []).sorted() }
+
+    @Test func theTemplateChecksCleanlyOnEveryPlatform() throws {
+        try Self.outside { dir in
+            let project = dir + "/hello"
+            let written = try Driver.createProject(at: project, system: "hello").get()
+            #expect(written.map { String($0.dropFirst(project.count + 1)) }.sorted()
+                    == [".gitignore", "README.md", "shards/counter/main.swift", "shards/printer/main.c", "system.toml"])
+            let checked = try Driver.check(configPath: project + "/system.toml", platformsDirectory: repoRoot + "/Platforms").get()
+            #expect(checked.diagnostics.isEmpty, "\(checked.diagnostics.map(\.description))")
+            #expect(checked.layouts.map(\.platform.name).sorted() == ProjectTemplate.platforms.sorted())
+            #expect(try String(contentsOfFile: project + "/.gitignore", encoding: .utf8) == "build/\n")
+        }
+    }
+
+    @Test func newRefusesAFolderThatIsNotEmptyAndANameThatCannotNameASystem() throws {
+        try Self.outside { dir in
+            try FileManager.default.createDirectory(atPath: dir + "/taken", withIntermediateDirectories: true)
+            try Data("x".utf8).write(to: URL(fileURLWithPath: dir + "/taken/notes.txt"))
+            let taken = try Self.run(["new", "taken"], cwd: dir)
+            #expect(taken.status == 64)
+            #expect(taken.stderr.hasPrefix("taken: error: the folder exists and is not empty (notes.txt); a project needs a new or empty folder\n"), "\(taken.stderr)")
+            #expect(Self.contents(dir + "/taken") == ["notes.txt"])
+
+            try Data().write(to: URL(fileURLWithPath: dir + "/file"))
+            #expect(try Self.run(["new", "file"], cwd: dir).stderr.contains("a file of that name exists"))
+
+            let bad = try Self.run(["new", "My Project"], cwd: dir)
+            #expect(bad.status == 64)
+            #expect(bad.stderr.contains("\"My Project\" cannot name a system"), "\(bad.stderr)")
+            #expect(!FileManager.default.fileExists(atPath: dir + "/My Project"))
+
+            // An empty folder is fine, and --name names the system.
+            try FileManager.default.createDirectory(atPath: dir + "/Empty", withIntermediateDirectories: true)
+            let named = try Self.run(["new", "Empty/", "--name", "empty"], cwd: dir)
+            #expect(named.status == 0, "\(named.stderr)")
+            #expect(named.stdout.hasSuffix("next: cd Empty && vanity-build run --platform sim\n"), "\(named.stdout)")
+            #expect(try String(contentsOfFile: dir + "/Empty/system.toml", encoding: .utf8).contains("name = \"empty\""))
+        }
+    }
+}
