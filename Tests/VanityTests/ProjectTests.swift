@@ -106,7 +106,7 @@ import VanityPlatform
     }
 }
 
-/// `vanity-build new`.
+/// `vanity-build new` and the --config default.
 @Suite(.serialized) struct ProjectTests {
     /// The test environment without VANITY_HOME (the search must not depend on the caller's).
     static var environment: [String: String] {
@@ -166,6 +166,40 @@ import VanityPlatform
             #expect(named.status == 0, "\(named.stderr)")
             #expect(named.stdout.hasSuffix("next: cd Empty && vanity-build run --platform sim\n"), "\(named.stdout)")
             #expect(try String(contentsOfFile: dir + "/Empty/system.toml", encoding: .utf8).contains("name = \"empty\""))
+        }
+    }
+
+    /// Every subcommand that takes --config reads ./system.toml without it,
+    /// and one that finds none says so.
+    @Test func theConfigDefaultsToSystemTomlInTheCurrentFolder() throws {
+        try Self.outside { dir in
+            #expect(try Self.run(["new", "demo"], cwd: dir).status == 0)
+            let project = dir + "/demo"
+            let check = try Self.run(["check"], cwd: project)
+            #expect(check.status == 0, "\(check.stderr)")
+            #expect(check.stdout.hasPrefix("demo 0.1.0: 2 shard(s), 1 channel(s), 0 device grant(s), 3 core(s)\n"), "\(check.stdout)")
+            let layout = try Self.run(["layout", "--platform", "sim", "--json"], cwd: project)
+            #expect(layout.status == 0 && layout.stdout.hasPrefix("{"), "\(layout.stderr)")
+            // No system runs: the link commands look for it in build/ beside the manifest.
+            for cmd in [["ps"], ["logs"], ["restart", "--shard", "printer"], ["hold", "--shard", "printer"],
+                        ["release", "--shard", "printer"], ["reload", "--shard", "printer"]] {
+                let r = try Self.run(cmd, cwd: project)
+                #expect(r.status == 69, "\(cmd): \(r.stderr)")
+                #expect(r.stderr == "vanity-build: error: no running system at build/demo/sim/debug.sock (start it with `vanity-build run`)\n",
+                        "\(cmd): \(r.stderr)")
+            }
+            // The same from elsewhere, with --config: the socket beside the manifest.
+            let ps = try Self.run(["ps", "--config", "demo/system.toml"], cwd: dir)
+            #expect(ps.stderr.contains("no running system at demo/build/demo/sim/debug.sock"), "\(ps.stderr)")
+            #expect(Self.contents(project) == [".gitignore", "README.md", "shards", "system.toml"])
+
+            for cmd in [["check"], ["build"], ["generate"], ["layout"], ["run", "--platform", "sim"], ["ps"], ["logs"],
+                        ["restart", "--shard", "x"], ["hold", "--shard", "x"], ["release", "--shard", "x"], ["reload", "--shard", "x"], []] {
+                let r = try Self.run(cmd, cwd: dir)
+                #expect(r.status == 66, "\(cmd): \(r.stderr)")
+                #expect(r.stderr.hasPrefix("vanity-build: error: no system.toml in the current directory (\(dir)); pass --config FILE, "
+                                           + "or start a project with `vanity-build new NAME`"), "\(cmd): \(r.stderr)")
+            }
         }
     }
 }

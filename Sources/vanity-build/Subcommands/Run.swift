@@ -44,6 +44,7 @@ struct Run: ParsableCommand {
     }
 
     func run() throws {
+        try options.requireManifest()
         let b = try BuildOptions.parse(["--config", options.config] + (options.platforms.map { ["--platforms", $0] } ?? [])
                                        + ["--platform", platform] + (out.map { ["--out", $0] } ?? []))
         let r = try Build.run(b, compile: true)
