@@ -106,7 +106,8 @@ import VanityPlatform
     }
 }
 
-/// `vanity-build new` and the --config default.
+/// `vanity-build new`, the --config default, and a project outside the
+/// repository built and booted by an installed vanity-build.
 @Suite(.serialized) struct ProjectTests {
     /// The test environment without VANITY_HOME (the search must not depend on the caller's).
     static var environment: [String: String] {
@@ -201,5 +202,73 @@ import VanityPlatform
                                            + "or start a project with `vanity-build new NAME`"), "\(cmd): \(r.stderr)")
             }
         }
+    }
+
+    /// A copy of vanity-build without its share/vanity says where it looked.
+    @Test func anInstallationWithoutItsResourcesSaysWhereItLooked() throws {
+        try Self.outside { dir in
+            try FileManager.default.createDirectory(atPath: dir + "/bin", withIntermediateDirectories: true)
+            try FileManager.default.copyItem(atPath: CLI.binary, toPath: dir + "/bin/vanity-build")
+            #expect(try Self.run(["new", "demo"], cwd: dir, tool: dir + "/bin/vanity-build").status == 0)
+            let r = try Self.run(["check"], cwd: dir + "/demo", tool: dir + "/bin/vanity-build")
+            #expect(r.status == 66)
+            #expect(r.stderr.hasPrefix("system.toml: error: cannot find Vanity's platforms, kernel and shard libraries"), "\(r.stderr)")
+            #expect(r.stderr.contains("  \(dir)/share/vanity (the installation beside \(dir)/bin/vanity-build): no such folder or an empty one\n"), "\(r.stderr)")
+            #expect(r.stderr.contains("  Platforms/ in \(dir)/demo (the manifest's folder) or a folder above it: none\n"), "\(r.stderr)")
+        }
+    }
+
+    /// Install the built vanity-build into a prefix, make a project with it
+    /// in another folder, and from a third boot it in the simulator, build it
+    /// for every board and boot it on aarch64-virt.
+    @Test func anInstalledVanityBuildMakesBuildsAndBootsAProjectOutsideTheRepository() throws {
+        try Self.outside { prefix in
+            try Self.outside { projects in
+                try Self.outside { elsewhere in
+                    let install = try spawn("/bin/bash", [repoRoot + "/Scripts/install.sh", "--prefix", prefix, "--binary", CLI.binary],
+                                            cwd: elsewhere, environment: Self.environment, timeout: 120)
+                    try #require(install.status == 0, "\(install.stdout)")
+                    let tool = prefix + "/bin/vanity-build"
+                    for f in ["Platforms/sim/platform.toml", "Kernel/src", "Kernel/include/vanity", "Shards/lib/c/start.c", "Shards/lib/swift/Handles.swift"] {
+                        #expect(FileManager.default.fileExists(atPath: "\(prefix)/share/vanity/\(f)"), "not installed: \(f)")
+                    }
+
+                    let new = try Self.run(["new", "demo"], cwd: projects, tool: tool)
+                    try #require(new.status == 0, "\(new.stderr)")
+                    #expect(new.stdout.hasSuffix("next: cd demo && vanity-build run --platform sim\n"), "\(new.stdout)")
+                    let config = projects + "/demo/system.toml"
+
+                    let sim = try Self.run(["run", "--config", config, "--platform", "sim", "--timeout", "120"], cwd: elsewhere, tool: tool)
+                    #expect(sim.status == 0, "\(sim.stdout)\n\(sim.stderr)")
+                    Self.expectTheShardsSpoke(sim.stdout)
+                    #expect(sim.stdout.contains("load platforms"), "\(sim.stdout)")
+                    #expect(sim.stdout.contains("from \(prefix)/share/vanity/Platforms"), "\(sim.stdout)")
+                    #expect(FileManager.default.fileExists(atPath: projects + "/demo/build/demo/sim/elf/kernel"))
+                    #expect(Self.contents(elsewhere).isEmpty, "written to the current folder: \(Self.contents(elsewhere))")
+
+                    let boards = try Self.run(["build", "--config", config, "--platform", "aarch64-virt", "--platform", "riscv64-virt",
+                                                     "--platform", "x86_64-pc"], cwd: elsewhere, tool: tool)
+                    #expect(boards.status == 0, "\(boards.stderr)")
+                    for p in ["aarch64-virt", "riscv64-virt", "x86_64-pc"] {
+                        #expect(FileManager.default.fileExists(atPath: "\(projects)/demo/build/demo/\(p)/image.elf"), "no image for \(p)")
+                    }
+
+                    let board = try Self.run(["run", "--config", config, "--platform", "aarch64-virt", "--timeout", "120"], cwd: elsewhere, tool: tool)
+                    #expect(board.status == 0, "\(board.stdout)\n\(board.stderr)")
+                    Self.expectTheShardsSpoke(board.stdout.replacingOccurrences(of: "\r\n", with: "\n"))
+                    #expect(Self.contents(elsewhere).isEmpty, "written to the current folder: \(Self.contents(elsewhere))")
+                    #expect(Self.contents(projects) == ["demo"])
+                }
+            }
+        }
+    }
+
+    static func expectTheShardsSpoke(_ console: String) {
+        #expect(console.contains("counter: hello from Embedded Swift, sending 10 numbers to the printer"), "\(console)")
+        #expect(console.contains("printer: hello from C17, waiting for numbers"), "\(console)")
+        #expect(console.contains("printer: 1 of 10: 1 squared is 1\n"), "\(console)")
+        #expect(console.contains("printer: 10 of 10: 10 squared is 100\n"), "\(console)")
+        #expect(console.contains("printer: all numbers arrived, shutting the system down"), "\(console)")
+        #expect(console.contains("system stopping with status 0"), "\(console)")
     }
 }
