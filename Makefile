@@ -3,11 +3,13 @@
 SWIFT      ?= swift
 CONFIG     ?= Config/system.toml
 SWIFTFLAGS ?=
+PREFIX     ?= /usr/local
 
-.PHONY: help deps build generate check layout test bench bench-qemu bench-kernel bench-channels bench-reload sim qemu-aarch64 qemu-aarch64-gdb qemu-riscv64 qemu-x86_64 clean
+.PHONY: help deps build install generate check layout test bench bench-qemu bench-kernel bench-channels bench-reload sim qemu-aarch64 qemu-aarch64-gdb qemu-riscv64 qemu-x86_64 clean
 
 help:
 	@echo "make deps          install the Debian packages Vanity needs (Scripts/setup.sh)"
+	@echo "make install       build vanity-build (release) and install it with the platforms, kernel and shard libraries into $(PREFIX) (PREFIX=...)"
 	@echo "make sim           build $(CONFIG) for the hosted simulator and run it"
 	@echo "make qemu-aarch64  build $(CONFIG) and boot it under QEMU (aarch64 virt)"
 	@echo "make qemu-aarch64-gdb  the same, halted, waiting for GDB on :1234 (docs/debugging.md)"
@@ -28,6 +30,9 @@ deps:
 
 build: deps
 	$(SWIFT) build $(SWIFTFLAGS)
+
+install: deps
+	Scripts/install.sh --prefix "$(PREFIX)"
 
 generate: deps
 	$(SWIFT) run $(SWIFTFLAGS) vanity-build generate --config $(CONFIG)
@@ -72,4 +77,4 @@ qemu-x86_64: deps
 	$(SWIFT) run $(SWIFTFLAGS) vanity-build run --config $(CONFIG) --platform x86_64-pc
 
 clean:
-	rm -rf build .build
+	rm -rf build Config/build .build

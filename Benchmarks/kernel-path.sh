@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 N=1000
 command -v valgrind >/dev/null || { echo "kernel-path: needs valgrind (apt-get install valgrind)" >&2; exit 2; }
-swift run -q vanity-build generate --config Config/system.toml --platform sim >/dev/null
+swift run -q vanity-build generate --config Config/system.toml --platform sim --out build/demo >/dev/null
 G=build/demo/sim
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 clang -std=c17 -O2 -gdwarf-4 -fno-builtin -I Kernel/include Kernel/src/*.c $G/kernel/system_table.c \

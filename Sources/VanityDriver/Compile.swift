@@ -19,11 +19,6 @@ public struct PlatformImage: Sendable {
 }
 
 extension Driver {
-    /// The repository root: the folder holding Platforms/, Kernel/ and Shards/.
-    static func repoRoot(platformsDirectory: String) -> String {
-        (platformsDirectory as NSString).deletingLastPathComponent
-    }
-
     static func files(in dir: String, suffixes: [String]) -> [String] {
         ((try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? [])
             .filter { f in suffixes.contains { f.hasSuffix($0) } }.sorted().map { dir + "/" + $0 }
@@ -72,7 +67,7 @@ extension Driver {
             return .failure(DriverFailure(status: .ioError, diagnostics: [.error(.unknown(generated), "cannot write the reload key: \(error.localizedDescription)")], file: configPath))
         }
         let libc: CLibrary
-        switch shardLibrary(layout.platform, root: repoRoot(platformsDirectory: checked.platformsDirectory)) {
+        switch shardLibrary(layout.platform, root: checked.resources.root) {
         case .success(let l): libc = l
         case .failure(let f): return .failure(f)
         }
@@ -154,7 +149,7 @@ extension Driver {
     static func planBuild(_ layout: Layout, checked: CheckedSystem, configPath: String, generated: String,
                           libc: CLibrary) -> (jobs: [Job], products: BuildProducts) {
         let platDir = checked.platformsDirectory
-        let root = repoRoot(platformsDirectory: platDir)
+        let root = checked.resources.root
         let manifestDir = (configPath as NSString).deletingLastPathComponent
         var shardSources: [String: [String]] = [:]
         var shardFolders: [String: String] = [:]

@@ -42,7 +42,9 @@ public struct CheckedSystem {
     /// Warnings (errors end the run).
     public var diagnostics: [Diagnostic]
     public var steps: [Step]
-    public var platformsDirectory: String
+    /// Where the platforms, the kernel and the shard libraries were found.
+    public var resources: VanityResources
+    public var platformsDirectory: String { resources.platforms }
 }
 
 public struct WriteReport: Sendable {
@@ -54,26 +56,13 @@ public struct WriteReport: Sendable {
 /// The I/O shell around the pure stages: reads the manifest and the
 /// platforms, runs parse → check → place, and writes generated files.
 public enum Driver {
-    /// Finds `Platforms/` by walking up from the manifest's folder, then from
-    /// the current directory.
-    public static func findPlatformsDirectory(manifestPath: String) -> String? {
-        let fm = FileManager.default
-        let manifestDir = URL(fileURLWithPath: manifestPath).deletingLastPathComponent().standardizedFileURL
-        let cwd = URL(fileURLWithPath: fm.currentDirectoryPath)
-        for start in [manifestDir, cwd] {
-            var dir = start
-            while true {
-                let candidate = dir.appendingPathComponent("Platforms")
-                var isDir: ObjCBool = false
-                if fm.fileExists(atPath: candidate.path, isDirectory: &isDir), isDir.boolValue {
-                    return candidate.path
-                }
-                let parent = dir.deletingLastPathComponent()
-                if parent.path == dir.path { break }
-                dir = parent
-            }
+    /// Where this process finds the platforms, the kernel and the shard
+    /// libraries for the manifest at `manifestPath` (ResourceLocator).
+    public static func findResources(manifestPath: String, platformsFlag: String?) -> Result<VanityResources, ResourceFailure> {
+        ResourceLocator.locate(.current(manifest: manifestPath, platformsFlag: platformsFlag)) { path in
+            var isDir: ObjCBool = false
+            return FileManager.default.fileExists(atPath: path, isDirectory: &isDir) && isDir.boolValue
         }
-        return nil
     }
 
     /// The files under `dir`, subfolders included, as sorted paths relative
@@ -102,7 +91,7 @@ public enum Driver {
     }
 
     /// Parses, validates and lays out the manifest at `path` for `platforms`
-    /// (all the manifest names when empty).
+    /// (all the manifest names when empty). `platformsDirectory`: --platforms.
     public static func check(configPath path: String, platforms only: [String] = [],
                              platformsDirectory: String? = nil) -> Result<CheckedSystem, DriverFailure> {
         var steps: [Step] = []
@@ -120,9 +109,12 @@ public enum Driver {
             return .failure(DriverFailure(status: .noInput, diagnostics: [.error(.unknown(path), "cannot read the manifest: \(why)")], file: path))
         }
 
-        guard let platDir = platformsDirectory ?? findPlatformsDirectory(manifestPath: path) else {
-            return .failure(DriverFailure(status: .noInput, diagnostics: [.error(.unknown(path), "cannot find the Platforms/ folder above the manifest or the current directory")], file: path))
+        let resources: VanityResources
+        switch findResources(manifestPath: path, platformsFlag: platformsDirectory) {
+        case .success(let r): resources = r
+        case .failure(let f): return .failure(DriverFailure(status: .noInput, diagnostics: [.error(.unknown(path), f.message)], file: path))
         }
+        let platDir = resources.platforms
         let (platforms, platDiags) = time(&steps, "load platforms", detail: { "\($0.platforms.count) from \(platDir)" }) {
             PlatformLoader.loadAll(platformsDirectory: platDir)
         }
@@ -143,12 +135,12 @@ public enum Driver {
         let layouts = out.layouts
         let bag = platDiags + out.diagnostics
         return .success(CheckedSystem(manifest: manifest, layouts: layouts, diagnostics: bag, steps: steps,
-                                      platformsDirectory: platDir))
+                                      resources: resources))
     }
 
-    /// The output folder for one platform.
-    public static func outputDirectory(system: String, platform: String, out: String?) -> String {
-        BuildPaths(system: system, platform: platform, out: out).directory
+    /// The output folder for one platform of the manifest at `configPath`.
+    public static func outputDirectory(system: String, platform: String, out: String?, configPath: String) -> String {
+        BuildPaths(system: system, platform: platform, out: out, manifest: configPath).directory
     }
 
     /// Name of the list of generated files kept in each output folder, used
@@ -210,7 +202,7 @@ public enum Driver {
             let files = time(&steps, "generate \(layout.platform.name)", detail: { "\($0.count) files" }) {
                 Codegen.generate(layout)
             }
-            let dir = outputDirectory(system: layout.system.name, platform: layout.platform.name, out: out)
+            let dir = outputDirectory(system: layout.system.name, platform: layout.platform.name, out: out, configPath: configPath)
             do {
                 let report = try time(&steps, "write \(dir)", detail: { r in
                     "\(r.written.count) written, \(r.unchanged.count) unchanged" + (r.removed.isEmpty ? "" : ", \(r.removed.count) removed")

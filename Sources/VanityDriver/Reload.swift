@@ -145,7 +145,7 @@ extension Driver {
         var steps = checked.steps
         let files = Codegen.generate(layout)
         let buildID = Codegen.buildID(of: files)
-        let dir = outputDirectory(system: layout.system.name, platform: platform, out: out)
+        let dir = outputDirectory(system: layout.system.name, platform: platform, out: out, configPath: configPath)
         let key: [UInt8]
         do {
             _ = try write(files, to: dir)
@@ -154,7 +154,7 @@ extension Driver {
             return .failure(DriverFailure(status: .ioError, diagnostics: [.error(.unknown(dir), "cannot write generated files: \(error.localizedDescription)")], file: configPath))
         }
         let libc: CLibrary
-        switch shardLibrary(layout.platform, root: repoRoot(platformsDirectory: checked.platformsDirectory)) {
+        switch shardLibrary(layout.platform, root: checked.resources.root) {
         case .success(let l): libc = l
         case .failure(let f): return .failure(f)
         }

@@ -25,11 +25,18 @@ extension Platform {
 /// Where one platform's build of a system lives, and what a running system
 /// uses there. The CLI, the driver and the tests share this one value.
 public struct BuildPaths: Sendable, Equatable {
-    /// `<out>/<platform>`, or `build/<system>/<platform>` by default.
+    /// `<out>/<platform>`, or by default `build/<system>/<platform>` in the
+    /// manifest's folder (wherever the command runs from).
     public let directory: String
 
-    public init(system: String, platform: String, out: String?) {
-        directory = out.map { ($0 as NSString).appendingPathComponent(platform) } ?? "build/\(system)/\(platform)"
+    /// `manifest`: the manifest's path as given (a relative one gives a relative folder).
+    public init(system: String, platform: String, out: String?, manifest: String) {
+        if let out {
+            directory = (out as NSString).appendingPathComponent(platform)
+        } else {
+            let folder = (manifest as NSString).deletingLastPathComponent
+            directory = (folder.isEmpty ? "" : folder + "/") + "build/\(system)/\(platform)"
+        }
     }
 
     public init(directory: String) { self.directory = directory }

@@ -7,11 +7,25 @@ import VanityDriver
 import VanityPlatform
 
 struct ConfigOptions: ParsableArguments {
-    @Option(name: .long, help: "The system manifest (system.toml).")
-    var config: String
+    @Option(name: .customLong("config"), help: ArgumentHelp("The system manifest (default: ./system.toml).", valueName: "config"))
+    var configFlag: String?
 
-    @Option(name: .long, help: "The platforms folder (default: the nearest Platforms/ above the manifest or the current directory).")
+    @Option(name: .long, help: "The platforms folder; Kernel/ and Shards/lib are beside it (default: $VANITY_HOME/Platforms, else the installation's share/vanity, else the repository holding this executable, else Platforms/ above the manifest; docs/projects.md).")
     var platforms: String?
+
+    /// The manifest's path.
+    var config: String { configFlag ?? Self.defaultConfig }
+
+    static let defaultConfig = "system.toml"
+
+    /// Ends the command when --config was not given and there is no
+    /// ./system.toml (a run, not a parse, check: no usage text for it).
+    func requireManifest() throws {
+        if configFlag == nil && !FileManager.default.fileExists(atPath: Self.defaultConfig) {
+            throw Console.error("no \(Self.defaultConfig) in the current directory (\(FileManager.default.currentDirectoryPath)); "
+                                + "pass --config FILE, or start a project with `vanity-build new NAME`", status: .noInput)
+        }
+    }
 }
 
 struct BuildOptions: ParsableArguments {
@@ -20,7 +34,7 @@ struct BuildOptions: ParsableArguments {
     @Option(name: .customLong("platform"), help: "Build only this platform (repeatable).")
     var platform: [String] = []
 
-    @Option(name: .long, help: "Output folder (default: build/<system>); each platform gets a subfolder.")
+    @Option(name: .long, help: "Output folder (default: build/<system> beside the manifest); each platform gets a subfolder.")
     var out: String?
 }
 
@@ -31,7 +45,7 @@ struct LinkOptions: ParsableArguments {
     @Option(name: .customLong("platform"), help: "The running system's platform.")
     var platform: String = "sim"
 
-    @Option(name: .long, help: "Output folder the system was built into (default: build/<system>).")
+    @Option(name: .long, help: "Output folder the system was built into (default: build/<system> beside the manifest).")
     var out: String?
 
     /// A connection to the running system, with the manifest on disk checked for its platform.
@@ -53,9 +67,10 @@ struct LinkOptions: ParsableArguments {
     }
 
     func connect() throws -> Connection {
+        try options.requireManifest()
         let checked = try Console.get(Driver.check(configPath: options.config, platforms: [platform], platformsDirectory: options.platforms))
         guard let layout = checked.layouts.first else { throw ExitCode(ExitStatus.usage.rawValue) }
-        let paths = BuildPaths(system: layout.system.name, platform: platform, out: out)
+        let paths = BuildPaths(system: layout.system.name, platform: platform, out: out, manifest: options.config)
         do {
             return Connection(client: try DebugClient(socketPath: paths.debugSocket), checked: checked, paths: paths,
                               shardNames: layout.system.shards.map(\.name), localBuildID: Codegen.buildID(for: layout))

@@ -8,7 +8,7 @@ struct VanityBuild: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "vanity-build",
         abstract: "Build a Vanity system from its system.toml manifest.",
-        subcommands: [Build.self, Generate.self, Check.self, LayoutCommand.self, Run.self,
+        subcommands: [New.self, Build.self, Generate.self, Check.self, LayoutCommand.self, Run.self,
                       Ps.self, Logs.self, Restart.self, Hold.self, Release.self, Reload.self],
         defaultSubcommand: Build.self)
 }

@@ -120,7 +120,7 @@ import VanityProcess
         defer { try? FileManager.default.removeItem(atPath: out) }
         let r = try CLI.run(["build", "--config", "Tests/Fixtures/systems/ps-one/system.toml", "--platform", platform, "--out", out])
         try #require(r.status == 0, "\(r.stderr)")
-        let dir = BuildPaths(system: "ps-one", platform: platform, out: out).directory
+        let dir = BuildPaths(system: "ps-one", platform: platform, out: out, manifest: "Tests/Fixtures/systems/ps-one/system.toml").directory
         let key = try #require(FileManager.default.contents(atPath: BuildPaths(directory: dir).reloadKey))
         var holders: [String] = []
         for rel in FileManager.default.enumerator(atPath: dir)?.compactMap({ $0 as? String }) ?? [] {

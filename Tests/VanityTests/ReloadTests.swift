@@ -123,7 +123,7 @@ import VanityPlatform
         #expect(reload.stdout.contains("vanity-build: reloaded transformer ("), "\(reload.stdout)")
         #expect(reload.stdout.contains("generation 2 runs"), "\(reload.stdout)")
         // ps names the code that runs: the SHA-256 of the image the tool sent.
-        let sent = try #require(ReloadHistory(folder: BuildPaths(system: "reload", platform: platform, out: out).reloadFolder).running("transformer"))
+        let sent = try #require(ReloadHistory(folder: BuildPaths(system: "reload", platform: platform, out: out, manifest: config).reloadFolder).running("transformer"))
         let digest = SHA256.hash(data: sent).prefix(8).map { String(format: "%02x", $0) }.joined()
         let after = try CLI.run(["ps"] + link)
         #expect(after.stdout.contains("reloaded \(digest)") && after.stdout.range(of: #"producer .* as booted"#, options: .regularExpression) != nil,

@@ -152,6 +152,7 @@ private func tomlValue(_ v: Any) -> String {
 /// tests that drive a running system over its debug link.
 final class RunningSystem {
     let process: ChildProcess
+    let config: String
     let platform: String
     let out: String
     private let reader: Thread
@@ -159,6 +160,7 @@ final class RunningSystem {
 
     /// Starts the run and waits until its debug link's socket exists.
     init(config: String, platform: String, out: String, timeout: Int?) throws {
+        self.config = config
         self.platform = platform
         self.out = out
         process = try ChildProcess(CLI.binary, ["run", "--config", config, "--platform", platform, "--out", out]
@@ -172,7 +174,7 @@ final class RunningSystem {
         Thread.sleep(forTimeInterval: 0.5) // the kernel core starts polling the link after boot
     }
 
-    var socket: String { BuildPaths(system: "", platform: platform, out: out).debugSocket }
+    var socket: String { BuildPaths(system: "", platform: platform, out: out, manifest: config).debugSocket }
 
     /// Waits for the system to stop (at most 10 minutes: then it is ended);
     /// returns its status and console text.

@@ -12,6 +12,7 @@ struct Build: ParsableCommand {
 
     /// Runs the build and prints its steps (Generate and Run share it).
     static func run(_ b: BuildOptions, compile: Bool) throws -> Driver.BuildResult {
+        try b.options.requireManifest()
         let r = try Console.get(Driver.build(configPath: b.options.config, platforms: b.platform, out: b.out,
                                              platformsDirectory: b.options.platforms, compile: compile))
         Console.report(r.checked.diagnostics, file: b.options.config, failed: false)

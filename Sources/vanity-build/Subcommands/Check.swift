@@ -12,6 +12,7 @@ struct Check: ParsableCommand {
     var platform: [String] = []
 
     func run() throws {
+        try options.requireManifest()
         let c = try Console.get(Driver.check(configPath: options.config, platforms: platform, platformsDirectory: options.platforms))
         Console.report(c.diagnostics, file: options.config, failed: false)
         guard let first = c.layouts.first else { return }

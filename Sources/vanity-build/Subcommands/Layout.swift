@@ -14,6 +14,7 @@ struct LayoutCommand: ParsableCommand {
     var json = false
 
     func run() throws {
+        try options.requireManifest()
         let c = try Console.get(Driver.check(configPath: options.config, platforms: platform.map { [$0] } ?? [],
                                              platformsDirectory: options.platforms))
         Console.report(c.diagnostics, file: options.config, failed: false)

@@ -12,7 +12,7 @@ struct Run: ParsableCommand {
     @Option(name: .customLong("platform"), help: "The platform to boot.")
     var platform: String
 
-    @Option(name: .long, help: "Output folder (default: build/<system>).")
+    @Option(name: .long, help: "Output folder (default: build/<system> beside the manifest).")
     var out: String?
 
     @Flag(name: .long, help: "Start QEMU halted with a GDB server on localhost:1234 (see docs/debugging.md).")
@@ -44,6 +44,7 @@ struct Run: ParsableCommand {
     }
 
     func run() throws {
+        try options.requireManifest()
         let b = try BuildOptions.parse(["--config", options.config] + (options.platforms.map { ["--platforms", $0] } ?? [])
                                        + ["--platform", platform] + (out.map { ["--out", $0] } ?? []))
         let r = try Build.run(b, compile: true)
@@ -54,7 +55,7 @@ struct Run: ParsableCommand {
             throw Console.error("--seed is for the simulator (--platform sim)", status: .usage)
         }
         Driver.recordRunningImages(layout: layout, image: img)
-        let plan = RunPlan(layout: layout, image: img, paths: BuildPaths(system: layout.system.name, platform: platform, out: out), gdb: gdb,
+        let plan = RunPlan(layout: layout, image: img, paths: BuildPaths(system: layout.system.name, platform: platform, out: out, manifest: options.config), gdb: gdb,
                            deterministic: seed.map { .init(seed: $0, inject: inject, rate: injectRate, trace: trace) })
         print("vanity-build: booting: \(plan.argv.joined(separator: " "))")
         if gdb { print("vanity-build: QEMU waits for GDB on localhost:1234 (docs/debugging.md)") }
