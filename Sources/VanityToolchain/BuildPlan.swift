@@ -184,7 +184,7 @@ extension BuildPlanner {
         let own = sources.shardSources[s.name] ?? []
         let swiftFiles = [shardGen + "/Shard.swift"] + own.filter { $0.hasSuffix(".swift") } + sources.swiftLibrary
         var args = ["-enable-experimental-feature", "Embedded", "-enable-experimental-feature", "Extern",
-                    "-target", p.swiftTarget, "-wmo", "-parse-as-library", "-Osize"]
+                    "-target", p.swiftTarget, "-wmo", "-parse-as-library", "-Osize", "-g"]
         if freestanding {
             args += ["-Xfrontend", "-disable-stack-protector", "-Xfrontend", "-function-sections", "-Xcc", "-ffreestanding"]
         }
