@@ -103,7 +103,8 @@ public final class Symbolizer: @unchecked Sendable {
             var frames = found.frames
             // A function DWARF cannot name takes the symbol's name.
             if outer.function.isEmpty { frames[frames.count - 1].function = symbol?.name ?? "??" }
-            let entry = found.entry ?? symbol?.value ?? pc
+            // (A function split in parts may have its entry above this part.)
+            let entry = found.entry.flatMap { $0 <= pc ? $0 : nil } ?? symbol?.value ?? pc
             return CodeLocation(frames: frames, offset: pc &- entry)
         }
         guard let symbol else { return nil }
