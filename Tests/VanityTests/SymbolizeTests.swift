@@ -135,6 +135,18 @@ import VanityPlatform
             #expect(at.frames.last?.file == repoRoot + "/Tests/Fixtures/systems/watchdog/Shards/hang/main.c", "\(at)")
             #expect(s.locate(0) == nil && s.locate(0x7fff_0000_0000) == nil) // not its code (a host library's, in the simulator)
 
+            // tally's main is common.h's tally_main, inlined (a symlink to the faults fixture's: the compiler names that).
+            let tally = try #require(img.shardELFs.first { $0.hasSuffix("/tally") || $0.hasSuffix("/tally.elf") })
+            let t = try Symbolizer(path: tally)
+            let tallyBytes = [UInt8](try #require(FileManager.default.contents(atPath: tally)))
+            let tallyMain = try #require(try ElfFile.parse(tallyBytes).get().symbol("main"))
+            let inlined = (tallyMain.value..<(tallyMain.value + tallyMain.size)).compactMap { t.locate($0) }
+                .filter { $0.frames.count >= 2 && $0.frames.first?.function == "tally_main" }
+            #expect(inlined.contains { $0.frames.first?.file?.hasSuffix("/Shards/common.h") == true && $0.frames[0].line > 0 }, "\(img.platform)")
+            #expect(inlined.contains { FaultLine.describe($0, directory: repoRoot)?.hasSuffix(
+                "), inlined into main+0x\(String($0.offset, radix: 16)) (Tests/Fixtures/systems/watchdog/Shards/tally/main.c:3)") == true },
+                    "\(img.platform): \(inlined.prefix(3))")
+
             // Somewhere in main is the overflow's trap, at its source line.
             let trap = try #require(img.shardELFs.first { $0.contains("swift-trap") })
             let swift = try Symbolizer(path: trap)
