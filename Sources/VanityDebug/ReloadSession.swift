@@ -177,10 +177,10 @@ public struct ReloadSession {
             buildSeconds = Date().timeIntervalSince(started)
         }
         guard buildID == running.buildID else { throw Failure.changedWhileBuilding(shard: shardName) }
-        let sent = Date()
-        let signed = Self.sign(image: image, shard: shard, buildID: buildID, key: key, bootID: running.bootID, version: Self.nextVersion())
         // Staged before the new code can run (and fault) until the verdict is recorded.
         history.stage(elf: elf, shard: shardName)
+        let sent = Date()
+        let signed = Self.sign(image: image, shard: shard, buildID: buildID, key: key, bootID: running.bootID, version: Self.nextVersion())
         let verdict: ReloadVerdict
         do { verdict = try send(signed, force: force) } catch {
             history.unstage(shardName)
