@@ -17,6 +17,8 @@ let package = Package(
                 cxxSettings: [.unsafeFlags(["-std=c++17"])]),
         .systemLibrary(name: "CFdt", path: "Sources/CFdt"),
         .systemLibrary(name: "CElf", path: "Sources/CElf", pkgConfig: "libelf"),
+        // elfutils' libdw: DWARF line tables, for naming where a shard faulted.
+        .systemLibrary(name: "CDw", path: "Sources/CDw", pkgConfig: "libdw"),
         // The kernel's ABI headers (ring format, capabilities, system table),
         // imported by the host tools so each fact has one definition.
         .systemLibrary(name: "VanityABI", path: "Sources/VanityABI"),
@@ -35,7 +37,7 @@ let package = Package(
         .target(name: "VanityLayout", dependencies: ["VanityABI", "VanityManifest", "VanityModel"]),
         .target(name: "VanityCodegen", dependencies: ["VanityABI", "VanityDiagnostics", "VanityManifest", "VanityModel", "VanityLayout",
                                                       .product(name: "Crypto", package: "swift-crypto")]),
-        .target(name: "VanityImage", dependencies: ["CElf", "VanityABI", "VanityDiagnostics", "VanityManifest", "VanityModel", "VanityLayout"]),
+        .target(name: "VanityImage", dependencies: ["CElf", "CDw", "VanityABI", "VanityDiagnostics", "VanityManifest", "VanityModel", "VanityLayout"]),
         .target(name: "VanityDebug", dependencies: ["CVanityDebug", "VanityABI", "VanityProcess", .product(name: "Crypto", package: "swift-crypto")]),
         .target(name: "VanityToolchain", dependencies: ["VanityDiagnostics", "VanityProcess", "VanityLayout", "VanityModel", "VanityPlatform",
                                                         .product(name: "Crypto", package: "swift-crypto")]),

@@ -8,6 +8,7 @@ set -euo pipefail
 PACKAGES=(
   libfdt-dev            # device trees, read by vanity-build (libfdt)
   libelf-dev            # ELF inspection of built images (libelf)
+  libdw-dev             # DWARF line tables: fault lines name the shard's function and source line (libdw)
   libtomlplusplus-dev   # TOML with exact source positions (toml++)
   device-tree-compiler  # dtc: the x86_64-pc board description
   pkg-config

@@ -485,8 +485,11 @@ static volatile uint32_t ap_arrived;
 /* Starts `core` in its shard's address space: INIT, then a start-up IPI to
  * the trampoline, and a second one if the core has not arrived within
  * 200 us. (The 10 ms pause after INIT of the MultiProcessor Specification
- * is for processors before the Pentium 4, so it is left out; a core that
- * never arrives is reported.) */
+ * is for processors before the Pentium 4, so it is left out.) Then it waits
+ * up to 5 s: a real core arrives in microseconds, but an emulated one on a
+ * busy host can take over 100 ms, and the next core's start must not begin
+ * before this one has read its mailbox (ap_core). A core that never arrives
+ * is reported. */
 void platform_start_core(uint32_t core, const struct vanity_shard_desc *shard) {
   if (core == platform_core_id()) arch_enter_user(shard->entry, shard->stack_top);
   if (core >= MAX_CORES) {
@@ -499,7 +502,7 @@ void platform_start_core(uint32_t core, const struct vanity_shard_desc *shard) {
   lapic_ipi(core, ICR_INIT);
   for (int sipi = 0; sipi < 2 && !__atomic_load_n(&ap_arrived, __ATOMIC_ACQUIRE); sipi++) {
     lapic_ipi(core, ICR_STARTUP | (TRAMPOLINE >> 12));
-    uint64_t until = platform_time_ns() + (sipi == 0 ? 200000ull : 100000000ull);
+    uint64_t until = platform_time_ns() + (sipi == 0 ? 200000ull : 5000000000ull);
     while (!__atomic_load_n(&ap_arrived, __ATOMIC_ACQUIRE) && platform_time_ns() < until) cpu_relax();
   }
   if (!__atomic_load_n(&ap_arrived, __ATOMIC_ACQUIRE)) kprintf("x86_64-pc: core %u did not start (INIT-SIPI-SIPI)\n", core);

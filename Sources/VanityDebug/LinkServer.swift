@@ -9,8 +9,11 @@ import Glibc
 /// Unix-domain socket (one at a time), and the client's bytes to the
 /// emulator's serial input. Returns how the emulator ended (nil if it
 /// cannot start); a timeout or a signal to this process ends it.
+/// `console`: rewrites console lines on their way to stdout (fault lines
+/// get where the shard was).
 public enum LinkServer {
-    public static func run(executable: String, arguments: [String], socketPath: String, timeout: Double?) -> ChildProcess.Ending? {
+    public static func run(executable: String, arguments: [String], socketPath: String, timeout: Double?,
+                           console: ConsoleLines? = nil) -> ChildProcess.Ending? {
         let p: ChildProcess
         do { p = try ChildProcess(executable, arguments, stdin: .pipe, stdout: .pipe, newGroup: true) } catch {
             FileHandle.standardError.write(Data("vanity-build: \(error)\n".utf8))
@@ -24,17 +27,24 @@ public enum LinkServer {
         // Emulator output: console to stdout, frames to the client.
         let reader = Thread {
             var demux = ConsoleDemux()
+            var lines = console
+            func show(_ text: [UInt8]) {
+                var out = text
+                if lines != nil { out = lines!.feed(text) }
+                if !out.isEmpty { FileHandle.standardOutput.write(Data(out)) }
+            }
             while true {
                 let data = output.availableData
                 if data.isEmpty { break }
                 for piece in demux.feed([UInt8](data)) {
                     switch piece {
-                    case .console(let t): FileHandle.standardOutput.write(Data(t))
+                    case .console(let t): show(t)
                     case .frame(let f): client.deliver(f)
                     }
                 }
             }
-            FileHandle.standardOutput.write(Data(demux.flush()))
+            show(demux.flush())
+            if lines != nil { FileHandle.standardOutput.write(Data(lines!.flush())) }
         }
         reader.start()
 

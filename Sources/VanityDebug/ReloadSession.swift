@@ -152,8 +152,10 @@ public struct ReloadSession {
     /// Where the image comes from: a fresh build of the shard (its image,
     /// the build id it was built for and the build's key), or the image that
     /// ran before the last reload.
+    /// With each image, its linked ELF file when known (kept in the
+    /// history, to name where the shard faults).
     public enum Source {
-        case build(() throws -> (image: [UInt8], buildID: [UInt8], key: [UInt8]))
+        case build(() throws -> (image: [UInt8], buildID: [UInt8], key: [UInt8], elf: [UInt8]?))
         case rollback(key: [UInt8]?)
     }
 
@@ -164,22 +166,29 @@ public struct ReloadSession {
                        force: Bool = false) throws -> Report {
         let started = Date()
         let running = try prepare(localBuildID: localBuildID, config: config)
-        let image: [UInt8], buildID: [UInt8], key: [UInt8]
+        let image: [UInt8], buildID: [UInt8], key: [UInt8], elf: [UInt8]?
         var buildSeconds: Double?
         switch source {
         case .rollback(let k):
             guard let previous = history.previous(shardName), let k else { throw Failure.noEarlierImage(shard: shardName) }
-            (image, buildID, key) = (previous, running.buildID, k)
+            (image, buildID, key, elf) = (previous, running.buildID, k, history.previousELF(shardName))
         case .build(let build):
-            (image, buildID, key) = try build()
+            (image, buildID, key, elf) = try build()
             buildSeconds = Date().timeIntervalSince(started)
         }
         guard buildID == running.buildID else { throw Failure.changedWhileBuilding(shard: shardName) }
+        // Staged before the new code can run (and fault) until the verdict is recorded.
+        history.stage(elf: elf, shard: shardName)
         let sent = Date()
         let signed = Self.sign(image: image, shard: shard, buildID: buildID, key: key, bootID: running.bootID, version: Self.nextVersion())
-        let verdict = try send(signed, force: force)
+        let verdict: ReloadVerdict
+        do { verdict = try send(signed, force: force) } catch {
+            history.unstage(shardName)
+            throw error
+        }
         let done = Date()
-        history.record(image, shard: shardName)
+        // A held shard's new code starts with the next generation, on release.
+        history.record(image, shard: shardName, elf: elf, generation: UInt32(truncatingIfNeeded: verdict.held ? verdict.generation + 1 : verdict.generation))
         return Report(bytes: image.count, verdict: verdict, total: done.timeIntervalSince(started), build: buildSeconds,
                       transfer: done.timeIntervalSince(sent))
     }
@@ -199,19 +208,142 @@ public struct ReloadHistory: Sendable {
     public func previous(_ shard: String) -> [UInt8]? { FileManager.default.contents(atPath: previousPath(shard)).map { [UInt8]($0) } }
 
     /// A boot starts a new history: an image from an earlier boot may belong
-    /// to another layout, so it is no rollback target.
-    public func booted(_ image: [UInt8], shard: String) {
+    /// to another layout, so it is no rollback target. `elf`: the linked
+    /// file it came from (generation 1 on).
+    public func booted(_ image: [UInt8], shard: String, elf: [UInt8]? = nil) {
         try? FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         try? FileManager.default.removeItem(atPath: previousPath(shard))
         try? Data(image).write(to: URL(fileURLWithPath: runningPath(shard)), options: .atomic)
+        if let elf {
+            write(Elves(starts: [.init(generation: 1, digest: store(elf))]), shard: shard)
+        } else {
+            try? FileManager.default.removeItem(atPath: elvesPath(shard))
+        }
+        prune()
     }
 
-    /// A reload: what ran becomes the rollback target.
-    public func record(_ image: [UInt8], shard: String) {
+    /// A reload: what ran becomes the rollback target. `generation`: the
+    /// first the new image runs (with `elf`, its linked file, if known).
+    public func record(_ image: [UInt8], shard: String, elf: [UInt8]? = nil, generation: UInt32? = nil) {
         try? FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         if let was = FileManager.default.contents(atPath: runningPath(shard)) {
             try? was.write(to: URL(fileURLWithPath: previousPath(shard)), options: .atomic)
         }
         try? Data(image).write(to: URL(fileURLWithPath: runningPath(shard)), options: .atomic)
+        if let generation, var e = elves(shard) {
+            e.starts.append(.init(generation: generation, digest: elf.flatMap(store)))
+            e.starts = Array(e.starts.suffix(Self.keptStarts))
+            e.staged = nil
+            write(e, shard: shard)
+            prune()
+        }
+    }
+}
+
+/// The linked ELF files of what ran, to name where a shard faulted
+/// (docs/debugging.md): `<folder>/elf/<sha256>` holds each file once;
+/// `<folder>/<shard>.elves` lists the generation from which each image ran
+/// and its file, oldest first ("<generation> <sha256>", "-" for a file not
+/// known), then "staged <sha256>" while a reload of that file is under way.
+extension ReloadHistory {
+    public struct Elves: Equatable, Sendable {
+        public struct Start: Equatable, Sendable {
+            public var generation: UInt32
+            /// The file's SHA-256 (hex), nil when unknown.
+            public var digest: String?
+            public init(generation: UInt32, digest: String?) {
+                self.generation = generation
+                self.digest = digest
+            }
+        }
+        public var starts: [Start]
+        public var staged: String?
+
+        public init(starts: [Start], staged: String? = nil) {
+            self.starts = starts
+            self.staged = staged
+        }
+
+        public var text: String {
+            starts.map { "\($0.generation) \($0.digest ?? "-")\n" }.joined() + (staged.map { "staged \($0)\n" } ?? "")
+        }
+
+        public init?(text: String) {
+            starts = []
+            for line in text.split(separator: "\n") {
+                let f = line.split(separator: " ")
+                guard f.count == 2 else { return nil }
+                if f[0] == "staged" { staged = String(f[1]); continue }
+                guard let g = UInt32(f[0]) else { return nil }
+                starts.append(Start(generation: g, digest: f[1] == "-" ? nil : String(f[1])))
+            }
+        }
+
+        /// The start whose image ran generation `g`: the last to start at or before it.
+        public func start(of g: UInt32) -> Start? { starts.last { $0.generation <= g } }
+    }
+
+    /// Entries kept per shard (older faults are no longer in the kernel's log history either).
+    static let keptStarts = 8
+
+    public func elvesPath(_ shard: String) -> String { "\(folder)/\(shard).elves" }
+    public func elfPath(digest: String) -> String { "\(folder)/elf/\(digest)" }
+
+    /// What the history knows of the shard's files; nil when nothing (a
+    /// system not started by `vanity-build run`).
+    public func elves(_ shard: String) -> Elves? {
+        FileManager.default.contents(atPath: elvesPath(shard)).flatMap { Elves(text: String(decoding: $0, as: UTF8.self)) }
+    }
+
+    /// The linked file of the image that ran before the last reload (the rollback target).
+    public func previousELF(_ shard: String) -> [UInt8]? {
+        guard let starts = elves(shard)?.starts, starts.count >= 2, let d = starts[starts.count - 2].digest else { return nil }
+        return FileManager.default.contents(atPath: elfPath(digest: d)).map { [UInt8]($0) }
+    }
+
+    /// A reload of `elf` is under way: from the moment it is committed its
+    /// code may run (and fault) before `record` is called.
+    public func stage(elf: [UInt8]?, shard: String) {
+        guard var e = elves(shard) else { return }
+        e.staged = elf.flatMap(store)
+        write(e, shard: shard)
+    }
+
+    /// The reload did not happen.
+    public func unstage(_ shard: String) {
+        guard var e = elves(shard), e.staged != nil else { return }
+        e.staged = nil
+        write(e, shard: shard)
+        prune()
+    }
+
+    func write(_ e: Elves, shard: String) {
+        try? Data(e.text.utf8).write(to: URL(fileURLWithPath: elvesPath(shard)), options: .atomic)
+    }
+
+    /// Keeps `elf` in the store; its digest.
+    func store(_ elf: [UInt8]) -> String? {
+        let digest = SHA256.hash(data: elf).map { String(format: "%02x", $0) }.joined()
+        let path = elfPath(digest: digest)
+        if !FileManager.default.fileExists(atPath: path) {
+            try? FileManager.default.createDirectory(atPath: folder + "/elf", withIntermediateDirectories: true)
+            guard (try? Data(elf).write(to: URL(fileURLWithPath: path), options: .atomic)) != nil else { return nil }
+        }
+        return digest
+    }
+
+    /// Removes stored files no shard's list names.
+    func prune() {
+        let fm = FileManager.default
+        let lists = ((try? fm.contentsOfDirectory(atPath: folder)) ?? []).filter { $0.hasSuffix(".elves") }
+        var named = Set<String>()
+        for list in lists {
+            guard let e = fm.contents(atPath: folder + "/" + list).flatMap({ Elves(text: String(decoding: $0, as: UTF8.self)) }) else { continue }
+            named.formUnion(e.starts.compactMap(\.digest))
+            if let s = e.staged { named.insert(s) }
+        }
+        for file in (try? fm.contentsOfDirectory(atPath: folder + "/elf")) ?? [] where !named.contains(file) && !file.hasPrefix(".") {
+            try? fm.removeItem(atPath: folder + "/elf/" + file)
+        }
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import VanityDebug
 import VanityPlatform
 import VanityProcess
 import VanityToolchain
@@ -35,19 +36,37 @@ public enum QemuCommand {
     /// signal n. Either way the child is ended.
     /// `newGroup`: the child and everything it starts form a process group
     /// that ending it ends whole (the simulator; not a QEMU that reads the terminal).
+    /// `console`: its standard output passes through this filter on its way to ours.
     public static func run(_ argv: [String], timeout: Double?, environment: [String: String] = [:], newGroup: Bool = false,
-                           exitStatus: (Int32) -> Int32 = { $0 }) -> Int32 {
+                           console: ConsoleLines? = nil, exitStatus: (Int32) -> Int32 = { $0 }) -> Int32 {
         guard let tool = argv.first else { return 64 }
         let child: ChildProcess
         do {
             child = try ChildProcess(Self.find(tool), Array(argv.dropFirst()),
                                      environment: ProcessInfo.processInfo.environment.merging(environment) { _, new in new },
-                                     newGroup: newGroup)
+                                     stdout: console == nil ? .inherit : .pipe, newGroup: newGroup)
         } catch {
             FileHandle.standardError.write(Data("vanity-build: \(error) (run Scripts/setup.sh)\n".utf8))
             return 69
         }
-        return ended(child.run(timeout: timeout, endOnSignals: true), timeout: timeout, exitStatus: exitStatus)
+        let reader = console.flatMap { filter in child.output.map { output in
+            Thread {
+                var lines = filter
+                while true {
+                    let data = output.availableData
+                    if data.isEmpty { break }
+                    let out = lines.feed(data)
+                    if !out.isEmpty { FileHandle.standardOutput.write(Data(out)) }
+                }
+                FileHandle.standardOutput.write(Data(lines.flush()))
+            }
+        } }
+        reader?.start()
+        let ending = child.run(timeout: timeout, endOnSignals: true)
+        // Its output ends with the last process holding it: bounded, in case one outlives the run.
+        let deadline = Date().addingTimeInterval(5)
+        while let reader, !reader.isFinished, Date() < deadline { usleep(10_000) }
+        return ended(ending, timeout: timeout, exitStatus: exitStatus)
     }
 
     /// The run's status for the user: the system's, 124 after a timeout,

@@ -107,7 +107,7 @@ extension Driver {
         let history = ReloadHistory(folder: BuildPaths(directory: dir).reloadFolder)
         for (sl, path) in zip(layout.shards, image.shardELFs) {
             if case .success(let img) = reloadImage(layout: layout, shard: sl.shard.name, file: path) {
-                history.booted(img, shard: sl.shard.name)
+                history.booted(img, shard: sl.shard.name, elf: FileManager.default.contents(atPath: path).map { [UInt8]($0) })
             }
         }
     }
@@ -117,6 +117,8 @@ extension Driver {
         public var buildID: [UInt8]
         public var key: [UInt8]
         public var image: [UInt8]
+        /// The shard's linked ELF file (the image's source, with its debug information).
+        public var elf: String
         public var directory: String
         public var steps: [Step]
     }
@@ -182,7 +184,7 @@ extension Driver {
         switch reloadImage(layout: layout, shard: shard, file: elf) {
         case .failure(let f): return .failure(f)
         case .success(let image):
-            return .success(ShardBuild(layout: layout, buildID: buildID, key: key, image: image,
+            return .success(ShardBuild(layout: layout, buildID: buildID, key: key, image: image, elf: elf,
                                        directory: dir, steps: steps))
         }
     }

@@ -13,6 +13,8 @@ public struct RunPlan: Sendable {
     public var servesLink: Bool
     public var paths: BuildPaths
     public var platform: Platform
+    /// Names where a shard faulted in the console's fault lines (nil: the console as it is).
+    public var faults: FaultAnnotator?
 
     /// The simulator's deterministic mode (GUIDE: seeded scheduling and fault injection).
     public struct Deterministic: Sendable {
@@ -28,6 +30,8 @@ public struct RunPlan: Sendable {
     public init(layout: Layout, image: PlatformImage, paths: BuildPaths, gdb: Bool = false, deterministic: Deterministic? = nil) {
         platform = layout.platform
         self.paths = paths
+        faults = FaultAnnotator(bootELFs: Dictionary(zip(layout.shards.map(\.shard.name), image.shardELFs), uniquingKeysWith: { a, _ in a }),
+                                history: ReloadHistory(folder: paths.reloadFolder))
         var env: [String: String] = [:]
         switch layout.platform.kind {
         case .simulator:
@@ -53,11 +57,13 @@ public struct RunPlan: Sendable {
         let status: (Int32) -> Int32 = { platform.kind == .simulator ? $0 : QemuCommand.systemStatus(platform, qemu: $0) }
         guard servesLink else {
             // The simulator's kernel and its shards form one process group that ending the run ends.
-            return QemuCommand.run(argv, timeout: timeout, environment: environment, newGroup: platform.kind == .simulator, exitStatus: status)
+            return QemuCommand.run(argv, timeout: timeout, environment: environment, newGroup: platform.kind == .simulator,
+                                   console: faults?.console, exitStatus: status)
         }
         // The one serial line carries the console and the debug link.
         let args = Array(argv.dropFirst()).filter { $0 != "-nographic" } + ["-display", "none", "-monitor", "none", "-serial", "stdio"]
-        guard let ending = LinkServer.run(executable: QemuCommand.find(argv[0]), arguments: args, socketPath: paths.debugSocket, timeout: timeout)
+        guard let ending = LinkServer.run(executable: QemuCommand.find(argv[0]), arguments: args, socketPath: paths.debugSocket, timeout: timeout,
+                                          console: faults?.console)
         else { return 69 }
         return QemuCommand.ended(ending, timeout: timeout, exitStatus: status)
     }

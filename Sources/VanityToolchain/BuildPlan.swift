@@ -271,7 +271,7 @@ extension BuildPlanner {
         let own = sources.shardSources[s.name] ?? []
         let swiftFiles = [shardGen + "/Shard.swift"] + own.filter { $0.hasSuffix(".swift") } + sources.swiftLibrary
         var args = ["-enable-experimental-feature", "Embedded", "-enable-experimental-feature", "Extern",
-                    "-target", p.shard.swiftTarget, "-wmo", "-parse-as-library", "-Osize",
+                    "-target", p.shard.swiftTarget, "-wmo", "-parse-as-library", "-Osize", "-g",
                     "-Xfrontend", "-disable-stack-protector", "-Xfrontend", "-function-sections", "-Xcc", "-ffreestanding"]
         for f in p.shard.swiftCFlags { args += ["-Xcc", f] }
         // The C view: the shards' C library's headers, never the host's.

@@ -52,10 +52,18 @@ struct LinkOptions: ParsableArguments {
     struct Connection {
         var client: DebugClient
         var checked: CheckedSystem
+        /// The manifest's path.
+        var config: String
         var paths: BuildPaths
         var shardNames: [String]
         /// The build id the sources on disk give.
         var localBuildID: [UInt8]
+
+        /// Names where a shard faulted in the system's fault lines.
+        func faults() -> FaultAnnotator {
+            let elves = checked.layouts.first.map { Driver.shardELFs(layout: $0, checked: checked, configPath: config, directory: paths.directory) } ?? [:]
+            return FaultAnnotator(bootELFs: elves, history: ReloadHistory(folder: paths.reloadFolder))
+        }
 
         /// A shard's id by name, or a usage error naming the shards.
         func shard(_ name: String) throws -> Int {
@@ -72,7 +80,7 @@ struct LinkOptions: ParsableArguments {
         guard let layout = checked.layouts.first else { throw ExitCode(ExitStatus.usage.rawValue) }
         let paths = BuildPaths(system: layout.system.name, platform: platform, out: out, manifest: options.config)
         do {
-            return Connection(client: try DebugClient(socketPath: paths.debugSocket), checked: checked, paths: paths,
+            return Connection(client: try DebugClient(socketPath: paths.debugSocket), checked: checked, config: options.config, paths: paths,
                               shardNames: layout.system.shards.map(\.name), localBuildID: Codegen.buildID(for: layout))
         } catch {
             throw Console.error("\(error)", status: 69)

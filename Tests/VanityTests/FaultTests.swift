@@ -42,6 +42,18 @@ let testPlatforms = ["aarch64-virt", "riscv64-virt", "x86_64-pc", "sim"]
         // The pipeline saw every tick, in order.
         #expect(r.stdout.range(of: #"\[tally\] tally: [0-9]+ ticks in order, no gap"#, options: .regularExpression) != nil, "\(r.stdout)")
         #expect(r.stdout.contains("kernel: system stopping with status 0"))
+        // Each fault line names the function and source line (docs/debugging.md).
+        func at(_ shard: String, _ function: String, _ line: Int?) -> Bool {
+            let file = "(Tests/Fixtures/systems/faults/Shards/\(shard)/main.c:"
+            let mine = faults.filter { $0.contains("shard=\(shard) ") }
+            return !mine.isEmpty && mine.allSatisfy { fault in
+                fault.contains(" -- in \(function)+0x") && (line.map { fault.hasSuffix(file + "\($0))") } ?? fault.contains(file))
+            }
+        }
+        #expect(at("poke-other", "main", 6) && at("poke-text", "main", 4) && at("poke-kernel", "main", 8), "\(faults)")
+        #expect(at("overflow", "deeper", nil), "\(faults)")
+        // The undefined instruction's line is the platform's own.
+        #expect(at("undefined", "main", ["aarch64-virt": 6, "riscv64-virt": 10][platform] ?? 8), "\(faults)")
     }
 
     @Test(arguments: testPlatforms)
@@ -51,6 +63,17 @@ let testPlatforms = ["aarch64-virt", "riscv64-virt", "x86_64-pc", "sim"]
         let faults = Self.lines(r, "kernel: FAULT ")
         #expect(faults.filter { $0.contains("shard=swift-trap kind=trap ") }.count == 2, "\(faults)")
         #expect(faults.filter { $0.contains("shard=hang kind=watchdog ") }.count == 2, "\(faults)")
+        // The trap names the Swift function, its line and why.
+        #expect(faults.filter { $0.contains("shard=swift-trap kind=trap ") }.allSatisfy {
+            $0.contains(" -- in main+0x")
+                && $0.hasSuffix(" (Tests/Fixtures/systems/watchdog/Shards/swift-trap/main.swift:6): Swift runtime failure: arithmetic overflow")
+        }, "\(faults)")
+        // Where the watchdog found the hung shard spinning (the simulator does not say: pc=0x0).
+        if platform != "sim" {
+            #expect(faults.filter { $0.contains("shard=hang kind=watchdog ") }.allSatisfy {
+                $0.contains(" -- in main+0x") && $0.hasSuffix(" (Tests/Fixtures/systems/watchdog/Shards/hang/main.c:5)")
+            }, "\(faults)")
+        }
         #expect(r.stdout.contains("kernel: hang reached max-restarts (1); holding it"))
         #expect(Self.lines(r, "[caps] ") == [
             "[caps] caps: notify foreign channel -> -1",

@@ -196,6 +196,10 @@ import VanityPlatform
         #expect(logText.range(of: #"\[sink\] sink: ([0-9]+) messages through the transformer, \1 direct: in order, no gap, no duplicate"#,
                               options: .regularExpression) != nil, "\(logText)")
         #expect(logText.components(separatedBy: "kernel: FAULT shard=transformer kind=trap").count - 1 == 1, "\(logText)")
+        // It names the reloaded code's precondition, not the booted code (docs/debugging.md).
+        #expect(logText.range(of: #"kernel: FAULT shard=transformer kind=trap .* -- in main\+0x[0-9a-f]+ \("#
+                              + NSRegularExpression.escapedPattern(for: source) + #":22\): Swift runtime failure: "#,
+                              options: .regularExpression) != nil, "\(logText)")
         #expect(logText.contains("kernel: holding transformer\n"), "\(logText)")
         #expect(!logText.contains("FAULT shard=producer") && !logText.contains("FAULT shard=sink"), "\(logText)")
     }

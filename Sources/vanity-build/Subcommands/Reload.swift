@@ -19,7 +19,7 @@ struct Reload: ParsableCommand {
         let source: ReloadSession.Source = rollback ? .rollback(key: ReloadKey.read(in: c.paths.directory)) : .build {
             let b = try Console.get(Driver.buildShard(configPath: link.options.config, platform: link.platform, shard: shard, out: link.out,
                                                       platformsDirectory: link.options.platforms, checked: c.checked))
-            return (b.image, b.buildID, b.key)
+            return (b.image, b.buildID, b.key, FileManager.default.contents(atPath: b.elf).map { [UInt8]($0) })
         }
         let r: ReloadSession.Report
         do {
