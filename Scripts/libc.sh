@@ -42,8 +42,7 @@ PICOLIBC_VERSION=1.8.10
 DEBIAN_REVISION=2
 ORIG_SHA256=d1fc2a20f217472f8d9da084a519a25678e8d91852a41c7f3f1840d3508f7163
 DEBIAN_SHA256=c226741263f60475b07eadcb56df771ca84a7518fc5e8403253457d72550cbb8
-ORIG="picolibc_${PICOLIBC_VERSION}.orig.tar.gz"
-DEBIAN="picolibc_${PICOLIBC_VERSION}-${DEBIAN_REVISION}.debian.tar.xz"
+# Scripts/debian-source.sh unpacks it here (tarballs in $OUT/src).
 SRC="$OUT/src/picolibc-${PICOLIBC_VERSION}-${DEBIAN_REVISION}"
 
 ALL_TARGETS=(aarch64-none-elf riscv64-unknown-elf x86_64-unknown-elf)
@@ -129,55 +128,6 @@ if ! command -v meson >/dev/null 2>&1 || ! command -v ninja >/dev/null 2>&1; the
   as_root apt-get install -y -qq --no-install-recommends meson ninja-build >/dev/null
 fi
 
-sha_ok() { [ -f "$1" ] && [ "$(sha256sum "$1" | cut -d' ' -f1)" = "$2" ]; }
-
-# Fetches the source package into $OUT/src with a private apt configuration
-# (sources, lists and cache under $OUT/apt; the system's are not touched).
-fetch() {
-  local dl="$OUT/src" apt="$OUT/apt"
-  if sha_ok "$dl/$ORIG" "$ORIG_SHA256" && sha_ok "$dl/$DEBIAN" "$DEBIAN_SHA256"; then return; fi
-  local t0; t0="$(now)"
-  mkdir -p "$dl" "$apt/sources" "$apt/lists/partial" "$apt/cache/archives/partial"
-  cat >"$apt/sources/picolibc.sources" <<EOF
-Types: deb-src
-URIs: http://deb.debian.org/debian
-Suites: $SUITE
-Components: main
-Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
-EOF
-  local opts=(-o Dir::Etc::SourceList=/dev/null -o "Dir::Etc::SourceParts=$apt/sources"
-    -o "Dir::State::Lists=$apt/lists" -o "Dir::Cache=$apt/cache" -o APT::Sandbox::User="$(id -un)")
-  apt-get -qq "${opts[@]}" update
-  # apt checks each file against the signed index. Some mirrors lack the
-  # .dsc while serving both tarballs: the hashes below are what counts.
-  local rc=0
-  (cd "$dl" && apt-get -qq "${opts[@]}" source --download-only "picolibc=${PICOLIBC_VERSION}-${DEBIAN_REVISION}" >/dev/null 2>"$apt/source.log") || rc=$?
-  sha_ok "$dl/$ORIG" "$ORIG_SHA256" || { log "no valid $ORIG"; cat "$apt/source.log" >&2; exit 1; }
-  sha_ok "$dl/$DEBIAN" "$DEBIAN_SHA256" || { log "no valid $DEBIAN"; cat "$apt/source.log" >&2; exit 1; }
-  [ $rc -eq 0 ] || log "apt-get source failed ($(grep -m1 '^E:' "$apt/source.log" || echo "status $rc")), but both tarballs match their hashes"
-  rm -rf "$apt/lists" "$apt/cache" # 20 MB of indexes, not needed once the tarballs are here
-  log "fetched picolibc ${PICOLIBC_VERSION}-${DEBIAN_REVISION} in $(since "$t0")"
-}
-
-# Unpacks the upstream tarball and applies Debian's patches.
-unpack() {
-  [ -f "$SRC/.unpacked" ] && return
-  local tmp="$SRC.tmp" t0
-  t0="$(now)"
-  rm -rf "$tmp" "$SRC"
-  mkdir -p "$tmp"
-  tar -xzf "$OUT/src/$ORIG" -C "$tmp" --strip-components=1
-  tar -xJf "$OUT/src/$DEBIAN" -C "$tmp"
-  if [ -f "$tmp/debian/patches/series" ]; then
-    grep -v '^\s*#' "$tmp/debian/patches/series" | while read -r p _; do
-      [ -n "$p" ] && patch -d "$tmp" -p1 -s --no-backup-if-mismatch <"$tmp/debian/patches/$p"
-    done
-  fi
-  touch "$tmp/.unpacked"
-  mv "$tmp" "$SRC"
-  log "unpacked and patched in $(since "$t0")"
-}
-
 build() {
   local t="$1" info family flags t0
   info="$(target_info "$t")"; family="${info%%|*}"; flags="${info#*|}"
@@ -243,6 +193,7 @@ for path in json.load(sys.stdin):
   log "built $t in $(since "$t0"): $(du -k "$OUT/$t/lib/libc.a" | cut -f1) KiB libc.a"
 }
 
-fetch
-unpack
+# The source package, fetched, checked and patched (the tree is $SRC).
+"$ROOT/Scripts/debian-source.sh" --suite "$SUITE" picolibc "${PICOLIBC_VERSION}-${DEBIAN_REVISION}" \
+  "$ORIG_SHA256" "$DEBIAN_SHA256" "$OUT" >/dev/null
 for t in "${todo[@]}"; do build "$t"; done

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the Debian packages Vanity needs, then builds the shards' C
 # library (Scripts/libc.sh: picolibc from Debian's source package, cached
-# under build/third-party). Idempotent: a fast no-op when everything is
+# under build/third-party) and fetches the third-party C libraries shards use
+# (Scripts/third-party.sh: lz4). Idempotent: a fast no-op when everything is
 # already there. Run as root (or with sudo available).
 set -euo pipefail
 
@@ -16,7 +17,7 @@ PACKAGES=(
   qemu-system-misc      # qemu-system-riscv64
   qemu-system-x86       # qemu-system-x86_64
   meson ninja-build     # the shards' C library's build (Scripts/libc.sh)
-  debian-archive-keyring  # checks the C library's source package
+  debian-archive-keyring  # checks the Debian source packages (C library, third-party)
 )
 
 missing=()
@@ -26,8 +27,15 @@ for p in "${PACKAGES[@]}"; do
   fi
 done
 
+# What comes from Debian's source packages, once the packages are there.
+sources() {
+  "$(dirname "$0")/libc.sh"
+  "$(dirname "$0")/third-party.sh"
+}
+
 if [ ${#missing[@]} -eq 0 ]; then
-  exec "$(dirname "$0")/libc.sh"
+  sources
+  exit 0
 fi
 
 echo "setup: installing ${missing[*]}" >&2
@@ -41,4 +49,4 @@ export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -qq
 $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 echo "setup: done" >&2
-exec "$(dirname "$0")/libc.sh"
+sources
