@@ -5,7 +5,7 @@ CONFIG     ?= Config/system.toml
 SWIFTFLAGS ?=
 PREFIX     ?= /usr/local
 
-.PHONY: help deps build install generate check layout test bench bench-qemu bench-kernel bench-channels bench-reload sim qemu-aarch64 qemu-aarch64-gdb qemu-riscv64 qemu-x86_64 clean
+.PHONY: help deps build install generate check layout test bench bench-qemu bench-kernel bench-channels bench-memcpy bench-reload sim qemu-aarch64 qemu-aarch64-gdb qemu-riscv64 qemu-x86_64 clean
 
 help:
 	@echo "make deps          install the Debian packages Vanity needs (Scripts/setup.sh)"
@@ -23,6 +23,7 @@ help:
 	@echo "make bench-qemu    boot the demo repeatedly: boot time, throughput, kernel entries, kernel size"
 	@echo "make bench-kernel  instructions per kernel path (callgrind)"
 	@echo "make bench-channels  channel throughput and latency against boost::lockfree::spsc_queue"
+	@echo "make bench-memcpy  memcpy in a shard: the C library against a byte loop (simulator and boards)"
 	@echo "make bench-reload  hot reload against a full rebuild and reboot (simulator, QEMU)"
 
 deps:
@@ -57,6 +58,9 @@ bench-kernel: deps
 
 bench-channels: deps
 	Benchmarks/channel-bench.sh
+
+bench-memcpy: deps
+	Benchmarks/memcpy-bench.sh
 
 bench-reload: deps
 	Benchmarks/reload-bench.py
