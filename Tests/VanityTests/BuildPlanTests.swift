@@ -209,6 +209,13 @@ import VanityPlatform
         let link = try Self.job(jobs, "shard c1: with its libraries")
         #expect(Self.contains(link.arguments, ["--start-group", ar.output, "<libc>/lib/libc.a", "--end-group"]))
         #expect(link.inputs.contains(ar.output))
+        // max-sizes: the same objects and libraries linked as on a board,
+        // with the shard's generated linker script and its ASSERTs.
+        let budgets = try Self.job(jobs, "shard c1: max-sizes")
+        #expect(budgets.kind == .link && budgets.shard == "c1")
+        #expect(Self.contains(budgets.arguments, ["-T", "/out/sim/shards/c1/link.ld"]))
+        #expect(Self.contains(budgets.arguments, ["--start-group", ar.output, "<libc>/lib/libc.a", "--end-group"]))
+        #expect(budgets.inputs.filter { $0.hasSuffix(".o") } == link.inputs.filter { $0.hasSuffix(".o") })
         let swift = try Self.job(jobs, "shard sw: 3 Swift files")
         #expect(Self.contains(swift.arguments, ["-import-objc-header", "/repo/Shards/sw/Bridge.h"]))
     }
