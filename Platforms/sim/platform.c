@@ -3,7 +3,8 @@
  * platform's RAM base; each core is a host thread; each shard is a host
  * process that maps only its own regions and its channel rings, so a wild
  * pointer in a shard cannot reach anything else. System calls arrive through
- * the shard's mailbox; waits and wake-ups are futexes; a shard's crash is a
+ * the shard's mailbox (a region of its own, so that the shard's whole stack
+ * region is its stack); waits and wake-ups are futexes; a shard's crash is a
  * fault of that shard, handled by its policy. */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -271,31 +272,35 @@ static pid_t spawn_shard(struct core *c) {
   for (uint32_t i = 0; i < d->region_count; i++) {
     const struct vanity_region *r = &d->regions[i];
     /* Code and constants live in the shard's executable; the simulator maps
-     * what the kernel and peers share: data (status block), stack (mailbox),
-     * heap, channel rings and devices. */
-    if (r->kind == VANITY_REGION_TEXT || r->kind == VANITY_REGION_RODATA || r->kind == VANITY_REGION_GUARD) continue;
+     * what the kernel and peers share: data (status block), stack (the shard
+     * runs on it), heap, mailbox, channel rings and devices; a guard is reserved
+     * inaccessible, so the stack overflows into it as on a board. */
+    if (r->kind == VANITY_REGION_TEXT || r->kind == VANITY_REGION_RODATA) continue;
     int prot = ((r->perms & VANITY_PERM_R) ? PROT_READ : 0) | ((r->perms & VANITY_PERM_W) ? PROT_WRITE : 0);
     int device = (r->perms & VANITY_PERM_DEVICE) != 0;
-    uint64_t offset = device ? r->phys - dev_base : r->phys - vanity_system.ram_base;
+    int what = r->kind == VANITY_REGION_GUARD ? VANITY_SIM_MAP_GUARD : device ? VANITY_SIM_MAP_DEVICE : VANITY_SIM_MAP_RAM;
+    uint64_t offset = what == VANITY_SIM_MAP_RAM ? r->phys - vanity_system.ram_base : what == VANITY_SIM_MAP_DEVICE ? r->phys - dev_base : 0;
     if (device && (!dev_size || r->phys < dev_base || r->phys + r->size > dev_base + dev_size)) continue;
     n += (size_t)snprintf(maps + n, sizeof maps - n, "%llx,%llx,%x,%llx,%x;", (unsigned long long)r->virt,
-                          (unsigned long long)r->size, prot, (unsigned long long)offset, device);
+                          (unsigned long long)r->size, prot, (unsigned long long)offset, what);
     if (n >= sizeof maps) return -1;
   }
-  char ram_env[64], dev_env[64], mailbox_env[64], *maps_env = malloc(strlen(maps) + 32);
+  char ram_env[64], dev_env[64], mailbox_env[64], stack_env[64], *maps_env = malloc(strlen(maps) + 32);
   snprintf(ram_env, sizeof ram_env, "%s=%d", VANITY_SIM_ENV_RAM_FD, ram_fd);
   snprintf(dev_env, sizeof dev_env, "%s=%d", VANITY_SIM_ENV_DEV_FD, dev_fd);
   snprintf(mailbox_env, sizeof mailbox_env, "%s=%llx", VANITY_SIM_ENV_MAILBOX, (unsigned long long)(uintptr_t)c->mailbox);
+  snprintf(stack_env, sizeof stack_env, "%s=%llx", VANITY_SIM_ENV_STACK_TOP, (unsigned long long)d->stack_top);
   sprintf(maps_env, "%s=%s", VANITY_SIM_ENV_MAPS, maps);
   size_t envc = 0;
   while (environ[envc]) envc++;
-  char **env = calloc(envc + 6, sizeof *env);
+  char **env = calloc(envc + 7, sizeof *env);
   size_t k = 0;
   for (size_t i = 0; i < envc; i++)
     if (strncmp(environ[i], "VANITY_SIM_", 11) != 0) env[k++] = environ[i];
   env[k++] = ram_env;
   env[k++] = dev_env;
   env[k++] = mailbox_env;
+  env[k++] = stack_env;
   env[k++] = maps_env;
   if (det) env[k++] = VANITY_SIM_ENV_DETERMINISTIC "=1";
   env[k] = NULL;
@@ -391,7 +396,8 @@ static void shard_ended(struct core *c, struct vanity_sim_mailbox *m, int status
   if (WIFSIGNALED(status)) {
     int sig = WTERMSIG(status);
     uint32_t kind = VANITY_FAULT_OTHER;
-    if (sig == SIGSEGV) kind = m->fault_is_stack ? VANITY_FAULT_STACK : VANITY_FAULT_DATA;
+    /* kernel_fault calls an access to the stack's guard page a stack overflow. */
+    if (sig == SIGSEGV) kind = VANITY_FAULT_DATA;
     else if (sig == SIGBUS) kind = VANITY_FAULT_ALIGNMENT;
     else if (sig == SIGILL) kind = m->fault_is_trap ? VANITY_FAULT_TRAP : VANITY_FAULT_UNDEFINED;
     else if (sig == SIGTRAP) kind = VANITY_FAULT_TRAP;
@@ -622,12 +628,12 @@ int main(int argc, char **argv) {
   for (uint32_t i = 0; i < VANITY_MAX_CORES; i++) cores[i].kick = &cores[i].own_kick;
   for (uint32_t i = 0; i < vanity_system.shard_count; i++) {
     const struct vanity_shard_desc *d = &vanity_system.shards[i];
-    const struct vanity_region *stack = region_of(d, VANITY_REGION_STACK);
+    const struct vanity_region *mailbox = region_of(d, VANITY_REGION_MAILBOX);
     uint32_t core = 0;
     while (core < 64 && !(d->core_mask & (1ull << core))) core++;
-    if (!stack || core >= VANITY_MAX_CORES || stack->size < sizeof(struct vanity_sim_mailbox)) return 70;
+    if (!mailbox || core >= VANITY_MAX_CORES || mailbox->size < sizeof(struct vanity_sim_mailbox)) return 70;
     cores[core].shard = d;
-    cores[core].mailbox = (struct vanity_sim_mailbox *)(uintptr_t)stack->virt;
+    cores[core].mailbox = (struct vanity_sim_mailbox *)(uintptr_t)mailbox->virt;
     cores[core].kick = &cores[core].mailbox->kick;
   }
   const char *seed = getenv(VANITY_SIM_ENV_SEED);

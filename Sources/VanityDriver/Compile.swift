@@ -16,6 +16,9 @@ public struct PlatformImage: Sendable {
     public var shardELFs: [String]
     public var ran: Int
     public var upToDate: Int
+    /// What the build says about this platform without failing: where the
+    /// simulator cannot do what the boards do for this system.
+    public var notes: [Diagnostic] = []
 }
 
 extension Driver {
@@ -88,7 +91,8 @@ extension Driver {
             ReloadKey.protect(in: generated) // the kernel's executable holds the key
             return .success(PlatformImage(platform: name, image: products.image, kernelELF: products.kernelELF,
                                           shardELFs: products.shardELFs.map(\.path), ran: outcome.ran.count,
-                                          upToDate: outcome.upToDate.count))
+                                          upToDate: outcome.upToDate.count,
+                                          notes: simulatorNotes(layout, configPath: configPath)))
         }
 
         // Check every ELF against the layout, then pack.
@@ -143,6 +147,41 @@ extension Driver {
         return .success(PlatformImage(platform: name, image: products.image, kernelELF: products.kernelELF,
                                       shardELFs: products.shardELFs.map(\.path), ran: outcome.ran.count,
                                       upToDate: outcome.upToDate.count))
+    }
+
+    /// Where the simulator cannot match the boards for this system, one note
+    /// each, only when the system needs it (docs/simulator.md lists the rest):
+    /// assembly sources it leaves out, and granted devices, which are shared
+    /// pages that raise no interrupt.
+    static func simulatorNotes(_ layout: Layout, configPath: String) -> [Diagnostic] {
+        var notes: [Diagnostic] = []
+        var assembly: [(what: String, files: [String], at: SourceLocation)] = []
+        func assemblyFiles(_ globs: [String]?, in folder: String) -> [String] {
+            SourceFiles.select(globs, from: listFiles(under: folder) ?? []).filter {
+                let k = SourceFiles.kind(of: $0)
+                return k == .assembly || k == .rawAssembly
+            }
+        }
+        for s in layout.system.shards {
+            let files = assemblyFiles(s.build.sources, in: shardFolder(s, configPath: configPath))
+            if !files.isEmpty { assembly.append(("shard \(s.name)", files, s.source.name)) }
+        }
+        for l in layout.system.libraries {
+            let files = assemblyFiles(l.build.sources, in: sourceFolder(l.path, configPath: configPath))
+            if !files.isEmpty { assembly.append(("library \(l.name)", files, l.location)) }
+        }
+        if let first = assembly.first {
+            let list = assembly.map { "\($0.what) (\($0.files.joined(separator: ", ")))" }.joined(separator: ", ")
+            notes.append(Diagnostic(.note, first.at,
+                "the simulator compiles C only: the assembly of \(list) is left out of its build; the boards build it"))
+        }
+        let grants = layout.system.shards.flatMap { s in s.devices.map { (shard: s.name, grant: $0) } }
+        if let first = grants.first {
+            let list = grants.map { "\($0.grant.identifier) (shard \($0.shard))" }.joined(separator: ", ")
+            notes.append(Diagnostic(.note, first.grant.location,
+                "in the simulator a device is a page of shared memory that raises no interrupt, and only the RTC's data register keeps time: \(list)"))
+        }
+        return notes
     }
 
     /// The sources of `layout`'s build and the jobs that build them.

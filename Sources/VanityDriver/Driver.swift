@@ -182,6 +182,9 @@ public enum Driver {
         /// Platforms generated but not compiled (no kernel port yet).
         public var notCompiled: [String]
         public var steps: [Step]
+
+        /// Everything to show: the check's warnings, then each platform's notes.
+        public var diagnostics: [Diagnostic] { checked.diagnostics + images.flatMap(\.notes) }
     }
 
     /// check + generate + write for every platform.

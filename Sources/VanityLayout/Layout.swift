@@ -5,7 +5,7 @@ import VanityModel
 import VanityPlatform
 
 public enum RegionKind: String, Sendable, CaseIterable, ABIEnum {
-    case text, rodata, data, stack, `guard`, heap, channel, device, tables, image, staging
+    case text, rodata, data, stack, `guard`, heap, channel, device, tables, image, staging, mailbox
 
     /// <vanity/system_table.h>, enum vanity_region_kind.
     public var abi: ABIConstant {
@@ -21,6 +21,7 @@ public enum RegionKind: String, Sendable, CaseIterable, ABIEnum {
         case .tables: return ABIConstant("VANITY_REGION_TABLES", VANITY_REGION_TABLES.rawValue)
         case .image: return ABIConstant("VANITY_REGION_IMAGE", VANITY_REGION_IMAGE.rawValue)
         case .staging: return ABIConstant("VANITY_REGION_STAGING", VANITY_REGION_STAGING.rawValue)
+        case .mailbox: return ABIConstant("VANITY_REGION_MAILBOX", VANITY_REGION_MAILBOX.rawValue)
         }
     }
 }
@@ -217,6 +218,10 @@ public enum Placer {
             rs.append(take(s.name, .guard, "stack-guard", page, .none, at: stackAt))
             rs.append(take(s.name, .stack, "stack", s.stackSize, .rw, at: stackAt))
             if s.heapSize > 0 { rs.append(take(s.name, .heap, "heap", s.heapSize, .rw, at: s.source.heapSize ?? s.source.name)) }
+            // The simulator's system calls go through a mailbox page of the
+            // shard's own, so that all of its stack region is stack, as on a
+            // board (docs/simulator.md).
+            if plat.kind == .simulator { rs.append(take(s.name, .mailbox, "mailbox", page, .rw, at: s.source.name)) }
             shardRegions.append(rs)
         }
 

@@ -336,6 +336,7 @@ extension BuildPlanner {
             defer { for k in first..<jobs.count { jobs[k].shard = s.name } }
             let objects = shardObjects(sl, of: layout, sources: sources, generated: generated, hosted: true, jobs: &jobs)
             let libraries = s.build.libraries.compactMap { archives[$0] } + [sources.libc.archive]
+            jobs.append(budgetLink(sl, objects: objects, libraries: libraries, generated: generated, output: shardObj + "/budgets.elf"))
             let combined = shardObj + "/shard-all.o", own = shardObj + "/shard.o"
             jobs.append(Job(kind: .link, label: "shard \(s.name): with its libraries", tool: "ld.lld",
                             arguments: ["-r"] + objects + ["--start-group"] + libraries + ["--end-group", "-o", combined],
@@ -353,5 +354,19 @@ extension BuildPlanner {
             shardBins.append((s.name, out))
         }
         return (jobs, BuildProducts(kernelELF: kernel, shardELFs: shardBins, image: kernel))
+    }
+
+    /// The simulator's `max-sizes` check: the shard's objects and libraries
+    /// linked as a board links them, with its generated linker script (the
+    /// layout's regions and their ASSERTs), so a shard over a budget stops
+    /// the build with the boards' diagnostic. Its code is x86_64-pc's, so the
+    /// sizes are x86_64-pc's too. The file is only measured: the calls into
+    /// the simulator's runtime stay unresolved (at address 0).
+    static func budgetLink(_ sl: ShardLayout, objects: [String], libraries: [String], generated: String, output: String) -> Job {
+        let script = "\(generated)/shards/\(sl.shard.name)/link.ld"
+        return Job(kind: .link, label: "shard \(sl.shard.name): max-sizes", tool: "ld.lld",
+                   arguments: ["-static", "-nostdlib", "--unresolved-symbols=ignore-all", "-T", script] + objects
+                       + ["--start-group"] + libraries + ["--end-group", "-o", output],
+                   inputs: [script] + objects + libraries, output: output, depfile: nil)
     }
 }

@@ -95,7 +95,8 @@ enum Console {
         var bag = DiagnosticBag()
         bag.append(contentsOf: diagnostics)
         for d in diagnostics { printError(d.description) }
-        if failed || !diagnostics.isEmpty { printError("vanity-build: \(bag.summary(for: file))") }
+        // Notes alone (the simulator's) need no summary.
+        if failed || diagnostics.contains(where: { $0.severity != .note }) { printError("vanity-build: \(bag.summary(for: file))") }
     }
 
     static func printError(_ line: String) { FileHandle.standardError.write(Data((line + "\n").utf8)) }

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import VanityDiagnostics
 @testable import VanityDriver
 import VanityLayout
 import VanityModel
@@ -209,8 +210,43 @@ import VanityPlatform
         let link = try Self.job(jobs, "shard c1: with its libraries")
         #expect(Self.contains(link.arguments, ["--start-group", ar.output, "<libc>/lib/libc.a", "--end-group"]))
         #expect(link.inputs.contains(ar.output))
+        // max-sizes: the same objects and libraries linked as on a board,
+        // with the shard's generated linker script and its ASSERTs.
+        let budgets = try Self.job(jobs, "shard c1: max-sizes")
+        #expect(budgets.kind == .link && budgets.shard == "c1")
+        #expect(Self.contains(budgets.arguments, ["-T", "/out/sim/shards/c1/link.ld"]))
+        #expect(Self.contains(budgets.arguments, ["--start-group", ar.output, "<libc>/lib/libc.a", "--end-group"]))
+        #expect(budgets.inputs.filter { $0.hasSuffix(".o") } == link.inputs.filter { $0.hasSuffix(".o") })
         let swift = try Self.job(jobs, "shard sw: 3 Swift files")
         #expect(Self.contains(swift.arguments, ["-import-objc-header", "/repo/Shards/sw/Bridge.h"]))
+    }
+
+    /// Where the simulator cannot do what the boards do, the build says so
+    /// once per thing, at the manifest, and only for a system that has it.
+    @Test func theSimulatorNotesOnlyWhatItCannotMatchForThisSystem() throws {
+        let dir = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        func write(_ path: String, _ text: String) throws {
+            let full = dir + "/" + path
+            try FileManager.default.createDirectory(atPath: (full as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+            try text.write(toFile: full, atomically: true, encoding: .utf8)
+        }
+        for shard in ["a", "b", "c"] { try write("Shards/\(shard)/main.c", "int main(void) { return 0; }\n") }
+        try write("Shards/a/fast.S", "\n")
+        try write("Shards/c/sub/slow.s", "\n")
+        func notes(_ shards: String) throws -> [Diagnostic] {
+            try write("system.toml", "[system]\nname = \"notes\"\nplatforms = [\"sim\"]\n" + shards)
+            let checked = try Driver.check(configPath: dir + "/system.toml", platformsDirectory: repoRoot + "/Platforms").get()
+            return Driver.simulatorNotes(try #require(checked.layouts.first), configPath: dir + "/system.toml")
+        }
+        let plain = "[shards.b]\nlang = \"c\"\ncores = [2]\n"
+        #expect(try notes(plain).isEmpty)
+        let all = try notes("[shards.a]\nlang = \"c\"\ncores = [1]\ndevices = [\"rtc\"]\n" + plain + "[shards.c]\nlang = \"c\"\ncores = [3]\n")
+        #expect(all.map(\.severity) == [.note, .note])
+        #expect(all.first?.location.line == 4)
+        #expect(all.first?.message == "the simulator compiles C only: the assembly of shard a (fast.S), shard c (sub/slow.s) is left out of its build; the boards build it")
+        #expect(all.last?.location.line == 7)
+        #expect(all.last?.message.hasSuffix("only the RTC's data register keeps time: rtc (shard a)") == true, "\(all)")
     }
 
     /// The shell's listing: recursive, hidden names left out.

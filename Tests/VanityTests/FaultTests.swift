@@ -131,6 +131,30 @@ let testPlatforms = ["aarch64-virt", "riscv64-virt", "x86_64-pc", "sim"]
         #expect(r.stdout.contains(" undocumented") && r.stdout.contains(", 0 undocumented"), "\(r.stdout)")
     }
 
+    /// A 16 KiB stack that needs 64 KiB: the shard overflows into the guard
+    /// page below its stack, and the simulator faults exactly as the boards
+    /// do (its shards run on their layout stack, not on a host process's own
+    /// 8 MiB one, where this shard used to survive): the same line, a
+    /// stack-overflow at an address in the page below the stack.
+    @Test(arguments: testPlatforms)
+    func aTooSmallStackFaultsInItsGuardPageAsOnTheBoards(_ platform: String) throws {
+        let r = try Self.boot("small-stack", on: platform)
+        #expect(r.status == 0, "\(r.stdout)\n\(r.stderr)")
+        #expect(!r.stdout.contains("deep: survived"), "\(r.stdout)")
+        let stack = Self.lines(r, "[deep] deep: stack 0x").first.flatMap { line in
+            line.dropFirst("[deep] deep: stack 0x".count).split(separator: "-").first.flatMap { UInt64($0, radix: 16) }
+        }
+        let faults = Self.lines(r, "kernel: FAULT shard=deep ")
+        try #require(faults.count == 1 && stack != nil, "\(r.stdout)")
+        let fault = faults[0]
+        let addr = fault.firstMatch(of: /addr=0x([0-9a-f]+)/).flatMap { UInt64($0.1, radix: 16) }
+        #expect(addr.map { $0 < stack! && $0 >= stack! - 4096 } == true, "\(fault): not in the guard page below \(stack!)")
+        // Everything but where it happened is the boards' line, word for word.
+        let same = fault.replacing(/pc=0x[0-9a-f]+ addr=0x[0-9a-f]+/, with: "pc=? addr=?")
+        #expect(same == "kernel: FAULT shard=deep kind=stack-overflow pc=? addr=? generation=1 policy=hold", "\(fault)")
+        #expect(r.stdout.contains("[judge] judge: done"))
+    }
+
     @Test func aShardOverItsBudgetStopsTheBuildAtTheBudget() throws {
         let out = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: out) }
@@ -138,5 +162,26 @@ let testPlatforms = ["aarch64-virt", "riscv64-virt", "x86_64-pc", "sim"]
         #expect(r.status == 65)
         #expect(r.stderr.contains("Tests/Fixtures/systems/oversize/system.toml:10:22: error: shard big: .text needs at least "), "\(r.stderr)")
         #expect(r.stderr.contains("over its max-sizes.text budget of 4 KiB (4096 bytes)"), "\(r.stderr)")
+    }
+
+    /// The simulator enforces max-sizes as the boards do: the build stops
+    /// with the same error at the same budget. Its shards are compiled as
+    /// x86_64-pc's, so its byte count is x86_64-pc's but for the system-call
+    /// sites (a call into the simulator's runtime instead of a `syscall`).
+    @Test func theSimulatorStopsAShardOverItsBudgetAsTheBoardsDo() throws {
+        func build(_ platform: String) throws -> CLI.Result {
+            let out = try temporaryDirectory()
+            defer { try? FileManager.default.removeItem(atPath: out) }
+            return try CLI.run(["build", "--config", "Tests/Fixtures/systems/oversize/system.toml", "--platform", platform, "--out", out])
+        }
+        let sim = try build("sim"), pc = try build("x86_64-pc"), board = try build("aarch64-virt")
+        for r in [sim, pc, board] { #expect(r.status == 65, "\(r.stderr)") }
+        #expect(sim.stderr.hasPrefix("Tests/Fixtures/systems/oversize/system.toml:10:22: error: shard big: .text needs at least "), "\(sim.stderr)")
+        func uncounted(_ s: String) -> String { s.replacing(/needs at least [0-9]+ bytes/, with: "needs at least N bytes") }
+        #expect(uncounted(sim.stderr) == uncounted(board.stderr), "\(sim.stderr)\n\(board.stderr)")
+        #expect(uncounted(sim.stderr) == uncounted(pc.stderr), "\(sim.stderr)\n\(pc.stderr)")
+        func count(_ s: String) -> Double? { s.firstMatch(of: /needs at least ([0-9]+) bytes/).flatMap { Double($0.1) } }
+        let (s, p) = (try #require(count(sim.stderr)), try #require(count(pc.stderr)))
+        #expect(abs(s - p) <= p * 0.02, "sim \(s) bytes, x86_64-pc \(p)")
     }
 }

@@ -18,6 +18,7 @@ enum vanity_region_kind {
   VANITY_REGION_TABLES = 9, /* kernel: translation tables */
   VANITY_REGION_IMAGE = 10, /* kernel: a shard's pristine data+bss, copied back on restart */
   VANITY_REGION_STAGING = 11, /* kernel: where a reload image arrives (reload.h) */
+  VANITY_REGION_MAILBOX = 12, /* the simulator only: a shard's system-call mailbox (Platforms/sim) */
 };
 
 enum vanity_perm {

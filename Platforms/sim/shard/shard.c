@@ -1,10 +1,12 @@
 /* The simulator's shard runtime, the host side of every shard executable
  * built for `sim`: maps the shard's regions of the shared RAM at their layout
- * addresses, confines the process, turns system calls into mailbox requests,
- * reports a crash (signal, faulting pc and address) before dying, and enters
- * the shard. The shard itself is one object built like a board's shard
- * (against the shards' C library, not this host's), exporting only
- * vanity_shard_entry. */
+ * addresses (its stack guard reserved inaccessible), confines the process,
+ * turns system calls into mailbox requests, reports a crash (signal, faulting
+ * pc and address) before dying, and enters the shard on its layout stack, as
+ * a board does: the same bytes of stack above the same guard page, so an
+ * overflow faults at the same place. The shard itself is one object built
+ * like a board's shard (against the shards' C library, not this host's),
+ * exporting only vanity_shard_entry. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <linux/audit.h>
@@ -27,13 +29,15 @@
 #include <vanity/syscall.h>
 
 static struct vanity_sim_mailbox *mailbox;
+static uintptr_t stack_top;
 int vanity_sim_deterministic;
 
 static long futex(volatile uint32_t *addr, int op, uint32_t val) {
   return syscall(SYS_futex, addr, op, val, NULL, NULL, 0);
 }
 
-int64_t vanity_sim_syscall(uint64_t nr, uint64_t a0, uint64_t a1, uint64_t a2) {
+/* The request itself, on the runtime's own stack (vanity_sim_syscall). */
+__attribute__((used)) static int64_t syscall_body(uint64_t nr, uint64_t a0, uint64_t a1, uint64_t a2) {
   struct vanity_sim_mailbox *m = mailbox;
   if (!m) return VANITY_E_INVALID;
   if (nr == VANITY_SYS_LOG) {
@@ -60,14 +64,32 @@ int64_t vanity_sim_syscall(uint64_t nr, uint64_t a0, uint64_t a1, uint64_t a2) {
   return r;
 }
 
+/* A board's system call takes nothing from the shard's stack (the kernel has
+ * its own); here the call's return address is all it takes: the runtime's
+ * work (and the host C library's) runs on this stack instead. */
+#define RUNTIME_STACK_SIZE 16384
+#define STR_(x) #x
+#define STR(x) STR_(x)
+__attribute__((used, aligned(16))) static char runtime_stack[RUNTIME_STACK_SIZE];
+
+__attribute__((naked)) int64_t vanity_sim_syscall(uint64_t nr, uint64_t a0, uint64_t a1, uint64_t a2) {
+  __asm__("mov %rsp, %rax\n\t"
+          "lea runtime_stack+" STR(RUNTIME_STACK_SIZE) "(%rip), %rsp\n\t"
+          "push %rax\n\t"
+          "sub $8, %rsp\n\t"
+          "call syscall_body\n\t"
+          "mov 8(%rsp), %rsp\n\t"
+          "ret");
+}
+
 static void on_fault(int sig, siginfo_t *info, void *ctx) {
   ucontext_t *uc = ctx;
   uint64_t pc = (uint64_t)uc->uc_mcontext.gregs[REG_RIP];
   if (mailbox) {
     const unsigned char *ip = (const unsigned char *)(uintptr_t)pc;
-    uint64_t sp = (uint64_t)uc->uc_mcontext.gregs[REG_RSP], addr = (uint64_t)(uintptr_t)info->si_addr;
     mailbox->fault_is_trap = sig == SIGTRAP || (sig == SIGILL && ip[0] == 0x0f && ip[1] == 0x0b);
-    mailbox->fault_is_stack = sig == SIGSEGV && addr < sp + 4096 && sp - addr < (1u << 20);
+    /* A stack overflow is an access to the guard page below the stack: the
+     * kernel tells it from the address, as on a board. */
     mailbox->fault_pc = pc;
     mailbox->fault_addr = (uint64_t)(uintptr_t)info->si_addr;
     __atomic_store_n(&mailbox->fault_signal, (uint32_t)sig, __ATOMIC_RELEASE);
@@ -133,17 +155,21 @@ __attribute__((constructor)) static void vanity_sim_start(void) {
   const char *ram = getenv(VANITY_SIM_ENV_RAM_FD);
   const char *dev = getenv(VANITY_SIM_ENV_DEV_FD);
   const char *mb = getenv(VANITY_SIM_ENV_MAILBOX);
-  if (!maps || !ram || !mb) {
+  const char *top = getenv(VANITY_SIM_ENV_STACK_TOP);
+  if (!maps || !ram || !mb || !top) {
     fprintf(stderr, "this is a Vanity shard for the simulator; start it with `vanity-build run --platform sim`\n");
     exit(2);
   }
   prctl(PR_SET_PDEATHSIG, SIGKILL);
   int ram_fd = atoi(ram), dev_fd = dev ? atoi(dev) : -1;
-  /* "addr,size,prot,offset,fd;" with fd 0 = RAM, 1 = devices. */
+  /* "addr,size,prot,offset,what;": the RAM, the device page or a guard. */
   for (const char *p = maps; *p;) {
     uint64_t addr = hex_field(&p), size = hex_field(&p), prot = hex_field(&p), offset = hex_field(&p), which = hex_field(&p);
-    void *at = mmap((void *)(uintptr_t)addr, size, (int)prot, MAP_SHARED | MAP_FIXED_NOREPLACE, which ? dev_fd : ram_fd,
-                    (off_t)offset);
+    void *at = which == VANITY_SIM_MAP_GUARD
+                   ? mmap((void *)(uintptr_t)addr, size, PROT_NONE,
+                          MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED_NOREPLACE, -1, 0)
+                   : mmap((void *)(uintptr_t)addr, size, (int)prot, MAP_SHARED | MAP_FIXED_NOREPLACE,
+                          which == VANITY_SIM_MAP_DEVICE ? dev_fd : ram_fd, (off_t)offset);
     if (at != (void *)(uintptr_t)addr) {
       fprintf(stderr, "shard: cannot map 0x%llx (%s)\n", (unsigned long long)addr, strerror(errno));
       exit(2);
@@ -152,7 +178,9 @@ __attribute__((constructor)) static void vanity_sim_start(void) {
   close(ram_fd);
   if (dev_fd >= 0) close(dev_fd);
   mailbox = (struct vanity_sim_mailbox *)(uintptr_t)strtoull(mb, NULL, 16);
+  stack_top = (uintptr_t)strtoull(top, NULL, 16);
   vanity_sim_deterministic = getenv(VANITY_SIM_ENV_DETERMINISTIC) != NULL;
+  /* The fault handler runs here: a shard whose stack overflowed has none. */
   static char altstack[64 * 1024];
   stack_t ss = {.ss_sp = altstack, .ss_size = sizeof altstack};
   sigaltstack(&ss, NULL);
@@ -164,4 +192,21 @@ __attribute__((constructor)) static void vanity_sim_start(void) {
 
 void vanity_shard_entry(void) __attribute__((noreturn));
 
-int main(void) { vanity_shard_entry(); }
+/* The shard runs on its layout stack (mapped from the shared RAM above its
+ * unmapped guard), not on this process's, entered as on x86_64-pc: the
+ * kernel leaves the stack pointer at the top, and _start (Shards/lib/c/
+ * start.c: a frame pointer pushed, then a call) enters vanity_shard_entry;
+ * here the same two pushes, so the shard's frames lie at the same offsets
+ * below the top. The host stack is never returned to. */
+int main(void) {
+  __asm__ volatile("mov %0, %%rsp\n\t"
+                   "xor %%ebp, %%ebp\n\t"
+                   "push %%rbp\n\t"
+                   "mov %%rsp, %%rbp\n\t"
+                   "call *%1\n\t"
+                   "ud2"
+                   :
+                   : "r"(stack_top & ~(uintptr_t)15), "r"(vanity_shard_entry)
+                   : "memory");
+  __builtin_unreachable();
+}

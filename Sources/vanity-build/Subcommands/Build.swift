@@ -15,7 +15,7 @@ struct Build: ParsableCommand {
         try b.options.requireManifest()
         let r = try Console.get(Driver.build(configPath: b.options.config, platforms: b.platform, out: b.out,
                                              platformsDirectory: b.options.platforms, compile: compile))
-        Console.report(r.checked.diagnostics, file: b.options.config, failed: false)
+        Console.report(r.diagnostics, file: b.options.config, failed: false)
         print("vanity-build: \(r.checked.manifest.system.name?.value ?? "system") for \(r.outputs.map(\.platform).joined(separator: ", "))")
         for s in r.steps { print(s.line) }
         let total = r.steps.reduce(0) { $0 + $1.seconds } * 1000

@@ -10,8 +10,9 @@
 /* A scheduling point in deterministic mode: a request no kernel sees. */
 #define VANITY_SIM_SYS_SCHED 0x5c4edu
 
-/* At the base of every shard's stack region (the shard runs on its host
- * process's own stack, so that region is free in the simulator). */
+/* In the shard's mailbox region, a page the simulator's layout adds after
+ * the shard's stack and heap (VANITY_REGION_MAILBOX): the shard runs on its
+ * stack region, every byte of which is its stack, as on a board. */
 struct vanity_sim_mailbox {
   volatile uint32_t kick;  /* futex: set to wake the shard's core thread */
   volatile uint32_t state; /* futex: 0 idle, 1 request posted, 2 result ready */
@@ -19,18 +20,22 @@ struct vanity_sim_mailbox {
   int64_t result;
   /* Written by the shard's fault handler just before it dies. */
   volatile uint32_t fault_signal;
-  uint16_t fault_is_trap;  /* the faulting instruction was ud2 or int3 (a Swift trap) */
-  uint16_t fault_is_stack; /* the access was just below the stack pointer: a stack overflow */
+  uint32_t fault_is_trap; /* the faulting instruction was ud2 or int3 (a Swift trap) */
   uint64_t fault_pc;
   uint64_t fault_addr;
   char log[VANITY_SIM_LOG_MAX];
 };
 
+/* What a VANITY_SIM_MAPS entry maps: the shared RAM, the device page, or
+ * nothing (a guard: reserved inaccessible, so nothing else lands there). */
+enum { VANITY_SIM_MAP_RAM = 0, VANITY_SIM_MAP_DEVICE = 1, VANITY_SIM_MAP_GUARD = 2 };
+
 /* Environment variables the kernel process passes to each shard process. */
 #define VANITY_SIM_ENV_RAM_FD "VANITY_SIM_RAM_FD"   /* fd of the shared RAM */
 #define VANITY_SIM_ENV_DEV_FD "VANITY_SIM_DEV_FD"   /* fd of the simulated device page */
-#define VANITY_SIM_ENV_MAPS "VANITY_SIM_MAPS"       /* "addr,size,prot,fdsel;..." hex, what to map */
+#define VANITY_SIM_ENV_MAPS "VANITY_SIM_MAPS"       /* "addr,size,prot,offset,fdsel;..." hex, what to map */
 #define VANITY_SIM_ENV_MAILBOX "VANITY_SIM_MAILBOX" /* hex address of the mailbox */
+#define VANITY_SIM_ENV_STACK_TOP "VANITY_SIM_STACK_TOP" /* hex: one past the shard's layout stack */
 #define VANITY_SIM_ENV_DETERMINISTIC "VANITY_SIM_DETERMINISTIC" /* set: shards stop at every channel operation */
 
 /* Options of the kernel process (environment of `vanity-build run`). */

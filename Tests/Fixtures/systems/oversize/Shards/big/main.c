@@ -1,6 +1,5 @@
 #include <vanity_shard.h>
 #include <vanity/vanity.h>
-int main(void) {
-  __asm__ volatile("b 1f\n\t.fill 2048, 4, 0\n1:"); /* 8 KiB of code */
-  return 0;
-}
+/* 8 KiB in the text section, whatever the instruction set. */
+__asm__(".pushsection .text.filler, \"ax\", @progbits\n\t.fill 8192, 1, 0\n\t.popsection");
+int main(void) { return 0; }
