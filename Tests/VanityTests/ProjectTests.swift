@@ -220,7 +220,7 @@ import VanityPlatform
 
     /// Install the built vanity-build into a prefix, make a project with it
     /// in another folder, and from a third boot it in the simulator, build it
-    /// for every board and boot it on aarch64-virt.
+    /// for every board and boot it on each.
     @Test func anInstalledVanityBuildMakesBuildsAndBootsAProjectOutsideTheRepository() throws {
         try Self.outside { prefix in
             try Self.outside { projects in
@@ -229,7 +229,8 @@ import VanityPlatform
                                             cwd: elsewhere, environment: Self.environment, timeout: 120)
                     try #require(install.status == 0, "\(install.stdout)")
                     let tool = prefix + "/bin/vanity-build"
-                    for f in ["Platforms/sim/platform.toml", "Kernel/src", "Kernel/include/vanity", "Shards/lib/c/start.c", "Shards/lib/swift/Handles.swift"] {
+                    for f in ["Platforms/sim/platform.toml", "Kernel/src", "Kernel/include/vanity", "Shards/lib/c/start.c", "Shards/lib/swift/Handles.swift",
+                              "build/third-party/picolibc/aarch64-none-elf/lib/libc.a", "build/third-party/picolibc/x86_64-unknown-elf/include/stdio.h"] {
                         #expect(FileManager.default.fileExists(atPath: "\(prefix)/share/vanity/\(f)"), "not installed: \(f)")
                     }
 
@@ -253,9 +254,11 @@ import VanityPlatform
                         #expect(FileManager.default.fileExists(atPath: "\(projects)/demo/build/demo/\(p)/image.elf"), "no image for \(p)")
                     }
 
-                    let board = try Self.run(["run", "--config", config, "--platform", "aarch64-virt", "--timeout", "120"], cwd: elsewhere, tool: tool)
-                    #expect(board.status == 0, "\(board.stdout)\n\(board.stderr)")
-                    Self.expectTheShardsSpoke(board.stdout.replacingOccurrences(of: "\r\n", with: "\n"))
+                    for p in ["aarch64-virt", "riscv64-virt", "x86_64-pc"] {
+                        let board = try Self.run(["run", "--config", config, "--platform", p, "--timeout", "120"], cwd: elsewhere, tool: tool)
+                        #expect(board.status == 0, "\(p): \(board.stdout)\n\(board.stderr)")
+                        Self.expectTheShardsSpoke(board.stdout.replacingOccurrences(of: "\r\n", with: "\n"))
+                    }
                     #expect(Self.contents(elsewhere).isEmpty, "written to the current folder: \(Self.contents(elsewhere))")
                     #expect(Self.contents(projects) == ["demo"])
                 }
