@@ -20,8 +20,9 @@ import Testing
         #expect(out.contains("[exhaust] exhaust: malloc(16) without a heap -> NULL"), "\(out)")
         // A Swift shard out of heap: the log says so, and the trap names it.
         #expect(out.contains("[swift-exhaust] heap: exhausted: "), "\(out)")
+        // The first trap, seen by `c` as the restart; the second (then held) may come after the stop.
         let faults = FaultTests.lines(r, "kernel: FAULT shard=swift-exhaust kind=trap ")
-        #expect(faults.count == 2, "\(faults)")
+        #expect((1...2).contains(faults.count), "\(faults)")
         #expect(out.contains("[c] c: done"), "\(out)")
     }
 }
