@@ -95,6 +95,8 @@ public struct RegionDecl: Sendable {
     public var map: [RegionMapDecl] = []
     /// Where `map` is written, if it is.
     public var mapLocation: SourceLocation?
+    /// False when `map` is there but not a table (reported).
+    public var mapIsTable = true
 }
 
 /// A manifest as written: every value keeps its position. Produced even when
@@ -336,8 +338,11 @@ public enum ManifestParser {
                 d.error(c.location, "\"cache\" of \(ctx) is \"\(c.value)\"; \(hint)only \(humanList(valid)) (cached, write-back) is offered: no platform maps a region uncached yet")
             }
         }
+        if let n = t.node["map"] {
+            r.mapLocation = n.keyLocation
+            if case .table = n.value {} else { r.mapIsTable = false }
+        }
         if let m = t.table("map", context: "\"map\" of \(ctx)", diagnostics: &d) {
-            r.mapLocation = m.node.keyLocation
             for (shard, value) in m.node.entries {
                 let what = "rights of shard \"\(shard)\" on \(ctx)"
                 var rights: Located<RegionRights>?

@@ -281,7 +281,7 @@ public struct SystemChecker {
                     maps.append(RegionMap(shard: id, writable: rights.value.writable, location: e.shard.location))
                 }
             }
-            if r.map.isEmpty {
+            if r.map.isEmpty && r.mapIsTable {
                 d.warning(r.mapLocation ?? r.name.location,
                           "\(ctx) is mapped by no shard: nothing can use it, so it is not placed; add map = { <shard> = \"rw\" }")
             }
