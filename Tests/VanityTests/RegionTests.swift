@@ -57,3 +57,23 @@ import Testing
         #expect(r.stdout.contains("kernel: system stopping with status 0 after"))
     }
 }
+
+/// A hot reload of a shard leaves the regions it maps as they were
+/// (Tests/Fixtures/systems/regions-reload): the reloaded keeper finds its
+/// journal intact and its own data reset.
+@Suite(.serialized) struct RegionReloadTests {
+    @Test(arguments: testPlatforms)
+    func aReloadKeepsTheRegion(_ platform: String) throws {
+        let config = repoRoot + "/Tests/Fixtures/systems/regions-reload/system.toml"
+        let out = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: out) }
+        let run = try RunningSystem(config: config, platform: platform, out: out, timeout: 150)
+        let reload = try CLI.run(["reload", "--shard", "keeper", "--config", config, "--platform", platform, "--out", out])
+        #expect(reload.status == 0 && reload.stdout.contains("generation 2 runs"), "\(reload.stdout)\n\(reload.stderr)")
+        let (status, log) = run.finish()
+        #expect(status == 0, "\(log)")
+        #expect(log.contains("[keeper] keeper: generation 1: the journal was empty, filled it; waiting for a reload\n"), "\(log)")
+        #expect(log.contains("kernel: keeper reloaded; starting generation 2"), "\(log)")
+        #expect(log.contains("[keeper] keeper: generation 2: journal 0 of 1024 words wrong, own data fresh\n"), "\(log)")
+    }
+}
