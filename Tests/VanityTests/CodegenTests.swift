@@ -424,6 +424,18 @@ func generateManifestText(seed: UInt64) -> String {
         #expect(dot.contains("\"region:rx-frames\" -> \"client\" [label=\"r\", dir=forward, style=dotted];"))
     }
 
+    /// No segment of a shard's ELF may land in a shared region (the image
+    /// would overwrite what the other shards keep there).
+    @Test func theImageCheckRefusesASegmentInASharedRegion() throws {
+        let l = try #require(pipeline(Self.manifest).layouts.first)
+        let client = try #require(l.shards.first { $0.shard.name == "client" })
+        let notes = try #require(client.regions.first { $0.kind == .shared && $0.name == "notes" })
+        let seg = ElfFile.Segment(type: 1, flags: 6, vaddr: notes.virt, paddr: notes.virt, offset: 0, fileSize: 16, memSize: 16)
+        let elf = ElfFile(machine: 183, entry: client.entry, segments: [seg], sections: [], symbols: [])
+        #expect(ImageCheck.segments(elf, within: client.regions, who: "client")
+            == ["client: segment \(hex(notes.virt))..\(hex(notes.virt + 16)) lies in shared region \"notes\""])
+    }
+
     /// The headers compile for every real target with the handles used and
     /// their values checked by the compiler.
     @Test func headersWithRegionsCompileForEveryTarget() throws {
