@@ -266,14 +266,17 @@ static const struct vanity_region *region_of(const struct vanity_shard_desc *d, 
 
 static pid_t spawn_shard(struct core *c) {
   const struct vanity_shard_desc *d = c->shard;
-  char maps[4096];
-  size_t n = 0;
+  /* At most 80 characters an entry ("addr,size,prot,offset,what;" in hex). */
+  size_t cap = 80 * (size_t)d->region_count + 1, n = 0;
+  char *maps = malloc(cap);
+  if (!maps) return -1;
   maps[0] = 0;
   for (uint32_t i = 0; i < d->region_count; i++) {
     const struct vanity_region *r = &d->regions[i];
     /* Code and constants live in the shard's executable; the simulator maps
      * what the kernel and peers share: data (status block), stack (the shard
-     * runs on it), heap, mailbox, channel rings and devices; a guard is reserved
+     * runs on it), heap, mailbox, channel rings, shared regions (read-only
+     * where mapped "r") and devices; a guard is reserved
      * inaccessible, so the stack overflows into it as on a board. */
     if (r->kind == VANITY_REGION_TEXT || r->kind == VANITY_REGION_RODATA) continue;
     int prot = ((r->perms & VANITY_PERM_R) ? PROT_READ : 0) | ((r->perms & VANITY_PERM_W) ? PROT_WRITE : 0);
@@ -281,9 +284,12 @@ static pid_t spawn_shard(struct core *c) {
     int what = r->kind == VANITY_REGION_GUARD ? VANITY_SIM_MAP_GUARD : device ? VANITY_SIM_MAP_DEVICE : VANITY_SIM_MAP_RAM;
     uint64_t offset = what == VANITY_SIM_MAP_RAM ? r->phys - vanity_system.ram_base : what == VANITY_SIM_MAP_DEVICE ? r->phys - dev_base : 0;
     if (device && (!dev_size || r->phys < dev_base || r->phys + r->size > dev_base + dev_size)) continue;
-    n += (size_t)snprintf(maps + n, sizeof maps - n, "%llx,%llx,%x,%llx,%x;", (unsigned long long)r->virt,
+    n += (size_t)snprintf(maps + n, cap - n, "%llx,%llx,%x,%llx,%x;", (unsigned long long)r->virt,
                           (unsigned long long)r->size, prot, (unsigned long long)offset, what);
-    if (n >= sizeof maps) return -1;
+    if (n >= cap) {
+      free(maps);
+      return -1;
+    }
   }
   char ram_env[64], dev_env[64], mailbox_env[64], stack_env[64], *maps_env = malloc(strlen(maps) + 32);
   snprintf(ram_env, sizeof ram_env, "%s=%d", VANITY_SIM_ENV_RAM_FD, ram_fd);
@@ -291,6 +297,7 @@ static pid_t spawn_shard(struct core *c) {
   snprintf(mailbox_env, sizeof mailbox_env, "%s=%llx", VANITY_SIM_ENV_MAILBOX, (unsigned long long)(uintptr_t)c->mailbox);
   snprintf(stack_env, sizeof stack_env, "%s=%llx", VANITY_SIM_ENV_STACK_TOP, (unsigned long long)d->stack_top);
   sprintf(maps_env, "%s=%s", VANITY_SIM_ENV_MAPS, maps);
+  free(maps);
   size_t envc = 0;
   while (environ[envc]) envc++;
   char **env = calloc(envc + 7, sizeof *env);

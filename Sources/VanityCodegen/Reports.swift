@@ -9,7 +9,9 @@ public enum LayoutText {
         let sys = layout.system
         let used = layout.ramUsedEnd - p.kernelBase
         var o = "\(sys.name) on \(p.name) (\(p.architecture.rawValue)): RAM \(hex(p.ram.base))..\(hex(p.ram.end)) (\(formatBytes(p.ram.size))), page \(formatBytes(layout.pageSize))\n"
-        o += "uses \(formatBytes(used)) from the kernel base \(hex(p.kernelBase)); \(sys.shards.count) shard(s), \(sys.channels.count) channel(s), \(sys.cpuCount) core(s)\n\n"
+        o += "uses \(formatBytes(used)) from the kernel base \(hex(p.kernelBase)); \(sys.shards.count) shard(s), \(sys.channels.count) channel(s), "
+        o += sys.regions.isEmpty ? "" : "\(sys.regions.count) shared region(s), "
+        o += "\(sys.cpuCount) core(s)\n\n"
         let rows = layout.regions.map { r in
             [r.owner, r.kind.rawValue, r.name, "\(hex(r.phys))..\(hex(r.end))", formatBytes(r.size), r.perms.description
                 + (r.kind == .device ? " device" : "")]
@@ -30,6 +32,13 @@ public enum LayoutText {
             for cl in layout.channels {
                 let c = cl.channel
                 o += "  \(c.name): \(sys.shards[c.from].name) → \(sys.shards[c.to].name), \(c.slots) × \(c.msgSize) B at \(hex(cl.phys)) (\(formatBytes(cl.size)))\(c.notify ? "" : ", no notify")\n"
+            }
+        }
+        let shared = SharedRegionView.all(layout)
+        if !shared.isEmpty {
+            o += "\nshared regions\n"
+            for r in shared {
+                o += "  \(r.name): \(formatBytes(r.size)) at \(hex(r.address))\(r.dma ? ", dma" : ""), mapped by \(r.mapSummary)\n"
             }
         }
         let grants = sys.shards.flatMap { s in s.devices.map { (s, $0) } }
@@ -90,7 +99,20 @@ public enum LayoutJSON {
             o += "\"phys\": \(r.phys), \"virt\": \(r.virt), \"size\": \(r.size), \"perms\": \(string(r.perms.description)) }"
             o += i == rs.count - 1 ? "\n" : ",\n"
         }
-        o += "  ]\n}\n"
+        o += "  ]"
+        // Each shared region once, with who maps it (docs/layout-json.md).
+        let shared = SharedRegionView.all(layout)
+        if !shared.isEmpty {
+            o += ",\n  \"shared\": [\n"
+            for (i, r) in shared.enumerated() {
+                let map = r.mappers.map { "\(string($0.shard.name)): \(string($0.writable ? "rw" : "r"))" }.joined(separator: ", ")
+                o += "    { \"name\": \(string(r.name)), \"phys\": \(r.address), \"virt\": \(r.address), \"size\": \(r.size), "
+                o += "\"dma\": \(r.dma), \"cache\": \(string(r.cache.rawValue)), \"map\": { \(map) } }"
+                o += i == shared.count - 1 ? "\n" : ",\n"
+            }
+            o += "  ]"
+        }
+        o += "\n}\n"
         return o
     }
 }
@@ -112,6 +134,9 @@ enum MemoryMapSVG {
             rows.append(r)
         }
         let owners = ["kernel"] + layout.shards.map(\.shard.name)
+        let shared = Dictionary(SharedRegionView.all(layout).map { r in
+            (r.name, (r.dma ? "dma, " : "") + r.mappers.map { "\($0.shard.name) \($0.writable ? "rw" : "r")" }.joined(separator: ", "))
+        }, uniquingKeysWith: { a, _ in a })
         let rowH = 18, top = 40, width = 720
         let height = top + rows.count * rowH + 20
         var o = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
@@ -121,14 +146,16 @@ enum MemoryMapSVG {
         for (i, r) in rows.enumerated() {
             let y = top + i * rowH
             let colour: String
-            if r.kind == .channel { colour = "#e15759" } else if r.kind == .guard { colour = "#dddddd" } else {
+            if r.kind == .channel { colour = "#e15759" } else if r.kind == .shared { colour = "#17becf" } else if r.kind == .guard { colour = "#dddddd" } else {
                 colour = palette[(owners.firstIndex(of: r.owner) ?? 0) % palette.count]
             }
-            let owner = r.kind == .channel ? "channel" : r.owner
+            let owner = r.kind == .channel ? "channel" : r.kind == .shared ? "shared" : r.owner
             o += "  <rect x=\"150\" y=\"\(y)\" width=\"220\" height=\"\(rowH - 2)\" fill=\"\(colour)\"/>\n"
             o += "  <text x=\"10\" y=\"\(y + 13)\">\(hex(r.phys))</text>\n"
             o += "  <text x=\"155\" y=\"\(y + 13)\" fill=\"#ffffff\">\(escape(owner)) \(escape(r.name))</text>\n"
-            o += "  <text x=\"380\" y=\"\(y + 13)\">\(escape(formatBytes(r.size))) \(r.perms)\(r.kind == .device ? " device" : "")</text>\n"
+            // A shared region's row says who maps it; its perms differ per shard.
+            let detail = r.kind == .shared ? (shared[r.name].map { " " + $0 } ?? "") : " \(r.perms)\(r.kind == .device ? " device" : "")"
+            o += "  <text x=\"380\" y=\"\(y + 13)\">\(escape(formatBytes(r.size)))\(escape(detail))</text>\n"
         }
         o += "</svg>\n"
         return o
@@ -151,6 +178,12 @@ enum TopologyDOT {
         }
         for c in sys.channels {
             o += "  \(quote(sys.shards[c.from].name)) -> \(quote(sys.shards[c.to].name)) [label=\(quote("\(c.name)\n\(c.slots) × \(c.msgSize) B"))\(c.notify ? "" : ", style=dashed")];\n"
+        }
+        for r in SharedRegionView.all(layout) {
+            o += "  \(quote("region:" + r.name)) [shape=cylinder, label=\(quote("\(r.name)\n\(formatBytes(r.size))\(r.dma ? ", dma" : "")"))];\n"
+            for m in r.mappers {
+                o += "  \(quote("region:" + r.name)) -> \(quote(m.shard.name)) [label=\(quote(m.writable ? "rw" : "r")), dir=\(m.writable ? "both" : "forward"), style=dotted];\n"
+            }
         }
         for s in sys.shards {
             for g in s.devices {

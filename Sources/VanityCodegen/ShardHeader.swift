@@ -46,6 +46,21 @@ enum ShardHeader {
             o += ";\n"
         }
 
+        o += "\n/* Shared regions (\(v.mappings.count)): never executable; their contents outlive restarts and reloads. */\n"
+        for m in v.mappings {
+            o += "\n/* \(m.summary) */\n"
+            var facts: [(Ident.RegionMacro, String)] = [
+                (.address, C.hex(m.address)), (.size, C.hex(m.size)), (.writable, "\(m.writable ? 1 : 0)u"), (.dma, "\(m.region.dma ? 1 : 0)u"),
+            ]
+            if let phys = m.phys { facts.append((.phys, C.hex(phys))) }
+            for (fact, value) in facts { o += "#define \(m.macro(fact)) \(value)\n" }
+            o += "static const struct vanity_shared_region \(m.cName) = "
+            o += C.initializer(["base": "(void *)\(m.macro(.address))", "size": m.macro(.size),
+                                "phys": m.phys == nil ? "0" : m.macro(.phys),
+                                "writable": m.macro(.writable), "dma": m.macro(.dma)], indent: "")
+            o += ";\n"
+        }
+
         o += "\n/* Devices (\(v.devices.count)). */\n"
         for d in v.devices {
             let m = d.macro
@@ -89,6 +104,19 @@ enum SwiftBindings {
             o += "        /// \(e.summary)\n"
             o += "        static var \(e.swiftName): \(e.swiftType) {\n"
             o += "            \(e.swiftType)(address: \(hex(c.address)), id: \(c.id), peer: \(e.peer.id), msgSize: \(c.msgSize), slots: \(c.slots), notify: \(c.notify))\n"
+            o += "        }\n"
+        }
+        o += "    }\n\n    /// Shared regions: never executable; their contents outlive restarts and reloads.\n    enum Regions {\n"
+        for m in v.mappings {
+            let type = m.writable ? "UnsafeMutableRawBufferPointer" : "UnsafeRawBufferPointer"
+            let pointer = m.writable ? "UnsafeMutableRawPointer" : "UnsafeRawPointer"
+            o += "        /// \(m.summary)\n"
+            o += "        static let \(m.swiftName) = \(type)(start: \(pointer)(bitPattern: UInt(\(hex(m.address))))!, count: \(m.size))\n"
+        }
+        let dma = v.mappings.filter { $0.region.dma }
+        if !dma.isEmpty {
+            o += "        /// Physical addresses of the DMA regions (what a device is given).\n        enum Physical {\n"
+            for m in dma { o += "            static let \(m.swiftName): UInt64 = \(hex(m.phys!))\n" }
             o += "        }\n"
         }
         o += "    }\n\n    /// Granted devices.\n    enum Devices {\n"

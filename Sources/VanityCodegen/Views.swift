@@ -1,5 +1,6 @@
 import VanityDiagnostics
 import VanityLayout
+import VanityManifest
 import VanityModel
 
 // One record per generated fact: each view gathers what the shard's C header
@@ -53,6 +54,60 @@ struct EndpointView {
     }
 }
 
+/// One shared region: where it is and who maps it.
+struct SharedRegionView {
+    var name: String
+    var size: UInt64
+    /// The same address in every shard that maps it (virt == phys).
+    var address: UInt64
+    var dma: Bool
+    var cache: CacheMode
+    /// The shards that map it and whether each may write, in `map` order.
+    var mappers: [(shard: ShardModel, writable: Bool)]
+
+    init(_ sl: SharedLayout, in system: SystemModel) {
+        let r = sl.region
+        (name, size, address, dma, cache) = (r.name, sl.size, sl.phys, r.dma, r.cache)
+        mappers = r.maps.map { (system.shards[$0.shard], $0.writable) }
+    }
+
+    /// The physical address the mapping shards are given (DMA regions only).
+    var phys: UInt64? { dma ? address : nil }
+
+    /// "\"driver\" (rw), \"client\" (r)".
+    var mapSummary: String { mappers.map { "\"\($0.shard.name)\" (\($0.writable ? "rw" : "r"))" }.joined(separator: ", ") }
+
+    static func all(_ layout: Layout) -> [SharedRegionView] { layout.shared.map { SharedRegionView($0, in: layout.system) } }
+}
+
+/// A shared region as one shard maps it: its entry in the shard's region
+/// list (the system table's `struct vanity_region`, kind SHARED), a
+/// `struct vanity_shared_region` in the C header and a buffer in the Swift
+/// binding. All three read `placed`.
+struct MappingView {
+    var region: SharedRegionView
+    /// The shard's own record of the mapping (address, size, rights).
+    var placed: Region
+
+    var writable: Bool { placed.perms.write }
+    var address: UInt64 { placed.virt }
+    var size: UInt64 { placed.size }
+    /// What the shard is told of the physical address: DMA regions only.
+    var phys: UInt64? { region.dma ? placed.phys : nil }
+
+    /// The header's macro prefix, e.g. VANITY_REGION_RX_FRAMES.
+    var macro: String { Ident.regionMacro(region.name) }
+    func macro(_ fact: Ident.RegionMacro) -> String { macro + fact.rawValue }
+    /// The header's handle, e.g. vanity_region_rx_frames.
+    var cName: String { Ident.regionHandle(region.name) }
+    var swiftName: String { Ident.swift(region.name) }
+
+    /// "\"frames\": 64 KiB, read-write here, DMA; mapped by \"driver\" (rw), \"client\" (r)."
+    var summary: String {
+        "\"\(region.name)\": \(formatBytes(size)), \(writable ? "read-write" : "read-only") here\(region.dma ? ", DMA" : ""); mapped by \(region.mapSummary)."
+    }
+}
+
 /// The first `reg` range and the interrupts of a grant, as the shard sees it.
 struct DeviceView {
     var identifier: String
@@ -81,19 +136,25 @@ struct DeviceView {
 struct ShardView {
     var placed: ShardLayout
     var endpoints: [EndpointView]
+    /// The shared regions it maps, in manifest order.
+    var mappings: [MappingView]
     var devices: [DeviceView]
 
-    init(_ sl: ShardLayout, channels: [ChannelView]) {
+    init(_ sl: ShardLayout, channels: [ChannelView], shared: [SharedRegionView]) {
         placed = sl
         let id = sl.shard.id
         endpoints = channels.filter { $0.from.id == id || $0.to.id == id }
             .map { EndpointView(channel: $0, direction: $0.from.id == id ? .send : .receive) }
+        mappings = shared.compactMap { r in
+            sl.regions.first { $0.kind == .shared && $0.name == r.name }.map { MappingView(region: r, placed: $0) }
+        }
         devices = DeviceView.of(sl.shard)
     }
 
     static func all(_ layout: Layout) -> [ShardView] {
         let channels = ChannelView.all(layout)
-        return layout.shards.map { ShardView($0, channels: channels) }
+        let shared = SharedRegionView.all(layout)
+        return layout.shards.map { ShardView($0, channels: channels, shared: shared) }
     }
 
     var model: ShardModel { placed.shard }

@@ -76,6 +76,25 @@ public enum Ident {
         return ChannelMacro.allCases.map { m + $0.rawValue } + [channelHandle(name), swift(name)]
     }
 
+    /// The macros a shard header defines for each shared region it maps,
+    /// each `VANITY_REGION_<NAME>` plus one suffix (`_PHYS` only for DMA
+    /// regions, but reserved for every region).
+    public enum RegionMacro: String, CaseIterable, Sendable {
+        case address = "_ADDR", size = "_SIZE", writable = "_WRITABLE", dma = "_DMA", phys = "_PHYS"
+    }
+
+    /// "rx-frames" → "VANITY_REGION_RX_FRAMES": a region's macro prefix.
+    public static func regionMacro(_ name: String) -> String { "VANITY_REGION_" + macro(name) }
+    /// "rx-frames" → "vanity_region_rx_frames": a region's C handle.
+    public static func regionHandle(_ name: String) -> String { "vanity_region_" + c(name) }
+
+    /// Every identifier generated sources spell for a region (its macros, C
+    /// handle and Swift name): two regions of one shard must share none.
+    public static func regionIdentifiers(_ name: String) -> [String] {
+        let m = regionMacro(name)
+        return RegionMacro.allCases.map { m + $0.rawValue } + [regionHandle(name), swift(name)]
+    }
+
     /// Makes `names` distinct by appending "_2", "_3", … to later repeats.
     public static func distinct(_ names: [String]) -> [String] {
         var seen = Set<String>()

@@ -18,7 +18,7 @@ public enum ImageCheck {
                 problems.append("\(who): segment \(at) (\(seg.perms)) is outside every region of its layout")
                 continue
             }
-            if home.kind == .guard || home.kind == .channel || home.kind == .device {
+            if home.kind == .guard || home.kind == .channel || home.kind == .shared || home.kind == .device {
                 problems.append("\(who): segment \(at) lies in \(home.kind.rawValue) region \"\(home.name)\"")
             } else if seg.perms != home.perms.description {
                 problems.append("\(who): segment \(at) is \(seg.perms) but its region \"\(home.name)\" is \(home.perms)")

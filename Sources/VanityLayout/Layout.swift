@@ -5,7 +5,7 @@ import VanityModel
 import VanityPlatform
 
 public enum RegionKind: String, Sendable, CaseIterable, ABIEnum {
-    case text, rodata, data, stack, `guard`, heap, channel, device, tables, image, staging, mailbox
+    case text, rodata, data, stack, `guard`, heap, channel, device, tables, image, staging, mailbox, shared
 
     /// <vanity/system_table.h>, enum vanity_region_kind.
     public var abi: ABIConstant {
@@ -22,6 +22,7 @@ public enum RegionKind: String, Sendable, CaseIterable, ABIEnum {
         case .image: return ABIConstant("VANITY_REGION_IMAGE", VANITY_REGION_IMAGE.rawValue)
         case .staging: return ABIConstant("VANITY_REGION_STAGING", VANITY_REGION_STAGING.rawValue)
         case .mailbox: return ABIConstant("VANITY_REGION_MAILBOX", VANITY_REGION_MAILBOX.rawValue)
+        case .shared: return ABIConstant("VANITY_REGION_SHARED", VANITY_REGION_SHARED.rawValue)
         }
     }
 }
@@ -84,7 +85,8 @@ public struct Region: Hashable, Sendable {
 
 public struct ShardLayout: Hashable, Sendable {
     public var shard: ShardModel
-    /// In address order of the shard's own regions, then channels, then devices.
+    /// In address order of the shard's own regions, then channels, then
+    /// shared regions, then devices.
     public var regions: [Region]
     public var entry: UInt64
     public var stackTop: UInt64
@@ -101,12 +103,25 @@ public struct ChannelLayout: Hashable, Sendable {
     public var size: UInt64
 }
 
+/// A shared region's place in RAM. Each shard that maps it has a `Region`
+/// of kind `.shared` at the same address (virt == phys), with its rights.
+public struct SharedLayout: Hashable, Sendable {
+    public var region: RegionModel
+    public var phys: UInt64
+    /// Page-rounded (the size is a page multiple already).
+    public var size: UInt64
+
+    public var end: UInt64 { phys + size }
+}
+
 /// Where everything of one system lands on one platform.
 public struct Layout: Sendable {
     public var system: SystemModel
     public var kernel: [Region]
     public var shards: [ShardLayout]
     public var channels: [ChannelLayout]
+    /// Shared regions, in manifest order.
+    public var shared: [SharedLayout] = []
     /// First byte after the last RAM region used.
     public var ramUsedEnd: UInt64
 
@@ -114,7 +129,7 @@ public struct Layout: Sendable {
     public var pageSize: UInt64 { system.platform.pageSize }
 
     /// Every region: kernel first, then each shard's (a channel appears once
-    /// per endpoint).
+    /// per endpoint, a shared region once per shard that maps it).
     public var regions: [Region] { kernel + shards.flatMap(\.regions) }
 }
 
@@ -232,6 +247,14 @@ public enum Placer {
             channels.append(ChannelLayout(channel: c, phys: ring.phys, size: ring.size))
         }
 
+        // Shared regions, after the rings: mapped into each shard of their
+        // `map`, at the same address everywhere.
+        var shared: [SharedLayout] = []
+        for r in system.regions {
+            let placed = take(r.name, .shared, r.name, r.size, .rw, at: r.sizeLocation)
+            shared.append(SharedLayout(region: r, phys: placed.phys, size: placed.size))
+        }
+
         // The reload staging area: the largest shard's text, rodata and data
         // plus the image's header page on a board; a whole host executable in
         // the simulator (docs/debug-protocol.md).
@@ -243,7 +266,7 @@ public enum Placer {
             let avail = ramEnd > plat.kernelBase ? ramEnd - plat.kernelBase : 0
             let need = cursor == .max ? "more than 2^64 bytes" : formatBytes(cursor - plat.kernelBase)
             return .failure(LayoutError(diagnostic: .error(pastRAM ?? system.location,
-                "system \"\(system.name)\" does not fit \(plat.name)'s RAM: it needs \(need) from the kernel base \(hex(plat.kernelBase)) but only \(formatBytes(avail)) is available (up to \(hex(ramEnd))); shrink stacks, heaps, budgets or channel rings")))
+                "system \"\(system.name)\" does not fit \(plat.name)'s RAM: it needs \(need) from the kernel base \(hex(plat.kernelBase)) but only \(formatBytes(avail)) is available (up to \(hex(ramEnd))); shrink stacks, heaps, budgets, channel rings or shared regions")))
         }
 
         // Endpoints and devices join each shard's regions.
@@ -256,6 +279,12 @@ public enum Placer {
                 // so does the reader (it advances `tail`), so both map rw-.
                 rs.append(Region(owner: s.name, kind: .channel, name: cl.channel.name, phys: cl.phys, virt: cl.phys,
                                  size: cl.size, perms: .rw))
+            }
+            for sh in shared {
+                // Never executable; read-only where the map says "r".
+                guard let m = sh.region.map(of: s.id) else { continue }
+                rs.append(Region(owner: s.name, kind: .shared, name: sh.region.name, phys: sh.phys, virt: sh.phys,
+                                 size: sh.size, perms: m.writable ? .rw : .r))
             }
             for g in s.devices {
                 for (k, reg) in g.node.regs.enumerated() {
@@ -283,7 +312,7 @@ public enum Placer {
                     notes: [.init(ga.location, "granted to shard \"\(a.owner)\" here")])))
             }
         }
-        return .success(Layout(system: system, kernel: kernel, shards: shards, channels: channels, ramUsedEnd: cursor))
+        return .success(Layout(system: system, kernel: kernel, shards: shards, channels: channels, shared: shared, ramUsedEnd: cursor))
     }
 }
 

@@ -63,6 +63,42 @@ public struct ChannelDecl: Sendable {
     public var notify: Located<Bool>?
 }
 
+/// A shard's rights on a shared region: `"r"` (read-only) or `"rw"`.
+public enum RegionRights: String, Sendable, CaseIterable {
+    case r, rw
+
+    public var writable: Bool { self == .rw }
+}
+
+/// How a shared region is cached. Every platform maps regions as normal
+/// (write-back cached) memory; QEMU's devices and the simulator are
+/// cache-coherent, so DMA needs nothing else there.
+public enum CacheMode: String, Sendable, CaseIterable {
+    case normal
+}
+
+/// One entry of a region's `map`: a shard and its rights.
+public struct RegionMapDecl: Sendable {
+    /// The shard's name, at its key in `map`.
+    public var shard: Located<String>
+    /// The rights, at their value; nil when they are wrong (reported).
+    public var rights: Located<RegionRights>?
+}
+
+/// `[regions.<name>]`
+public struct RegionDecl: Sendable {
+    public var name: Located<String>
+    public var size: Located<UInt64>?
+    public var dma: Located<Bool>?
+    public var cache: Located<CacheMode>?
+    /// `map = { shard = "r" | "rw" }`, in document order.
+    public var map: [RegionMapDecl] = []
+    /// Where `map` is written, if it is.
+    public var mapLocation: SourceLocation?
+    /// False when `map` is there but not a table (reported).
+    public var mapIsTable = true
+}
+
 /// A manifest as written: every value keeps its position. Produced even when
 /// parts are wrong, so that validation can report everything in one run.
 public struct Manifest: Sendable {
@@ -76,10 +112,12 @@ public struct Manifest: Sendable {
     public var channels: [ChannelDecl]
     /// In document order.
     public var libraries: [LibraryDecl] = []
+    /// `[regions.<name>]`, in document order.
+    public var regions: [RegionDecl] = []
 }
 
 public enum ManifestKeys {
-    public static let topLevel = ["system", "kernel", "shards", "channels", "libraries"]
+    public static let topLevel = ["system", "kernel", "shards", "channels", "libraries", "regions"]
     public static let system = ["name", "version", "platforms"]
     public static let kernel = ["core", "stack-size"]
     public static let shard = ["lang", "path", "cores", "stack-size", "heap-size", "max-sizes", "caps", "devices",
@@ -87,6 +125,7 @@ public enum ManifestKeys {
     public static let maxSizes = BudgetKey.allCases.map(\.manifestKey)
     public static let supervisor = ["policy", "max-restarts", "min-run-ms", "to"]
     public static let channel = ["from", "to", "msg-size", "slots", "notify"]
+    public static let region = ["size", "dma", "cache", "map"]
 }
 
 extension String {
@@ -94,7 +133,7 @@ extension String {
     var replacingNUL: String { split(separator: "\u{0}", omittingEmptySubsequences: false).joined(separator: "\\u0000") }
 }
 
-/// Is `name` a valid system, shard or channel name: [a-z][a-z0-9-]*?
+/// Is `name` a valid system, shard, channel, library or region name: [a-z][a-z0-9-]*?
 public func isValidName(_ name: String) -> Bool {
     guard let first = name.unicodeScalars.first, ("a"..."z").contains(first) else { return false }
     return name.unicodeScalars.allSatisfy { ("a"..."z").contains($0) || ("0"..."9").contains($0) || $0 == "-" }
@@ -166,8 +205,17 @@ public enum ManifestParser {
             }
         }
 
+        // [regions.*]
+        var regions: [RegionDecl] = []
+        if let t = top.table("regions", context: "[regions]", diagnostics: &d) {
+            for (name, node) in t.node.entries {
+                if let r = parseRegion(name: name, node: node, diagnostics: &d) { regions.append(r) }
+            }
+        }
+
         var m = Manifest(file: file, system: system, kernel: kernel, shards: shards, channels: channels)
         m.libraries = libraries
+        m.regions = regions
         return (m, d.all)
     }
 
@@ -265,5 +313,51 @@ public enum ManifestParser {
         c.slots = t.integer("slots", in: Int64.min...Int64.max, required: true, diagnostics: &d)
         c.notify = t.bool("notify", diagnostics: &d)
         return c
+    }
+
+    static func parseRegion(name: String, node: TomlNode, diagnostics d: inout DiagnosticBag) -> RegionDecl? {
+        let ctx = "region \"\(name)\""
+        guard let t = TableReader(node, context: ctx, diagnostics: &d) else { return nil }
+        if !isValidName(name) {
+            d.error(node.keyLocation, "region name \"\(name)\" is not valid: use lower-case letters, digits and '-', starting with a letter")
+        }
+        t.checkKeys(ManifestKeys.region, diagnostics: &d)
+        var r = RegionDecl(name: Located(name, at: node.keyLocation))
+        r.size = t.size("size", required: true, diagnostics: &d)
+        if let s = r.size, s.value == 0 {
+            d.error(s.location, "\"size\" of \(ctx) must not be zero")
+            r.size = nil
+        }
+        r.dma = t.bool("dma", diagnostics: &d)
+        if let c = t.string("cache", diagnostics: &d) {
+            if let mode = CacheMode(rawValue: c.value) {
+                r.cache = Located(mode, at: c.location, key: c.keyLocation)
+            } else {
+                let valid = CacheMode.allCases.map(\.rawValue)
+                let hint = didYouMean(c.value, among: valid).map { "did you mean \"\($0)\"? " } ?? ""
+                d.error(c.location, "\"cache\" of \(ctx) is \"\(c.value)\"; \(hint)only \(humanList(valid)) (cached, write-back) is offered: no platform maps a region uncached yet")
+            }
+        }
+        if let n = t.node["map"] {
+            r.mapLocation = n.keyLocation
+            if case .table = n.value {} else { r.mapIsTable = false }
+        }
+        if let m = t.table("map", context: "\"map\" of \(ctx)", diagnostics: &d) {
+            for (shard, value) in m.node.entries {
+                let what = "rights of shard \"\(shard)\" on \(ctx)"
+                var rights: Located<RegionRights>?
+                if case .string(let s) = value.value {
+                    if let v = RegionRights(rawValue: s) {
+                        rights = Located(v, at: value.location, key: value.keyLocation)
+                    } else {
+                        d.error(value.location, "\(what) are \"\(s)\"; rights are \"r\" (read-only) or \"rw\" (read-write)")
+                    }
+                } else {
+                    d.error(value.location, "\(what) must be \(humanList(RegionRights.allCases.map(\.rawValue))), not \(value.typeDescription)")
+                }
+                r.map.append(RegionMapDecl(shard: Located(shard, at: value.keyLocation), rights: rights))
+            }
+        }
+        return r
     }
 }

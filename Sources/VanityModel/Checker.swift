@@ -35,6 +35,7 @@ public struct SystemChecker {
         checkShards(into: &d)
         let libraries = checkBuildSettings(into: &d)
         let channels = checkChannels(into: &d)
+        let regions = checkRegions(into: &d)
         checkGeneratedNames(into: &d)
         checkPlatformLimits(chosen, into: &d)
         var systems: [SystemModel] = []
@@ -46,7 +47,7 @@ public struct SystemChecker {
                                            kernelCore: kernelCore, kernelStackSize: kernelStack,
                                            shards: shards, channels: channels, manifestFile: manifest.file,
                                            location: name.location, kernelStackLocation: manifest.kernel.stackSize?.location,
-                                           libraries: libraries))
+                                           libraries: libraries, regions: regions))
             }
         }
         if d.hasErrors { systems = [] }
@@ -247,16 +248,80 @@ public struct SystemChecker {
             if let f = c.from?.value { connected.insert(f) }
             if let t = c.to?.value { connected.insert(t) }
         }
+        for r in m.regions { for e in r.map { connected.insert(e.shard.value) } }
         for s in m.shards where !connected.contains(s.name.value) && s.devices.isEmpty {
-            d.warning(s.name.location, "shard \"\(s.name.value)\" has neither channels nor devices: it cannot talk to anything")
+            d.warning(s.name.location, "shard \"\(s.name.value)\" has no channels, shared regions or devices: it cannot talk to anything")
         }
         return channelModels
     }
 
-    /// Two channels of one shard must not meet in its generated sources
-    /// once mangled: `x` and `x-msg` both define VANITY_CHANNEL_X_MSG_SIZE,
-    /// `p-q` and `p--q` are both `pQ` in Swift (`Ident.channelIdentifiers`).
+    /// Shared regions: each shard of `map` known, a name no channel has;
+    /// a region no shard maps is a warning and is left out. Sizes are
+    /// checked here (zero: by the reader) and against the page size in
+    /// `checkPlatformLimits`. Returns the regions some shard maps.
+    func checkRegions(into d: inout DiagnosticBag) -> [RegionModel] {
+        let shardIndex = self.shardIndex, shardNames = self.shardNames
+        var channelAt: [String: SourceLocation] = [:]
+        for c in manifest.channels where channelAt[c.name.value] == nil { channelAt[c.name.value] = c.name.location }
+        var models: [RegionModel] = []
+        for r in manifest.regions {
+            let ctx = "region \"\(r.name.value)\""
+            if let ch = channelAt[r.name.value] {
+                d.error(r.name.location, "\(ctx) has the name of a channel; a shard's mappings are named by them (layout.json), so rename one",
+                        notes: [.init(ch, "channel \"\(r.name.value)\" is declared here")])
+            }
+            var maps: [RegionMap] = []
+            for e in r.map {
+                guard let id = shardIndex[e.shard.value] else {
+                    let hint = didYouMean(e.shard.value, among: shardNames).map { "did you mean \"\($0)\"? " } ?? ""
+                    d.error(e.shard.location, "\"\(e.shard.value)\" in the \"map\" of \(ctx) is not a shard; \(hint)shards are \(humanList(shardNames))")
+                    continue
+                }
+                if let rights = e.rights {
+                    maps.append(RegionMap(shard: id, writable: rights.value.writable, location: e.shard.location))
+                }
+            }
+            if r.map.isEmpty && r.mapIsTable {
+                d.warning(r.mapLocation ?? r.name.location,
+                          "\(ctx) is mapped by no shard: nothing can use it, so it is not placed; add map = { <shard> = \"rw\" }")
+            }
+            if !maps.isEmpty, let size = r.size {
+                models.append(RegionModel(id: models.count, name: r.name.value, size: size.value, dma: r.dma?.value ?? false,
+                                          cache: r.cache?.value ?? .normal, maps: maps, location: r.name.location,
+                                          sizeLocation: size.location))
+            }
+        }
+        return models
+    }
+
+    /// Two channels (or two shared regions) of one shard must not meet in
+    /// its generated sources once mangled: `x` and `x-msg` both define
+    /// VANITY_CHANNEL_X_MSG_SIZE, `p-q` and `p--q` are both `pQ` in Swift
+    /// (`Ident.channelIdentifiers`, `Ident.regionIdentifiers`).
     func checkGeneratedNames(into d: inout DiagnosticBag) {
+        checkChannelNames(into: &d)
+        checkRegionNames(into: &d)
+    }
+
+    func checkRegionNames(into d: inout DiagnosticBag) {
+        let regions = manifest.regions
+        var reported = Set<[Int]>()
+        for s in manifest.shards {
+            var owner: [String: Int] = [:]
+            for (i, r) in regions.enumerated() where r.map.contains(where: { $0.shard.value == s.name.value }) {
+                for ident in Ident.regionIdentifiers(r.name.value) {
+                    guard let j = owner[ident] else { owner[ident] = i; continue }
+                    if j != i, reported.insert([j, i]).inserted {
+                        let first = regions[j].name
+                        d.error(r.name.location, "regions \"\(first.value)\" and \"\(r.name.value)\" of shard \"\(s.name.value)\" both become `\(ident)` in its generated sources; rename one",
+                                notes: [.init(first.location, "region \"\(first.value)\" is declared here")])
+                    }
+                }
+            }
+        }
+    }
+
+    func checkChannelNames(into d: inout DiagnosticBag) {
         let channels = manifest.channels
         var reported = Set<[Int]>()
         for s in manifest.shards {
@@ -335,6 +400,9 @@ public struct SystemChecker {
         for s in m.shards {
             checkPageMultiple(s.stackSize, what: "\"stack-size\" of shard \"\(s.name.value)\"")
             checkPageMultiple(s.heapSize, what: "\"heap-size\" of shard \"\(s.name.value)\"")
+        }
+        for r in m.regions {
+            checkPageMultiple(r.size, what: "\"size\" of region \"\(r.name.value)\"")
         }
     }
 

@@ -138,6 +138,49 @@ public struct ChannelModel: Hashable, Sendable {
     public var ringBytes: UInt64 { UInt64(VANITY_RING_HEADER_SIZE) + UInt64(msgSize) * UInt64(slots) }
 }
 
+/// One shard's mapping of a shared region.
+public struct RegionMap: Hashable, Sendable {
+    /// The shard's id.
+    public var shard: Int
+    public var writable: Bool
+    /// The shard's key in the region's `map`.
+    public var location: SourceLocation
+
+    public init(shard: Int, writable: Bool, location: SourceLocation) {
+        self.shard = shard
+        self.writable = writable
+        self.location = location
+    }
+}
+
+/// A shared memory region (`[regions.<name>]`): physically contiguous RAM
+/// mapped into each shard of `maps` with its rights, never executable.
+public struct RegionModel: Hashable, Sendable {
+    /// The index in `SystemModel.regions`.
+    public var id: Int
+    public var name: String
+    /// Bytes, a multiple of the page size.
+    public var size: UInt64
+    /// The shards that map it see its physical address.
+    public var dma: Bool
+    public var cache: CacheMode
+    /// In the order of the manifest's `map`; never empty.
+    public var maps: [RegionMap]
+    /// The region's name in `[regions.<name>]`.
+    public var location: SourceLocation
+    /// Its `size` value (where a system that does not fit RAM is reported).
+    public var sizeLocation: SourceLocation
+
+    public init(id: Int, name: String, size: UInt64, dma: Bool, cache: CacheMode, maps: [RegionMap],
+                location: SourceLocation, sizeLocation: SourceLocation) {
+        (self.id, self.name, self.size, self.dma, self.cache, self.maps) = (id, name, size, dma, cache, maps)
+        (self.location, self.sizeLocation) = (location, sizeLocation)
+    }
+
+    /// How `shard` maps this region, if it does.
+    public func map(of shard: Int) -> RegionMap? { maps.first { $0.shard == shard } }
+}
+
 /// A validated system for one platform: names resolved, defaults applied.
 public struct SystemModel: Sendable {
     public var name: String
@@ -157,12 +200,19 @@ public struct SystemModel: Sendable {
     public var kernelStackLocation: SourceLocation?
     /// `[libraries.<name>]`, in manifest order.
     public var libraries: [LibraryModel] = []
+    /// `[regions.<name>]` that some shard maps, in manifest order; `id` is the index.
+    public var regions: [RegionModel] = []
 
     /// Cores from 0 to the highest one used.
     public var cpuCount: Int { (shards.flatMap(\.cores) + [kernelCore]).max()! + 1 }
 
     public func channels(of shard: Int) -> [ChannelModel] {
         channels.filter { $0.from == shard || $0.to == shard }
+    }
+
+    /// The shared regions `shard` maps.
+    public func regions(of shard: Int) -> [RegionModel] {
+        regions.filter { $0.map(of: shard) != nil }
     }
 
     public static let defaultKernelStack: UInt64 = 16 << 10

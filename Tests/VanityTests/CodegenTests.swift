@@ -315,3 +315,150 @@ func generateManifestText(seed: UInt64) -> String {
     var rng = SplitMix64(seed: seed)
     return generateManifest(&rng)
 }
+
+/// Shared regions in the generated sources: each mapping shard's header,
+/// Swift binding and region list in the system table say the same, from the
+/// layout's one record per mapping; shards that do not map a region see
+/// nothing of it.
+@Suite struct RegionCodegenTests {
+    static let manifest = """
+        [system]
+        name = "t"
+
+        [shards.driver]
+        lang = "c"
+        cores = [1]
+
+        [shards.client]
+        lang = "swift"
+        cores = [2]
+
+        [shards.other]
+        lang = "c"
+        cores = [3]
+
+        [regions.rx-frames]
+        size = "64 KiB"
+        dma = true
+        map = { driver = "rw", client = "r" }
+
+        [regions.notes]
+        size = 8192
+        map = { client = "rw" }
+        """
+
+    static func file(_ l: Layout, _ path: String) throws -> String {
+        try #require(Codegen.generate(l).first { $0.path == path }).contents
+    }
+
+    @Test func eachMappingShardGetsItsRightsAndOnlyDMARegionsTheirPhysicalAddress() throws {
+        let (layouts, diags) = pipeline(Self.manifest)
+        #expect(diags.filter { $0.severity == .error }.isEmpty, "\(diags)")
+        try #require(layouts.count == TestPlatforms.all.count)
+        for l in layouts {
+            let frames = try #require(l.shared.first { $0.region.name == "rx-frames" })
+            let notes = try #require(l.shared.first { $0.region.name == "notes" })
+            #expect(frames.size == 64 << 10 && notes.size == 8192 && frames.phys % l.pageSize == 0)
+            let f = hex(frames.phys), n = hex(notes.phys)
+
+            let driver = try Self.file(l, "shards/driver/vanity_shard.h")
+            for line in ["#define VANITY_REGION_RX_FRAMES_ADDR \(f)ull", "#define VANITY_REGION_RX_FRAMES_SIZE 0x10000ull",
+                         "#define VANITY_REGION_RX_FRAMES_WRITABLE 1u", "#define VANITY_REGION_RX_FRAMES_DMA 1u",
+                         "#define VANITY_REGION_RX_FRAMES_PHYS \(f)ull",
+                         "static const struct vanity_shared_region vanity_region_rx_frames = {"] {
+                #expect(driver.contains(line + "\n"), "\(l.platform.name) driver: \(line)\n\(driver)")
+            }
+            #expect(!driver.contains("NOTES") && !driver.contains("vanity_region_notes"))
+
+            let client = try Self.file(l, "shards/client/vanity_shard.h")
+            for line in ["#define VANITY_REGION_RX_FRAMES_WRITABLE 0u", "#define VANITY_REGION_RX_FRAMES_PHYS \(f)ull",
+                         "#define VANITY_REGION_NOTES_ADDR \(n)ull", "#define VANITY_REGION_NOTES_SIZE 0x2000ull",
+                         "#define VANITY_REGION_NOTES_WRITABLE 1u", "#define VANITY_REGION_NOTES_DMA 0u", "    .phys = 0,"] {
+                #expect(client.contains(line + "\n"), "\(l.platform.name) client: \(line)\n\(client)")
+            }
+            #expect(!client.contains("VANITY_REGION_NOTES_PHYS"), "a region without dma has no physical address")
+
+            let other = try Self.file(l, "shards/other/vanity_shard.h")
+            #expect(!other.contains("VANITY_REGION_RX") && !other.contains("VANITY_REGION_NOTES") && other.contains("/* Shared regions (0)"))
+
+            let swift = try Self.file(l, "shards/client/Shard.swift")
+            #expect(swift.contains("static let rxFrames = UnsafeRawBufferPointer(start: UnsafeRawPointer(bitPattern: UInt(\(f)))!, count: 65536)\n"), "\(swift)")
+            #expect(swift.contains("static let notes = UnsafeMutableRawBufferPointer(start: UnsafeMutableRawPointer(bitPattern: UInt(\(n)))!, count: 8192)\n"), "\(swift)")
+            #expect(swift.contains("        enum Physical {\n            static let rxFrames: UInt64 = \(f)\n        }\n"), "\(swift)")
+
+            let table = try Self.file(l, "kernel/system_table.c")
+            func entry(_ phys: UInt64, _ size: UInt64, _ perms: String, _ name: String) -> String {
+                "    {.phys = \(hex(phys))ull, .virt = \(hex(phys))ull, .size = \(hex(size))ull, .kind = VANITY_REGION_SHARED, .perms = \(perms)}, /* \(name) */\n"
+            }
+            func list(_ shard: String) -> Substring {
+                let start = table.range(of: "static const struct vanity_region shard_\(shard)_regions[] = {\n")!.upperBound
+                return table[start..<table[start...].range(of: "};\n")!.lowerBound]
+            }
+            #expect(list("driver").contains(entry(frames.phys, frames.size, "VANITY_PERM_R | VANITY_PERM_W", "rx-frames")), "\(table)")
+            #expect(list("client").contains(entry(frames.phys, frames.size, "VANITY_PERM_R", "rx-frames")), "\(table)")
+            #expect(list("client").contains(entry(notes.phys, notes.size, "VANITY_PERM_R | VANITY_PERM_W", "notes")), "\(table)")
+            #expect(!list("other").contains("VANITY_REGION_SHARED") && !list("driver").contains("notes"))
+        }
+    }
+
+    @Test func reportsShowEachRegionOnceWithItsMap() throws {
+        let l = try #require(pipeline(Self.manifest).layouts.first)
+        let frames = try #require(l.shared.first { $0.region.name == "rx-frames" })
+        let json = try Self.file(l, "layout.json")
+        let doc = try #require(try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any])
+        let shared = try #require(doc["shared"] as? [[String: Any]])
+        #expect(shared.compactMap { $0["name"] as? String } == ["rx-frames", "notes"])
+        #expect((shared[0]["phys"] as? NSNumber)?.uint64Value == frames.phys && (shared[0]["size"] as? NSNumber)?.uint64Value == 65536)
+        #expect(shared[0]["dma"] as? Bool == true && shared[1]["dma"] as? Bool == false && shared[0]["cache"] as? String == "normal")
+        #expect(shared[0]["map"] as? [String: String] == ["driver": "rw", "client": "r"])
+        // Once per mapping shard among the regions, with that shard's rights.
+        let regions = try #require(doc["regions"] as? [[String: Any]]).filter { $0["kind"] as? String == "shared" }
+        #expect(regions.map { "\($0["owner"]!):\($0["name"]!):\($0["perms"]!)" } == ["driver:rx-frames:rw-", "client:rx-frames:r--", "client:notes:rw-"])
+
+        let text = try Self.file(l, "layout.txt")
+        #expect(text.contains("\nshared regions\n  rx-frames: 64 KiB at \(hex(frames.phys)), dma, mapped by \"driver\" (rw), \"client\" (r)\n"), "\(text)")
+        let svg = try Self.file(l, "memory-map.svg")
+        #expect(svg.components(separatedBy: ">shared rx-frames<").count == 2, "one row per region")
+        #expect(svg.contains("64 KiB dma, driver rw, client r<"))
+        let dot = try Self.file(l, "topology.dot")
+        #expect(dot.contains("\"region:rx-frames\" -> \"client\" [label=\"r\", dir=forward, style=dotted];"))
+    }
+
+    /// No segment of a shard's ELF may land in a shared region (the image
+    /// would overwrite what the other shards keep there).
+    @Test func theImageCheckRefusesASegmentInASharedRegion() throws {
+        let l = try #require(pipeline(Self.manifest).layouts.first)
+        let client = try #require(l.shards.first { $0.shard.name == "client" })
+        let notes = try #require(client.regions.first { $0.kind == .shared && $0.name == "notes" })
+        let seg = ElfFile.Segment(type: 1, flags: 6, vaddr: notes.virt, paddr: notes.virt, offset: 0, fileSize: 16, memSize: 16)
+        let elf = ElfFile(machine: 183, entry: client.entry, segments: [seg], sections: [], symbols: [])
+        #expect(ImageCheck.segments(elf, within: client.regions, who: "client")
+            == ["client: segment \(hex(notes.virt))..\(hex(notes.virt + 16)) lies in shared region \"notes\""])
+    }
+
+    /// The headers compile for every real target with the handles used and
+    /// their values checked by the compiler.
+    @Test func headersWithRegionsCompileForEveryTarget() throws {
+        let (platforms, _) = PlatformLoader.loadAll(platformsDirectory: repoRoot + "/Platforms")
+        let out = Frontend.run(text: Self.manifest, file: "t.toml", platforms: platforms, directoryExists: { _ in true })
+        try #require(out.layouts.count == 4, "\(out.diagnostics)")
+        for l in out.layouts {
+            let dir = try materialise(l)
+            defer { try? FileManager.default.removeItem(atPath: dir) }
+            let shardDir = dir + "/shards/client"
+            let src = """
+                #include <vanity_shard.h>
+                _Static_assert(VANITY_REGION_RX_FRAMES_SIZE == 65536 && !VANITY_REGION_RX_FRAMES_WRITABLE && VANITY_REGION_NOTES_WRITABLE, "facts");
+                _Static_assert(VANITY_REGION_RX_FRAMES_PHYS == VANITY_REGION_RX_FRAMES_ADDR, "virt == phys");
+                unsigned long long used(void) {
+                  return (unsigned long long)(uintptr_t)vanity_region_rx_frames.base + vanity_region_rx_frames.phys + vanity_region_notes.size
+                         + vanity_region_notes.writable + vanity_region_notes.dma;
+                }
+
+                """
+            try src.write(toFile: shardDir + "/use.c", atomically: true, encoding: .utf8)
+            let r = try Tool.run("clang", cFlags(l.platform) + ["-I", shardDir, "-c", shardDir + "/use.c", "-o", shardDir + "/use.o"])
+            #expect(r.status == 0, "\(l.platform.name): \(r.text)")
+        }
+    }
+}

@@ -14,7 +14,8 @@ import VanityToolchain
 @Suite(.serialized) struct GeneratedFactsTests {
     /// `listener` (Swift) receives "quiet" without notification and sends
     /// "loud" with the default; it has a heap, a watchdog and a propagate
-    /// policy with non-default numbers.
+    /// policy with non-default numbers. It maps the DMA region "shelf"
+    /// read-only (talker: read-write) and "notes" read-write (talker: not).
     static let manifest = """
         [system]
         name = "facts"
@@ -42,6 +43,15 @@ import VanityToolchain
         to = "talker"
         msg-size = 8
         slots = 4
+
+        [regions.shelf]
+        size = "8 KiB"
+        dma = true
+        map = { talker = "rw", listener = "r" }
+
+        [regions.notes]
+        size = "4 KiB"
+        map = { listener = "rw" }
 
         """
 
@@ -263,6 +273,82 @@ import VanityToolchain
                   printf("listener=%u\\ntalker=%u\\n", shard("listener")->watchdog_ms, shard("talker")->watchdog_ms);
                 """)
             #expect(table == ["listener": "250", "talker": "0"], "system_table.c: \(table)")
+        }
+    }
+
+    /// Shared regions: the same address, size, rights and (DMA only)
+    /// physical address in the listener's Swift binding, both shards' C
+    /// headers and their region lists in the system table; the talker, which
+    /// does not map "notes", has it nowhere.
+    @Test func sharedRegionsReachEveryForm() throws {
+        try Self.withGenerated { layout, dir in
+            let shelf = try #require(layout.shared.first { $0.region.name == "shelf" })
+            let notes = try #require(layout.shared.first { $0.region.name == "notes" })
+            func facts(_ name: String, _ r: SharedLayout?, writable: Bool, phys: Bool) -> [String: String] {
+                guard let r else { return ["\(name).base": "0", "\(name).size": "0"] }
+                var f = ["\(name).base": "\(r.phys)", "\(name).size": "\(r.size)", "\(name).writable": writable ? "1" : "0"]
+                f["\(name).phys"] = phys ? "\(r.phys)" : "0"
+                return f
+            }
+            let listener = facts("shelf", shelf, writable: false, phys: true).merging(facts("notes", notes, writable: true, phys: false)) { a, _ in a }
+            let talker = facts("shelf", shelf, writable: true, phys: true).merging(facts("notes", nil, writable: false, phys: false)) { a, _ in a }
+
+            // Overloads pick the binding's type: a read-only region is an UnsafeRawBufferPointer.
+            let swift = try Self.runSwiftBinding(layout, generated: dir, shard: "listener", main: """
+                    func writable(_ b: UnsafeRawBufferPointer) -> Int { 0 }
+                    func writable(_ b: UnsafeMutableRawBufferPointer) -> Int { 1 }
+                    print("shelf.base=\\(UInt(bitPattern: Shard.Regions.shelf.baseAddress))")
+                    print("shelf.size=\\(Shard.Regions.shelf.count)")
+                    print("shelf.writable=\\(writable(Shard.Regions.shelf))")
+                    print("shelf.phys=\\(Shard.Regions.Physical.shelf)")
+                    print("notes.base=\\(UInt(bitPattern: Shard.Regions.notes.baseAddress))")
+                    print("notes.size=\\(Shard.Regions.notes.count)")
+                    print("notes.writable=\\(writable(Shard.Regions.notes))")
+                    print("notes.phys=0")
+                """)
+            #expect(swift == listener, "Shard.swift: \(swift)")
+
+            func header(_ regions: [String]) -> String {
+                regions.map { r in
+                    """
+                      printf("\(r).base=%llu\\n\(r).size=%llu\\n", (unsigned long long)(uintptr_t)vanity_region_\(r).base, (unsigned long long)vanity_region_\(r).size);
+                      printf("\(r).writable=%u\\n\(r).phys=%llu\\n", vanity_region_\(r).writable, (unsigned long long)vanity_region_\(r).phys);
+                    """
+                }.joined(separator: "\n")
+            }
+            #expect(try Self.runCHeader(generated: dir, shard: "listener", body: header(["shelf", "notes"])) == listener)
+            let talkerHeader = try Self.runCHeader(generated: dir, shard: "talker", body: header(["shelf"]) + """
+
+                  #ifdef VANITY_REGION_NOTES_ADDR
+                  printf("notes.base=1\\n");
+                  #else
+                  printf("notes.base=0\\nnotes.size=0\\n");
+                  #endif
+                """)
+            #expect(talkerHeader == talker, "talker/vanity_shard.h: \(talkerHeader)")
+
+            // The table's entries: rights in their perms, never executable;
+            // the physical address (always in the table) is checked for shelf.
+            func table(_ shard: String) -> String {
+                """
+                  const struct vanity_shard_desc *s = shard("\(shard)");
+                  unsigned long long shelf = 0, notes = 0;
+                  for (uint32_t i = 0; i < s->region_count; i++) {
+                    const struct vanity_region *r = &s->regions[i];
+                    if (r->kind != VANITY_REGION_SHARED) continue;
+                    const char *name = r->phys == \(shelf.phys)ull ? "shelf" : r->phys == \(notes.phys)ull ? "notes" : "?";
+                    if (r->virt != r->phys || (r->perms & (VANITY_PERM_X | VANITY_PERM_DEVICE))) printf("%s.bad=1\\n", name);
+                    printf("%s.base=%llu\\n%s.size=%llu\\n", name, (unsigned long long)r->virt, name, (unsigned long long)r->size);
+                    printf("%s.writable=%u\\n", name, (r->perms & VANITY_PERM_W) ? 1u : 0u);
+                    printf("%s.phys=%llu\\n", name, name[0] == 's' ? (unsigned long long)r->phys : 0ull);
+                    if (name[0] == 's') shelf = 1; else notes = 1;
+                  }
+                  if (!shelf) printf("shelf.base=0\\nshelf.size=0\\n");
+                  if (!notes) printf("notes.base=0\\nnotes.size=0\\n");
+                """
+            }
+            #expect(try Self.runSystemTable(generated: dir, body: table("listener")) == listener)
+            #expect(try Self.runSystemTable(generated: dir, body: table("talker")) == talker)
         }
     }
 }

@@ -45,6 +45,9 @@ import VanityDebug
     /// executable (which holds the reload key), its RAM descriptor, its
     /// memory or any file, signal or trace the kernel, open a socket or start
     /// a program. Before the seccomp filter every one of these succeeded.
+    /// Nor can it make a shared region it maps read-only writable with
+    /// mprotect (it could while the region came from the RAM's read-write
+    /// descriptor).
     @Test func aSimulatorShardCannotLeaveItsProcess() throws {
         let r = try FaultTests.boot("sim-escape", on: "sim")
         let out = r.stdout
@@ -54,6 +57,8 @@ import VanityDebug
                      "start a process"] {
             #expect(out.contains("[escape] escape: \(what) -> -1"), "\(what): \(out)")
         }
+        // A region it maps "r" comes from a read-only descriptor: EACCES, not a writable page.
+        #expect(out.contains("[escape] escape: make a read-only region writable -> -13"), "\(out)")
         #expect(out.contains("[escape] escape: 0 way(s) out"), "\(out)")
     }
 

@@ -47,12 +47,28 @@ import VanityModel
                 #expect(r.phys >= l.platform.kernelBase, "below the kernel base: \(r)")
             }
         }
-        // No physical overlap, except a channel's two endpoint mappings.
+        // No physical overlap, except the mappings of one channel or one
+        // shared region by different shards.
         let sorted = regions.sorted { ($0.phys, $0.owner) < ($1.phys, $1.owner) }
         for (a, b) in zip(sorted, sorted.dropFirst()) where a.end > b.phys {
-            let sharedChannel = a.kind == .channel && b.kind == .channel && a.name == b.name && a.phys == b.phys && a.owner != b.owner
-            #expect(sharedChannel, "overlap: \(a) and \(b)\n\(text)")
+            let oneThing = a.kind == b.kind && [.channel, .shared].contains(a.kind) && a.name == b.name && a.phys == b.phys
+                && a.size == b.size && a.owner != b.owner
+            #expect(oneThing, "overlap: \(a) and \(b)\n\(text)")
         }
+        // Each shared region is mapped exactly into the shards of its map,
+        // at one address, with their rights, never executable; nowhere else.
+        for sh in l.shared {
+            let maps = regions.filter { $0.kind == .shared && $0.name == sh.region.name }
+            #expect(maps.count == sh.region.maps.count, "\(sh.region.name)\n\(text)")
+            for m in sh.region.maps {
+                let owner = l.system.shards[m.shard].name
+                let r = try #require(maps.first { $0.owner == owner }, "\(sh.region.name) is not mapped into \(owner)")
+                #expect(r.phys == sh.phys && r.virt == sh.phys && r.size == sh.size, "\(r)")
+                #expect(r.perms == (m.writable ? .rw : .r), "\(r)")
+            }
+            #expect(sh.size >= sh.region.size && sh.phys % page == 0)
+        }
+        #expect(regions.filter { $0.kind == .shared }.count == l.shared.reduce(0) { $0 + $1.region.maps.count })
         // Each channel is mapped exactly into its two endpoints.
         for c in l.channels {
             let maps = regions.filter { $0.kind == .channel && $0.name == c.channel.name }

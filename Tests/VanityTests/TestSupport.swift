@@ -109,8 +109,8 @@ func pipeline(_ text: String, platforms: [Platform] = TestPlatforms.all) -> (lay
 }
 
 /// Generates a random valid manifest: shards with distinct cores, channels
-/// between distinct shards, device grants without sharing.
-func generateManifest(_ rng: inout SplitMix64, maxShards: Int = 12, maxChannels: Int = 24) -> String {
+/// between distinct shards, device grants without sharing, shared regions.
+func generateManifest(_ rng: inout SplitMix64, maxShards: Int = 12, maxChannels: Int = 24, maxRegions: Int = 6) -> String {
     let shardCount = Int.random(in: 1...maxShards, using: &rng)
     var cores = Array(1..<64).shuffled(using: &rng)
     var freeDevices = Array(0..<8).shuffled(using: &rng)
@@ -139,6 +139,14 @@ func generateManifest(_ rng: inout SplitMix64, maxShards: Int = 12, maxChannels:
             out += "\n[channels.c\(c)]\nfrom = \"s\(from)\"\nto = \"s\(to)\"\n"
             out += "msg-size = \(8 * Int.random(in: 1...512, using: &rng))\nslots = \(1 << Int.random(in: 1...10, using: &rng))\n"
         }
+    }
+    // Shared regions, each mapped by one or more shards with random rights.
+    for r in 0..<Int.random(in: 0...maxRegions, using: &rng) {
+        let pages = [1, 2, 3, 16, 256, 600].randomElement(using: &rng)!
+        out += "\n[regions.r\(r)]\nsize = \(pages * 4096)\n"
+        if Bool.random(using: &rng) { out += "dma = true\n" }
+        let mappers = (0..<shardCount).shuffled(using: &rng).prefix(Int.random(in: 1...min(shardCount, 4), using: &rng))
+        out += "map = { " + mappers.sorted().map { "s\($0) = \"\(Bool.random(using: &rng) ? "rw" : "r")\"" }.joined(separator: ", ") + " }\n"
     }
     return out
 }

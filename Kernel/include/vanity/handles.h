@@ -1,5 +1,5 @@
 /* Handles a shard receives in its generated header (vanity_shard.h): one per
- * channel endpoint and one per granted device. vanity-build fills them from
+ * channel endpoint, one per shared region it maps and one per granted device. vanity-build fills them from
  * the layout; the user libraries take them as arguments. */
 #ifndef VANITY_HANDLES_H
 #define VANITY_HANDLES_H
@@ -30,6 +30,17 @@ struct vanity_device {
   uint64_t size;      /* bytes of that range */
   uint32_t irq;       /* first interrupt line, or VANITY_NO_IRQ */
   uint32_t irq_count; /* lines granted with the device */
+};
+
+/* A shared memory region ([regions.<name>] in system.toml) as one shard maps
+ * it: the same address in every shard that maps it, never executable, and
+ * its contents outlive restarts and reloads of those shards. */
+struct vanity_shared_region {
+  void *base;        /* first byte (read-only unless `writable`) */
+  uint64_t size;     /* bytes, a multiple of the page size */
+  uint64_t phys;     /* physical address of `base` for a DMA region (dma = true), else 0 */
+  uint32_t writable; /* 1: mapped "rw" into this shard, 0: "r" (a write faults) */
+  uint32_t dma;      /* 1: dma = true (physically contiguous, `phys` given) */
 };
 
 /* Device register access: volatile, so every read and write reaches the

@@ -19,6 +19,8 @@ enum vanity_region_kind {
   VANITY_REGION_IMAGE = 10, /* kernel: a shard's pristine data+bss, copied back on restart */
   VANITY_REGION_STAGING = 11, /* kernel: where a reload image arrives (reload.h) */
   VANITY_REGION_MAILBOX = 12, /* the simulator only: a shard's system-call mailbox (Platforms/sim) */
+  VANITY_REGION_SHARED = 13,  /* a shared memory region ([regions.<name>]): never executable, kept across
+                                 restarts and reloads of the shards that map it */
 };
 
 enum vanity_perm {

@@ -9,6 +9,7 @@
  * exporting only vanity_shard_entry. */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <linux/audit.h>
 #include <linux/filter.h>
 #include <linux/futex.h>
@@ -161,21 +162,32 @@ __attribute__((constructor)) static void vanity_sim_start(void) {
     exit(2);
   }
   prctl(PR_SET_PDEATHSIG, SIGKILL);
-  int ram_fd = atoi(ram), dev_fd = dev ? atoi(dev) : -1;
+  int ram_fd = atoi(ram), dev_fd = dev ? atoi(dev) : -1, ram_ro_fd = -1;
   /* "addr,size,prot,offset,what;": the RAM, the device page or a guard. */
   for (const char *p = maps; *p;) {
     uint64_t addr = hex_field(&p), size = hex_field(&p), prot = hex_field(&p), offset = hex_field(&p), which = hex_field(&p);
+    int fd = which == VANITY_SIM_MAP_DEVICE ? dev_fd : ram_fd;
+    /* A read-only mapping of the RAM (a shared region mapped "r") comes
+     * from a read-only descriptor, so mprotect cannot make it writable. */
+    if (which == VANITY_SIM_MAP_RAM && !(prot & PROT_WRITE)) {
+      if (ram_ro_fd < 0) {
+        char path[64];
+        snprintf(path, sizeof path, "/proc/self/fd/%d", ram_fd);
+        ram_ro_fd = open(path, O_RDONLY | O_CLOEXEC);
+      }
+      fd = ram_ro_fd;
+    }
     void *at = which == VANITY_SIM_MAP_GUARD
                    ? mmap((void *)(uintptr_t)addr, size, PROT_NONE,
                           MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED_NOREPLACE, -1, 0)
-                   : mmap((void *)(uintptr_t)addr, size, (int)prot, MAP_SHARED | MAP_FIXED_NOREPLACE,
-                          which == VANITY_SIM_MAP_DEVICE ? dev_fd : ram_fd, (off_t)offset);
+                   : mmap((void *)(uintptr_t)addr, size, (int)prot, MAP_SHARED | MAP_FIXED_NOREPLACE, fd, (off_t)offset);
     if (at != (void *)(uintptr_t)addr) {
       fprintf(stderr, "shard: cannot map 0x%llx (%s)\n", (unsigned long long)addr, strerror(errno));
       exit(2);
     }
   }
   close(ram_fd);
+  if (ram_ro_fd >= 0) close(ram_ro_fd);
   if (dev_fd >= 0) close(dev_fd);
   mailbox = (struct vanity_sim_mailbox *)(uintptr_t)strtoull(mb, NULL, 16);
   stack_top = (uintptr_t)strtoull(top, NULL, 16);

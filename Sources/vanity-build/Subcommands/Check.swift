@@ -19,7 +19,8 @@ struct Check: ParsableCommand {
         let sys = first.system
         let grants = sys.shards.reduce(0) { $0 + $1.devices.count }
         let version = sys.version.map { " \($0)" } ?? ""
-        print("\(sys.name)\(version): \(sys.shards.count) shard(s), \(sys.channels.count) channel(s), \(grants) device grant(s), \(sys.cpuCount) core(s)")
+        let regions = sys.regions.isEmpty ? "" : "\(sys.regions.count) shared region(s), "
+        print("\(sys.name)\(version): \(sys.shards.count) shard(s), \(sys.channels.count) channel(s), \(regions)\(grants) device grant(s), \(sys.cpuCount) core(s)")
         for l in c.layouts {
             let used = l.ramUsedEnd - l.platform.kernelBase
             print("  \(l.platform.name): ok, \(formatBytes(used)) of RAM from \(hex(l.platform.kernelBase))")

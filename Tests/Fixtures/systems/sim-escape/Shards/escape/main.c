@@ -10,7 +10,7 @@ static long host6(long nr, long a, long b, long c, long d, long e, long f) {
 }
 static long host(long nr, long a, long b, long c, long d) { return host6(nr, a, b, c, d, 0, 0); }
 
-enum { READ = 0, CLOSE = 3, SOCKET = 41, FORK = 57, EXECVE = 59, KILL = 62, GETPPID = 110, PTRACE = 101,
+enum { READ = 0, CLOSE = 3, MPROTECT = 10, SOCKET = 41, FORK = 57, EXECVE = 59, KILL = 62, GETPPID = 110, PTRACE = 101,
        TGKILL = 234, OPENAT = 257, VM_READV = 310 };
 #define AT_FDCWD (-100)
 
@@ -63,6 +63,9 @@ int main(void) {
   long child = host(FORK, 0, 0, 0, 0);
   if (child == 0) host(60 /* exit */, 0, 0, 0, 0);
   attempt("start a process", child);
+  /* A region mapped "r" comes from a read-only descriptor of the RAM. */
+  attempt("make a read-only region writable",
+          host(MPROTECT, (long)(uintptr_t)vanity_region_notice.base, (long)vanity_region_notice.size, 3 /* PROT_READ|PROT_WRITE */, 0));
   vanity_printf("escape: %d way(s) out\n", ways_out);
   vanity_shutdown(0);
   return 0;
