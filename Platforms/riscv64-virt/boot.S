@@ -21,11 +21,28 @@ _start:
     j       common_entry
 
 extra_boot_hart:
+    mv      s0, a0                /* hart id */
     li      a7, 0x48534d          /* SBI HSM */
-    li      a6, 1                 /* hart_stop: does not return */
+    li      a6, 1                 /* hart_stop: does not return when it works */
     ecall
-1:  wfi
+    /* It failed: OpenSBI let this hart through without counting it as
+     * started, so its hart_start from the kernel will not reach it (seen:
+     * core 1 never started under load). It waits for the kernel's start
+     * request in memory instead (platform_start_core writes core + 1). */
+    li      t1, 64
+    bgeu    s0, t1, 3f
+    la      t1, hart_start_request
+    slli    t2, s0, 3
+    add     t1, t1, t2
+1:  ld      t3, 0(t1)
+    bnez    t3, 2f
     j       1b
+2:  fence   r, rw
+    mv      a0, s0
+    addi    a1, t3, -1
+    j       secondary_entry
+3:  wfi
+    j       3b
 
 .global secondary_entry
 secondary_entry:
@@ -56,6 +73,10 @@ common_entry:
     j       .
 
 .section .data
+.balign 8
+.global hart_start_request
+hart_start_request:               /* per hart id: core + 1, once the kernel starts it */
+    .skip 8 * 64
 .balign 4
 boot_claimed:
     .word 0

@@ -39,6 +39,8 @@ static inline uint8_t mmio_read8(uintptr_t a) { return *(volatile uint8_t *)a; }
 
 /* Logical core n runs on hart core_hart[n]; the boot hart is core 0. */
 static uint64_t core_hart[VANITY_MAX_CORES];
+extern volatile uint64_t hart_start_request[64]; /* boot.S */
+#define SBI_ERR_ALREADY_AVAILABLE (-6)
 static uint32_t hart_count;
 
 /* ---------------------------------------------------------------- SBI */
@@ -252,9 +254,13 @@ static uint64_t kernel_stack_top(uint32_t core) {
 void platform_start_core(uint32_t core, const struct vanity_shard_desc *shard) {
   if (core == platform_core_id()) arch_enter_user(shard->entry, shard->stack_top, kernel_stack_top(core));
   core_satp[core] = satp_of(spaces[1u + shard->id].root, (uint16_t)(1u + shard->id));
+  /* Also in memory, for a hart OpenSBI let through to _start by mistake
+   * (boot.S, extra_boot_hart): it waits there instead of in OpenSBI. */
+  if (core_hart[core] < 64) __atomic_store_n(&hart_start_request[core_hart[core]], (uint64_t)core + 1, __ATOMIC_RELEASE);
   __asm__ volatile("fence rw, rw" ::: "memory");
   struct sbiret r = sbi(SBI_HSM, 0, core_hart[core], (uint64_t)(uintptr_t)secondary_entry, core);
-  if (r.error) kprintf("riscv64-virt: SBI hart_start of core %u (hart %lu) failed (%ld)\n", core, core_hart[core], r.error);
+  if (r.error && r.error != SBI_ERR_ALREADY_AVAILABLE)
+    kprintf("riscv64-virt: SBI hart_start of core %u (hart %lu) failed (%ld)\n", core, core_hart[core], r.error);
 }
 
 void platform_boot_main(uint64_t boot_hart) {

@@ -87,11 +87,7 @@ import VanityLayout
 /// picks, even with the host's cores busy (a second hart once entered the
 /// kernel under load and every shard start failed).
 @Suite(.serialized) struct BootRaceTests {
-    // Disabled: with the host's cores busy, riscv64's core 1 sometimes never
-    // starts (SBI hart_start succeeds, the hart never enters its shard; seen
-    // in 2 of 3 clean CI runs on 2026-12-03). Issue 16 stays open for it.
-    @Test(.disabled("riscv64: core 1's hart sometimes never starts under load (issue 16)"))
-    func riscv64BootsOnceUnderLoad() throws {
+    @Test func riscv64BootsOnceUnderLoad() throws {
         let config = "Tests/Fixtures/systems/boot-race/system.toml"
         let out = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: out) }
