@@ -1,5 +1,6 @@
 import Foundation
 import VanityDebug
+import VanityModel
 import VanityPlatform
 import VanityProcess
 import VanityToolchain
@@ -10,6 +11,20 @@ public enum QemuCommand {
     /// debugging, a halted start with a GDB server.
     public static func arguments(_ p: Platform, cpus: Int, image: String, gdb: Bool = false) -> [String] {
         p.qemu + ["-smp", String(cpus), "-kernel", image] + (gdb ? ["-s", "-S"] : [])
+    }
+
+    /// The QEMU arguments attaching the emulated devices that `system`'s
+    /// shards are granted (the platform's `[qemu-devices]`, in its device
+    /// table's order), with `{forward}` replaced by one `hostfwd` option per
+    /// forwarded port: `hostPorts[i]` is the host port of `system.forwards[i]`.
+    public static func deviceArguments(_ system: SystemModel, hostPorts: [UInt16]) -> [String] {
+        let p = system.platform
+        let granted = Set(system.shards.flatMap { $0.devices.map(\.node.path) })
+        let hostfwd = zip(system.forwards, hostPorts).map { f, h in ",hostfwd=\(f.transport.rawValue):127.0.0.1:\(h)-:\(f.guest)" }.joined()
+        return p.deviceTable.flatMap { alias -> [String] in
+            guard let args = p.qemuDevices[alias.name], granted.contains(alias.path) else { return [] }
+            return args.map { $0.replacingOccurrences(of: "{forward}", with: hostfwd) }
+        }
     }
 
     /// The system's exit status from QEMU's. Most boards make QEMU exit with

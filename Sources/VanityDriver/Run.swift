@@ -1,5 +1,6 @@
 import Foundation
 import VanityDebug
+import VanityModel
 import VanityLayout
 import VanityPlatform
 
@@ -27,7 +28,9 @@ public struct RunPlan: Sendable {
         }
     }
 
-    public init(layout: Layout, image: PlatformImage, paths: BuildPaths, gdb: Bool = false, deterministic: Deterministic? = nil) {
+    /// `hostPorts`: the host port of each of the system's forwarded ports (`HostPorts.choose`).
+    public init(layout: Layout, image: PlatformImage, paths: BuildPaths, gdb: Bool = false, deterministic: Deterministic? = nil,
+                hostPorts: [UInt16] = []) {
         platform = layout.platform
         self.paths = paths
         faults = FaultAnnotator(bootELFs: Dictionary(zip(layout.shards.map(\.shard.name), image.shardELFs), uniquingKeysWith: { a, _ in a }),
@@ -40,6 +43,7 @@ public struct RunPlan: Sendable {
             servesLink = false
         case .board:
             argv = QemuCommand.arguments(layout.platform, cpus: layout.system.cpuCount, image: image.image, gdb: gdb)
+                + QemuCommand.deviceArguments(layout.system, hostPorts: hostPorts)
             servesLink = !gdb
         }
         if let d = deterministic {
@@ -66,5 +70,32 @@ public struct RunPlan: Sendable {
                                           console: faults?.console)
         else { return 69 }
         return QemuCommand.ended(ending, timeout: timeout, exitStatus: status)
+    }
+}
+
+/// Host ports for a system's forwarded ports: the manifest's, or a free one
+/// on 127.0.0.1 the kernel hands out (free when asked: QEMU binds it a moment later).
+public enum HostPorts {
+    public static func choose(_ forwards: [PortForward]) -> [UInt16] {
+        forwards.map { f in f.host ?? free(f.transport) }
+    }
+
+    static func free(_ transport: PortForward.Transport) -> UInt16 {
+        let fd = socket(AF_INET, Int32(transport == .udp ? SOCK_DGRAM.rawValue : SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { return 0 }
+        defer { close(fd) }
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let ok = withUnsafeMutablePointer(to: &addr) { p in
+            p.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, len) == 0 && getsockname(fd, $0, &len) == 0 }
+        }
+        return ok ? UInt16(bigEndian: addr.sin_port) : 0
+    }
+
+    /// What `run` prints for each forwarded port.
+    public static func describe(_ forwards: [PortForward], _ ports: [UInt16]) -> [String] {
+        zip(forwards, ports).map { f, h in "vanity-build: \(f.transport.rawValue) 127.0.0.1:\(h) reaches port \(f.guest) of the system" }
     }
 }

@@ -19,6 +19,13 @@ public struct SystemDecl: Sendable {
     public var location: SourceLocation
 }
 
+/// `[run]`: how `vanity-build run` connects the system to the host.
+public struct RunDecl: Sendable {
+    /// `forward`: host ports forwarded to the system's network device, as written ("udp:7", "tcp:5007:7").
+    public var forward: Located<[Located<String>]>?
+    public var location: SourceLocation
+}
+
 /// `[kernel]`
 public struct KernelDecl: Sendable {
     public var core: Located<Int64>?
@@ -114,10 +121,12 @@ public struct Manifest: Sendable {
     public var libraries: [LibraryDecl] = []
     /// `[regions.<name>]`, in document order.
     public var regions: [RegionDecl] = []
+    /// `[run]`, when present.
+    public var run: RunDecl?
 }
 
 public enum ManifestKeys {
-    public static let topLevel = ["system", "kernel", "shards", "channels", "libraries", "regions"]
+    public static let topLevel = ["system", "kernel", "shards", "channels", "libraries", "regions", "run"]
     public static let system = ["name", "version", "platforms"]
     public static let kernel = ["core", "stack-size"]
     public static let shard = ["lang", "path", "cores", "stack-size", "heap-size", "max-sizes", "caps", "devices",
@@ -126,6 +135,7 @@ public enum ManifestKeys {
     public static let supervisor = ["policy", "max-restarts", "min-run-ms", "to"]
     public static let channel = ["from", "to", "msg-size", "slots", "notify"]
     public static let region = ["size", "dma", "cache", "map"]
+    public static let run = ["forward"]
 }
 
 extension String {
@@ -181,41 +191,26 @@ public enum ManifestParser {
             kernel.stackSize = t.size("stack-size", diagnostics: &d)
         }
 
-        // [shards.*]
-        var shards: [ShardDecl] = []
-        if let t = top.table("shards", context: "[shards]", diagnostics: &d) {
-            for (name, node) in t.node.entries {
-                if let s = parseShard(name: name, node: node, diagnostics: &d) { shards.append(s) }
-            }
+        // [shards.*], [channels.*], [libraries.*], [regions.*]: one table each, in document order.
+        func entries(_ key: String) -> [(key: String, node: TomlNode)] {
+            top.table(key, context: "[\(key)]", diagnostics: &d)?.node.entries ?? []
         }
+        let shards = entries("shards").compactMap { parseShard(name: $0.key, node: $0.node, diagnostics: &d) }
+        let channels = entries("channels").compactMap { parseChannel(name: $0.key, node: $0.node, diagnostics: &d) }
+        let libraries = entries("libraries").compactMap { parseLibrary(name: $0.key, node: $0.node, diagnostics: &d) }
+        let regions = entries("regions").compactMap { parseRegion(name: $0.key, node: $0.node, diagnostics: &d) }
 
-        // [channels.*]
-        var channels: [ChannelDecl] = []
-        if let t = top.table("channels", context: "[channels]", diagnostics: &d) {
-            for (name, node) in t.node.entries {
-                if let c = parseChannel(name: name, node: node, diagnostics: &d) { channels.append(c) }
-            }
-        }
-
-        // [libraries.*]
-        var libraries: [LibraryDecl] = []
-        if let t = top.table("libraries", context: "[libraries]", diagnostics: &d) {
-            for (name, node) in t.node.entries {
-                if let l = parseLibrary(name: name, node: node, diagnostics: &d) { libraries.append(l) }
-            }
-        }
-
-        // [regions.*]
-        var regions: [RegionDecl] = []
-        if let t = top.table("regions", context: "[regions]", diagnostics: &d) {
-            for (name, node) in t.node.entries {
-                if let r = parseRegion(name: name, node: node, diagnostics: &d) { regions.append(r) }
-            }
+        // [run]
+        var run: RunDecl?
+        if let t = top.table("run", context: "[run]", diagnostics: &d) {
+            t.checkKeys(ManifestKeys.run, diagnostics: &d)
+            run = RunDecl(forward: t.strings("forward", diagnostics: &d), location: t.node.keyLocation)
         }
 
         var m = Manifest(file: file, system: system, kernel: kernel, shards: shards, channels: channels)
         m.libraries = libraries
         m.regions = regions
+        m.run = run
         return (m, d.all)
     }
 

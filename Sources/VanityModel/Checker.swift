@@ -39,15 +39,17 @@ public struct SystemChecker {
         checkGeneratedNames(into: &d)
         checkPlatformLimits(chosen, into: &d)
         var systems: [SystemModel] = []
+        let forwards = checkForwards(into: &d)
         for plat in chosen {
             let before = d.errorCount
             let shards = shardModels(on: plat, into: &d)
+            checkForwardsReach(forwards, shards, on: plat, into: &d)
             if d.errorCount == before, !d.hasErrors, let name = manifest.system.name {
                 systems.append(SystemModel(name: name.value, version: manifest.system.version?.value, platform: plat,
                                            kernelCore: kernelCore, kernelStackSize: kernelStack,
                                            shards: shards, channels: channels, manifestFile: manifest.file,
                                            location: name.location, kernelStackLocation: manifest.kernel.stackSize?.location,
-                                           libraries: libraries, regions: regions))
+                                           libraries: libraries, regions: regions, forwards: forwards))
             }
         }
         if d.hasErrors { systems = [] }
@@ -403,6 +405,39 @@ public struct SystemChecker {
         }
         for r in m.regions {
             checkPageMultiple(r.size, what: "\"size\" of region \"\(r.name.value)\"")
+        }
+    }
+
+    /// `[run] forward`: each entry well-formed; a system port and a fixed
+    /// host port forwarded once per transport.
+    func checkForwards(into d: inout DiagnosticBag) -> [PortForward] {
+        var forwards: [PortForward] = []
+        for entry in manifest.run?.forward?.value ?? [] {
+            guard let f = PortForward.parse(entry.value, at: entry.location, diagnostics: &d) else { continue }
+            if let prev = forwards.first(where: { $0.transport == f.transport && $0.guest == f.guest }) {
+                d.error(f.location, "\(f.transport.rawValue) port \(f.guest) of the system is forwarded twice",
+                        notes: [.init(prev.location, "first forwarded here")])
+                continue
+            }
+            if let h = f.host, let prev = forwards.first(where: { $0.transport == f.transport && $0.host == h }) {
+                d.error(f.location, "host \(f.transport.rawValue) port \(h) is forwarded twice", notes: [.init(prev.location, "first forwarded here")])
+                continue
+            }
+            forwards.append(f)
+        }
+        return forwards
+    }
+
+    /// Forwarded ports reach the system through the platform's `net` device
+    /// (QEMU's user networking): some shard must hold it.
+    func checkForwardsReach(_ forwards: [PortForward], _ shards: [ShardModel], on plat: Platform, into d: inout DiagnosticBag) {
+        guard let first = forwards.first else { return }
+        guard let net = plat.device(named: "net"), plat.qemuDevices["net"] != nil else {
+            d.error(first.location, "\(plat.name) cannot forward ports: it has no emulated network device (\"net\" in its [devices] and [qemu-devices])")
+            return
+        }
+        if !shards.contains(where: { $0.devices.contains { $0.node.path == net.path } }) {
+            d.error(first.location, "forwarded ports reach the system through its \"net\" device, but no shard is granted it on \(plat.name); add \"net\" to a driver shard's devices")
         }
     }
 

@@ -181,6 +181,46 @@ public struct RegionModel: Hashable, Sendable {
     public func map(of shard: Int) -> RegionMap? { maps.first { $0.shard == shard } }
 }
 
+/// A host port `vanity-build run` forwards to a port of the system, through
+/// the network device of the shard granted the platform's `net` device
+/// (`[run] forward`).
+public struct PortForward: Hashable, Sendable, CustomStringConvertible {
+    public enum Transport: String, Sendable, CaseIterable { case udp, tcp }
+    public var transport: Transport
+    /// The port on 127.0.0.1; nil: `run` picks a free one and prints it.
+    public var host: UInt16?
+    /// The port of the system (its network stack's).
+    public var guest: UInt16
+    public var location: SourceLocation
+
+    public init(transport: Transport, host: UInt16?, guest: UInt16, location: SourceLocation) {
+        (self.transport, self.host, self.guest, self.location) = (transport, host, guest, location)
+    }
+
+    /// As written in the manifest: "udp:7", "tcp:5007:7".
+    public var description: String { "\(transport.rawValue):" + (host.map { "\($0):" } ?? "") + "\(guest)" }
+
+    /// Parses one `forward` entry; nil (and an error at it) when it is malformed.
+    public static func parse(_ text: String, at location: SourceLocation, diagnostics d: inout DiagnosticBag) -> PortForward? {
+        let parts = text.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
+        func fail(_ why: String) -> PortForward? {
+            d.error(location, "forward \"\(text)\" \(why)")
+            return nil
+        }
+        guard (2...3).contains(parts.count), let transport = Transport(rawValue: parts[0]) else {
+            return fail("is not \"udp:PORT\", \"tcp:PORT\", \"udp:HOST-PORT:PORT\" or \"tcp:HOST-PORT:PORT\"")
+        }
+        var ports: [UInt16] = []
+        for p in parts.dropFirst() {
+            guard !p.isEmpty, p.allSatisfy(\.isASCII), p.allSatisfy(\.isNumber), let v = UInt16(p), v != 0 else {
+                return fail("has port \"\(p)\"; a port is a number from 1 to 65535")
+            }
+            ports.append(v)
+        }
+        return PortForward(transport: transport, host: ports.count == 2 ? ports[0] : nil, guest: ports.last!, location: location)
+    }
+}
+
 /// A validated system for one platform: names resolved, defaults applied.
 public struct SystemModel: Sendable {
     public var name: String
@@ -202,6 +242,8 @@ public struct SystemModel: Sendable {
     public var libraries: [LibraryModel] = []
     /// `[regions.<name>]` that some shard maps, in manifest order; `id` is the index.
     public var regions: [RegionModel] = []
+    /// `[run] forward`, in manifest order.
+    public var forwards: [PortForward] = []
 
     /// Cores from 0 to the highest one used.
     public var cpuCount: Int { (shards.flatMap(\.cores) + [kernelCore]).max()! + 1 }

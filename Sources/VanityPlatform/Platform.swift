@@ -107,6 +107,10 @@ public struct Platform: Sendable {
     public var devices: [String: DeviceNode]
     /// Where the descriptor was read from (for diagnostics).
     public var descriptorPath: String
+    /// `[qemu-devices]`: device-table name → the QEMU arguments that attach
+    /// an emulated device there, added when a system grants it. `{forward}`
+    /// stands for the `hostfwd` options of the system's forwarded ports.
+    public var qemuDevices: [String: [String]] = [:]
 
     public init(name: String, architecture: Architecture, ram: MemoryRange, pageSize: UInt64, cpuLimit: Int,
                 kernelBase: UInt64, qemu: [String], clangTarget: String, swiftTarget: String, cFlags: [String], swiftCFlags: [String] = [],

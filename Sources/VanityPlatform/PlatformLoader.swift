@@ -28,7 +28,7 @@ public enum PlatformLoader {
         case .failure(.syntax(let diag)): return .failure(DiagnosticError([diag]))
         }
         let top = TableReader(root, context: "the platform descriptor", diagnostics: &d)!
-        top.checkKeys(["platform", "devices"], diagnostics: &d)
+        top.checkKeys(["platform", "devices", "qemu-devices"], diagnostics: &d)
         guard let t = top.table("platform", context: "[platform]", required: true, diagnostics: &d) else {
             return .failure(DiagnosticError(d.sorted))
         }
@@ -110,6 +110,16 @@ public enum PlatformLoader {
                 table.append(DeviceAlias(name: key, path: path))
             }
         }
+        var qemuDevices: [String: [String]] = [:]
+        if let q = top.table("qemu-devices", context: "[qemu-devices]", diagnostics: &d) {
+            for (key, node) in q.node.entries {
+                guard table.contains(where: { $0.name == key }) else {
+                    d.error(node.keyLocation, "[qemu-devices] names \"\(key)\", which is not in [devices]")
+                    continue
+                }
+                qemuDevices[key] = q.strings(key, diagnostics: &d)?.value.map(\.value)
+            }
+        }
         if d.hasErrors { return .failure(DiagnosticError(d.sorted)) }
         var platform = Platform(
             name: name, architecture: Architecture(rawValue: arch!.value)!, ram: ram!, pageSize: UInt64(page!.value),
@@ -121,6 +131,7 @@ public enum PlatformLoader {
         platform.shard = ShardToolchain(clangTarget: shardTarget, swiftTarget: shardSwift ?? swift!.value,
                                         cFlags: shardCFlags ?? cflags, swiftCFlags: shardSwiftCFlags ?? swiftCFlags,
                                         libcTarget: libcTarget ?? shardTarget)
+        platform.qemuDevices = qemuDevices
         return .success(platform)
     }
 

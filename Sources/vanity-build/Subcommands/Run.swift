@@ -55,9 +55,11 @@ struct Run: ParsableCommand {
             throw Console.error("--seed is for the simulator (--platform sim)", status: .usage)
         }
         Driver.recordRunningImages(layout: layout, image: img)
+        let hostPorts = HostPorts.choose(layout.system.forwards)
         let plan = RunPlan(layout: layout, image: img, paths: BuildPaths(system: layout.system.name, platform: platform, out: out, manifest: options.config), gdb: gdb,
-                           deterministic: seed.map { .init(seed: $0, inject: inject, rate: injectRate, trace: trace) })
+                           deterministic: seed.map { .init(seed: $0, inject: inject, rate: injectRate, trace: trace) }, hostPorts: hostPorts)
         print("vanity-build: booting: \(plan.argv.joined(separator: " "))")
+        for line in HostPorts.describe(layout.system.forwards, hostPorts) { print(line) }
         if gdb { print("vanity-build: QEMU waits for GDB on localhost:1234 (docs/debugging.md)") }
         fflush(nil) // every C stream: what we printed goes out before the system's console
         throw ExitCode(plan.run(timeout: timeout))
