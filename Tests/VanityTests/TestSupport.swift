@@ -53,6 +53,7 @@ final class OutputBox: @unchecked Sendable {
         get { lock.withLock { bytes } }
         set { lock.withLock { bytes = newValue } }
     }
+    func append(_ more: Data) { lock.withLock { bytes.append(more) } }
 
     /// Waits (at most `seconds`) for `reader` to finish; whether it did.
     static func join(_ reader: Thread, within seconds: Double = 30) -> Bool {
@@ -175,11 +176,31 @@ final class RunningSystem {
                                        + (timeout.map { ["--timeout", String($0)] } ?? []),
                                    directory: repoRoot, stdin: .null, stdout: .pipe, stderr: .output)
         let (box, output) = (self.box, process.output!)
-        reader = Thread { box.data = ChildProcess.readAll(output) }
+        reader = Thread {
+            while true {
+                let chunk = output.availableData
+                if chunk.isEmpty { break }
+                box.append(chunk)
+            }
+        }
         reader.start()
         for _ in 0..<900 where !FileManager.default.fileExists(atPath: socket) && process.isRunning { Thread.sleep(forTimeInterval: 0.1) }
         try #require(FileManager.default.fileExists(atPath: socket), "the system never opened its debug link")
         Thread.sleep(forTimeInterval: 0.5) // the kernel core starts polling the link after boot
+    }
+
+    /// The console so far.
+    var console: String { String(decoding: box.data, as: UTF8.self).replacingOccurrences(of: "\r\n", with: "\n") }
+
+    /// Waits (at most `seconds`, or until the run ends) for a console line
+    /// containing `text`; returns it.
+    func waitFor(_ text: String, within seconds: Double = 120) -> String? {
+        let deadline = Date().addingTimeInterval(seconds)
+        while true {
+            if let line = console.split(separator: "\n").first(where: { $0.contains(text) }) { return String(line) }
+            if Date() > deadline || !process.isRunning { return nil }
+            Thread.sleep(forTimeInterval: 0.05)
+        }
     }
 
     var socket: String { BuildPaths(system: "", platform: platform, out: out, manifest: config).debugSocket }
