@@ -153,7 +153,7 @@ let testPlatforms = ["aarch64-virt", "riscv64-virt", "x86_64-pc", "sim"]
         #expect(addr.map { $0 < stack! && $0 >= stack! - 4096 } == true, "\(fault): not in the guard page below \(stack!)")
         // Everything but where it happened is the boards' line, word for word.
         let same = fault.replacing(/pc=0x[0-9a-f]+ addr=0x[0-9a-f]+/, with: "pc=? addr=?").replacing(/\s--\sin\s.*$/, with: "")
-        #expect(same == "kernel: FAULT shard=deep kind=stack-overflow pc=? addr=? generation=1 policy=hold", "\(fault)")
+        #expect(same == "kernel: FAULT shard=deep kind=stack-overflow pc=? addr=? generation=1 policy=propagate", "\(fault)")
         #expect(fault.contains(" -- in deeper+0x"), "\(fault)") // the recursion, named
         #expect(r.stdout.contains("[judge] judge: done"))
     }
