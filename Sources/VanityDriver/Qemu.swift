@@ -16,14 +16,18 @@ public enum QemuCommand {
     /// The QEMU arguments attaching the emulated devices that `system`'s
     /// shards are granted (the platform's `[qemu-devices]`, in its device
     /// table's order), with `{forward}` replaced by one `hostfwd` option per
-    /// forwarded port: `hostPorts[i]` is the host port of `system.forwards[i]`.
-    public static func deviceArguments(_ system: SystemModel, hostPorts: [UInt16]) -> [String] {
+    /// forwarded port (`hostPorts[i]` is the host port of `system.forwards[i]`)
+    /// and `{disk}` by the disk file's path (commas doubled, as QEMU's option syntax wants).
+    public static func deviceArguments(_ system: SystemModel, hostPorts: [UInt16], disk: String? = nil) -> [String] {
         let p = system.platform
         let granted = Set(system.shards.flatMap { $0.devices.map(\.node.path) })
         let hostfwd = zip(system.forwards, hostPorts).map { f, h in ",hostfwd=\(f.transport.rawValue):127.0.0.1:\(h)-:\(f.guest)" }.joined()
         return p.deviceTable.flatMap { alias -> [String] in
             guard let args = p.qemuDevices[alias.name], granted.contains(alias.path) else { return [] }
-            return args.map { $0.replacingOccurrences(of: "{forward}", with: hostfwd) }
+            return args.map {
+                $0.replacingOccurrences(of: "{forward}", with: hostfwd)
+                    .replacingOccurrences(of: "{disk}", with: (disk ?? "").replacingOccurrences(of: ",", with: ",,"))
+            }
         }
     }
 

@@ -30,7 +30,7 @@ public struct RunPlan: Sendable {
 
     /// `hostPorts`: the host port of each of the system's forwarded ports (`HostPorts.choose`).
     public init(layout: Layout, image: PlatformImage, paths: BuildPaths, gdb: Bool = false, deterministic: Deterministic? = nil,
-                hostPorts: [UInt16] = []) {
+                hostPorts: [UInt16] = [], disk: String? = nil) {
         platform = layout.platform
         self.paths = paths
         faults = FaultAnnotator(bootELFs: Dictionary(zip(layout.shards.map(\.shard.name), image.shardELFs), uniquingKeysWith: { a, _ in a }),
@@ -43,7 +43,7 @@ public struct RunPlan: Sendable {
             servesLink = false
         case .board:
             argv = QemuCommand.arguments(layout.platform, cpus: layout.system.cpuCount, image: image.image, gdb: gdb)
-                + QemuCommand.deviceArguments(layout.system, hostPorts: hostPorts)
+                + QemuCommand.deviceArguments(layout.system, hostPorts: hostPorts, disk: disk)
             servesLink = !gdb
         }
         if let d = deterministic {
@@ -97,5 +97,36 @@ public enum HostPorts {
     /// What `run` prints for each forwarded port.
     public static func describe(_ forwards: [PortForward], _ ports: [UInt16]) -> [String] {
         zip(forwards, ports).map { f, h in "vanity-build: \(f.transport.rawValue) 127.0.0.1:\(h) reaches port \(f.guest) of the system" }
+    }
+}
+
+/// The file behind the block device (`[run] disk`): where it is, created
+/// (zero-filled, sparse) at `disk-size` when missing.
+public enum DiskFile {
+    public struct Failure: Error, CustomStringConvertible { public var description: String }
+
+    /// The disk's absolute path; `manifest` is the manifest's path.
+    public static func prepare(_ disk: DiskImage, manifest: String) throws -> (path: String, created: Bool) {
+        let base = URL(fileURLWithPath: manifest).deletingLastPathComponent()
+        let url = disk.path.hasPrefix("/") ? URL(fileURLWithPath: disk.path) : base.appendingPathComponent(disk.path)
+        let path = url.standardizedFileURL.path
+        var isDir: ObjCBool = false
+        if FileManager.default.fileExists(atPath: path, isDirectory: &isDir) {
+            if isDir.boolValue { throw Failure(description: "the disk \(path) is a folder, not a file") }
+            return (path, false)
+        }
+        do {
+            try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+        } catch {
+            throw Failure(description: "cannot create the folder of the disk \(path): \(error.localizedDescription)")
+        }
+        let fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0o644)
+        guard fd >= 0, ftruncate(fd, off_t(disk.size)) == 0 else {
+            let why = String(cString: strerror(errno))
+            if fd >= 0 { close(fd) }
+            throw Failure(description: "cannot create the disk \(path): \(why)")
+        }
+        close(fd)
+        return (path, true)
     }
 }

@@ -23,6 +23,10 @@ public struct SystemDecl: Sendable {
 public struct RunDecl: Sendable {
     /// `forward`: host ports forwarded to the system's network device, as written ("udp:7", "tcp:5007:7").
     public var forward: Located<[Located<String>]>?
+    /// `disk`: the file behind the platform's block device, relative to the manifest's folder.
+    public var disk: Located<String>?
+    /// `disk-size`: the size `run` creates a missing disk file with.
+    public var diskSize: Located<UInt64>?
     public var location: SourceLocation
 }
 
@@ -135,7 +139,7 @@ public enum ManifestKeys {
     public static let supervisor = ["policy", "max-restarts", "min-run-ms", "to"]
     public static let channel = ["from", "to", "msg-size", "slots", "notify"]
     public static let region = ["size", "dma", "cache", "map"]
-    public static let run = ["forward"]
+    public static let run = ["forward", "disk", "disk-size"]
 }
 
 extension String {
@@ -204,7 +208,8 @@ public enum ManifestParser {
         var run: RunDecl?
         if let t = top.table("run", context: "[run]", diagnostics: &d) {
             t.checkKeys(ManifestKeys.run, diagnostics: &d)
-            run = RunDecl(forward: t.strings("forward", diagnostics: &d), location: t.node.keyLocation)
+            run = RunDecl(forward: t.strings("forward", diagnostics: &d), disk: t.string("disk", diagnostics: &d),
+                          diskSize: t.size("disk-size", diagnostics: &d), location: t.node.keyLocation)
         }
 
         var m = Manifest(file: file, system: system, kernel: kernel, shards: shards, channels: channels)

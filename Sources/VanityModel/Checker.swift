@@ -40,16 +40,18 @@ public struct SystemChecker {
         checkPlatformLimits(chosen, into: &d)
         var systems: [SystemModel] = []
         let forwards = checkForwards(into: &d)
+        let disk = checkDisk(into: &d)
         for plat in chosen {
             let before = d.errorCount
             let shards = shardModels(on: plat, into: &d)
             checkForwardsReach(forwards, shards, on: plat, into: &d)
+            checkDiskUse(disk, shards, on: plat, into: &d)
             if d.errorCount == before, !d.hasErrors, let name = manifest.system.name {
                 systems.append(SystemModel(name: name.value, version: manifest.system.version?.value, platform: plat,
                                            kernelCore: kernelCore, kernelStackSize: kernelStack,
                                            shards: shards, channels: channels, manifestFile: manifest.file,
                                            location: name.location, kernelStackLocation: manifest.kernel.stackSize?.location,
-                                           libraries: libraries, regions: regions, forwards: forwards))
+                                           libraries: libraries, regions: regions, forwards: forwards, disk: disk))
             }
         }
         if d.hasErrors { systems = [] }
@@ -438,6 +440,38 @@ public struct SystemChecker {
         }
         if !shards.contains(where: { $0.devices.contains { $0.node.path == net.path } }) {
             d.error(first.location, "forwarded ports reach the system through its \"net\" device, but no shard is granted it on \(plat.name); add \"net\" to a driver shard's devices")
+        }
+    }
+
+    /// `[run] disk` and `disk-size`: a path without NUL, a size that is a
+    /// non-zero multiple of 512 (a sector).
+    func checkDisk(into d: inout DiagnosticBag) -> DiskImage? {
+        guard let run = manifest.run else { return nil }
+        if let size = run.diskSize, size.value == 0 || size.value % 512 != 0 {
+            d.error(size.location, "\"disk-size\" must be a non-zero multiple of 512 bytes (a sector), not \(size.value)")
+        }
+        guard let disk = run.disk else {
+            if let size = run.diskSize { d.warning(size.location, "\"disk-size\" without \"disk\" does nothing") }
+            return nil
+        }
+        if disk.value.isEmpty {
+            d.error(disk.location, "\"disk\" must name a file")
+            return nil
+        }
+        return DiskImage(path: disk.value, size: run.diskSize?.value ?? DiskImage.defaultSize, location: disk.location)
+    }
+
+    /// A granted device whose QEMU arguments need the disk (`{disk}`) needs
+    /// `[run] disk`; a disk nothing reads is a warning.
+    func checkDiskUse(_ disk: DiskImage?, _ shards: [ShardModel], on plat: Platform, into d: inout DiagnosticBag) {
+        let needing = plat.deviceTable.filter { plat.qemuDevices[$0.name]?.contains { $0.contains("{disk}") } == true }
+        let grants = shards.flatMap { s in s.devices.map { (s, $0) } }.filter { _, g in needing.contains { $0.path == g.node.path } }
+        if disk == nil {
+            for (s, g) in grants {
+                d.error(g.location, "device \(describe(g.reference, g.node.path)) of shard \"\(s.name)\" is a disk on \(plat.name): set the file behind it with \"disk\" in [run]")
+            }
+        } else if let disk, grants.isEmpty, !d.all.contains(where: { $0.location == disk.location }) {
+            d.warning(disk.location, "no shard is granted a block device on \(plat.name), so nothing reads the disk")
         }
     }
 

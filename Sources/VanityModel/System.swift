@@ -221,6 +221,19 @@ public struct PortForward: Hashable, Sendable, CustomStringConvertible {
     }
 }
 
+/// The host file behind the platform's emulated block device (`[run] disk`).
+public struct DiskImage: Hashable, Sendable {
+    /// As written: relative to the manifest's folder, or absolute.
+    public var path: String
+    /// Bytes a missing file is created with (a multiple of 512).
+    public var size: UInt64
+    public var location: SourceLocation
+    public static let defaultSize: UInt64 = 16 << 20
+    public init(path: String, size: UInt64, location: SourceLocation) {
+        (self.path, self.size, self.location) = (path, size, location)
+    }
+}
+
 /// A validated system for one platform: names resolved, defaults applied.
 public struct SystemModel: Sendable {
     public var name: String
@@ -244,6 +257,8 @@ public struct SystemModel: Sendable {
     public var regions: [RegionModel] = []
     /// `[run] forward`, in manifest order.
     public var forwards: [PortForward] = []
+    /// `[run] disk`, when given.
+    public var disk: DiskImage?
 
     /// Cores from 0 to the highest one used.
     public var cpuCount: Int { (shards.flatMap(\.cores) + [kernelCore]).max()! + 1 }

@@ -90,7 +90,59 @@ struct ForwardTests {
     }
 
     @Test func anUnknownRunKeyIsAnError() {
-        let errs = Self.errors(Self.manifest(forward: "[]") + "\ndisk = \"x.img\"\n")
-        #expect(errs.contains { $0.contains("disk") }, "\(errs)")
+        let errs = Self.errors(Self.manifest(forward: "[]") + "\ndisks = \"x.img\"\n")
+        #expect(errs.contains { $0.contains("disks") }, "\(errs)")
+    }
+
+    static func diskManifest(_ run: String, block: Bool = true) -> String {
+        """
+        [system]
+        name = "blk"
+        platforms = ["aarch64-virt", "riscv64-virt"]
+
+        [shards.driver]
+        lang = "c"
+        cores = [1]
+        devices = [\(block ? "\"block\"" : "\"rtc\"")]
+
+        [run]
+        \(run)
+        """
+    }
+
+    @Test func theBlockDeviceIsBackedByTheDiskFile() throws {
+        let (layouts, diags) = pipeline(Self.diskManifest("disk = \"build/a,b.img\"\ndisk-size = \"1 MiB\""), platforms: Self.boards)
+        #expect(diags.isEmpty, "\(diags)")
+        for layout in layouts {
+            let sys = layout.system
+            #expect(sys.disk?.path == "build/a,b.img" && sys.disk?.size == 1 << 20)
+            let bus = layout.platform.name == "aarch64-virt" ? 23 : 6
+            #expect(QemuCommand.deviceArguments(sys, hostPorts: [], disk: "/x/a,b.img")
+                == ["-global", "virtio-mmio.force-legacy=false", "-drive", "file=/x/a,,b.img,if=none,format=raw,id=blk0",
+                    "-device", "virtio-blk-device,drive=blk0,bus=virtio-mmio-bus.\(bus)"])
+        }
+    }
+
+    @Test func diskChecks() {
+        #expect(Self.errors(Self.diskManifest("")).contains { $0.contains(#"device "block" (/virtio_mmio@a002e00) of shard "driver" is a disk on aarch64-virt: set the file behind it with "disk" in [run]"#) })
+        #expect(Self.errors(Self.diskManifest("disk = \"d.img\"\ndisk-size = 1000")).contains { $0.contains("must be a non-zero multiple of 512 bytes") })
+        #expect(Self.errors(Self.diskManifest("disk = \"\"")).contains { $0.contains("\"disk\" must name a file") })
+        let warnings = pipeline(Self.diskManifest("disk = \"d.img\"", block: false), platforms: Self.boards).diagnostics
+            .filter { $0.severity == .warning }.map(\.message)
+        #expect(warnings.filter { $0.contains("nothing reads the disk") }.count == 1, "\(warnings)")
+    }
+
+    @Test func aMissingDiskIsCreatedAndAnExistingOneKept() throws {
+        let dir = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let image = DiskImage(path: "sub/disk.img", size: 65536, location: .init(file: "m", line: 1, column: 1))
+        let (path, created) = try DiskFile.prepare(image, manifest: dir + "/system.toml")
+        #expect(path == URL(fileURLWithPath: dir + "/sub/disk.img").standardizedFileURL.path && created)
+        #expect((try FileManager.default.attributesOfItem(atPath: path)[.size] as? NSNumber)?.intValue == 65536)
+        try Data([1, 2, 3]).write(to: URL(fileURLWithPath: path))
+        let again = try DiskFile.prepare(image, manifest: dir + "/system.toml")
+        #expect(!again.created && FileManager.default.contents(atPath: path) == Data([1, 2, 3]))
+        let folder = DiskImage(path: "sub", size: 512, location: image.location)
+        #expect(throws: DiskFile.Failure.self) { try DiskFile.prepare(folder, manifest: dir + "/system.toml") }
     }
 }

@@ -56,8 +56,19 @@ struct Run: ParsableCommand {
         }
         Driver.recordRunningImages(layout: layout, image: img)
         let hostPorts = HostPorts.choose(layout.system.forwards)
+        var disk: String?
+        if let image = layout.system.disk, layout.platform.kind == .board {
+            do {
+                let (path, created) = try DiskFile.prepare(image, manifest: options.config)
+                disk = path
+                print("vanity-build: the block device reads and writes \(path)" + (created ? " (created: \(image.size) bytes of zeros)" : ""))
+            } catch {
+                throw Console.error("\(error)", status: .ioError)
+            }
+        }
         let plan = RunPlan(layout: layout, image: img, paths: BuildPaths(system: layout.system.name, platform: platform, out: out, manifest: options.config), gdb: gdb,
-                           deterministic: seed.map { .init(seed: $0, inject: inject, rate: injectRate, trace: trace) }, hostPorts: hostPorts)
+                           deterministic: seed.map { .init(seed: $0, inject: inject, rate: injectRate, trace: trace) }, hostPorts: hostPorts,
+                           disk: disk)
         print("vanity-build: booting: \(plan.argv.joined(separator: " "))")
         for line in HostPorts.describe(layout.system.forwards, hostPorts) { print(line) }
         if gdb { print("vanity-build: QEMU waits for GDB on localhost:1234 (docs/debugging.md)") }
