@@ -1,0 +1,40 @@
+import Foundation
+import Testing
+import VanityProcess
+
+/// The echo system (Config/echo, docs/io.md) under QEMU, reached from the
+/// host through the ports `vanity-build run` forwards: a virtio-net driver
+/// shard, lwIP in the echo shard, and real host clients checking every byte.
+@Suite(.serialized) struct EchoTests {
+    static let config = "Config/echo/system.toml"
+
+    /// The host port `run` printed for `transport` port 7.
+    static func port(_ run: RunningSystem, _ transport: String) throws -> String {
+        let line = try #require(run.waitFor("vanity-build: \(transport) 127.0.0.1:", within: 300), "no forwarded \(transport) port\n\(run.console)")
+        let port = line.firstMatch(of: /127\.0\.0\.1:([0-9]+) reaches port 7/)?.1
+        return String(try #require(port, "\(line)"))
+    }
+
+    @Test(arguments: ["aarch64-virt", "riscv64-virt"])
+    func hostClientsGetEveryByteBackOverUDPAndTCP(_ platform: String) throws {
+        let out = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: out) }
+        let run = try RunningSystem(config: Self.config, platform: platform, out: out, timeout: 900)
+        let (udp, tcp) = (try Self.port(run, "udp"), try Self.port(run, "tcp"))
+        try #require(run.waitFor("echo: listening on 10.0.2.15", within: 120) != nil, "the echo shard never listened\n\(run.console)")
+
+        // 10^5 datagrams of random sizes, every echo checked byte for byte
+        // (a few lost are allowed: UDP), then 16 MiB through one TCP connection.
+        let client = try spawn("/usr/bin/env", ["python3", repoRoot + "/Scripts/echo-client.py", "--udp", "127.0.0.1:\(udp)",
+                                                "--count", "100000", "--tcp", "127.0.0.1:\(tcp)", "--bytes", String(16 << 20),
+                                                "--seed", "7", "--timeout", "60"], timeout: 900)
+        #expect(client.status == 0, "client:\n\(client.stdout)\n\(client.stderr)\nconsole:\n\(run.console)")
+        #expect(client.stdout.contains("udp: 100000 sent"), "\(client.stdout)")
+        #expect(client.stdout.contains("0 wrong"), "\(client.stdout)")
+
+        // Nothing in the system faulted or restarted meanwhile.
+        run.process.end()
+        let (_, log) = run.finish()
+        #expect(!log.contains("FAULT"), "\(log)")
+    }
+}
