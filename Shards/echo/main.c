@@ -167,8 +167,10 @@ int main(void) {
     return 1;
   }
   tcp_accept(t, on_accept);
-  /* Announce ourselves, so that QEMU's user network learns our address. */
+  /* Announce ourselves and resolve the gateway (every reply goes through
+   * it under QEMU's user networking) before the first client arrives. */
   etharp_gratuitous(&netif);
+  etharp_request(&netif, &gw);
   printf("echo: listening on 10.0.2.15 udp %d tcp %d (mac %02x:%02x:%02x:%02x:%02x:%02x)\n", ECHO_PORT, ECHO_PORT, info->mac[0],
          info->mac[1], info->mac[2], info->mac[3], info->mac[4], info->mac[5]);
 

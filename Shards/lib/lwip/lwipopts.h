@@ -25,7 +25,7 @@
 #define MEMP_NUM_TCP_SEG 256      /* >= TCP_SND_QUEUELEN, plus out-of-order segments */
 #define MEMP_NUM_REASSDATA 8
 #define MEMP_NUM_FRAG_PBUF 16
-#define MEMP_NUM_ARP_QUEUE 32
+#define MEMP_NUM_ARP_QUEUE 64
 #define PBUF_POOL_SIZE 64         /* received frames are custom pbufs over the DMA region; the pool is for lwIP's own use */
 #define PBUF_POOL_BUFSIZE 1536
 #define LWIP_SUPPORT_CUSTOM_PBUF 1 /* zero-copy receive (Shards/echo/netif.c) */
@@ -34,6 +34,7 @@
 #define LWIP_ARP 1
 #define ETHARP_SUPPORT_STATIC_ENTRIES 0
 #define ARP_QUEUEING 1
+#define ARP_QUEUE_LEN 64          /* a burst to a host whose address is being resolved waits, not dropped (default 3) */
 #define ETH_PAD_SIZE 0            /* the driver aligns IP headers itself (VANITY_NET_RX_FRAME_OFFSET) */
 #define LWIP_IPV4 1
 #define LWIP_IPV6 0
