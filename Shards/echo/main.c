@@ -12,6 +12,7 @@
 
 #include <lwip/etharp.h>
 #include <lwip/init.h>
+#include <lwip/stats.h>
 #include <lwip/tcp.h>
 #include <lwip/timeouts.h>
 #include <lwip/udp.h>
@@ -136,6 +137,23 @@ static int arm(const struct vanity_channel *ch) {
 }
 
 #define IDLE_SPINS 2000
+
+/* Counters when the shard goes idle after traffic, at most every few seconds. */
+static void report(void) {
+  static uint64_t last_ns;
+  static u32_t last_recv;
+  if (lwip_stats.link.recv == last_recv) return;
+  uint64_t now = (uint64_t)vanity_time_ns();
+  if (now - last_ns < 5000000000ull) return;
+  last_ns = now;
+  last_recv = lwip_stats.link.recv;
+  printf("echo: link rx %u tx %u drop %u; udp rx %u tx %u drop %u; tcp rx %u tx %u drop %u; %u connections; no tx buffer %lu, "
+         "driver errors %lu\n",
+         (unsigned)lwip_stats.link.recv, (unsigned)lwip_stats.link.xmit, (unsigned)(lwip_stats.link.drop + lwip_stats.link.memerr),
+         (unsigned)lwip_stats.udp.recv, (unsigned)lwip_stats.udp.xmit, (unsigned)(lwip_stats.udp.drop + lwip_stats.udp.memerr),
+         (unsigned)lwip_stats.tcp.recv, (unsigned)lwip_stats.tcp.xmit, (unsigned)(lwip_stats.tcp.drop + lwip_stats.tcp.memerr),
+         (unsigned)tcp_connections, (unsigned long)echo_netif_stats.tx_no_buffer, (unsigned long)echo_netif_stats.driver_errors);
+}
 #define TIMER_EVERY 64 /* busy loop turns between two looks at lwIP's timers */
 
 int main(void) {
@@ -187,6 +205,7 @@ int main(void) {
       continue;
     }
     idle = 0;
+    report();
     sys_check_timeouts();
     u32_t sleep_ms = sys_timeouts_sleeptime();
     if (sleep_ms == 0) continue;

@@ -400,6 +400,23 @@ static void acknowledge_interrupt(void) {
 
 #define IDLE_SPINS 2000 /* empty polls before the driver sleeps */
 
+/* A line of counters when the driver goes idle after traffic, at most every
+ * few seconds: what it did, and what it cost in kernel entries (sleeps and
+ * interrupt acknowledgements; kicks are MMIO writes to the device). */
+static void report(void) {
+  static uint64_t last_frames, last_ns;
+  uint64_t frames = stats.rx_frames + stats.tx_frames;
+  if (frames == last_frames) return;
+  uint64_t now = (uint64_t)vanity_time_ns();
+  if (now - last_ns < 5000000000ull) return;
+  last_ns = now;
+  last_frames = frames;
+  vanity_printf("net: rx %lu frames (%lu bytes, %lu bad, %lu bad returns), tx %lu frames (%lu bytes, %lu refused); %lu kicks, "
+                "%lu sleeps, %lu interrupts\n",
+                stats.rx_frames, stats.rx_bytes, stats.rx_bad, stats.rx_client_errors, stats.tx_frames, stats.tx_bytes, stats.tx_refused,
+                stats.kicks, stats.sleeps, stats.irqs);
+}
+
 int main(void) {
   region = vanity_region_net_buffers.base;
   region_phys = vanity_region_net_buffers.phys;
@@ -453,6 +470,7 @@ int main(void) {
       vanity_arch_pause();
       continue;
     }
+    report();
     /* Going to sleep: interrupts on, flags up, then look once more. */
     interrupts(1);
     int ready = arm(&vanity_channel_rx_free) | arm(&vanity_channel_tx) | device_has_work();

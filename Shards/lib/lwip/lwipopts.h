@@ -83,6 +83,7 @@
 
 /* ---- statistics and debugging: counters on, messages off */
 #define LWIP_STATS 1
+#define LWIP_STATS_LARGE 1        /* 32-bit counters (16-bit ones wrap within a second of traffic) */
 #define LWIP_STATS_DISPLAY 0
 #define LWIP_DEBUG 0
 #define LWIP_NOASSERT 0
