@@ -1,0 +1,29 @@
+/* The echo shard's lwIP network interface over a network driver's channels
+ * (netif.c). */
+#ifndef ECHO_NETIF_H
+#define ECHO_NETIF_H
+
+#include <vanity/net.h>
+#include <vanity/vanity.h>
+
+#include <lwip/ip4_addr.h>
+#include <lwip/netif.h>
+
+/* Adds and brings up `netif` with the driver's MAC and MTU (the region's
+ * struct vanity_net_info, which must be valid). 0 on success. */
+int echo_netif_init(struct netif *netif, const ip4_addr_t *ip, const ip4_addr_t *mask, const ip4_addr_t *gw);
+
+/* Passes received frames (a batch) to lwIP and takes back sent tx buffers;
+ * returns how many frames arrived. */
+uint32_t echo_netif_poll(struct netif *netif);
+
+struct echo_netif_stats {
+  uint64_t driver_errors; /* descriptors from the driver that name no buffer of ours */
+  uint64_t rx_free_full;  /* rx buffers that could not be given back (never: slots ≥ buffers) */
+  uint64_t tx_no_buffer;  /* frames dropped for want of a tx buffer */
+  uint64_t tx_too_long;
+  uint64_t tx_refused;    /* frames the driver refused */
+};
+extern struct echo_netif_stats echo_netif_stats;
+
+#endif
