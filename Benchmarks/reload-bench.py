@@ -21,42 +21,13 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
+
+from benchlib import Console
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TOOL = os.path.join(ROOT, ".build", "release", "vanity-build")  # a release build, like qemu-bench.sh
 RUNS = int(os.environ.get("RUNS", "3"))
-
-
-class Console:
-    """The running system's console, each line with the time it arrived."""
-
-    def __init__(self, proc):
-        self.lines = []
-        self.cond = threading.Condition()
-        threading.Thread(target=self._read, args=(proc,), daemon=True).start()
-
-    def _read(self, proc):
-        for raw in proc.stdout:
-            with self.cond:
-                self.lines.append((time.monotonic(), raw.decode(errors="replace").rstrip("\r\n")))
-                self.cond.notify_all()
-
-    def wait_for(self, pattern, timeout=120):
-        rx = re.compile(pattern)
-        deadline = time.monotonic() + timeout
-        with self.cond:
-            seen = 0
-            while True:
-                for t, line in self.lines[seen:]:
-                    if rx.search(line):
-                        return t
-                seen = len(self.lines)
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    raise RuntimeError("timed out waiting for %r; console:\n%s" % (pattern, "\n".join(l for _, l in self.lines[-30:])))
-                self.cond.wait(left)
 
 
 def set_version(system, v):

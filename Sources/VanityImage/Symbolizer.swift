@@ -1,4 +1,5 @@
 import CDw
+import CElf
 import Foundation
 
 /// Where a pc is in a program: the function (and the functions inlined into

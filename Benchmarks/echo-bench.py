@@ -1,0 +1,123 @@
+#!/usr/bin/env python3
+"""UDP echo through a Vanity system against a reference, measured in the same run.
+
+For each platform, two systems boot under QEMU with the same driver, rings
+and QEMU networking path (`vanity-build run` forwards a host UDP port):
+  reference  Benchmarks/echo/reflect: net-reflect sends each datagram back
+             at the frame level (headers swapped): no TCP/IP stack;
+  vanity     Config/echo: lwIP and the echo shard (what a user runs).
+Measured from the host, for 64-byte and 1,472-byte datagrams:
+  rate       datagrams echoed per second, WINDOW (64) in flight, COUNT of them;
+  latency    round trips one at a time (PINGS of them): p50 and p99.
+Each system's figure is printed beside the reference's and as a ratio.
+Results go into docs/performance.md by hand.
+
+Usage: Benchmarks/echo-bench.py [PLATFORM...]   (default: aarch64-virt riscv64-virt)
+       COUNT=20000 PINGS=2000 WINDOW=64 (environment)
+"""
+import os
+import re
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+from benchlib import Console
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+TOOL = os.path.join(ROOT, ".build", "release", "vanity-build")
+COUNT = int(os.environ.get("COUNT", "20000"))
+PINGS = int(os.environ.get("PINGS", "2000"))
+WINDOW = int(os.environ.get("WINDOW", "64"))
+SYSTEMS = [("reference", "Benchmarks/echo/reflect/system.toml", r"net-reflect: reflecting"),
+           ("vanity", "Config/echo/system.toml", r"echo: listening on")]
+
+
+def rate(port, size):
+    """Echoes per second with WINDOW datagrams in flight; lost ones time out after 1 s."""
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 << 20)
+    s.connect(("127.0.0.1", port))
+    s.settimeout(1.0)
+    payload = bytes(size)
+    sent = got = 0
+    t0 = time.monotonic()
+    while got < COUNT:
+        while sent < COUNT and sent - got < WINDOW:
+            s.send(payload)
+            sent += 1
+        try:
+            s.recv(2048)
+            got += 1
+        except socket.timeout:
+            if sent >= COUNT:
+                break
+            sent = got  # lost: refill the window
+    elapsed = time.monotonic() - t0
+    s.close()
+    return got / elapsed
+
+
+def latency(port, size):
+    """p50 and p99 of one-at-a-time round trips, in microseconds."""
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.connect(("127.0.0.1", port))
+    s.settimeout(1.0)
+    payload = bytes(size)
+    times = []
+    for _ in range(PINGS):
+        t0 = time.perf_counter()
+        s.send(payload)
+        try:
+            s.recv(2048)
+        except socket.timeout:
+            continue
+        times.append((time.perf_counter() - t0) * 1e6)
+    s.close()
+    times.sort()
+    return times[len(times) // 2], times[min(len(times) - 1, len(times) * 99 // 100)]
+
+
+def measure(platform, config, ready):
+    out = tempfile.mkdtemp(prefix="vanity-echo-bench-")
+    proc = subprocess.Popen([TOOL, "run", "--config", config, "--platform", platform, "--out", out, "--timeout", "900"],
+                            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        console = Console(proc)
+        _, m = console.match(r"udp 127\.0\.0\.1:(\d+) reaches port 7", timeout=600)
+        port = int(m.group(1))
+        console.wait_for(ready, timeout=300)
+        rate(port, 64)  # warm-up: ARP, caches, QEMU's translation
+        result = {}
+        for size in (64, 1472):
+            result[size] = (rate(port, size),) + latency(port, size)
+        return result
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        shutil.rmtree(out, ignore_errors=True)
+
+
+def main():
+    platforms = sys.argv[1:] or ["aarch64-virt", "riscv64-virt"]
+    subprocess.run(["swift", "build", "-c", "release", "--product", "vanity-build"], cwd=ROOT, check=True, capture_output=True)
+    print("count %d, window %d, pings %d" % (COUNT, WINDOW, PINGS))
+    print("platform        size   reference: dgram/s   p50 us   p99 us   vanity: dgram/s   p50 us   p99 us   rate ratio   p50 ratio")
+    for p in platforms:
+        r = {name: measure(p, config, ready) for name, config, ready in SYSTEMS}
+        for size in (64, 1472):
+            ref, van = r["reference"][size], r["vanity"][size]
+            print("%-14s  %4d   %18.0f   %6.0f   %6.0f   %15.0f   %6.0f   %6.0f   %10.2f   %9.2f"
+                  % (p, size, ref[0], ref[1], ref[2], van[0], van[1], van[2], van[0] / ref[0], van[1] / ref[1]))
+        sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    main()
