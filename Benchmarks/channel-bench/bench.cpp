@@ -144,7 +144,7 @@ static vanity_ring *make_ring(uint32_t slots) {
 // the inlined channel code. Each side makes its own, as each shard has its
 // own.
 template <uint32_t Slots> static vanity_channel shard_handle(vanity_ring *r) {
-  return {r, 0, VANITY_DIR_SEND, 1, 0, sizeof(Msg), Slots};
+  return {r, 0, VANITY_DIR_SEND, 1, 0, sizeof(Msg), Slots, 0};
 }
 
 // One at a time, copying, with the message in a local variable as Boost's

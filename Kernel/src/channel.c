@@ -48,9 +48,16 @@ static void writer_restarted(const struct vanity_channel_desc *c, struct vanity_
   __atomic_fetch_add(&r->info.escapes, 1u, __ATOMIC_ACQ_REL);
 }
 
-void shard_wake(struct shard_state *s, uint32_t bits) {
+void shard_wake(struct shard_state *s, uint64_t bits) {
   __atomic_fetch_or(&s->wake, bits, __ATOMIC_ACQ_REL);
   if (s->core != VANITY_NO_CORE && s->core != platform_core_id()) platform_kick_core(s->core);
+}
+
+/* The other endpoint of `c`, and the bits that wake it for `c`: the
+ * channel's bit at its own index in that endpoint's list (syscall.h). */
+static uint16_t peer_of(const struct vanity_channel_desc *c, uint16_t me) { return c->from == me ? c->to : c->from; }
+static uint64_t peer_wake(const struct vanity_channel_desc *c, uint16_t me) {
+  return VANITY_WAKE_CHANNEL | vanity_wake_channel_bit(c->from == me ? c->to_index : c->from_index);
 }
 
 /* Wakes the other endpoint of `channel`. Only an endpoint may notify. */
@@ -60,8 +67,7 @@ int64_t channel_notify(struct shard_state *caller, uint64_t channel) {
   const struct vanity_channel_desc *c = &sys->channels[channel];
   uint16_t me = caller->desc->id;
   if (c->from != me && c->to != me) return VANITY_E_DENIED;
-  uint16_t peer = c->from == me ? c->to : c->from;
-  shard_wake(&kstate.shards[peer], VANITY_WAKE_CHANNEL);
+  shard_wake(&kstate.shards[peer_of(c, me)], peer_wake(c, me));
   return VANITY_OK;
 }
 
@@ -86,8 +92,7 @@ static void endpoint_restarted(uint32_t shard, int keep_messages) {
     r->producer.consumer_waiting = 0;
     r->consumer.producer_waiting = 0;
     __atomic_fetch_add(&r->info.generation, 1u, __ATOMIC_ACQ_REL);
-    uint16_t peer = c->from == shard ? c->to : c->from;
-    shard_wake(&kstate.shards[peer], VANITY_WAKE_CHANNEL);
+    shard_wake(&kstate.shards[peer_of(c, (uint16_t)shard)], peer_wake(c, (uint16_t)shard));
   }
 }
 

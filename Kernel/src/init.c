@@ -137,7 +137,7 @@ void kernel_irq(uint32_t irq) {
     /* Level-triggered devices stay asserted until the shard services them:
      * mask the line until the shard acknowledges it (VANITY_SYS_IRQ_ACK). */
     platform_irq_mask(irq);
-    shard_wake(&kstate.shards[g->shard], VANITY_WAKE_IRQ);
+    shard_wake(&kstate.shards[g->shard], VANITY_WAKE_IRQ | vanity_wake_irq_bit(g->index));
     return;
   }
 }

@@ -58,7 +58,7 @@ struct shard_state {
   const struct vanity_shard_desc *desc;
   uint32_t core;                 /* the core the shard runs on */
   volatile uint32_t run_state;   /* enum vanity_shard_state (<vanity/debug.h>) */
-  volatile uint32_t wake;        /* enum vanity_wake bits pending for the shard */
+  volatile uint64_t wake;        /* the wake word pending for the shard (VANITY_WAKE_*, syscall.h) */
   volatile uint32_t fault_request; /* non-zero: the kernel core asks this shard's core to fault it */
   uint32_t generation;           /* starts so far (1 after boot) */
   uint32_t restarts;
@@ -114,7 +114,9 @@ void channels_bump_generation(uint32_t shard);
 /* After a reload at a quiescent point: rings keep their messages; the
  * generation is bumped and the peers woken. */
 void channels_reloaded(uint32_t shard);
-void shard_wake(struct shard_state *s, uint32_t bits);
+/* ORs `bits` (a wake word, syscall.h) into the shard's pending word and
+ * kicks its core; its next wait returns them. */
+void shard_wake(struct shard_state *s, uint64_t bits);
 
 /* shard.c */
 static inline struct shard_state *shard_on_core(uint32_t core) {

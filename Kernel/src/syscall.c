@@ -41,10 +41,10 @@ static int64_t sys_wait(struct shard_state *s, uint64_t timeout_ns) {
   for (;;) {
     shard_reload_here(s); /* waiting is the quiescent point: a pending reload happens here */
     uint32_t c = atomic_load32(&s->control);
-    uint32_t bits = __atomic_exchange_n(&s->wake, 0u, __ATOMIC_ACQ_REL);
+    uint64_t bits = __atomic_exchange_n(&s->wake, 0ull, __ATOMIC_ACQ_REL);
     if (bits || atomic_load32(&s->fault_request) || c) {
       atomic_store32(&s->run_state, VANITY_SHARD_RUNNING);
-      return bits;
+      return (int64_t)bits; /* bit 63 is never set (syscall.h) */
     }
     if (deadline && platform_time_ns() >= deadline) break;
     platform_idle(deadline);

@@ -10,7 +10,7 @@ enum ShardHeader {
         let sl = v.placed
         var o = "/* \(Codegen.banner(layout, "header of shard \"\(v.name)\"")) */\n"
         o += "#ifndef VANITY_SHARD_H\n#define VANITY_SHARD_H\n\n"
-        o += "#include <vanity/caps.h>\n#include <vanity/handles.h>\n#include <vanity/system_table.h>\n\n"
+        o += "#include <vanity/caps.h>\n#include <vanity/handles.h>\n#include <vanity/syscall.h>\n#include <vanity/system_table.h>\n\n"
         o += "#define VANITY_SYSTEM_NAME \"\(layout.system.name)\"\n"
         o += "#define VANITY_PLATFORM_NAME \"\(layout.platform.name)\"\n"
         o += "#define VANITY_KERNEL_BASE \(C.hex(layout.platform.kernelBase))\n"
@@ -37,11 +37,14 @@ enum ShardHeader {
             let facts: KeyValuePairs<Ident.ChannelMacro, String> = [
                 .id: "\(c.id)u", .address: C.hex(c.address), .size: C.hex(c.size), .msgSize: "\(c.msgSize)u",
                 .slots: "\(c.slots)u", .direction: e.direction.abi.name, .notify: "\(c.notify ? 1 : 0)u",
+                .wakeIndex: "\(e.index)u",
             ]
             for (fact, value) in facts { o += "#define \(e.macro(fact)) \(value)\n" }
+            o += "#define \(e.wokeMacro) VANITY_WAKE_CHANNEL_BIT(\(e.macro(.wakeIndex))) /* its bit in a wait's result */\n"
             o += "static const struct vanity_channel \(e.cName) = "
             o += C.initializer(["ring": "(struct vanity_ring *)\(e.macro(.address))", "id": e.macro(.id), "direction": e.macro(.direction),
-                                "peer": "\(e.peer.id)u", "notify": e.macro(.notify), "msg_size": e.macro(.msgSize), "slots": e.macro(.slots)],
+                                "peer": "\(e.peer.id)u", "notify": e.macro(.notify), "msg_size": e.macro(.msgSize), "slots": e.macro(.slots),
+                                "wake_index": e.macro(.wakeIndex)],
                                 indent: "")
             o += ";\n"
         }
@@ -71,9 +74,11 @@ enum ShardHeader {
             for c in d.compatible { o += "#define \(m)_COMPAT_\(Ident.macro(c)) 1 /* \"\(c)\" */\n" }
             for (k, irq) in d.irqs.enumerated() { o += "#define \(m)_IRQ\(k == 0 ? "" : String(k)) \(irq)u\n" }
             if d.irqs.isEmpty { o += "#define \(m)_IRQ \(ABIConstant.noIrq.name)\n" }
+            o += "#define \(m)_IRQ_INDEX \(d.irqIndex)u /* the shard's interrupt index of _IRQ (the others follow) */\n"
+            o += "#define \(d.wokeMacro) VANITY_WAKE_IRQ_RANGE(\(m)_IRQ_INDEX, \(m)_IRQ_COUNT) /* its lines' bits in a wait's result */\n"
             o += "static const struct vanity_device \(d.cName) = "
-            o += C.initializer(["base": "(uintptr_t)\(m)_ADDR", "size": "\(m)_SIZE", "irq": "\(m)_IRQ", "irq_count": "\(m)_IRQ_COUNT"],
-                                indent: "")
+            o += C.initializer(["base": "(uintptr_t)\(m)_ADDR", "size": "\(m)_SIZE", "irq": "\(m)_IRQ", "irq_count": "\(m)_IRQ_COUNT",
+                                "irq_index": "\(m)_IRQ_INDEX"], indent: "")
             o += ";\n"
         }
         o += "\n#endif\n"
@@ -103,7 +108,7 @@ enum SwiftBindings {
             let c = e.channel
             o += "        /// \(e.summary)\n"
             o += "        static var \(e.swiftName): \(e.swiftType) {\n"
-            o += "            \(e.swiftType)(address: \(hex(c.address)), id: \(c.id), peer: \(e.peer.id), msgSize: \(c.msgSize), slots: \(c.slots), notify: \(c.notify))\n"
+            o += "            \(e.swiftType)(address: \(hex(c.address)), id: \(c.id), peer: \(e.peer.id), msgSize: \(c.msgSize), slots: \(c.slots), notify: \(c.notify), wakeIndex: \(e.index))\n"
             o += "        }\n"
         }
         o += "    }\n\n    /// Shared regions: never executable; their contents outlive restarts and reloads.\n    enum Regions {\n"
@@ -123,7 +128,7 @@ enum SwiftBindings {
         for d in v.devices {
             o += "        /// \"\(d.identifier)\": \(d.path)\n"
             o += "        static var \(d.swiftName): Device {\n"
-            o += "            Device(address: \(hex(d.base)), size: \(d.size), irq: \(d.irqs.first.map { String($0) } ?? "nil"))\n"
+            o += "            Device(address: \(hex(d.base)), size: \(d.size), irq: \(d.irqs.first.map { String($0) } ?? "nil"), irqCount: \(d.irqs.count), irqIndex: \(d.irqIndex))\n"
             o += "        }\n"
         }
         o += "    }\n}\n"

@@ -38,17 +38,21 @@ enum SystemTable {
         if !channels.isEmpty {
             o += "static const struct vanity_channel_desc channels[] = {\n"
             for c in channels {
+                let fromIndex = shards[c.from.id].index(of: c) ?? 0, toIndex = shards[c.to.id].index(of: c) ?? 0
                 let fields: KeyValuePairs = ["name": "\"\(c.name)\"", "from": "\(c.from.id)", "to": "\(c.to.id)",
                                              "msg_size": "\(c.msgSize)", "slots": "\(c.slots)", "notify": "\(c.notify ? 1 : 0)",
+                                             "from_index": "\(fromIndex)", "to_index": "\(toIndex)",
                                              "phys": C.hex(c.address), "size": C.hex(c.size)]
                 o += "    \(C.initializer(fields)),\n"
             }
             o += "};\n\n"
         }
-        let irqGrants = shards.flatMap { v in v.irqs.map { (irq: $0, shard: v.id, core: v.core) } }
+        let irqGrants = shards.flatMap { v in v.irqs.enumerated().map { (irq: $1, shard: v.id, core: v.core, index: $0) } }
         if !irqGrants.isEmpty {
             o += "static const struct vanity_irq_grant irqs[] = {\n"
-            for g in irqGrants { o += "    \(C.initializer(["irq": "\(g.irq)u", "shard": "\(g.shard)", "core": "\(g.core)"])),\n" }
+            for g in irqGrants {
+                o += "    \(C.initializer(["irq": "\(g.irq)u", "shard": "\(g.shard)", "core": "\(g.core)", "index": "\(g.index)"])),\n"
+            }
             o += "};\n\n"
         }
 

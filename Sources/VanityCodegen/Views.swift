@@ -36,6 +36,8 @@ struct ChannelView {
 struct EndpointView {
     var channel: ChannelView
     var direction: Direction
+    /// Its position in the shard's channel list: its bit in a wait's result.
+    var index: Int
 
     var peer: ShardModel { direction == .send ? channel.to : channel.from }
 
@@ -45,6 +47,8 @@ struct EndpointView {
     var cName: String { Ident.channelHandle(channel.name) }
     /// One of the header's macros for this endpoint, e.g. VANITY_CHANNEL_MY_CHAN_ADDR.
     func macro(_ fact: Ident.ChannelMacro) -> String { macro + fact.rawValue }
+    /// The header's wake bit, e.g. VANITY_WOKE_CHANNEL_MY_CHAN.
+    var wokeMacro: String { Ident.channelWokeMacro(channel.name) }
     var swiftName: String { Ident.swift(channel.name) }
     var swiftType: String { direction == .send ? "Sender" : "Receiver" }
 
@@ -116,17 +120,24 @@ struct DeviceView {
     var size: UInt64
     var irqs: [UInt32]
     var compatible: [String] = []
+    /// The shard's interrupt index of the first line (the others follow):
+    /// their bits in a wait's result.
+    var irqIndex: Int = 0
 
     var macro: String { "VANITY_DEVICE_" + Ident.macro(identifier) }
+    /// The header's wake bits (every line of the device), e.g. VANITY_WOKE_IRQ_RTC.
+    var wokeMacro: String { "VANITY_WOKE_IRQ_" + Ident.macro(identifier) }
     var cName: String { "vanity_device_" + Ident.c(identifier) }
     var swiftName: String { Ident.swift(identifier) }
 
     static func of(_ s: ShardModel) -> [DeviceView] {
         let names = Ident.distinct(s.devices.map(\.identifier))
+        var next = 0
         return zip(names, s.devices).map { name, g in
             let first = g.node.regs.first
+            defer { next += g.node.irqs.count }
             return DeviceView(identifier: name, path: g.node.path, base: first?.base ?? 0, size: first?.size ?? 0,
-                              irqs: g.node.irqs, compatible: g.node.compatible)
+                              irqs: g.node.irqs, compatible: g.node.compatible, irqIndex: next)
         }
     }
 }
@@ -143,8 +154,8 @@ struct ShardView {
     init(_ sl: ShardLayout, channels: [ChannelView], shared: [SharedRegionView]) {
         placed = sl
         let id = sl.shard.id
-        endpoints = channels.filter { $0.from.id == id || $0.to.id == id }
-            .map { EndpointView(channel: $0, direction: $0.from.id == id ? .send : .receive) }
+        endpoints = channels.filter { $0.from.id == id || $0.to.id == id }.enumerated()
+            .map { EndpointView(channel: $1, direction: $1.from.id == id ? .send : .receive, index: $0) }
         mappings = shared.compactMap { r in
             sl.regions.first { $0.kind == .shared && $0.name == r.name }.map { MappingView(region: r, placed: $0) }
         }
@@ -165,8 +176,11 @@ struct ShardView {
     var heap: Region? { placed.region(.heap) }
     var watchdogMs: UInt32 { model.watchdogMs }
     var policy: Policy { model.policy }
-    /// Every interrupt of every granted device, in grant order.
+    /// Every interrupt of every granted device, in grant order (a line's
+    /// position here is its bit in a wait's result).
     var irqs: [UInt32] { devices.flatMap(\.irqs) }
+    /// The position of `channel` in this shard's channel list, if it is an endpoint.
+    func index(of channel: ChannelView) -> Int? { endpoints.first { $0.channel.id == channel.id }?.index }
     /// The system table's names for this shard's arrays, e.g. shard_my_shard.
     var tablePrefix: String { "shard_" + Ident.c(name) }
 }

@@ -61,19 +61,21 @@ public enum Ident {
     /// `VANITY_CHANNEL_<NAME>` plus one suffix (VanityCodegen's ShardHeader).
     public enum ChannelMacro: String, CaseIterable, Sendable {
         case id = "_ID", address = "_ADDR", size = "_SIZE", msgSize = "_MSG_SIZE", slots = "_SLOTS"
-        case direction = "_DIRECTION", notify = "_NOTIFY"
+        case direction = "_DIRECTION", notify = "_NOTIFY", wakeIndex = "_WAKE_INDEX"
     }
 
     /// "my-chan" → "VANITY_CHANNEL_MY_CHAN": a channel's macro prefix.
     public static func channelMacro(_ name: String) -> String { "VANITY_CHANNEL_" + macro(name) }
     /// "my-chan" → "vanity_channel_my_chan": a channel's C handle.
     public static func channelHandle(_ name: String) -> String { "vanity_channel_" + c(name) }
+    /// "my-chan" → "VANITY_WOKE_CHANNEL_MY_CHAN": a channel's bit in a wait's result.
+    public static func channelWokeMacro(_ name: String) -> String { "VANITY_WOKE_CHANNEL_" + macro(name) }
 
     /// Every identifier generated sources spell for a channel (its macros,
     /// C handle and Swift name): two channels of one shard must share none.
     public static func channelIdentifiers(_ name: String) -> [String] {
         let m = channelMacro(name)
-        return ChannelMacro.allCases.map { m + $0.rawValue } + [channelHandle(name), swift(name)]
+        return ChannelMacro.allCases.map { m + $0.rawValue } + [channelHandle(name), channelWokeMacro(name), swift(name)]
     }
 
     /// The macros a shard header defines for each shared region it maps,

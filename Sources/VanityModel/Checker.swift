@@ -252,11 +252,26 @@ public struct SystemChecker {
             if let f = c.from?.value { connected.insert(f) }
             if let t = c.to?.value { connected.insert(t) }
         }
+        checkWakeBits(channelModels, into: &d)
         for r in m.regions { for e in r.map { connected.insert(e.shard.value) } }
         for s in m.shards where !connected.contains(s.name.value) && s.devices.isEmpty {
             d.warning(s.name.location, "shard \"\(s.name.value)\" has no channels, shared regions or devices: it cannot talk to anything")
         }
         return channelModels
+    }
+
+    /// A wait reports each of a shard's channels by its position in the
+    /// shard's channel list (<vanity/syscall.h>); past the last bit the
+    /// channels share it. A warning at the first channel that shares.
+    func checkWakeBits(_ channels: [ChannelModel], into d: inout DiagnosticBag) {
+        let bits = Int(VANITY_WAKE_CHANNEL_BITS)
+        for (id, s) in manifest.shards.enumerated() {
+            let mine = channels.filter { $0.from == id || $0.to == id }
+            guard mine.count > bits else { continue }
+            let last = mine[bits - 1], first = mine[bits]
+            d.warning(first.location, "channel \"\(first.name)\" is shard \"\(s.name.value)\"'s channel \(bits) (counting from 0), and a wait reports at most \(bits) channels apart: channels \(bits - 1) to \(mine.count - 1) share the last bit, so the shard cannot tell them apart by what woke it",
+                      notes: [.init(last.location, "channel \"\(last.name)\" (\(bits - 1)) is the first to share it")])
+        }
     }
 
     /// Shared regions: each shard of `map` known, a name no channel has;
@@ -519,6 +534,10 @@ public struct SystemChecker {
                 continue
             }
             deviceOwner[node.path] = (s.name.value, dev.location)
+            let before = grants.reduce(0) { $0 + $1.node.irqs.count }, bits = Int(VANITY_WAKE_IRQ_BITS)
+            if before <= bits && before + node.irqs.count > bits {
+                d.warning(dev.location, "device \(describe(dev.value, node.path)) brings \(ctx)'s interrupts to more than \(bits) on \(plat.name), and a wait reports at most \(bits) apart: interrupts \(bits - 1) and later share the last bit")
+            }
             let ident = plat.deviceTable.first(where: { $0.name == dev.value && !dev.value.hasPrefix("/") })?.name
                 ?? Ident.node(node.path)
             grants.append(DeviceGrant(reference: dev.value, identifier: ident, node: node, location: dev.location))

@@ -57,7 +57,7 @@ static struct vanity_channel make_ring(uint32_t msg_size, uint32_t slots, uint32
   struct vanity_ring *r = aligned_alloc(4096, (bytes + 4095) / 4096 * 4096);
   memset(r, 0, bytes);
   vanity_ring_init(r, msg_size, slots, start_index); /* start near 2^32 to cross the wrap early */
-  struct vanity_channel ch = {r, 0, VANITY_DIR_SEND, 1, 1, msg_size, slots};
+  struct vanity_channel ch = {r, 0, VANITY_DIR_SEND, 1, 1, msg_size, slots, 0};
   return ch;
 }
 

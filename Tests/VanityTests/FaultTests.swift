@@ -93,7 +93,7 @@ let testPlatforms = ["aarch64-virt", "riscv64-virt", "x86_64-pc", "sim"]
         // The RTC's alarm interrupt reached the shard it is granted to, on its
         // core (the simulator's RTC has no interrupt).
         if platform != "sim" {
-            #expect(r.stdout.range(of: #"\[alarm\] alarm: woken with bits 2, rtc [0-9]+ -> [0-9]+, ack -> 0"#, options: .regularExpression) != nil,
+            #expect(r.stdout.range(of: #"\[alarm\] alarm: woken with bits 0x2001000000000000, rtc [0-9]+ -> [0-9]+, ack -> 0"#, options: .regularExpression) != nil,
                     "\(r.stdout)")
         }
         #expect(r.stdout.range(of: #"\[tally\] tally: [0-9]+ ticks in order, no gap"#, options: .regularExpression) != nil)
@@ -109,7 +109,7 @@ let testPlatforms = ["aarch64-virt", "riscv64-virt", "x86_64-pc", "sim"]
         // propagate: the child is held and its supervisor is woken.
         #expect(Self.lines(r, "kernel: FAULT shard=child kind=trap ").count == 1, "\(r.stdout)")
         #expect(r.stdout.contains("kernel: child is held; telling its supervisor boss"))
-        #expect(r.stdout.contains("[boss] boss: woken with bits 4; child generation 1"), "\(r.stdout)")
+        #expect(r.stdout.contains("[boss] boss: woken with bits 0x4000000000000000; child generation 1"), "\(r.stdout)")
         #expect(r.stdout.contains("kernel: system stopping with status 101"))
     }
 

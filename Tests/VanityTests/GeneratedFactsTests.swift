@@ -56,9 +56,9 @@ import VanityToolchain
         """
 
     /// The manifest laid out on the simulator, whose target is this host.
-    static func simLayout() throws -> Layout {
+    static func simLayout(_ manifest: String = manifest, platform: String = "sim") throws -> Layout {
         let (platforms, _) = PlatformLoader.loadAll(platformsDirectory: repoRoot + "/Platforms")
-        let sim = try #require(platforms.first { $0.name == "sim" })
+        let sim = try #require(platforms.first { $0.name == platform })
         let out = Frontend.run(text: manifest, file: "facts.toml", platforms: [sim], directoryExists: { _ in true })
         #expect(out.diagnostics.filter { $0.severity == .error }.isEmpty, "\(out.diagnostics.map(\.description))")
         return try #require(out.layouts.first)
@@ -66,8 +66,9 @@ import VanityToolchain
 
     /// Runs `body` with the manifest's simulator layout and its generated
     /// files in a fresh folder.
-    static func withGenerated(_ body: (_ layout: Layout, _ dir: String) throws -> Void) throws {
-        let layout = try simLayout()
+    static func withGenerated(_ manifest: String = manifest, platform: String = "sim",
+                              _ body: (_ layout: Layout, _ dir: String) throws -> Void) throws {
+        let layout = try simLayout(manifest, platform: platform)
         let dir = try materialise(layout)
         defer { try? FileManager.default.removeItem(atPath: dir) }
         try body(layout, dir)
@@ -186,6 +187,92 @@ import VanityToolchain
                   printf("loud=%u\\n", channel("loud")->notify);
                 """)
             #expect(table["quiet"] == "0" && table["loud"] == "1", "system_table.c: \(table)")
+        }
+    }
+
+    /// Each channel's wake bit is its position in each endpoint's own
+    /// channel list, and each interrupt's its position in the shard's
+    /// grants: the same in the header (macros and handles), the table (the
+    /// kernel's from_index, to_index and irq index) and the Swift binding.
+    /// "a" holds x (its 0), y (1), z (2); "b" holds y (0) and z (1); "c"
+    /// holds x (0). "a" is granted the RTC, and on aarch64-virt also the
+    /// GPIO controller: one line each, its interrupts 0 and 1.
+    static let wakeManifest = """
+        [system]
+        name = "wakebits"
+
+        [shards.a]
+        lang = "c"
+        cores = [1]
+        devices = ["rtc"]
+
+        [shards.b]
+        lang = "swift"
+        cores = [2]
+
+        [shards.c]
+        lang = "c"
+        cores = [3]
+
+        [channels.x]
+        from = "a"
+        to = "c"
+        msg-size = 8
+        slots = 2
+
+        [channels.y]
+        from = "b"
+        to = "a"
+        msg-size = 8
+        slots = 2
+
+        [channels.z]
+        from = "a"
+        to = "b"
+        msg-size = 8
+        slots = 2
+
+        """
+
+    @Test func wakeBitsReachEveryForm() throws {
+        try Self.withGenerated(Self.wakeManifest) { layout, dir in
+            let swift = try Self.runSwiftBinding(layout, generated: dir, shard: "b", main: """
+                    print("y=\\(Shard.Channels.y.woke.rawValue)")
+                    print("z=\\(Shard.Channels.z.woke.rawValue)")
+                    print("zin=\\(Wake(rawValue: VANITY_WAKE_CHANNEL | 2).contains(Shard.Channels.z))")
+                    print("yin=\\(Wake(rawValue: VANITY_WAKE_CHANNEL | 2).contains(Shard.Channels.y))")
+                """)
+            #expect(swift == ["y": "1", "z": "2", "zin": "true", "yin": "false"], "Shard.swift: \(swift)")
+
+            let a = try Self.runCHeader(generated: dir, shard: "a", body: """
+                  printf("x=%llu\\ny=%llu\\nz=%llu\\n", VANITY_WOKE_CHANNEL_X, VANITY_WOKE_CHANNEL_Y, VANITY_WOKE_CHANNEL_Z);
+                  printf("zi=%u\\n", vanity_channel_z.wake_index);
+                """)
+            #expect(a == ["x": "1", "y": "2", "z": "4", "zi": "2"], "a/vanity_shard.h: \(a)")
+            let b = try Self.runCHeader(generated: dir, shard: "b", body: """
+                  printf("y=%llu\\nz=%llu\\n", VANITY_WOKE_CHANNEL_Y, VANITY_WOKE_CHANNEL_Z);
+                """)
+            #expect(b == ["y": "1", "z": "2"], "b/vanity_shard.h: \(b)")
+
+            let table = try Self.runSystemTable(generated: dir, body: """
+                  printf("x=%u,%u\\ny=%u,%u\\nz=%u,%u\\n", channel("x")->from_index, channel("x")->to_index,
+                         channel("y")->from_index, channel("y")->to_index, channel("z")->from_index, channel("z")->to_index);
+                """)
+            #expect(table == ["x": "0,0", "y": "0,1", "z": "2,1"], "system_table.c: \(table)")
+        }
+        // Interrupts: a board's devices (the header and table compile on the host too).
+        let board = Self.wakeManifest.replacingOccurrences(of: "devices = [\"rtc\"]", with: "devices = [\"rtc\", \"gpio\"]")
+        try Self.withGenerated(board, platform: "aarch64-virt") { _, dir in
+            let a = try Self.runCHeader(generated: dir, shard: "a", body: """
+                  printf("rtc=%llx\\ngpio=%llx\\n", VANITY_WOKE_IRQ_RTC, VANITY_WOKE_IRQ_GPIO);
+                  printf("gi=%u\\n", vanity_device_gpio.irq_index);
+                """)
+            #expect(a == ["rtc": "1000000000000", "gpio": "2000000000000", "gi": "1"], "a/vanity_shard.h: \(a)")
+            let table = try Self.runSystemTable(generated: dir, body: """
+                  for (uint32_t i = 0; i < vanity_system.irq_count; i++)
+                    printf("irq%u=%u,%u\\n", vanity_system.irqs[i].irq, vanity_system.irqs[i].shard, vanity_system.irqs[i].index);
+                """)
+            #expect(Set(table.values) == ["0,0", "0,1"], "system_table.c: \(table)")
         }
     }
 

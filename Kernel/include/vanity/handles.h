@@ -23,6 +23,7 @@ struct vanity_channel {
   uint16_t notify;          /* 1 if the reader is woken on new messages */
   uint32_t msg_size;        /* bytes per slot */
   uint32_t slots;           /* a power of two */
+  uint32_t wake_index;      /* its position in this shard's channel list: its bit in a wait's result (syscall.h) */
 };
 
 struct vanity_device {
@@ -30,6 +31,7 @@ struct vanity_device {
   uint64_t size;      /* bytes of that range */
   uint32_t irq;       /* first interrupt line, or VANITY_NO_IRQ */
   uint32_t irq_count; /* lines granted with the device */
+  uint32_t irq_index; /* the shard's interrupt index of `irq` (lines irq_index.. in a wait's result, syscall.h) */
 };
 
 /* A shared memory region ([regions.<name>] in system.toml) as one shard maps

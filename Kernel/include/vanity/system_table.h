@@ -79,6 +79,8 @@ struct vanity_channel_desc {
   uint32_t msg_size;
   uint32_t slots;
   uint32_t notify;   /* 1 if the reader is woken on new messages */
+  uint16_t from_index; /* the channel's position in the writer's channel list: its wake bit there (syscall.h) */
+  uint16_t to_index;   /* the same in the reader's */
   uint64_t phys;     /* the ring (struct vanity_ring) */
   uint64_t size;     /* bytes mapped, page-rounded */
 };
@@ -87,6 +89,7 @@ struct vanity_irq_grant {
   uint32_t irq;      /* the interrupt controller's number for the line */
   uint16_t shard;    /* owning shard */
   uint16_t core;     /* the core the line is routed to */
+  uint32_t index;    /* the line's position in the owner's `irqs`: its wake bit there (syscall.h) */
 };
 
 struct vanity_shard_desc {

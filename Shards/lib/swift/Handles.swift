@@ -5,10 +5,41 @@
 
 /// The C handle (<vanity/handles.h>) for one end of a channel.
 func channelHandle(_ address: UInt, _ id: UInt16, _ direction: vanity_direction, _ peer: UInt16, _ msgSize: Int,
-                   _ slots: UInt32, _ notify: Bool) -> vanity_channel {
+                   _ slots: UInt32, _ notify: Bool, _ wakeIndex: Int) -> vanity_channel {
     vanity_channel(ring: UnsafeMutablePointer<vanity_ring>(bitPattern: address)!, id: id,
                    direction: UInt16(direction.rawValue), peer: peer, notify: notify ? 1 : 0,
-                   msg_size: UInt32(msgSize), slots: slots)
+                   msg_size: UInt32(msgSize), slots: slots, wake_index: UInt32(wakeIndex))
+}
+
+/// What woke a wait (`Vanity.wait`): the wake word of <vanity/syscall.h>
+/// (docs/abi.md, "What woke a wait"). Test one endpoint or device with
+/// `contains(Shard.Channels.x)` / `contains(Shard.Devices.y)`, a kind with
+/// `contains(.channel)`; empty: the wait timed out.
+public struct Wake: OptionSet, Sendable {
+    public let rawValue: UInt64
+    public init(rawValue: UInt64) { self.rawValue = rawValue }
+
+    /// A peer notified one of this shard's channels (or restarted).
+    public static let channel = Wake(rawValue: VANITY_WAKE_CHANNEL)
+    /// One of this shard's interrupts fired.
+    public static let irq = Wake(rawValue: VANITY_WAKE_IRQ)
+    /// A shard with policy "propagate" naming this one faulted.
+    public static let supervised = Wake(rawValue: VANITY_WAKE_SUPERVISED)
+    /// Every channel bit, every interrupt bit.
+    public static let channels = Wake(rawValue: VANITY_WAKE_CHANNELS)
+    public static let irqs = Wake(rawValue: VANITY_WAKE_IRQS)
+
+    /// The bit of this shard's channel `index` (its position in the shard's
+    /// channel list; an index past the last bit shares it).
+    public static func channel(index: Int) -> Wake { Wake(rawValue: vanity_wake_channel_bit(UInt32(index))) }
+    /// The bits of this shard's interrupts `first..<first + count`.
+    public static func irqs(first: Int, count: Int) -> Wake {
+        Wake(rawValue: vanity_wake_irq_range(UInt32(first), UInt32(count)))
+    }
+
+    public func contains(_ endpoint: Sender) -> Bool { !intersection(endpoint.woke).isEmpty }
+    public func contains(_ endpoint: Receiver) -> Bool { !intersection(endpoint.woke).isEmpty }
+    public func contains(_ device: Device) -> Bool { !intersection(device.woke).isEmpty }
 }
 
 /// The writing end of a channel whose messages are values of type `Message`
@@ -16,9 +47,12 @@ func channelHandle(_ address: UInt, _ id: UInt16, _ direction: vanity_direction,
 public struct Sender {
     public var raw: vanity_channel
 
-    public init(address: UInt, id: UInt16, peer: UInt16, msgSize: Int, slots: UInt32, notify: Bool) {
-        raw = channelHandle(address, id, VANITY_DIR_SEND, peer, msgSize, slots, notify)
+    public init(address: UInt, id: UInt16, peer: UInt16, msgSize: Int, slots: UInt32, notify: Bool, wakeIndex: Int = 0) {
+        raw = channelHandle(address, id, VANITY_DIR_SEND, peer, msgSize, slots, notify, wakeIndex)
     }
+
+    /// This endpoint's bit in a wait's result.
+    public var woke: Wake { .channel(index: Int(raw.wake_index)) }
 
     public var msgSize: Int { Int(raw.msg_size) }
     public var slots: UInt32 { raw.slots }
@@ -77,9 +111,12 @@ public struct Sender {
 public struct Receiver {
     public var raw: vanity_channel
 
-    public init(address: UInt, id: UInt16, peer: UInt16, msgSize: Int, slots: UInt32, notify: Bool) {
-        raw = channelHandle(address, id, VANITY_DIR_RECEIVE, peer, msgSize, slots, notify)
+    public init(address: UInt, id: UInt16, peer: UInt16, msgSize: Int, slots: UInt32, notify: Bool, wakeIndex: Int = 0) {
+        raw = channelHandle(address, id, VANITY_DIR_RECEIVE, peer, msgSize, slots, notify, wakeIndex)
     }
+
+    /// This endpoint's bit in a wait's result.
+    public var woke: Wake { .channel(index: Int(raw.wake_index)) }
 
     public var msgSize: Int { Int(raw.msg_size) }
     public var slots: UInt32 { raw.slots }
@@ -134,12 +171,21 @@ public struct Device {
     public let size: Int
     /// The first interrupt line, or nil.
     public let irq: UInt32?
+    /// Lines granted with the device, and the shard's interrupt index of the
+    /// first (the others follow).
+    public let irqCount: Int
+    public let irqIndex: Int
 
-    public init(address: UInt, size: Int, irq: UInt32?) {
+    public init(address: UInt, size: Int, irq: UInt32?, irqCount: Int = 0, irqIndex: Int = 0) {
         self.base = address
         self.size = size
         self.irq = irq
+        self.irqCount = irqCount
+        self.irqIndex = irqIndex
     }
+
+    /// The bits of its lines in a wait's result (none without interrupts).
+    public var woke: Wake { .irqs(first: irqIndex, count: irqCount) }
 
     /// Reads a 32-bit device register at `offset`.
     @inline(__always)
@@ -154,6 +200,19 @@ public struct Device {
 public enum Vanity {
     /// Nanoseconds since boot (needs the "time" cap).
     public static func timeNs() -> Int64 { vanity_time_ns() }
+
+    /// Waits for a wake-up or `timeoutNs` (0: forever); returns what woke
+    /// it, empty on timeout. Every wake since the last wait returned,
+    /// including those a blocking send or receive took (see vanity_wait).
+    @discardableResult
+    public static func wait(timeoutNs: UInt64 = 0) -> Wake {
+        let r = vanity_wait(timeoutNs)
+        return Wake(rawValue: r > 0 ? UInt64(r) : 0)
+    }
+
+    /// Acknowledges interrupt `irq` (unmasks it).
+    @discardableResult
+    public static func ackIrq(_ irq: UInt32) -> Int64 { vanity_irq_ack(irq) }
 
     /// Stops this shard with `status`.
     public static func exit(_ status: UInt32) -> Never {

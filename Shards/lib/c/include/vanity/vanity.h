@@ -41,9 +41,35 @@ static inline int64_t vanity_log(const char *text, size_t len) {
   return vanity_arch_syscall(VANITY_SYS_LOG, (uint64_t)(uintptr_t)text, len, 0);
 }
 static inline int64_t vanity_notify(uint32_t channel) { return vanity_arch_syscall(VANITY_SYS_NOTIFY, channel, 0, 0); }
-static inline int64_t vanity_wait(uint64_t timeout_ns) {
+static inline int64_t vanity__wait(uint64_t timeout_ns) {
   vanity_alive();
   return vanity_arch_syscall(VANITY_SYS_WAIT, timeout_ns, 0, 0);
+}
+/* Waits for a wake-up or `timeout_ns` (0: forever) and returns what woke
+ * it: the wake word of <vanity/syscall.h> (VANITY_WAKE_*; test a channel
+ * with vanity_woke_channel or VANITY_WOKE_CHANNEL_<NAME>, a device with
+ * vanity_woke_device or VANITY_WOKE_IRQ_<NAME>), 0 on timeout. It reports
+ * every wake since the last vanity_wait returned, including those the
+ * blocking sends and receives below took while they waited (they keep them
+ * in the status block): a bit is never lost, but it may name a channel
+ * whose message a blocking call has already received, so it means "look
+ * there", not "a message is there". With wakes kept it returns at once
+ * (after a poll of the kernel's, so those are reported too). */
+static inline int64_t vanity_wait(uint64_t timeout_ns) {
+  uint64_t kept = VANITY_ARCH_STATUS->woke_kept;
+  if (kept) {
+    VANITY_ARCH_STATUS->woke_kept = 0;
+    int64_t now = vanity__wait(1); /* a poll: the shortest timeout */
+    return (int64_t)(kept | (now > 0 ? (uint64_t)now : 0));
+  }
+  return vanity__wait(timeout_ns);
+}
+/* Did the wake word `woke` report channel `ch` / any line of device `dev`? */
+static inline int vanity_woke_channel(uint64_t woke, const struct vanity_channel *ch) {
+  return (woke & vanity_wake_channel_bit(ch->wake_index)) != 0;
+}
+static inline int vanity_woke_device(uint64_t woke, const struct vanity_device *dev) {
+  return (woke & vanity_wake_irq_range(dev->irq_index, dev->irq_count)) != 0;
 }
 static inline int64_t vanity_irq_ack(uint32_t irq) { return vanity_arch_syscall(VANITY_SYS_IRQ_ACK, irq, 0, 0); }
 static inline int64_t vanity_time_ns(void) { return vanity_arch_syscall(VANITY_SYS_TIME, 0, 0, 0); }
@@ -307,6 +333,14 @@ VANITY_HOT int vanity__ready(const struct vanity_channel *ch, int sending, int s
   return 0;
 }
 
+/* A blocking call's wait: what woke it is kept for the caller's next
+ * vanity_wait (the wake may have been for another channel). */
+static inline int64_t vanity__block_wait(uint64_t timeout_ns) {
+  int64_t woke = vanity__wait(timeout_ns);
+  if (woke > 0) VANITY_ARCH_STATUS->woke_kept |= (uint64_t)woke;
+  return woke;
+}
+
 /* Waits until the ring has room (sending) or a message: relax a little, then
  * set the waiting flag on the other side's line, check again, sleep briefly,
  * check again, and only then sleep until notified. Returns early on any
@@ -319,9 +353,9 @@ static inline void vanity__block(const struct vanity_channel *ch, uint32_t *wait
   __atomic_store_n(waiting, 1u, __ATOMIC_SEQ_CST);
   __atomic_thread_fence(__ATOMIC_SEQ_CST);
   if (vanity__ready(ch, sending, 0)) return;
-  if (vanity_wait(VANITY_RACE_WAIT_NS) != 0) return; /* woken: retry */
+  if (vanity__block_wait(VANITY_RACE_WAIT_NS) != 0) return; /* woken: retry */
   if (vanity__ready(ch, sending, 0) || !__atomic_load_n(waiting, __ATOMIC_ACQUIRE)) return;
-  vanity_wait(ch->notify ? 0 : VANITY_RACE_WAIT_NS);
+  vanity__block_wait(ch->notify ? 0 : VANITY_RACE_WAIT_NS);
 }
 
 /* Blocking forms: return once every message is sent / at least one

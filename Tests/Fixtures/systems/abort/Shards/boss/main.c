@@ -2,6 +2,6 @@
 #include <vanity/vanity.h>
 int main(void) {
   int64_t bits = vanity_wait(0);
-  vanity_printf("boss: woken with bits %ld; child generation %ld\n", bits, vanity_generation(4));
+  vanity_printf("boss: woken with bits 0x%lx; child generation %ld\n", bits, vanity_generation(4));
   return 0;
 }

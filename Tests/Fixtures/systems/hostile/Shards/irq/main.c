@@ -65,7 +65,7 @@ int main(void) {
   arm(rtc);
   int64_t bits = vanity_wait(4000000000ull);
   quiet(rtc);
-  vanity_printf("irq: generation %ld woken with bits %ld\n", gen, bits);
+  vanity_printf("irq: generation %ld woken with bits 0x%lx\n", gen, bits);
   if (gen == 1) __builtin_trap(); /* no vanity_irq_ack */
   done();
   return 0;

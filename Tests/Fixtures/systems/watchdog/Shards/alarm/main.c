@@ -50,6 +50,6 @@ int main(void) {
   vanity_mmio_write32(rtc + 0x1c, 1);
   uint32_t later = vanity_mmio_read32(rtc + 0x00);
 #endif
-  vanity_printf("alarm: woken with bits %ld, rtc %u -> %u, ack -> %ld\n", bits, now, later, vanity_irq_ack(vanity_device_rtc.irq));
+  vanity_printf("alarm: woken with bits 0x%lx, rtc %u -> %u, ack -> %ld\n", bits, now, later, vanity_irq_ack(vanity_device_rtc.irq));
   return 0;
 }

@@ -1,0 +1,5 @@
+#include <vanity_shard.h>
+#include <vanity/vanity.h>
+int main(void) {
+  for (;;) vanity_wait(0);
+}
