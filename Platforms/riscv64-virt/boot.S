@@ -6,12 +6,19 @@
 .section .text.boot, "ax"
 .global _start
 _start:
-    /* One hart boots the kernel. OpenSBI's cold-boot lottery can, on a
-     * loaded host, let a second hart through to _start as well; the first
-     * to claim the boot goes on, any other gives itself back to SBI
-     * (hart_stop), so the kernel's hart_start of it works later. The claim
-     * lives in .data: the winner clears .bss, which a late loser would
-     * otherwise find zero again. */
+    /* One hart boots the kernel; any other hart that arrives here is most
+     * likely a core the kernel is starting: as we read OpenSBI 1.1, its
+     * hart_start marks the hart START_PENDING before it stores the start
+     * address and argument, so a hart that leaves its wait in that window
+     * (a wakeup on a loaded host) jumps to the cold boot's address, here,
+     * with the DTB as its argument. Seen on loaded hosts: two harts ran
+     * kernel_init (before the claim below); later, when such a hart gave
+     * itself back with hart_stop, its core never started (the kernel's
+     * hart_start had already returned success).
+     * So the first to claim the boot goes on; any other waits for the start
+     * request the kernel stores in memory (platform_start_core) before it
+     * asks SBI, and enters as that core. The claim lives in .data: the
+     * winner clears .bss, which a late loser would otherwise find zero again. */
     la      t1, boot_claimed
     li      t2, 1
     amoswap.w.aq t2, t2, (t1)
@@ -22,13 +29,6 @@ _start:
 
 extra_boot_hart:
     mv      s0, a0                /* hart id */
-    li      a7, 0x48534d          /* SBI HSM */
-    li      a6, 1                 /* hart_stop: does not return when it works */
-    ecall
-    /* It failed: OpenSBI let this hart through without counting it as
-     * started, so its hart_start from the kernel will not reach it (seen:
-     * core 1 never started under load). It waits for the kernel's start
-     * request in memory instead (platform_start_core writes core + 1). */
     li      t1, 64
     bgeu    s0, t1, 3f
     la      t1, hart_start_request
@@ -38,6 +38,8 @@ extra_boot_hart:
     bnez    t3, 2f
     j       1b
 2:  fence   r, rw
+    li      t4, -1                /* marks the request taken here (platform_secondary_main says so) */
+    sd      t4, 0(t1)
     mv      a0, s0
     addi    a1, t3, -1
     j       secondary_entry

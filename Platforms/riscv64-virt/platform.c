@@ -254,8 +254,9 @@ static uint64_t kernel_stack_top(uint32_t core) {
 void platform_start_core(uint32_t core, const struct vanity_shard_desc *shard) {
   if (core == platform_core_id()) arch_enter_user(shard->entry, shard->stack_top, kernel_stack_top(core));
   core_satp[core] = satp_of(spaces[1u + shard->id].root, (uint16_t)(1u + shard->id));
-  /* Also in memory, for a hart OpenSBI let through to _start by mistake
-   * (boot.S, extra_boot_hart): it waits there instead of in OpenSBI. */
+  /* In memory first, for a hart OpenSBI lets through to _start instead of
+   * secondary_entry (boot.S, extra_boot_hart): it enters as the core it
+   * finds here. Stored before the SBI call, so such a hart finds it. */
   if (core_hart[core] < 64) __atomic_store_n(&hart_start_request[core_hart[core]], (uint64_t)core + 1, __ATOMIC_RELEASE);
   __asm__ volatile("fence rw, rw" ::: "memory");
   struct sbiret r = sbi(SBI_HSM, 0, core_hart[core], (uint64_t)(uintptr_t)secondary_entry, core);
@@ -288,8 +289,9 @@ void platform_boot_main(uint64_t boot_hart) {
 }
 
 void platform_secondary_main(uint64_t hart, uint32_t core) {
-  (void)hart;
   mmu_on(core_satp[core]);
+  if (hart < 64 && __atomic_load_n(&hart_start_request[hart], __ATOMIC_ACQUIRE) == ~0ull)
+    kprintf("riscv64-virt: core %u (hart %lu) arrived at _start, not secondary_entry, and entered from its request in memory\n", core, hart);
   plic_hart_init();
   CSR_WRITE(sie, SIE_SSIE | SIE_STIE | SIE_SEIE);
   kernel_secondary_start(core);
