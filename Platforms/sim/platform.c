@@ -300,7 +300,7 @@ static pid_t spawn_shard(struct core *c) {
   free(maps);
   size_t envc = 0;
   while (environ[envc]) envc++;
-  char **env = calloc(envc + 7, sizeof *env);
+  char **env = calloc(envc + 8, sizeof *env);
   size_t k = 0;
   for (size_t i = 0; i < envc; i++)
     if (strncmp(environ[i], "VANITY_SIM_", 11) != 0) env[k++] = environ[i];
@@ -310,6 +310,9 @@ static pid_t spawn_shard(struct core *c) {
   env[k++] = stack_env;
   env[k++] = maps_env;
   if (det) env[k++] = VANITY_SIM_ENV_DETERMINISTIC "=1";
+  char kernel_env[48];
+  snprintf(kernel_env, sizeof kernel_env, "%s=%d", VANITY_SIM_ENV_KERNEL_PID, (int)getpid());
+  env[k++] = kernel_env;
   env[k] = NULL;
   const char *path = shard_paths[d->id];
   char *argv[] = {(char *)path, NULL};

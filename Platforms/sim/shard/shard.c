@@ -162,6 +162,11 @@ __attribute__((constructor)) static void vanity_sim_start(void) {
     exit(2);
   }
   prctl(PR_SET_PDEATHSIG, SIGKILL);
+  /* The kernel may have ended between starting this process and the line
+   * above (a shard restarted as the system stopped): then no signal will
+   * come, and this process would wait on its mailbox forever. */
+  const char *kernel = getenv(VANITY_SIM_ENV_KERNEL_PID);
+  if (kernel && getppid() != (pid_t)atoi(kernel)) _exit(2);
   int ram_fd = atoi(ram), dev_fd = dev ? atoi(dev) : -1, ram_ro_fd = -1;
   /* "addr,size,prot,offset,what;": the RAM, the device page or a guard. */
   for (const char *p = maps; *p;) {

@@ -37,6 +37,7 @@ enum { VANITY_SIM_MAP_RAM = 0, VANITY_SIM_MAP_DEVICE = 1, VANITY_SIM_MAP_GUARD =
 #define VANITY_SIM_ENV_MAILBOX "VANITY_SIM_MAILBOX" /* hex address of the mailbox */
 #define VANITY_SIM_ENV_STACK_TOP "VANITY_SIM_STACK_TOP" /* hex: one past the shard's layout stack */
 #define VANITY_SIM_ENV_DETERMINISTIC "VANITY_SIM_DETERMINISTIC" /* set: shards stop at every channel operation */
+#define VANITY_SIM_ENV_KERNEL_PID "VANITY_SIM_KERNEL_PID" /* decimal: the kernel process that started the shard */
 
 /* Options of the kernel process (environment of `vanity-build run`). */
 #define VANITY_SIM_ENV_SEED "VANITY_SIM_SEED"     /* decimal: deterministic mode with this seed */
