@@ -58,6 +58,27 @@ struct ForwardTests {
         }
     }
 
+    /// A grant with two reg ranges (x86_64-pc's virtio-pci nodes: the
+    /// configuration page and the BAR window) maps both and names both in
+    /// the shard's header; the driver picks the PCI transport from the
+    /// compatible macro.
+    @Test func theX86NetGrantNamesConfigPageAndBarWindowInTheHeader() throws {
+        let (layouts, diags) = pipeline(Self.manifest(forward: "[]", platforms: #"["x86_64-pc"]"#), platforms: Self.boards)
+        #expect(diags.filter { $0.severity == .error }.isEmpty, "\(diags)")
+        let layout = try #require(layouts.first)
+        let devices = layout.shards.flatMap(\.regions).filter { $0.kind == .device }
+        #expect(devices.map(\.name) == ["net.0", "net.1"])
+        #expect(devices.map(\.phys) == [0xb002_0000, 0xc000_0000] && devices.map(\.size) == [0x1000, 0x4000])
+        let dir = try materialise(layout)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let header = try String(contentsOfFile: dir + "/shards/driver/vanity_shard.h", encoding: .utf8)
+        for line in ["#define VANITY_DEVICE_NET_ADDR 0xb0020000ull", "#define VANITY_DEVICE_NET_REG_COUNT 2u",
+                     "#define VANITY_DEVICE_NET_REG1_ADDR 0xc0000000ull", "#define VANITY_DEVICE_NET_REG1_SIZE 0x4000ull",
+                     "#define VANITY_DEVICE_NET_COMPAT_VANITY_VIRTIO_PCI 1", "#define VANITY_DEVICE_NET_IRQ 20u"] {
+            #expect(header.contains(line), "\(line)")
+        }
+    }
+
     @Test func aSystemWithoutTheNetDeviceGetsNoNetworkArguments() throws {
         let text = Self.manifest(forward: "[]", netShard: false)
         let layout = try #require(pipeline(text, platforms: Self.boards).layouts.first)
