@@ -240,8 +240,7 @@ static inline int vanity_virtio_probe_pci(struct vanity_virtio *v, uint32_t id, 
   }
   /* Modern devices are 0x1040 + id; transitional ones 0x1000..0x103f with
    * the virtio id as subsystem id (they have the modern structures too). */
-  uint32_t found = device >= 0x1040 ? device - 0x1040u
-                   : device < 0x1040 && device >= 0x1000 ? vanity_virtio_r16(cfg + PCI_CFG_SUBSYSTEM) : 0xffffffffu;
+  uint32_t found = device >= 0x1040 ? device - 0x1040u : device >= 0x1000 ? vanity_virtio_r16(cfg + PCI_CFG_SUBSYSTEM) : 0xffffffffu;
   if (vendor != VIRTIO_PCI_VENDOR || found != id) {
     vanity_printf("%s: the PCI device at config space 0x%lx is %04x:%04x, not %s (virtio %u)\n", v->who, (uint64_t)cfg, vendor, device,
                   what, id);
