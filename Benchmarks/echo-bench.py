@@ -12,7 +12,7 @@ Measured from the host, for 64-byte and 1,472-byte datagrams:
 Each system's figure is printed beside the reference's and as a ratio.
 Results go into docs/performance.md by hand.
 
-Usage: Benchmarks/echo-bench.py [PLATFORM...]   (default: aarch64-virt riscv64-virt)
+Usage: Benchmarks/echo-bench.py [PLATFORM...]   (default: aarch64-virt riscv64-virt; x86_64-pc works too)
        COUNT=20000 PINGS=2000 WINDOW=64 (environment)
 """
 import os

@@ -1,4 +1,5 @@
-/* blk: a virtio 1.x block driver over virtio-mmio (version 2, "modern").
+/* blk: a virtio 1.x block driver ("modern") over virtio-mmio or PCI
+ * (<vanity/virtio.h> picks the transport the grant's device-tree node names).
  *
  * Owns the `block` device grant and the driver area of the DMA region
  * `blk-buffers` (layout and request format: <vanity/blk.h>; design:
@@ -244,7 +245,7 @@ static uint32_t reap(void) {
 
 static int device_init(struct vanity_blk_info *info) {
   uint64_t features;
-  if (vanity_virtio_probe(&vio, VIRTIO_ID_BLOCK, "a block device", "virtio-blk-device")) return -1;
+  if (vanity_virtio_probe(&vio, VIRTIO_ID_BLOCK, "a block device", "virtio-blk")) return -1;
   uint64_t optional = (1ull << F_BLK_SIZE_MAX) | (1ull << F_BLK_SEG_MAX) | (1ull << F_BLK_RO) | (1ull << F_BLK_BLK_SIZE) | (1ull << F_BLK_FLUSH);
   if (vanity_virtio_negotiate(&vio, optional, &features)) return -1;
   if (vanity_virtq_setup(&vio, &q, 0, VANITY_VIRTQ_MAX, region + VANITY_BLK_DRIVER_AREA + AREA_QUEUE,
@@ -342,7 +343,11 @@ int main(void) {
   region = vanity_region_blk_buffers.base;
   region_phys = vanity_region_blk_buffers.phys;
   region_size = vanity_region_blk_buffers.size;
-  vio.base = dev->base;
+#ifdef VANITY_DEVICE_BLOCK_COMPAT_VANITY_VIRTIO_PCI
+  vanity_virtio_pci(&vio, dev->base, VANITY_DEVICE_BLOCK_REG1_ADDR, VANITY_DEVICE_BLOCK_REG1_SIZE);
+#else
+  vanity_virtio_mmio(&vio, dev->base);
+#endif
   struct vanity_blk_info *info = (struct vanity_blk_info *)region;
   if (region_size <= VANITY_BLK_DATA || region_size > 0xffffffffull) {
     vanity_printf("blk: the region blk-buffers has %lu bytes; vanity/blk.h needs more than %u and 32-bit offsets\n", region_size,

@@ -1,4 +1,5 @@
-/* net: a virtio 1.x network driver over virtio-mmio (version 2, "modern").
+/* net: a virtio 1.x network driver ("modern") over virtio-mmio or PCI
+ * (<vanity/virtio.h> picks the transport the grant's device-tree node names).
  *
  * Owns the `net` device grant and the driver area of the DMA region
  * `net-buffers` (layout and descriptor format: <vanity/net.h>; design:
@@ -80,7 +81,7 @@ static void interrupts(int on) {
 /* Resets the device and brings it up: 1.x only, MAC if offered, no offloads. */
 static int device_init(struct vanity_net_info *info) {
   uint64_t features;
-  if (vanity_virtio_probe(&vio, VIRTIO_ID_NET, "a network card", "virtio-net-device")) return -1;
+  if (vanity_virtio_probe(&vio, VIRTIO_ID_NET, "a network card", "virtio-net")) return -1;
   if (vanity_virtio_negotiate(&vio, 1ull << F_NET_MAC, &features)) return -1;
   if (vanity_virtq_setup(&vio, &rxq, 0, QUEUE_MAX, region + VANITY_NET_DRIVER_AREA + AREA_RX, region_phys + VANITY_NET_DRIVER_AREA + AREA_RX) ||
       vanity_virtq_setup(&vio, &txq, 1, QUEUE_MAX, region + VANITY_NET_DRIVER_AREA + AREA_TX, region_phys + VANITY_NET_DRIVER_AREA + AREA_TX)) {
@@ -247,7 +248,11 @@ static void report(void) {
 int main(void) {
   region = vanity_region_net_buffers.base;
   region_phys = vanity_region_net_buffers.phys;
-  vio.base = dev->base;
+#ifdef VANITY_DEVICE_NET_COMPAT_VANITY_VIRTIO_PCI
+  vanity_virtio_pci(&vio, dev->base, VANITY_DEVICE_NET_REG1_ADDR, VANITY_DEVICE_NET_REG1_SIZE);
+#else
+  vanity_virtio_mmio(&vio, dev->base);
+#endif
   struct vanity_net_info *info = (struct vanity_net_info *)region;
   if (vanity_region_net_buffers.size < VANITY_NET_REGION_SIZE) {
     vanity_printf("net: the region net-buffers has %lu bytes, vanity/net.h needs %u\n", vanity_region_net_buffers.size, VANITY_NET_REGION_SIZE);

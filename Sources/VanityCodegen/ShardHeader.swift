@@ -70,6 +70,11 @@ enum ShardHeader {
             o += "\n/* \"\(d.identifier)\": \(d.path) */\n"
             o += "#define \(m)_ADDR \(C.hex(d.base))\n"
             o += "#define \(m)_SIZE \(C.hex(d.size))\n"
+            o += "#define \(m)_REG_COUNT \(d.regs.count)u /* reg ranges, each mapped at its physical address */\n"
+            for (k, r) in d.regs.enumerated() where k > 0 {
+                o += "#define \(m)_REG\(k)_ADDR \(C.hex(r.base))\n"
+                o += "#define \(m)_REG\(k)_SIZE \(C.hex(r.size))\n"
+            }
             o += "#define \(m)_IRQ_COUNT \(d.irqs.count)u\n"
             for c in d.compatible { o += "#define \(m)_COMPAT_\(Ident.macro(c)) 1 /* \"\(c)\" */\n" }
             for (k, irq) in d.irqs.enumerated() { o += "#define \(m)_IRQ\(k == 0 ? "" : String(k)) \(irq)u\n" }

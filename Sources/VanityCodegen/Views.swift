@@ -112,12 +112,14 @@ struct MappingView {
     }
 }
 
-/// The first `reg` range and the interrupts of a grant, as the shard sees it.
+/// The `reg` ranges and the interrupts of a grant, as the shard sees it
+/// (`base` and `size` are the first range's; `regs` all of them).
 struct DeviceView {
     var identifier: String
     var path: String
     var base: UInt64
     var size: UInt64
+    var regs: [(base: UInt64, size: UInt64)] = []
     var irqs: [UInt32]
     var compatible: [String] = []
     /// The shard's interrupt index of the first line (the others follow):
@@ -137,7 +139,7 @@ struct DeviceView {
             let first = g.node.regs.first
             defer { next += g.node.irqs.count }
             return DeviceView(identifier: name, path: g.node.path, base: first?.base ?? 0, size: first?.size ?? 0,
-                              irqs: g.node.irqs, compatible: g.node.compatible, irqIndex: next)
+                              regs: g.node.regs.map { ($0.base, $0.size) }, irqs: g.node.irqs, compatible: g.node.compatible, irqIndex: next)
         }
     }
 }

@@ -68,7 +68,7 @@ import Testing
         return lines
     }
 
-    @Test(arguments: ["aarch64-virt", "riscv64-virt"])
+    @Test(arguments: ["aarch64-virt", "riscv64-virt", "x86_64-pc"])
     func aPatternReachesTheDiskAndTheNextRunFindsIt(_ platform: String) throws {
         let dir = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: dir) }

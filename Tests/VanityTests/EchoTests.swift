@@ -15,7 +15,7 @@ import VanityProcess
         return String(try #require(port, "\(line)"))
     }
 
-    @Test(arguments: ["aarch64-virt", "riscv64-virt"])
+    @Test(arguments: ["aarch64-virt", "riscv64-virt", "x86_64-pc"])
     func hostClientsGetEveryByteBackOverUDPAndTCP(_ platform: String) throws {
         let out = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: out) }

@@ -10,10 +10,11 @@ import VanityPlatform
 struct ForwardTests {
     static let boards: [Platform] = {
         let (platforms, _) = PlatformLoader.loadAll(platformsDirectory: repoRoot + "/Platforms")
-        return platforms.filter { ["aarch64-virt", "riscv64-virt", "sim"].contains($0.name) }
+        return platforms.filter { ["aarch64-virt", "riscv64-virt", "x86_64-pc", "sim"].contains($0.name) }
     }()
 
-    static func manifest(forward: String, netShard: Bool = true, platforms: String = "[\"aarch64-virt\", \"riscv64-virt\"]") -> String {
+    static func manifest(forward: String, netShard: Bool = true,
+                         platforms: String = "[\"aarch64-virt\", \"riscv64-virt\", \"x86_64-pc\"]") -> String {
         """
         [system]
         name = "fwd"
@@ -36,19 +37,45 @@ struct ForwardTests {
     @Test func forwardedPortsBecomeHostfwdOptionsOfTheNetDevice() throws {
         let (layouts, diags) = pipeline(Self.manifest(forward: #"["udp:7", "tcp:5007:7"]"#), platforms: Self.boards)
         #expect(diags.filter { $0.severity == .error }.isEmpty, "\(diags)")
-        #expect(layouts.count == 2)
+        #expect(layouts.map(\.platform.name).sorted() == ["aarch64-virt", "riscv64-virt", "x86_64-pc"])
         for layout in layouts {
             let sys = layout.system
             #expect(sys.forwards.map(\.description) == ["udp:7", "tcp:5007:7"])
             #expect(sys.forwards.map(\.host) == [nil, 5007])
             let args = QemuCommand.deviceArguments(sys, hostPorts: [40001, 5007])
+            let netdev = ["-netdev", "user,id=net0,hostfwd=udp:127.0.0.1:40001-:7,hostfwd=tcp:127.0.0.1:5007-:7"]
+            if layout.platform.name == "x86_64-pc" {
+                // virtio-net-pci pinned to slot 4, the slot board.dts describes.
+                #expect(args == netdev + ["-device", "virtio-net-pci,netdev=net0,addr=4,disable-legacy=on,romfile="])
+                continue
+            }
             let bus = layout.platform.name == "aarch64-virt" ? 31 : 7
-            #expect(args == ["-global", "virtio-mmio.force-legacy=false",
-                             "-netdev", "user,id=net0,hostfwd=udp:127.0.0.1:40001-:7,hostfwd=tcp:127.0.0.1:5007-:7",
-                             "-device", "virtio-net-device,netdev=net0,bus=virtio-mmio-bus.\(bus)"])
+            #expect(args == ["-global", "virtio-mmio.force-legacy=false"] + netdev
+                + ["-device", "virtio-net-device,netdev=net0,bus=virtio-mmio-bus.\(bus)"])
             #expect(HostPorts.describe(sys.forwards, [40001, 5007])
                 == ["vanity-build: udp 127.0.0.1:40001 reaches port 7 of the system",
                     "vanity-build: tcp 127.0.0.1:5007 reaches port 7 of the system"])
+        }
+    }
+
+    /// A grant with two reg ranges (x86_64-pc's virtio-pci nodes: the
+    /// configuration page and the BAR window) maps both and names both in
+    /// the shard's header; the driver picks the PCI transport from the
+    /// compatible macro.
+    @Test func theX86NetGrantNamesConfigPageAndBarWindowInTheHeader() throws {
+        let (layouts, diags) = pipeline(Self.manifest(forward: "[]", platforms: #"["x86_64-pc"]"#), platforms: Self.boards)
+        #expect(diags.filter { $0.severity == .error }.isEmpty, "\(diags)")
+        let layout = try #require(layouts.first)
+        let devices = layout.shards.flatMap(\.regions).filter { $0.kind == .device }
+        #expect(devices.map(\.name) == ["net.0", "net.1"])
+        #expect(devices.map(\.phys) == [0xb002_0000, 0xc000_0000] && devices.map(\.size) == [0x1000, 0x4000])
+        let dir = try materialise(layout)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let header = try String(contentsOfFile: dir + "/shards/driver/vanity_shard.h", encoding: .utf8)
+        for line in ["#define VANITY_DEVICE_NET_ADDR 0xb0020000ull", "#define VANITY_DEVICE_NET_REG_COUNT 2u",
+                     "#define VANITY_DEVICE_NET_REG1_ADDR 0xc0000000ull", "#define VANITY_DEVICE_NET_REG1_SIZE 0x4000ull",
+                     "#define VANITY_DEVICE_NET_COMPAT_VANITY_VIRTIO_PCI 1", "#define VANITY_DEVICE_NET_IRQ 20u"] {
+            #expect(header.contains(line), "\(line)")
         }
     }
 
@@ -98,7 +125,7 @@ struct ForwardTests {
         """
         [system]
         name = "blk"
-        platforms = ["aarch64-virt", "riscv64-virt"]
+        platforms = ["aarch64-virt", "riscv64-virt", "x86_64-pc"]
 
         [shards.driver]
         lang = "c"
@@ -116,6 +143,12 @@ struct ForwardTests {
         for layout in layouts {
             let sys = layout.system
             #expect(sys.disk?.path == "build/a,b.img" && sys.disk?.size == 1 << 20)
+            let drive = ["-drive", "file=/x/a,,b.img,if=none,format=raw,id=blk0"]
+            if layout.platform.name == "x86_64-pc" {
+                #expect(QemuCommand.deviceArguments(sys, hostPorts: [], disk: "/x/a,b.img")
+                    == drive + ["-device", "virtio-blk-pci,drive=blk0,addr=5,disable-legacy=on"])
+                continue
+            }
             let bus = layout.platform.name == "aarch64-virt" ? 23 : 6
             #expect(QemuCommand.deviceArguments(sys, hostPorts: [], disk: "/x/a,b.img")
                 == ["-global", "virtio-mmio.force-legacy=false", "-drive", "file=/x/a,,b.img,if=none,format=raw,id=blk0",

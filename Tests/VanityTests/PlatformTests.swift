@@ -46,6 +46,21 @@ func platformFile(_ name: String, _ file: String) throws -> [UInt8] {
         #expect(rtc.irqs == [2])
     }
 
+    /// virtio over PCI: each device is its slot's ECAM page, the window its
+    /// driver places the virtio BAR in, and the slot's INTA pin (docs/io.md).
+    @Test func x86VirtioDevicesAreConfigPageBarWindowAndIntxPin() throws {
+        let p = try platform("x86_64-pc")
+        let net = try #require(p.device(named: "net")), block = try #require(p.device(named: "block"))
+        #expect(net.compatible.contains("vanity,virtio-pci") && block.compatible.contains("vanity,virtio-pci"))
+        // bus 0, slots 4 and 5: 0xb0000000 + slot << 15
+        #expect(net.regs == [MemoryRange(base: 0xb002_0000, size: 0x1000), MemoryRange(base: 0xc000_0000, size: 0x4000)])
+        #expect(block.regs == [MemoryRange(base: 0xb002_8000, size: 0x1000), MemoryRange(base: 0xc001_0000, size: 0x4000)])
+        // q35: INTA of slot s → PIRQ E + s % 4 → I/O APIC pin 20 + s % 4
+        #expect(net.irqs == [20] && block.irqs == [21])
+        #expect(p.qemuDevices["net"]?.contains("virtio-net-pci,netdev=net0,addr=4,disable-legacy=on,romfile=") == true)
+        #expect(p.qemuDevices["block"]?.contains("virtio-blk-pci,drive=blk0,addr=5,disable-legacy=on") == true)
+    }
+
     @Test func theDumpedTreesMatchTheQemuCpuLimits() throws {
         let tree = try DeviceTree.read(try platformFile("aarch64-virt", "board.dtb"), irqDecoding: .gic).get()
         #expect(tree.cpuCount == 8)
