@@ -177,7 +177,7 @@ static inline void vanity_virtio_config(const struct vanity_virtio *v, uint32_t 
   uint32_t gen;
   do {
     gen = vanity_virtio_read(v, VIRTIO_MMIO_CONFIG_GENERATION);
-    for (uint32_t i = 0; i < n; i++) ((uint8_t *)out)[i] = *(volatile uint8_t *)(v->base + VIRTIO_MMIO_CONFIG + off + i);
+    for (uint32_t i = 0; i < n; i++) ((uint8_t *)out)[i] = vanity_mmio_read8(v->base + VIRTIO_MMIO_CONFIG + off + i);
   } while (gen != vanity_virtio_read(v, VIRTIO_MMIO_CONFIG_GENERATION));
 }
 
