@@ -13,6 +13,7 @@ PACKAGES=(
   libtomlplusplus-dev   # TOML with exact source positions (toml++)
   device-tree-compiler  # dtc: the x86_64-pc board description
   pkg-config
+  libslirp-dev          # the simulator's network device (QEMU's user networking as a library)
   qemu-system-arm       # qemu-system-aarch64
   qemu-system-misc      # qemu-system-riscv64
   qemu-system-x86       # qemu-system-x86_64

@@ -35,6 +35,8 @@
 #include <vanity/syscall.h>
 #include <vanity/system_table.h>
 
+#include "devices.h"
+
 #define SERVICE_POLL_NS 10000000ull /* how often a core thread checks on its shard process */
 
 extern char **environ;
@@ -81,11 +83,13 @@ static long futex(volatile uint32_t *addr, int op, uint32_t val, const struct ti
  * same run and the same trace. Injected faults come from the same PRNG. */
 
 enum { DET_OFF = 0, DET_RUNNABLE = 1, DET_BLOCKED = 2 };
-enum { INJECT_KILL = 1, INJECT_TRAP = 2, INJECT_DELAY = 4, INJECT_DROP = 8 };
+enum { INJECT_KILL = 1, INJECT_TRAP = 2, INJECT_DELAY = 4, INJECT_DROP = 8, INJECT_LOSS = 16 };
 #define DET_STEP_NS 1000ull
 #define DET_PREEMPT_REAL_NS 20000000ll /* a shard silent this long (real time) is stopped and descheduled */
 
 static int det;
+static int net_external; /* a device takes input from outside (sim_devices_external) */
+static uint64_t real_ns(void);
 static uint64_t det_seed, det_rng, det_vtime, det_step;
 static uint32_t det_inject, det_rate;
 static FILE *det_trace;
@@ -154,10 +158,58 @@ static void devices_tick(void) {
   if (dev_size) *(volatile uint32_t *)(uintptr_t)dev_base = now;
 }
 
-void platform_irq_route(uint32_t irq, uint32_t core) { (void)irq; (void)core; }
-void platform_irq_unmask(uint32_t irq) { (void)irq; }
-void platform_irq_mask(uint32_t irq) { (void)irq; }
-void platform_irq_reset(uint32_t irq) { (void)irq; }
+/* Interrupt lines of the device models: level-triggered, as the boards'
+ * virtio devices are. A line high and not masked is delivered to the kernel
+ * (kernel_irq masks it and wakes the granted shard); the shard's
+ * VANITY_SYS_IRQ_ACK unmasks it, and a line still high is delivered again.
+ * The core the line is routed to is kicked too, so an interrupt that
+ * arrives while that core is deciding to idle is not lost (a board's WFI
+ * returns for a pending interrupt). */
+static uint8_t irq_level[SIM_IRQ_LINES], irq_masked[SIM_IRQ_LINES], irq_core[SIM_IRQ_LINES];
+
+static void irq_deliver(uint32_t irq) {
+  if (!__atomic_load_n(&irq_level[irq], __ATOMIC_ACQUIRE)) return;
+  if (__atomic_exchange_n(&irq_masked[irq], 1, __ATOMIC_ACQ_REL)) return;
+  if (det) det_log("irq %u\n", irq);
+  kernel_irq(irq);
+  platform_kick_core(irq_core[irq]);
+}
+
+void sim_irq_set(uint32_t irq, int level) {
+  if (irq >= SIM_IRQ_LINES) return;
+  __atomic_store_n(&irq_level[irq], (uint8_t)(level != 0), __ATOMIC_RELEASE);
+  if (level) irq_deliver(irq);
+}
+
+void platform_irq_route(uint32_t irq, uint32_t core) {
+  if (irq < SIM_IRQ_LINES) irq_core[irq] = (uint8_t)core;
+}
+void platform_irq_unmask(uint32_t irq) {
+  if (irq >= SIM_IRQ_LINES) return;
+  __atomic_store_n(&irq_masked[irq], 0, __ATOMIC_RELEASE);
+  irq_deliver(irq);
+}
+void platform_irq_mask(uint32_t irq) {
+  if (irq < SIM_IRQ_LINES) __atomic_store_n(&irq_masked[irq], 1, __ATOMIC_RELEASE);
+}
+void platform_irq_reset(uint32_t irq) { platform_irq_unmask(irq); }
+
+int sim_deterministic(void) { return det; }
+
+int sim_inject_loss(const char *what) {
+  if (!det || !(det_inject & INJECT_LOSS) || !det_chance()) return 0;
+  det_log("inject loss %s frame\n", what);
+  return 1;
+}
+
+void sim_log(const char *fmt, ...) {
+  char text[256];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(text, sizeof text, fmt, ap);
+  va_end(ap);
+  kprintf("%s", text);
+}
 
 /* ---------------------------------------------------------------- idle and kicks */
 
@@ -224,6 +276,9 @@ static void det_yield(int block, uint64_t deadline) {
   c->det_deadline = block ? deadline : 0;
   det_step++;
   det_vtime += DET_STEP_NS;
+  /* The outside world (the network) is looked at every 16 steps, and
+   * waited for when nothing runs. */
+  if (net_external && det_step % 16 == 0) sim_devices_poll(0);
   uint32_t runnable[VANITY_MAX_CORES], n = 0;
   for (;;) {
     uint64_t earliest = 0;
@@ -235,6 +290,19 @@ static void det_yield(int block, uint64_t deadline) {
         earliest = k->det_deadline;
     }
     if (n) break;
+    if (net_external) {
+      /* Only the network can wake a core before `earliest`: wait for it in
+       * real time, at most until then (virtual time follows real time
+       * while the system idles). */
+      uint64_t wait = earliest ? earliest - det_vtime : 100000000ull;
+      if (wait > 100000000ull) wait = 100000000ull;
+      uint64_t t0 = real_ns();
+      int input = sim_devices_poll(wait);
+      uint64_t spent = real_ns() - t0;
+      det_vtime += input ? (spent < wait ? spent : wait) : wait;
+      if (earliest && det_vtime > earliest) det_vtime = earliest;
+      continue;
+    }
     if (!earliest) {
       det_log("deadlock: every core idles without a deadline\n");
       kprintf("sim: deadlock: every core idles with nothing to wake it (seed %llu)\n", (unsigned long long)det_seed);
@@ -271,6 +339,8 @@ static pid_t spawn_shard(struct core *c) {
   char *maps = malloc(cap);
   if (!maps) return -1;
   maps[0] = 0;
+  char mmio[256] = "", mmio_env[300];
+  size_t mmio_n = 0;
   for (uint32_t i = 0; i < d->region_count; i++) {
     const struct vanity_region *r = &d->regions[i];
     /* Code and constants live in the shard's executable; the simulator maps
@@ -283,6 +353,12 @@ static pid_t spawn_shard(struct core *c) {
     int device = (r->perms & VANITY_PERM_DEVICE) != 0;
     int what = r->kind == VANITY_REGION_GUARD ? VANITY_SIM_MAP_GUARD : device ? VANITY_SIM_MAP_DEVICE : VANITY_SIM_MAP_RAM;
     uint64_t offset = what == VANITY_SIM_MAP_RAM ? r->phys - vanity_system.ram_base : what == VANITY_SIM_MAP_DEVICE ? r->phys - dev_base : 0;
+    if (device && sim_device_modelled(r->phys)) {
+      /* A modelled transport is not mapped: the runtime sends its accesses here. */
+      mmio_n += (size_t)snprintf(mmio + mmio_n, sizeof mmio - mmio_n, "%llx,%llx;", (unsigned long long)r->virt,
+                                 (unsigned long long)r->size);
+      continue;
+    }
     if (device && (!dev_size || r->phys < dev_base || r->phys + r->size > dev_base + dev_size)) continue;
     n += (size_t)snprintf(maps + n, cap - n, "%llx,%llx,%x,%llx,%x;", (unsigned long long)r->virt,
                           (unsigned long long)r->size, prot, (unsigned long long)offset, what);
@@ -297,10 +373,11 @@ static pid_t spawn_shard(struct core *c) {
   snprintf(mailbox_env, sizeof mailbox_env, "%s=%llx", VANITY_SIM_ENV_MAILBOX, (unsigned long long)(uintptr_t)c->mailbox);
   snprintf(stack_env, sizeof stack_env, "%s=%llx", VANITY_SIM_ENV_STACK_TOP, (unsigned long long)d->stack_top);
   sprintf(maps_env, "%s=%s", VANITY_SIM_ENV_MAPS, maps);
+  snprintf(mmio_env, sizeof mmio_env, "%s=%s", VANITY_SIM_ENV_MMIO, mmio);
   free(maps);
   size_t envc = 0;
   while (environ[envc]) envc++;
-  char **env = calloc(envc + 8, sizeof *env);
+  char **env = calloc(envc + 9, sizeof *env); /* 7 of ours at most, the kernel pid, NULL */
   size_t k = 0;
   for (size_t i = 0; i < envc; i++)
     if (strncmp(environ[i], "VANITY_SIM_", 11) != 0) env[k++] = environ[i];
@@ -309,6 +386,7 @@ static pid_t spawn_shard(struct core *c) {
   env[k++] = mailbox_env;
   env[k++] = stack_env;
   env[k++] = maps_env;
+  env[k++] = mmio_env;
   if (det) env[k++] = VANITY_SIM_ENV_DETERMINISTIC "=1";
   char kernel_env[48];
   snprintf(kernel_env, sizeof kernel_env, "%s=%d", VANITY_SIM_ENV_KERNEL_PID, (int)getpid());
@@ -419,7 +497,14 @@ static void shard_ended(struct core *c, struct vanity_sim_mailbox *m, int status
 }
 
 static void answer(struct vanity_sim_mailbox *m) {
-  int64_t r = m->nr == VANITY_SIM_SYS_SCHED ? 0 : kernel_syscall(m->nr, m->a0, m->a1, m->a2);
+  int64_t r;
+  if (m->nr == VANITY_SIM_SYS_MMIO) { /* a device register: the model answers (not a system call) */
+    m->result = (int64_t)sim_devices_mmio(cores[this_core].shard, m->a0, m->a1, (uint32_t)m->a2);
+    __atomic_store_n(&m->state, 2u, __ATOMIC_RELEASE);
+    futex(&m->state, FUTEX_WAKE, 1, NULL);
+    return;
+  }
+  r = m->nr == VANITY_SIM_SYS_SCHED ? 0 : kernel_syscall(m->nr, m->a0, m->a1, m->a2);
   if (det && m->nr != VANITY_SIM_SYS_SCHED)
     det_log("core %u syscall %llu(%llx, %llx, %llx) = %lld\n", this_core, (unsigned long long)m->nr,
             (unsigned long long)m->a0, (unsigned long long)m->a1, (unsigned long long)m->a2, (long long)r);
@@ -622,7 +707,7 @@ int main(int argc, char **argv) {
     const struct vanity_shard_desc *d = &vanity_system.shards[i];
     for (uint32_t k = 0; k < d->region_count; k++) {
       const struct vanity_region *r = &d->regions[k];
-      if (!(r->perms & VANITY_PERM_DEVICE) || dev_size) continue;
+      if (!(r->perms & VANITY_PERM_DEVICE) || dev_size || sim_device_modelled(r->phys)) continue;
       dev_base = r->phys;
       dev_size = r->size;
       dev_fd = memfd_create("vanity-devices", 0);
@@ -657,6 +742,7 @@ int main(int argc, char **argv) {
       if (strstr(inject, "trap")) det_inject |= INJECT_TRAP;
       if (strstr(inject, "delay")) det_inject |= INJECT_DELAY;
       if (strstr(inject, "drop")) det_inject |= INJECT_DROP;
+      if (strstr(inject, "loss")) det_inject |= INJECT_LOSS;
     }
     det_rate = rate ? (uint32_t)strtoul(rate, NULL, 10) : (det_inject ? 20u : 0u);
     if (trace && !(det_trace = fopen(trace, "w"))) {
@@ -671,6 +757,11 @@ int main(int argc, char **argv) {
     printf("sim: deterministic mode, seed %llu%s%s\n", (unsigned long long)det_seed, inject ? ", injecting " : "", inject ? inject : "");
     fflush(stdout);
   }
+  /* The device models (after the seed: a deterministic run polls the
+   * network itself instead of a thread of its own). */
+  for (uint32_t i = 0; i < SIM_IRQ_LINES; i++) irq_masked[i] = 1;
+  if (sim_devices_init(&vanity_system) != 0) return 70;
+  net_external = det && sim_devices_external();
   const char *debug_socket = getenv("VANITY_SIM_DEBUG_SOCKET");
   if (debug_socket) debug_open(debug_socket);
   this_core = vanity_system.kernel_core;

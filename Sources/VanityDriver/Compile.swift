@@ -175,7 +175,9 @@ extension Driver {
             notes.append(Diagnostic(.note, first.at,
                 "the simulator compiles C only: the assembly of \(list) is left out of its build; the boards build it"))
         }
+        let modelled = Set(layout.platform.deviceTable.filter { layout.platform.attachesDevice($0.name) }.map(\.path))
         let grants = layout.system.shards.flatMap { s in s.devices.map { (shard: s.name, grant: $0) } }
+            .filter { !modelled.contains($0.grant.node.path) }
         if let first = grants.first {
             let list = grants.map { "\($0.grant.identifier) (shard \($0.shard))" }.joined(separator: ", ")
             notes.append(Diagnostic(.note, first.grant.location,

@@ -40,6 +40,10 @@ public struct RunPlan: Sendable {
         case .simulator:
             argv = [image.image] + image.shardELFs
             env["VANITY_SIM_DEBUG_SOCKET"] = paths.debugSocket
+            // The simulator's device models: the file behind `block`, the ports `net` forwards.
+            if let disk { env["VANITY_SIM_DISK"] = disk }
+            let forwards = zip(layout.system.forwards, hostPorts).map { f, h in "\(f.transport.rawValue):\(h):\(f.guest)" }
+            if !forwards.isEmpty { env["VANITY_SIM_FORWARD"] = forwards.joined(separator: ",") }
             servesLink = false
         case .board:
             argv = QemuCommand.arguments(layout.platform, cpus: layout.system.cpuCount, image: image.image, gdb: gdb)

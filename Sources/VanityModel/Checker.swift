@@ -449,8 +449,9 @@ public struct SystemChecker {
     /// (QEMU's user networking): some shard must hold it.
     func checkForwardsReach(_ forwards: [PortForward], _ shards: [ShardModel], on plat: Platform, into d: inout DiagnosticBag) {
         guard let first = forwards.first else { return }
-        guard let net = plat.device(named: "net"), plat.qemuDevices["net"] != nil else {
-            d.error(first.location, "\(plat.name) cannot forward ports: it has no emulated network device (\"net\" in its [devices] and [qemu-devices])")
+        guard let net = plat.device(named: "net"), plat.attachesDevice("net") else {
+            let needs = plat.kind == .simulator ? "\"net\" in its [devices]" : "\"net\" in its [devices] and [qemu-devices]"
+            d.error(first.location, "\(plat.name) cannot forward ports: it has no emulated network device (\(needs))")
             return
         }
         if !shards.contains(where: { $0.devices.contains { $0.node.path == net.path } }) {
@@ -479,7 +480,7 @@ public struct SystemChecker {
     /// A granted device whose QEMU arguments need the disk (`{disk}`) needs
     /// `[run] disk`; a disk nothing reads is a warning.
     func checkDiskUse(_ disk: DiskImage?, _ shards: [ShardModel], on plat: Platform, into d: inout DiagnosticBag) {
-        let needing = plat.deviceTable.filter { plat.qemuDevices[$0.name]?.contains { $0.contains("{disk}") } == true }
+        let needing = plat.deviceTable.filter { plat.deviceIsDisk($0.name) }
         let grants = shards.flatMap { s in s.devices.map { (s, $0) } }.filter { _, g in needing.contains { $0.path == g.node.path } }
         if disk == nil {
             for (s, g) in grants {

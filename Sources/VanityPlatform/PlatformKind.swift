@@ -20,6 +20,24 @@ public enum PlatformKind: Sendable, Equatable {
 
 extension Platform {
     public var kind: PlatformKind { architecture == .host ? .simulator : .board }
+
+    /// The device-table names the simulator models in its kernel process
+    /// (Platforms/sim/virtio_*.c): virtio-net behind libslirp, virtio-blk
+    /// behind the `[run] disk` file.
+    public static let simulatedDevices: Set<String> = ["net", "block"]
+
+    /// Whether `vanity-build run` attaches a device behind the device-table
+    /// name `alias` when a shard is granted it: on a board its
+    /// `[qemu-devices]` entry, in the simulator its own device model.
+    public func attachesDevice(_ alias: String) -> Bool {
+        guard deviceTable.contains(where: { $0.name == alias }) else { return false }
+        return kind == .simulator ? Self.simulatedDevices.contains(alias) : qemuDevices[alias] != nil
+    }
+
+    /// Whether the device behind `alias` is a disk (`[run] disk` is the file behind it).
+    public func deviceIsDisk(_ alias: String) -> Bool {
+        kind == .simulator ? alias == "block" && attachesDevice(alias) : qemuDevices[alias]?.contains { $0.contains("{disk}") } == true
+    }
 }
 
 /// Where one platform's build of a system lives, and what a running system

@@ -318,8 +318,11 @@ extension BuildPlanner {
             compile($0, $1, ["-I", kernelInclude, "-I", platformInclude], kernelLabel($0, root: root))
         }
         let kernel = bin + "/kernel"
+        // The simulator's network device model is libslirp (QEMU's user
+        // networking as a library; Scripts/setup.sh installs libslirp-dev).
+        let hostLibraries = ["-lslirp"]
         jobs.append(Job(kind: .link, label: "kernel", tool: "clang",
-                        arguments: ["--target=\(p.clangTarget)", "-pthread"] + kernelObjects + ["-o", kernel],
+                        arguments: ["--target=\(p.clangTarget)", "-pthread"] + kernelObjects + hostLibraries + ["-o", kernel],
                         inputs: kernelObjects, output: kernel, depfile: nil))
 
         // Libraries, once for all shards, built like the shards.

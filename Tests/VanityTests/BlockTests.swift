@@ -1,7 +1,8 @@
 import Foundation
 import Testing
 
-/// The block system (Config/block, docs/io.md) under QEMU: a virtio-blk
+/// The block system (Config/block, docs/io.md) under QEMU and in the
+/// simulator (its virtio-blk device model): a virtio-blk
 /// driver shard and a client that writes a pattern, reads it back and
 /// checks that bad requests are refused. The test then reads the disk image
 /// on the host, byte for byte, and runs the system a second time on the same
@@ -68,7 +69,7 @@ import Testing
         return lines
     }
 
-    @Test(arguments: ["aarch64-virt", "riscv64-virt", "x86_64-pc"])
+    @Test(arguments: ["aarch64-virt", "riscv64-virt", "x86_64-pc", "sim"])
     func aPatternReachesTheDiskAndTheNextRunFindsIt(_ platform: String) throws {
         let dir = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: dir) }
@@ -100,18 +101,34 @@ import Testing
 
     /// A disk whose pattern was damaged on the host: the next run reports
     /// the wrong bytes and stops the system with status 1.
-    @Test func aDamagedPatternFailsTheRun() throws {
+    @Test(arguments: ["aarch64-virt", "sim"])
+    func aDamagedPatternFailsTheRun(_ platform: String) throws {
         let dir = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let manifest = try Self.system(in: dir)
-        _ = try Self.run(manifest, "aarch64-virt", out: dir + "/out")
+        _ = try Self.run(manifest, platform, out: dir + "/out")
         let handle = try #require(FileHandle(forUpdatingAtPath: dir + "/disk.img"))
         try handle.seek(toOffset: UInt64(Self.patternStart + 123_456))
         handle.write(Data([0x5a, 0xa5, 0x5a]))
         try handle.close()
-        let r = try CLI.run(["run", "--config", manifest, "--platform", "aarch64-virt", "--out", dir + "/out", "--timeout", "300"])
+        let r = try CLI.run(["run", "--config", manifest, "--platform", platform, "--out", dir + "/out", "--timeout", "300"])
         #expect(r.status == 1, "\(r.stdout)\n\(r.stderr)")
         #expect(r.stdout.contains("blk-check: found the pattern of run 1: read back 4194304 bytes, 3 wrong"), "\(r.stdout)")
         #expect(r.stdout.contains("blk-check: FAILED: the disk did not keep the last run's pattern"), "\(r.stdout)")
+    }
+
+    /// The simulator under a seed: the same two runs, deterministic, the
+    /// second on the first's image.
+    @Test func theSimulatorsDiskWorksUnderASeed() throws {
+        let dir = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let manifest = try Self.system(in: dir)
+        for run in 1...2 {
+            let r = try CLI.run(["run", "--config", manifest, "--platform", "sim", "--out", dir + "/out", "--timeout", "300",
+                                 "--seed", String(40 + run), "--inject", "delay,drop"])
+            #expect(r.status == 0, "\(r.stdout)\n\(r.stderr)")
+            #expect(r.stdout.contains("blk-check: run \(run) done: the disk holds its pattern"), "\(r.stdout)")
+            #expect(try Self.checkDisk(dir + "/disk.img", run: UInt64(run)) == 0)
+        }
     }
 }

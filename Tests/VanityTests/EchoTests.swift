@@ -2,9 +2,10 @@ import Foundation
 import Testing
 import VanityProcess
 
-/// The echo system (Config/echo, docs/io.md) under QEMU, reached from the
-/// host through the ports `vanity-build run` forwards: a virtio-net driver
-/// shard, lwIP in the echo shard, and real host clients checking every byte.
+/// The echo system (Config/echo, docs/io.md) under QEMU and in the simulator
+/// (its virtio-net model behind libslirp), reached from the host through the
+/// ports `vanity-build run` forwards: a virtio-net driver shard, lwIP in the
+/// echo shard, and real host clients checking every byte.
 @Suite(.serialized) struct EchoTests {
     static let config = "Config/echo/system.toml"
 
@@ -15,7 +16,7 @@ import VanityProcess
         return String(try #require(port, "\(line)"))
     }
 
-    @Test(arguments: ["aarch64-virt", "riscv64-virt", "x86_64-pc"])
+    @Test(arguments: ["aarch64-virt", "riscv64-virt", "x86_64-pc", "sim"])
     func hostClientsGetEveryByteBackOverUDPAndTCP(_ platform: String) throws {
         let out = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: out) }
@@ -36,5 +37,31 @@ import VanityProcess
         run.process.end()
         let (_, log) = run.finish()
         #expect(!log.contains("FAULT"), "\(log)")
+    }
+
+    /// The simulator under a seed, losing 2 % of the frames each way
+    /// (`--inject loss`): UDP loses some datagrams, a bounded number, and
+    /// TCP still delivers every byte; the trace shows the losses.
+    @Test func underASeedWithFrameLossUDPLosesSomeAndTCPDeliversAll() throws {
+        let out = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: out) }
+        let trace = out + "/trace.txt"
+        let run = try RunningSystem(config: Self.config, platform: "sim", out: out, timeout: 600,
+                                    extra: ["--seed", "11", "--inject", "loss", "--inject-rate", "200", "--trace", trace])
+        let (udp, tcp) = (try Self.port(run, "udp"), try Self.port(run, "tcp"))
+        try #require(run.waitFor("echo: listening on 10.0.2.15", within: 120) != nil, "the echo shard never listened\n\(run.console)")
+        let client = try spawn("/usr/bin/env", ["python3", repoRoot + "/Scripts/echo-client.py", "--udp", "127.0.0.1:\(udp)",
+                                                "--count", "2000", "--max-loss", "0.1", "--tcp", "127.0.0.1:\(tcp)",
+                                                "--bytes", String(256 << 10), "--seed", "5", "--timeout", "60"], timeout: 600)
+        #expect(client.status == 0, "client:\n\(client.stdout)\n\(client.stderr)\nconsole:\n\(run.console)")
+        let lost = client.stdout.firstMatch(of: /udp: 2000 sent, ([0-9]+) echoed, ([0-9]+) lost, 0 wrong/)
+        let n = Int(try #require(lost, "\(client.stdout)").2) ?? -1
+        #expect(n > 0 && n <= 200, "\(n) of 2000 datagrams lost with 2 % frame loss each way")
+        #expect(client.stdout.contains("tcp: \(256 << 10) bytes sent, \(256 << 10) echoed"), "\(client.stdout)")
+        run.process.end()
+        let (_, log) = run.finish()
+        #expect(!log.contains("FAULT"), "\(log)")
+        let text = try String(contentsOfFile: trace, encoding: .utf8)
+        #expect(text.contains("inject loss rx frame") && text.contains("inject loss tx frame"))
     }
 }

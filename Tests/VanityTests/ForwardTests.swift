@@ -113,7 +113,19 @@ struct ForwardTests {
         let errs = Self.errors(Self.manifest(forward: #"["udp:7"]"#, netShard: false))
         #expect(errs.contains { $0.contains("no shard is granted it on aarch64-virt") }, "\(errs)")
         let sim = Self.errors(Self.manifest(forward: #"["udp:7"]"#, netShard: false, platforms: #"["sim"]"#))
-        #expect(sim.contains { $0.contains("sim cannot forward ports: it has no emulated network device") }, "\(sim)")
+        #expect(sim.contains { $0.contains("no shard is granted it on sim") }, "\(sim)")
+    }
+
+    /// The simulator models `net` and `block` itself ([qemu-devices] do
+    /// not apply): forwards reach a shard holding `net`, and `block` needs
+    /// the disk as on the boards.
+    @Test func theSimulatorForwardsThroughItsNetModelAndNeedsADiskForBlock() {
+        let ok = Self.errors(Self.manifest(forward: #"["udp:7", "tcp:5007:7"]"#, platforms: #"["sim"]"#))
+        #expect(ok.isEmpty, "\(ok)")
+        let sim = Self.diskManifest("").replacingOccurrences(of: #"["aarch64-virt", "riscv64-virt"]"#, with: #"["sim"]"#)
+        #expect(Self.errors(sim).contains { $0.contains(#"device "block" (/virtio_mmio@a001000) of shard "driver" is a disk on sim"#) })
+        let withDisk = Self.diskManifest("disk = \"d.img\"").replacingOccurrences(of: #"["aarch64-virt", "riscv64-virt"]"#, with: #"["sim"]"#)
+        #expect(Self.errors(withDisk).isEmpty)
     }
 
     @Test func anUnknownRunKeyIsAnError() {

@@ -122,6 +122,8 @@ import VanityToolchain
               (void)nr; (void)a0; (void)a1; (void)a2;
               return -1;
             }
+            uint64_t vanity_sim_mmio_read(uintptr_t addr, uint32_t width) { (void)addr; (void)width; return 0; }
+            void vanity_sim_mmio_write(uintptr_t addr, uint64_t value, uint32_t width) { (void)addr; (void)value; (void)width; }
             uint32_t vanity_main(void);
             int main(void) { return (int)vanity_main(); }
 

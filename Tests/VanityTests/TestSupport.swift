@@ -168,12 +168,13 @@ final class RunningSystem {
     private let box = OutputBox()
 
     /// Starts the run and waits until its debug link's socket exists.
-    init(config: String, platform: String, out: String, timeout: Int?) throws {
+    /// `extra`: more arguments of `run` (`--seed`, `--inject`…).
+    init(config: String, platform: String, out: String, timeout: Int?, extra: [String] = []) throws {
         self.config = config
         self.platform = platform
         self.out = out
         process = try ChildProcess(CLI.binary, ["run", "--config", config, "--platform", platform, "--out", out]
-                                       + (timeout.map { ["--timeout", String($0)] } ?? []),
+                                       + (timeout.map { ["--timeout", String($0)] } ?? []) + extra,
                                    directory: repoRoot, stdin: .null, stdout: .pipe, stderr: .output)
         let (box, output) = (self.box, process.output!)
         reader = Thread {

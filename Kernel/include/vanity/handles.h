@@ -45,9 +45,30 @@ struct vanity_shared_region {
   uint32_t dma;      /* 1: dma = true (physically contiguous, `phys` given) */
 };
 
-/* Device register access: volatile, so every read and write reaches the
- * device (also what Swift shards call). */
+/* Device register access (also what Swift shards call). On the boards a
+ * plain volatile access, so every read and write reaches the device. A
+ * platform whose devices are not memory (the simulator's device models)
+ * defines VANITY_ARCH_MMIO in its <vanity/arch.h> and provides
+ * vanity_arch_mmio_read/write(addr, [value,] width in bytes). */
+#if defined(__has_include)
+#if __has_include(<vanity/arch.h>)
+#include <vanity/arch.h>
+#endif
+#endif
+#ifdef VANITY_ARCH_MMIO
+static inline uint32_t vanity_mmio_read32(uintptr_t addr) { return (uint32_t)vanity_arch_mmio_read(addr, 4); }
+static inline void vanity_mmio_write32(uintptr_t addr, uint32_t value) { vanity_arch_mmio_write(addr, value, 4); }
+static inline uint8_t vanity_mmio_read8(uintptr_t addr) { return (uint8_t)vanity_arch_mmio_read(addr, 1); }
+static inline uint16_t vanity_mmio_read16(uintptr_t addr) { return (uint16_t)vanity_arch_mmio_read(addr, 2); }
+static inline void vanity_mmio_write8(uintptr_t addr, uint8_t value) { vanity_arch_mmio_write(addr, value, 1); }
+static inline void vanity_mmio_write16(uintptr_t addr, uint16_t value) { vanity_arch_mmio_write(addr, value, 2); }
+#else
 static inline uint32_t vanity_mmio_read32(uintptr_t addr) { return *(volatile uint32_t *)addr; }
 static inline void vanity_mmio_write32(uintptr_t addr, uint32_t value) { *(volatile uint32_t *)addr = value; }
+static inline uint8_t vanity_mmio_read8(uintptr_t addr) { return *(volatile uint8_t *)addr; }
+static inline uint16_t vanity_mmio_read16(uintptr_t addr) { return *(volatile uint16_t *)addr; }
+static inline void vanity_mmio_write8(uintptr_t addr, uint8_t value) { *(volatile uint8_t *)addr = value; }
+static inline void vanity_mmio_write16(uintptr_t addr, uint16_t value) { *(volatile uint16_t *)addr = value; }
+#endif
 
 #endif

@@ -83,6 +83,44 @@ __attribute__((naked)) int64_t vanity_sim_syscall(uint64_t nr, uint64_t a0, uint
           "ret");
 }
 
+/* The device ranges the kernel process models (VANITY_SIM_MMIO): not
+ * mapped here; every access is a request, answered by the device model as a
+ * register is. Any other device address is a shared page (the RTC). */
+#define MMIO_RANGES 8
+static struct {
+  uintptr_t base, size;
+} mmio_ranges[MMIO_RANGES];
+static unsigned mmio_count;
+
+static int modelled(uintptr_t addr) {
+  for (unsigned i = 0; i < mmio_count; i++)
+    if (addr - mmio_ranges[i].base < mmio_ranges[i].size) return 1;
+  return 0;
+}
+
+uint64_t vanity_sim_mmio_read(uintptr_t addr, uint32_t width) {
+  if (modelled(addr)) return (uint64_t)vanity_sim_syscall(VANITY_SIM_SYS_MMIO, addr, 0, width);
+  switch (width) {
+  case 1: return *(volatile uint8_t *)addr;
+  case 2: return *(volatile uint16_t *)addr;
+  case 8: return *(volatile uint64_t *)addr;
+  default: return *(volatile uint32_t *)addr;
+  }
+}
+
+void vanity_sim_mmio_write(uintptr_t addr, uint64_t value, uint32_t width) {
+  if (modelled(addr)) {
+    vanity_sim_syscall(VANITY_SIM_SYS_MMIO, addr, value, width | VANITY_SIM_MMIO_WRITE);
+    return;
+  }
+  switch (width) {
+  case 1: *(volatile uint8_t *)addr = (uint8_t)value; break;
+  case 2: *(volatile uint16_t *)addr = (uint16_t)value; break;
+  case 8: *(volatile uint64_t *)addr = value; break;
+  default: *(volatile uint32_t *)addr = (uint32_t)value; break;
+  }
+}
+
 static void on_fault(int sig, siginfo_t *info, void *ctx) {
   ucontext_t *uc = ctx;
   uint64_t pc = (uint64_t)uc->uc_mcontext.gregs[REG_RIP];
@@ -194,6 +232,12 @@ __attribute__((constructor)) static void vanity_sim_start(void) {
   close(ram_fd);
   if (ram_ro_fd >= 0) close(ram_ro_fd);
   if (dev_fd >= 0) close(dev_fd);
+  const char *mmio = getenv(VANITY_SIM_ENV_MMIO);
+  for (const char *p = mmio ? mmio : ""; *p && mmio_count < MMIO_RANGES;) {
+    mmio_ranges[mmio_count].base = (uintptr_t)hex_field(&p);
+    mmio_ranges[mmio_count].size = (uintptr_t)hex_field(&p);
+    mmio_count++;
+  }
   mailbox = (struct vanity_sim_mailbox *)(uintptr_t)strtoull(mb, NULL, 16);
   stack_top = (uintptr_t)strtoull(top, NULL, 16);
   vanity_sim_deterministic = getenv(VANITY_SIM_ENV_DETERMINISTIC) != NULL;

@@ -20,6 +20,16 @@ static inline void vanity_arch_sched(void) {
   if (vanity_sim_deterministic) vanity_sim_syscall(VANITY_SIM_SYS_SCHED, 0, 0, 0);
 }
 
+/* Device registers. A device the simulator models (virtio-mmio) is not
+ * memory: each access is a request to the kernel process, whose device
+ * model answers it synchronously, as a register does. Other device pages
+ * (the RTC) are shared memory, read directly. (Platforms/sim/shard/shard.c) */
+#define VANITY_ARCH_MMIO 1
+uint64_t vanity_sim_mmio_read(uintptr_t addr, uint32_t width);
+void vanity_sim_mmio_write(uintptr_t addr, uint64_t value, uint32_t width);
+static inline uint64_t vanity_arch_mmio_read(uintptr_t addr, uint32_t width) { return vanity_sim_mmio_read(addr, width); }
+static inline void vanity_arch_mmio_write(uintptr_t addr, uint64_t value, uint32_t width) { vanity_sim_mmio_write(addr, value, width); }
+
 static inline void vanity_arch_relax(void) { __builtin_ia32_pause(); }
 /* A short pause in a polling loop; never sleeps. */
 static inline void vanity_arch_pause(void) { __builtin_ia32_pause(); }

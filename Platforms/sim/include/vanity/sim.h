@@ -10,6 +10,12 @@
 /* A scheduling point in deterministic mode: a request no kernel sees. */
 #define VANITY_SIM_SYS_SCHED 0x5c4edu
 
+/* A device register access (arch.h: vanity_arch_mmio_read/write): a0 the
+ * address (the shard's), a1 the value written, a2 the width in bytes, with
+ * VANITY_SIM_MMIO_WRITE for a write. The result is the value read. */
+#define VANITY_SIM_SYS_MMIO 0x5c4eeu
+#define VANITY_SIM_MMIO_WRITE 0x100u
+
 /* In the shard's mailbox region, a page the simulator's layout adds after
  * the shard's stack and heap (VANITY_REGION_MAILBOX): the shard runs on its
  * stack region, every byte of which is its stack, as on a board. */
@@ -38,11 +44,14 @@ enum { VANITY_SIM_MAP_RAM = 0, VANITY_SIM_MAP_DEVICE = 1, VANITY_SIM_MAP_GUARD =
 #define VANITY_SIM_ENV_STACK_TOP "VANITY_SIM_STACK_TOP" /* hex: one past the shard's layout stack */
 #define VANITY_SIM_ENV_DETERMINISTIC "VANITY_SIM_DETERMINISTIC" /* set: shards stop at every channel operation */
 #define VANITY_SIM_ENV_KERNEL_PID "VANITY_SIM_KERNEL_PID" /* decimal: the kernel process that started the shard */
+#define VANITY_SIM_ENV_MMIO "VANITY_SIM_MMIO"       /* "addr,size;..." hex: modelled device ranges (not mapped) */
 
 /* Options of the kernel process (environment of `vanity-build run`). */
 #define VANITY_SIM_ENV_SEED "VANITY_SIM_SEED"     /* decimal: deterministic mode with this seed */
-#define VANITY_SIM_ENV_INJECT "VANITY_SIM_INJECT" /* "kill,trap,delay,drop": faults to inject */
+#define VANITY_SIM_ENV_INJECT "VANITY_SIM_INJECT" /* "kill,trap,delay,drop,loss": faults to inject */
 #define VANITY_SIM_ENV_RATE "VANITY_SIM_RATE"     /* injections per 10,000 scheduling points */
 #define VANITY_SIM_ENV_TRACE "VANITY_SIM_TRACE"   /* file for the event trace */
+#define VANITY_SIM_ENV_DISK "VANITY_SIM_DISK"     /* the file behind the block device ([run] disk) */
+#define VANITY_SIM_ENV_FORWARD "VANITY_SIM_FORWARD" /* "udp:HOSTPORT:GUESTPORT,tcp:...": ports the net device forwards */
 
 #endif
