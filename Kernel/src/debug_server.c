@@ -87,6 +87,27 @@ static void handle(void) {
     memcpy(reply, &h, sizeof h);
     return answer(frame.type, id, reply, n);
   }
+  case VANITY_DEBUG_STATS: {
+    struct vanity_debug_stats_request req;
+    request(&req, sizeof req);
+    uint32_t cores = sys->cpu_count < VANITY_MAX_CORES ? sys->cpu_count : VANITY_MAX_CORES;
+    struct vanity_debug_stats_reply h = {.first = req.first, .total = (uint16_t)cores, .now_ns = platform_time_ns()};
+    uint16_t n = sizeof h;
+    for (uint32_t c = req.first; c < cores && h.count < VANITY_DEBUG_STATS_PER_REPLY; c++, h.count++) {
+      uint32_t sid = kstate.core_shard[c];
+      struct vanity_debug_core_record r = {
+          .core = (uint16_t)c,
+          .shard = sid < sys->shard_count ? (uint16_t)sid : (uint16_t)VANITY_DEBUG_NO_SHARD,
+          .entries = kstate.entries[c],
+          .idle_ns = core_idle_ns(c, h.now_ns),
+          .syscalls = sid < sys->shard_count ? kstate.shards[sid].syscalls : 0,
+      };
+      memcpy(reply + n, &r, sizeof r);
+      n = (uint16_t)(n + sizeof r);
+    }
+    memcpy(reply, &h, sizeof h);
+    return answer(frame.type, id, reply, n);
+  }
   case VANITY_DEBUG_LOGS: {
     struct vanity_debug_logs_request req;
     request(&req, sizeof req);

@@ -86,10 +86,19 @@ struct kernel_state {
   volatile uint32_t stopping;
   volatile uint32_t exit_status;
   volatile uint64_t entries[VANITY_MAX_CORES]; /* kernel entries per core (syscalls + faults + irqs) */
+  volatile uint64_t idle_ns[VANITY_MAX_CORES];    /* time each core spent idle (kernel_idle), finished spells */
+  volatile uint64_t idle_since[VANITY_MAX_CORES]; /* when the core's current idle spell began; 0: not idle */
   uint64_t boot_id;              /* this boot's id (HELLO); reloads are signed for it */
 };
 
 extern struct kernel_state kstate;
+
+/* init.c: platform_idle, with the time spent counted as the core's idle time. */
+void kernel_idle(uint64_t deadline_ns);
+/* Time `core` has been idle since boot, the spell under way included. */
+uint64_t core_idle_ns(uint32_t core, uint64_t now);
+/* Percent of the time since boot that `core` was not idle. */
+uint32_t core_busy_percent(uint32_t core, uint64_t now);
 
 /* lib.c */
 void *memcpy(void *dst, const void *src, size_t n);

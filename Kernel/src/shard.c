@@ -101,9 +101,9 @@ void system_stop(uint32_t status) {
           platform_time_ns() / 1000000ull, total_entries);
   for (uint32_t i = 0; i < kstate.sys->shard_count; i++) {
     struct shard_state *s = &kstate.shards[i];
-    kprintf("kernel:   %s: generation %u, %u restart(s), %lu syscall(s), %lu denied, kernel entries on core %u: %lu\n",
+    kprintf("kernel:   %s: generation %u, %u restart(s), %lu syscall(s), %lu denied, kernel entries on core %u: %lu, busy %u%%\n",
             s->desc->name, s->generation, s->restarts, s->syscalls, s->denied, s->core,
-            s->core < VANITY_MAX_CORES ? kstate.entries[s->core] : 0);
+            s->core < VANITY_MAX_CORES ? kstate.entries[s->core] : 0, core_busy_percent(s->core, platform_time_ns()));
   }
   platform_shutdown(status);
 }

@@ -47,7 +47,7 @@ static int64_t sys_wait(struct shard_state *s, uint64_t timeout_ns) {
       return (int64_t)bits; /* bit 63 is never set (syscall.h) */
     }
     if (deadline && platform_time_ns() >= deadline) break;
-    platform_idle(deadline);
+    kernel_idle(deadline);
   }
   atomic_store32(&s->run_state, VANITY_SHARD_RUNNING);
   return 0;
@@ -82,7 +82,7 @@ int64_t kernel_syscall(uint64_t nr, uint64_t a0, uint64_t a1, uint64_t a2) {
   case VANITY_SYS_TIME:
     if (!(d->caps & VANITY_CAP_TIME)) return denied(s);
     return (int64_t)platform_time_ns();
-  case VANITY_SYS_YIELD: platform_idle(platform_time_ns() + 100000ull); return VANITY_OK;
+  case VANITY_SYS_YIELD: kernel_idle(platform_time_ns() + 100000ull); return VANITY_OK;
   case VANITY_SYS_EXIT:
     kprintf("kernel: %s exited with status %lu\n", d->name, a0);
     shard_stop_here(s);

@@ -126,6 +126,21 @@ extension DebugClient {
         }
     }
 
+    /// Every core's counters since boot, and the kernel's clock when it answered.
+    public func stats(timeout: Double = 5) throws -> (nowNs: UInt64, cores: [CoreStats]) {
+        var cores: [CoreStats] = []
+        var now: UInt64 = 0
+        while true {
+            let page = try StatsPage.decode(call(.stats(first: cores.count), timeout: timeout))
+            guard page.first == cores.count else {
+                throw MalformedReply(what: "stats answered from core \(page.first), asked from \(cores.count)")
+            }
+            if cores.isEmpty { now = page.nowNs }
+            cores += page.cores
+            if page.cores.isEmpty || cores.count >= page.total { return (now, cores) }
+        }
+    }
+
     /// The kernel's recent log text, and how many earlier bytes it no longer keeps.
     /// The kernel's log history: its text, the bytes logged before it that
     /// it no longer holds, and the shard lines the rate limit dropped.

@@ -49,6 +49,7 @@ public enum ShardControl: Sendable, CaseIterable {
 public enum DebugRequest: Sendable {
     case hello
     case ps(first: Int)
+    case stats(first: Int)
     case logs(since: UInt32)
     case control(ShardControl, shard: Int)
     case reloadBegin([UInt8])
@@ -59,6 +60,7 @@ public enum DebugRequest: Sendable {
         let t: vanity_debug_type = switch self {
         case .hello: VANITY_DEBUG_HELLO
         case .ps: VANITY_DEBUG_PS
+        case .stats: VANITY_DEBUG_STATS
         case .logs: VANITY_DEBUG_LOGS
         case .control(let c, _): c.type
         case .reloadBegin: VANITY_DEBUG_RELOAD_BEGIN
@@ -72,6 +74,7 @@ public enum DebugRequest: Sendable {
         switch self {
         case .hello: []
         case .ps(let first): Wire.bytes(of: vanity_debug_ps_request(first: UInt16(first)))
+        case .stats(let first): Wire.bytes(of: vanity_debug_stats_request(first: UInt16(first)))
         case .logs(let since): Wire.bytes(of: vanity_debug_logs_request(since: since))
         case .control(_, let shard): Wire.bytes(of: vanity_debug_shard_request(shard: UInt16(shard)))
         case .reloadBegin(let begin): begin
@@ -212,6 +215,56 @@ public struct PsPage: Equatable, Sendable {
         }
         let shards = (0..<Int(h.count)).map { ShardStatus(Wire.read(vanity_debug_ps_record.self, from: payload, at: header + $0 * record)!) }
         return PsPage(first: Int(h.first), total: Int(h.total), shards: shards)
+    }
+}
+
+/// One core as STATS reports it: counters since boot.
+public struct CoreStats: Equatable, Sendable {
+    public var core: Int
+    /// The shard it runs; nil for the kernel's core (or an unused one).
+    public var shard: Int?
+    public var entries: UInt64
+    public var idleNs: UInt64
+    public var syscalls: UInt64
+
+    public init(core: Int, shard: Int?, entries: UInt64, idleNs: UInt64, syscalls: UInt64) {
+        (self.core, self.shard, self.entries, self.idleNs, self.syscalls) = (core, shard, entries, idleNs, syscalls)
+    }
+
+    init(_ r: vanity_debug_core_record) {
+        core = Int(r.core)
+        shard = r.shard == UInt16(VANITY_DEBUG_NO_SHARD) ? nil : Int(r.shard)
+        (entries, idleNs, syscalls) = (r.entries, r.idle_ns, r.syscalls)
+    }
+
+    /// Percent of `elapsedNs` this core was not idle, from two samples (or since boot: `earlier` nil).
+    public func busyPercent(since earlier: CoreStats? = nil, elapsedNs: UInt64) -> Double {
+        let idle = idleNs &- (earlier?.idleNs ?? 0)
+        guard elapsedNs > 0 else { return 0 }
+        return max(0, min(100, 100 * (1 - Double(idle) / Double(elapsedNs))))
+    }
+}
+
+/// One STATS reply: the cores from `first`, the kernel's clock, how many cores there are.
+public struct StatsPage: Equatable, Sendable {
+    public var first: Int
+    public var total: Int
+    public var nowNs: UInt64
+    public var cores: [CoreStats]
+
+    /// Records per reply (VANITY_DEBUG_STATS_PER_REPLY).
+    public static let perReply = (Int(VANITY_DEBUG_MAX_PAYLOAD) - MemoryLayout<vanity_debug_stats_reply>.size) / MemoryLayout<vanity_debug_core_record>.size
+
+    public static func decode(_ payload: [UInt8]) throws -> StatsPage {
+        let header = MemoryLayout<vanity_debug_stats_reply>.size, record = MemoryLayout<vanity_debug_core_record>.size
+        guard let h = Wire.read(vanity_debug_stats_reply.self, from: payload) else {
+            throw MalformedReply(what: "stats carries \(payload.count) bytes, less than its \(header)-byte header")
+        }
+        guard payload.count == header + Int(h.count) * record else {
+            throw MalformedReply(what: "stats announces \(h.count) records of \(record) bytes but carries \(payload.count - header) bytes")
+        }
+        let cores = (0..<Int(h.count)).map { CoreStats(Wire.read(vanity_debug_core_record.self, from: payload, at: header + $0 * record)!) }
+        return StatsPage(first: Int(h.first), total: Int(h.total), nowNs: h.now_ns, cores: cores)
     }
 }
 

@@ -19,6 +19,15 @@ import Testing
         #expect(ps.stdout.contains("worker") && ps.stdout.contains("ticker") && ps.stdout.contains("tally"), "\(ps.stdout)")
         // hello: the running build is the one on disk.
         #expect(ps.stdout.range(of: #"link on \#(platform), build [0-9a-f]{12}\n"#, options: .regularExpression) != nil, "\(ps.stdout)")
+        // Per core (STATS): who runs there, how busy since boot, kernel entries, system calls.
+        var cores: [String: (core: Int, busy: Int, entries: Int, syscalls: Int)] = [:]
+        for m in ps.stdout.matches(of: /\n +([0-9]+)  (\S+) +([0-9]+)%  +([0-9]+) +([0-9]+)/) {
+            cores[String(m.2)] = (Int(m.1)!, Int(m.3)!, Int(m.4)!, Int(m.5)!)
+        }
+        #expect(cores["(kernel)"]?.core == 0 && cores["worker"]?.core == 1 && cores["ticker"]?.core == 2 && cores["tally"]?.core == 3,
+                "\(ps.stdout)")
+        // The worker logged, asked its generation and waits for good: an idle core that entered the kernel for its calls.
+        if let w = cores["worker"] { #expect(w.busy < 50 && w.syscalls >= 3 && w.entries >= w.syscalls, "\(ps.stdout)") }
 
         #expect(try CLI.run(["restart", "--shard", "worker"] + link).status == 0)
         Thread.sleep(forTimeInterval: 0.3)

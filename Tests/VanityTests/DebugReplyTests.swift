@@ -53,17 +53,39 @@ import VanityPlatform
         let hello = try BuildInfo.decode(Self.payload(frames[0], .hello))
         #expect(hello.shardCount == 63)
         var shards: [ShardStatus] = []
-        for frame in frames.dropFirst() {
+        for frame in frames.dropFirst().prefix(3) {
             let page = try PsPage.decode(Self.payload(frame, .ps(first: shards.count)))
             #expect(page.first == shards.count && page.total == 63)
             #expect(page.shards.count == min(PsPage.perReply, 63 - shards.count))
             shards += page.shards
         }
-        #expect(frames.count == 4) // hello and three pages of at most 23
+        #expect(frames.count == 7) // hello, three ps pages of at most 23, three stats pages of at most 31
         #expect(shards.map(\.id) == Array(0..<63))
         #expect(shards.map(\.core) == Array(1...63))
         #expect(shards.map(\.name) == (1...63).map { String(format: "shard-%02d", $0) })
         #expect(shards.allSatisfy { $0.state == .waiting && $0.generation == 1 && $0.restarts == 0 && !$0.reloaded })
+    }
+
+    /// STATS of 64 cores (the kernel's and 63 shards'), three pages.
+    @Test func statsOfEveryCore() throws {
+        let frames = try Self.frames("ps-max")
+        var cores: [CoreStats] = []
+        var now: UInt64 = 0
+        for frame in frames.dropFirst(4) {
+            let page = try StatsPage.decode(Self.payload(frame, .stats(first: cores.count)))
+            #expect(page.first == cores.count && page.total == 64)
+            #expect(page.cores.count == min(StatsPage.perReply, 64 - cores.count))
+            now = page.nowNs
+            cores += page.cores
+        }
+        #expect(StatsPage.perReply == 31)
+        #expect(cores.map(\.core) == Array(0..<64))
+        #expect(cores.map(\.shard) == [nil] + (0..<63).map { Optional($0) })
+        // Each shard has made its calls and waits: it entered the kernel at least once per call.
+        #expect(cores.dropFirst().allSatisfy { $0.syscalls >= 1 && $0.entries >= $0.syscalls && $0.idleNs <= now }, "\(cores)")
+        #expect(cores[0].syscalls == 0)
+        #expect(cores[1].busyPercent(elapsedNs: now) >= 0 && cores[1].busyPercent(elapsedNs: now) <= 100)
+        #expect(CoreStats(core: 0, shard: nil, entries: 0, idleNs: 750, syscalls: 0).busyPercent(elapsedNs: 1000) == 25)
     }
 
     @Test func refusalsAndLogs() throws {
@@ -82,6 +104,10 @@ import VanityPlatform
         }
         #expect(throws: MalformedReply.self) { try BuildInfo.decode(Array(repeating: 0, count: 99)) }
         #expect(throws: MalformedReply.self) { try LogChunk.decode([1, 2, 3]) }
+        let stats = try Self.frames("ps-max")[4].payload
+        for cut in [0, 15, 16 + 32 - 1, stats.count - 1] {
+            #expect(throws: MalformedReply.self) { try StatsPage.decode(Array(stats.prefix(cut))) }
+        }
         #expect(throws: MalformedReply.self) { try ReloadVerdict.decode([]) }
     }
 
@@ -90,9 +116,13 @@ import VanityPlatform
     func record() throws {
         try FileManager.default.createDirectory(atPath: Self.folder, withIntermediateDirectories: true)
         for (system, requests) in [("ps-one", [DebugRequest.hello, .ps(first: 0), .ps(first: 1), .control(.hold, shard: 7), .logs(since: 0)]),
-                                   ("ps-max", [.hello] + stride(from: 0, to: 63, by: PsPage.perReply).map { DebugRequest.ps(first: $0) })] {
+                                   ("ps-max", [.hello] + stride(from: 0, to: 63, by: PsPage.perReply).map { DebugRequest.ps(first: $0) }
+                                       + stride(from: 0, to: 64, by: StatsPage.perReply).map { DebugRequest.stats(first: $0) })] {
             let out = try temporaryDirectory()
             defer { try? FileManager.default.removeItem(atPath: out) }
+            // Built first: 63 shards take a while on a busy machine, and the run waits only so long for its link.
+            let built = try CLI.run(["build", "--config", "Tests/Fixtures/systems/\(system)/system.toml", "--platform", "sim", "--out", out])
+            try #require(built.status == 0, "\(built.stderr)")
             let run = try RunningSystem(config: "Tests/Fixtures/systems/\(system)/system.toml", platform: "sim", out: out, timeout: nil)
             let client = try DebugClient(socketPath: run.socket)
             // Every shard waits before anything is recorded.

@@ -38,6 +38,7 @@ enum vanity_debug_type {
   VANITY_DEBUG_RELOAD_BEGIN = 0x07, /* struct vanity_reload_begin */
   VANITY_DEBUG_RELOAD_CHUNK = 0x08, /* struct vanity_debug_chunk_header and bytes */
   VANITY_DEBUG_RELOAD_COMMIT = 0x09, /* struct vanity_debug_commit_request -> struct vanity_reload_verdict */
+  VANITY_DEBUG_STATS = 0x0a,        /* struct vanity_debug_stats_request -> stats reply header and core records */
   /* Replies (kernel to host): the request's type with this bit, same id. */
   VANITY_DEBUG_REPLY = 0x80,
   /* An error reply: payload is a code (u16, enum vanity_debug_error) then text. */
@@ -106,6 +107,31 @@ struct vanity_debug_ps_record {
 #define VANITY_DEBUG_PS_PER_REPLY \
   ((VANITY_DEBUG_MAX_PAYLOAD - sizeof(struct vanity_debug_ps_reply)) / sizeof(struct vanity_debug_ps_record))
 
+/* Request STATS: the first core to report (optional; 0 when absent). The
+ * reply is a header and one record per core from `first`, as many as fit;
+ * ask again from first + count for the rest. Counters run from boot. */
+struct vanity_debug_stats_request {
+  uint16_t first;
+};
+struct vanity_debug_stats_reply {
+  uint16_t first; /* the first record's core */
+  uint16_t count; /* records that follow */
+  uint16_t total; /* cores in the system (the kernel's included) */
+  uint16_t reserved;
+  uint64_t now_ns; /* the kernel's clock: time since boot */
+};
+#define VANITY_DEBUG_NO_SHARD 0xffffu
+struct vanity_debug_core_record {
+  uint16_t core;
+  uint16_t shard;    /* the shard it runs, VANITY_DEBUG_NO_SHARD for the kernel's core or an unused one */
+  uint32_t reserved;
+  uint64_t entries;  /* kernel entries on this core: system calls, faults, interrupts */
+  uint64_t idle_ns;  /* time idle: waiting, or the kernel core between its rounds */
+  uint64_t syscalls; /* the shard's system calls (all its generations) */
+};
+#define VANITY_DEBUG_STATS_PER_REPLY \
+  ((VANITY_DEBUG_MAX_PAYLOAD - sizeof(struct vanity_debug_stats_reply)) / sizeof(struct vanity_debug_core_record))
+
 /* Request LOGS: log bytes wanted from `since` (counted from boot; optional,
  * 0 when absent). Reply: this header, then the text. */
 struct vanity_debug_logs_request {
@@ -145,6 +171,8 @@ _Static_assert(sizeof(struct vanity_debug_hello_reply) == 112, "hello reply");
 _Static_assert(sizeof(struct vanity_debug_ps_reply) == 8, "ps reply header");
 _Static_assert(sizeof(struct vanity_debug_ps_record) == 44, "ps record");
 _Static_assert(sizeof(struct vanity_debug_logs_reply) == 16, "logs reply header");
+_Static_assert(sizeof(struct vanity_debug_stats_reply) == 16, "stats reply header");
+_Static_assert(sizeof(struct vanity_debug_core_record) == 32, "core record");
 _Static_assert(sizeof(struct vanity_debug_error_reply) == 2, "error reply header");
 
 struct vanity_debug_frame {

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import VanityDebug
 
 struct Ps: ParsableCommand {
@@ -7,7 +8,7 @@ struct Ps: ParsableCommand {
 
     func run() throws {
         let c = try link.connect()
-        let (build, shards) = try Console.link { (try c.client.hello(), try c.client.ps()) }
+        let (build, shards, stats) = try Console.link { (try c.client.hello(), try c.client.ps(), try c.client.stats()) }
         print("\(build.system) on \(build.platform), build \(BuildInfo.short(build.buildID))"
               + (build.buildID == c.localBuildID ? "" : " (not the build of \(link.options.config) on disk)"))
         print("shard                    id  core  state       generation  restarts  code")
@@ -15,6 +16,15 @@ struct Ps: ParsableCommand {
             print(s.name.rightPad(24) + " " + String(s.id).leftPad(3) + "  " + String(s.core).leftPad(4) + "  "
                   + (s.state?.name ?? "?").rightPad(10) + "  " + String(s.generation).leftPad(10) + "  "
                   + String(s.restarts).leftPad(8) + "  " + s.codeText)
+        }
+        // Per core, since boot: how busy, and how often it entered the kernel.
+        print("")
+        print("core  runs                      busy  kernel entries       syscalls")
+        let names = Dictionary(shards.map { ($0.id, $0.name) }, uniquingKeysWith: { a, _ in a })
+        for core in stats.cores {
+            let runs = core.shard.map { names[$0] ?? "shard \($0)" } ?? "(kernel)"
+            print(String(core.core).leftPad(4) + "  " + runs.rightPad(24) + " " + String(format: "%4.0f%%", core.busyPercent(elapsedNs: stats.nowNs))
+                  + "  " + String(core.entries).leftPad(14) + "  " + String(core.syscalls).leftPad(13))
         }
     }
 }
