@@ -95,32 +95,6 @@ static void check_watchdogs(uint64_t now) {
   }
 }
 
-void kernel_idle(uint64_t deadline_ns) {
-  uint32_t core = platform_core_id();
-  if (core >= VANITY_MAX_CORES) {
-    platform_idle(deadline_ns);
-    return;
-  }
-  uint64_t t0 = platform_time_ns();
-  __atomic_store_n(&kstate.idle_since[core], t0 ? t0 : 1u, __ATOMIC_RELEASE);
-  platform_idle(deadline_ns);
-  /* Cleared before the spell is added: a reader in between counts it short, never twice. */
-  __atomic_store_n(&kstate.idle_since[core], 0u, __ATOMIC_RELEASE);
-  kstate.idle_ns[core] += platform_time_ns() - t0;
-}
-
-uint64_t core_idle_ns(uint32_t core, uint64_t now) {
-  if (core >= VANITY_MAX_CORES) return 0;
-  uint64_t since = __atomic_load_n(&kstate.idle_since[core], __ATOMIC_ACQUIRE);
-  uint64_t idle = kstate.idle_ns[core] + (since && since < now ? now - since : 0);
-  return idle < now ? idle : now;
-}
-
-uint32_t core_busy_percent(uint32_t core, uint64_t now) {
-  uint64_t idle = core_idle_ns(core, now);
-  return now ? (uint32_t)((now - idle) / (now / 100u ? now / 100u : 1u)) : 0;
-}
-
 void kernel_core_loop(void) {
   kprintf("kernel: all shards started (%lu us after boot); kernel core watching\n", platform_time_ns() / 1000u);
   uint64_t last_traffic = 0;

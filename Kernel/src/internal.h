@@ -93,7 +93,7 @@ struct kernel_state {
 
 extern struct kernel_state kstate;
 
-/* init.c: platform_idle, with the time spent counted as the core's idle time. */
+/* idle.c: platform_idle, with the time spent counted as the core's idle time. */
 void kernel_idle(uint64_t deadline_ns);
 /* Time `core` has been idle since boot, the spell under way included. */
 uint64_t core_idle_ns(uint32_t core, uint64_t now);

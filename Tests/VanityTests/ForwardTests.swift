@@ -122,9 +122,9 @@ struct ForwardTests {
     @Test func theSimulatorForwardsThroughItsNetModelAndNeedsADiskForBlock() {
         let ok = Self.errors(Self.manifest(forward: #"["udp:7", "tcp:5007:7"]"#, platforms: #"["sim"]"#))
         #expect(ok.isEmpty, "\(ok)")
-        let sim = Self.diskManifest("").replacingOccurrences(of: #"["aarch64-virt", "riscv64-virt"]"#, with: #"["sim"]"#)
+        let sim = Self.diskManifest("", platforms: #"["sim"]"#)
         #expect(Self.errors(sim).contains { $0.contains(#"device "block" (/virtio_mmio@a001000) of shard "driver" is a disk on sim"#) })
-        let withDisk = Self.diskManifest("disk = \"d.img\"").replacingOccurrences(of: #"["aarch64-virt", "riscv64-virt"]"#, with: #"["sim"]"#)
+        let withDisk = Self.diskManifest("disk = \"d.img\"", platforms: #"["sim"]"#)
         #expect(Self.errors(withDisk).isEmpty)
     }
 
@@ -133,11 +133,11 @@ struct ForwardTests {
         #expect(errs.contains { $0.contains("disks") }, "\(errs)")
     }
 
-    static func diskManifest(_ run: String, block: Bool = true) -> String {
+    static func diskManifest(_ run: String, block: Bool = true, platforms: String = #"["aarch64-virt", "riscv64-virt", "x86_64-pc"]"#) -> String {
         """
         [system]
         name = "blk"
-        platforms = ["aarch64-virt", "riscv64-virt", "x86_64-pc"]
+        platforms = \(platforms)
 
         [shards.driver]
         lang = "c"

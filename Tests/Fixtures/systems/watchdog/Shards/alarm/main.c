@@ -1,16 +1,7 @@
 #include <vanity_shard.h>
 #include <vanity/vanity.h>
 /* Arms the RTC's alarm two seconds ahead and waits for its interrupt. */
-#if defined(VANITY_DEVICE_RTC_COMPAT_INTEL_HPET)
-static uint64_t hpet_now(uintptr_t hpet) { /* the 64-bit main counter, read as two halves */
-  uint32_t hi, lo;
-  do {
-    hi = vanity_mmio_read32(hpet + 0xf4);
-    lo = vanity_mmio_read32(hpet + 0xf0);
-  } while (hi != vanity_mmio_read32(hpet + 0xf4));
-  return ((uint64_t)hi << 32) | lo;
-}
-#endif
+#include "../../../include/rtc_alarm.h"
 int main(void) {
   uintptr_t rtc = vanity_device_rtc.base;
 #if defined(VANITY_DEVICE_RTC_COMPAT_GOOGLE_GOLDFISH_RTC)
