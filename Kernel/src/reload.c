@@ -16,7 +16,7 @@
 /* How long a shard may take to reach its quiescent point before the reload
  * is called off, and how long an open transfer may stall. */
 #define QUIESCE_TIMEOUT_NS 2000000000ull
-#define TRANSFER_STALL_NS 2000000000ull
+#define TRANSFER_STALL_NS 10000000000ull /* generous: a loaded host may starve the sender for seconds */
 
 static struct {
   const struct vanity_region *staging;

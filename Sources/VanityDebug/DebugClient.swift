@@ -42,7 +42,7 @@ public final class DebugClient {
 
     /// Sends a request and returns its reply (or error frame), waiting up to
     /// `timeout` seconds.
-    public func request(_ type: UInt8, payload: [UInt8] = [], timeout: Double = 5) throws -> DebugFrame {
+    public func request(_ type: UInt8, payload: [UInt8] = [], timeout: Double = 30) throws -> DebugFrame {
         try reply(to: post(type, payload: payload), timeout: timeout)
     }
 
@@ -68,7 +68,7 @@ public final class DebugClient {
     }
 
     /// Waits for the reply to request `id`.
-    public func reply(to id: UInt16, timeout: Double = 5) throws -> DebugFrame {
+    public func reply(to id: UInt16, timeout: Double = 30) throws -> DebugFrame {
         if let f = early.removeValue(forKey: id) { return f }
         var buf = [UInt8](repeating: 0, count: 4096)
         var waited = 0.0
@@ -92,7 +92,7 @@ public final class DebugClient {
 extension DebugClient {
     /// Sends `request` and returns its reply's payload; throws the system's
     /// refusal, or MalformedReply when the reply answers something else.
-    public func call(_ request: DebugRequest, timeout: Double = 5) throws -> [UInt8] {
+    public func call(_ request: DebugRequest, timeout: Double = 30) throws -> [UInt8] {
         try check(reply(to: post(request), timeout: timeout), answering: request)
     }
 
@@ -111,10 +111,10 @@ extension DebugClient {
     }
 
     /// Which build runs.
-    public func hello(timeout: Double = 5) throws -> BuildInfo { try BuildInfo.decode(call(.hello, timeout: timeout)) }
+    public func hello(timeout: Double = 30) throws -> BuildInfo { try BuildInfo.decode(call(.hello, timeout: timeout)) }
 
     /// Every shard's status, in id order (as many requests as it takes).
-    public func ps(timeout: Double = 5) throws -> [ShardStatus] {
+    public func ps(timeout: Double = 30) throws -> [ShardStatus] {
         var shards: [ShardStatus] = []
         while true {
             let page = try PsPage.decode(call(.ps(first: shards.count), timeout: timeout))
@@ -127,7 +127,7 @@ extension DebugClient {
     }
 
     /// Every core's counters since boot, and the kernel's clock when it answered.
-    public func stats(timeout: Double = 5) throws -> (nowNs: UInt64, cores: [CoreStats]) {
+    public func stats(timeout: Double = 30) throws -> (nowNs: UInt64, cores: [CoreStats]) {
         var cores: [CoreStats] = []
         var now: UInt64 = 0
         while true {
