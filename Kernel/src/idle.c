@@ -29,3 +29,14 @@ uint32_t core_busy_percent(uint32_t core, uint64_t now) {
   uint64_t idle = core_idle_ns(core, now);
   return now ? (uint32_t)((now - idle) / (now / 100u ? now / 100u : 1u)) : 0;
 }
+
+void kernel_idle_from_boot(uint32_t core) {
+  if (core < VANITY_MAX_CORES) __atomic_store_n(&kstate.idle_since[core], 1u, __ATOMIC_RELEASE);
+}
+
+void kernel_idle_end(uint32_t core) {
+  if (core >= VANITY_MAX_CORES) return;
+  uint64_t since = __atomic_exchange_n(&kstate.idle_since[core], 0u, __ATOMIC_ACQ_REL);
+  uint64_t now = platform_time_ns();
+  if (since && since < now) kstate.idle_ns[core] += now - since;
+}

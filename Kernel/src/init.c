@@ -43,6 +43,7 @@ void kernel_init(void) {
     s->heap = find_region(d, VANITY_REGION_HEAP);
     s->image = find_kernel_region(d->data_image);
     if (s->core < VANITY_MAX_CORES) kstate.core_shard[s->core] = i;
+    if (s->core != platform_core_id()) kernel_idle_from_boot(s->core);
   }
   channels_init();
   for (uint32_t i = 0; i < sys->shard_count; i++) {
@@ -68,6 +69,7 @@ void kernel_init(void) {
 }
 
 void kernel_secondary_start(uint32_t core) {
+  kernel_idle_end(core);
   struct shard_state *s = shard_on_core(core);
   if (!s) {
     for (;;) platform_idle(0);

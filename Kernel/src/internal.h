@@ -95,6 +95,10 @@ extern struct kernel_state kstate;
 
 /* idle.c: platform_idle, with the time spent counted as the core's idle time. */
 void kernel_idle(uint64_t deadline_ns);
+/* A shard's core counts as idle from boot until it first enters its shard
+ * (kernel_idle_end), so a slow boot does not read as a busy core. */
+void kernel_idle_from_boot(uint32_t core);
+void kernel_idle_end(uint32_t core);
 /* Time `core` has been idle since boot, the spell under way included. */
 uint64_t core_idle_ns(uint32_t core, uint64_t now);
 /* Percent of the time since boot that `core` was not idle. */
