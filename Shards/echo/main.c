@@ -201,7 +201,7 @@ int main(void) {
   printf("echo: listening on 10.0.2.15 udp %d tcp %d (mac %02x:%02x:%02x:%02x:%02x:%02x)\n", ECHO_PORT, ECHO_PORT, info->mac[0],
          info->mac[1], info->mac[2], info->mac[3], info->mac[4], info->mac[5]);
 
-  uint32_t idle = 0, busy = 0;
+  uint32_t idle = 0, busy = 0, sync_waits = 0;
   for (;;) {
     uint32_t n = echo_netif_poll(&netif);
     if (n) {
@@ -214,10 +214,13 @@ int main(void) {
       continue;
     }
     idle = 0;
-    if (echo_netif_syncing()) { /* the driver restarts: look again in a millisecond */
-      vanity_wait(1000000);
+    if (echo_netif_syncing()) {
+      /* The driver restarts: look again in a millisecond, for a second;
+       * then every 100 ms (a driver held after a fault may never answer). */
+      vanity_wait(++sync_waits <= 1000 ? 1000000u : 100000000u);
       continue;
     }
+    sync_waits = 0;
     report();
     sys_check_timeouts();
     u32_t sleep_ms = sys_timeouts_sleeptime();
