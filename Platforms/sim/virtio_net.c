@@ -208,7 +208,17 @@ static void guest_error(const char *msg, void *opaque) {
   (void)opaque;
   fprintf(stderr, "sim: net: %s\n", msg);
 }
-static void register_fd(int fd, void *opaque) { (void)fd, (void)opaque; }
+/* libslirp's sockets (each host connection among them) must not leak into
+ * the shard processes the simulator spawns (a restart or reload spawns one
+ * at any time): a leaked copy keeps a connection open on the host after
+ * libslirp has closed it, so a reset the guest sends never reaches the
+ * host's peer. */
+static void register_fd(int fd, void *opaque) {
+  (void)opaque;
+  int flags = fcntl(fd, F_GETFD);
+  if (flags >= 0) fcntl(fd, F_SETFD, flags | FD_CLOEXEC);
+}
+static void unregister_fd(int fd, void *opaque) { (void)fd, (void)opaque; }
 static void notify(void *opaque) {
   (void)opaque;
   wake_poller();
@@ -315,7 +325,7 @@ int sim_net_init(struct sim_virtio *d, const char *forwards, int threaded) {
   inet_pton(AF_INET, "10.0.2.3", &cfg.vnameserver);
   static const SlirpCb cb = {
       .send_packet = send_packet, .guest_error = guest_error, .clock_get_ns = clock_ns, .timer_new = timer_new,
-      .timer_free = timer_free, .timer_mod = timer_mod, .register_poll_fd = register_fd, .unregister_poll_fd = register_fd,
+      .timer_free = timer_free, .timer_mod = timer_mod, .register_poll_fd = register_fd, .unregister_poll_fd = unregister_fd,
       .notify = notify,
   };
   slirp = slirp_new(&cfg, &cb, NULL);

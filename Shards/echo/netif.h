@@ -17,12 +17,18 @@ int echo_netif_init(struct netif *netif, const ip4_addr_t *ip, const ip4_addr_t 
  * returns how many frames arrived. */
 uint32_t echo_netif_poll(struct netif *netif);
 
+/* Whether a restart-protocol sync waits for the driver's answers. */
+int echo_netif_syncing(void);
+
 struct echo_netif_stats {
   uint64_t driver_errors; /* descriptors from the driver that name no buffer of ours */
   uint64_t rx_free_full;  /* rx buffers that could not be given back (never: slots ≥ buffers) */
   uint64_t tx_no_buffer;  /* frames dropped for want of a tx buffer */
   uint64_t tx_too_long;
   uint64_t tx_refused;    /* frames the driver refused */
+  uint64_t syncs;         /* restart-protocol syncs begun (at start, and after each driver restart) */
+  uint64_t rx_stale;      /* frames of an earlier driver or client run dropped while syncing */
+  uint64_t tx_syncing;    /* frames not sent while waiting for the driver's tx answer */
 };
 extern struct echo_netif_stats echo_netif_stats;
 

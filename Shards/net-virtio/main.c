@@ -155,11 +155,57 @@ static uint32_t rx_reap(void) {
   return done;
 }
 
+/* The restart protocol (vanity/net.h): answers owed to the client's SYNCs. */
+static struct {
+  int rx_ack, tx_wait, tx_ack; /* an rx answer to send; tx: waiting for the device, an answer to send */
+  uint32_t rx_cookie, tx_cookie;
+  uint64_t syncs;
+} proto;
+
+/* A SYNC on rx-free: every buffer lent to the client that it says it does
+ * not hold is ours again. (At start every buffer counts as lent: the client
+ * of an earlier run of this driver may hold any of them.) */
+static void rx_sync(uint32_t cookie) {
+  const struct vanity_net_info *info = (const struct vanity_net_info *)region;
+  uint32_t reclaimed = 0;
+  for (uint32_t b = 0; b < VANITY_NET_RX_BUFS; b++) {
+    uint32_t held = __atomic_load_n(&info->rx_held[b / 32], __ATOMIC_RELAXED) >> (b % 32) & 1u;
+    if (rx_lent[b] && !held) {
+      rx_lent[b] = 0;
+      rx_free[rx_free_count++] = b;
+      reclaimed++;
+    }
+  }
+  proto.rx_ack = 1;
+  proto.rx_cookie = cookie;
+  proto.syncs++;
+  (void)reclaimed;
+}
+
+/* Sends the answers that are due; returns how many went out. */
+static uint32_t sync_answers(void) {
+  uint32_t n = 0;
+  if (proto.rx_ack) {
+    struct vanity_net_desc d = {.flags = VANITY_NET_F_SYNC, .cookie = proto.rx_cookie};
+    if (vanity_try_send(&vanity_channel_rx, &d)) proto.rx_ack = 0, n++;
+  }
+  if (proto.tx_wait && tx_pair_free_count == txq.size / 2) proto.tx_wait = 0, proto.tx_ack = 1;
+  if (proto.tx_ack) {
+    struct vanity_net_desc d = {.flags = VANITY_NET_F_SYNC, .cookie = proto.tx_cookie};
+    if (vanity_try_send(&vanity_channel_tx_done, &d)) proto.tx_ack = 0, n++;
+  }
+  return n;
+}
+
 static uint32_t rx_returns(void) {
   struct vanity_net_desc in[32];
   uint32_t n = vanity_try_recv_batch(&vanity_channel_rx_free, in, 32);
   for (uint32_t i = 0; i < n; i++) {
     uint32_t buf;
+    if (in[i].flags & VANITY_NET_F_SYNC) {
+      rx_sync(in[i].cookie);
+      continue;
+    }
     if (vanity_net_buffer(in[i].offset, 0, &buf) != VANITY_NET_POOL_RX || !rx_lent[buf]) {
       stats.rx_client_errors++; /* not ours, or not lent: ignored */
       continue;
@@ -175,11 +221,16 @@ static uint32_t rx_returns(void) {
 static uint32_t tx_take(void) {
   struct vanity_net_desc in[32], refused[32];
   uint32_t want = tx_pair_free_count < 32 ? tx_pair_free_count : 32;
-  if (!want) return 0;
+  if (!want || proto.tx_wait || proto.tx_ack) return 0; /* after a SYNC: nothing until it is answered */
   uint32_t n = vanity_try_recv_batch(&vanity_channel_tx, in, want), r = 0;
   uint16_t posted = 0;
   for (uint32_t i = 0; i < n; i++) {
     uint32_t buf;
+    if (in[i].flags & VANITY_NET_F_SYNC) { /* answered once the device has given back every frame */
+      proto.tx_wait = 1;
+      proto.tx_cookie = in[i].cookie;
+      continue;
+    }
     if (vanity_net_buffer(in[i].offset, in[i].length, &buf) != VANITY_NET_POOL_TX || in[i].length < VANITY_NET_FRAME_MIN ||
         in[i].length > VANITY_NET_FRAME_MAX) {
       stats.tx_refused++;
@@ -240,9 +291,9 @@ static void report(void) {
   last_ns = now;
   last_frames = frames;
   vanity_printf("net: rx %lu frames (%lu bytes, %lu bad, %lu bad returns), tx %lu frames (%lu bytes, %lu refused); %lu kicks, "
-                "%lu sleeps, %lu interrupts\n",
+                "%lu sleeps, %lu interrupts; %lu syncs\n",
                 stats.rx_frames, stats.rx_bytes, stats.rx_bad, stats.rx_client_errors, stats.tx_frames, stats.tx_bytes, stats.tx_refused,
-                stats.kicks, stats.sleeps, stats.irqs);
+                stats.kicks, stats.sleeps, stats.irqs, proto.syncs);
 }
 
 int main(void) {
@@ -262,7 +313,10 @@ int main(void) {
   __atomic_store_n(&info->magic, 0u, __ATOMIC_RELEASE);
   if (device_init(info)) return 1;
 
-  for (uint32_t i = 0; i < VANITY_NET_RX_BUFS; i++) rx_free[rx_free_count++] = VANITY_NET_RX_BUFS - 1 - i;
+  /* Every rx buffer counts as the client's until its first SYNC says which
+   * it holds (it may hold some from an earlier run of this driver); one it
+   * gives back before that is ours at once. */
+  for (uint32_t i = 0; i < VANITY_NET_RX_BUFS; i++) rx_lent[i] = 1;
   for (uint32_t d = 0; d < rxq.size; d++) {
     rx_desc_buf[d] = NO_BUF;
     rx_desc_free[rx_desc_free_count++] = (uint16_t)(rxq.size - 1 - d);
@@ -295,7 +349,8 @@ int main(void) {
     work += tx_take();
     kick(&txq);
     work += tx_reap();
-    if (work) {
+    work += sync_answers();
+    if (work || proto.rx_ack || proto.tx_wait || proto.tx_ack) {
       idle = 0;
       continue;
     }

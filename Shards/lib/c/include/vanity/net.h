@@ -53,6 +53,25 @@ _Static_assert(sizeof(struct vanity_net_desc) == VANITY_NET_DESC_SIZE, "vanity_n
  * is back with its owner all the same, unsent. */
 #define VANITY_NET_F_REFUSED 1u
 
+/* The restart protocol (docs/io.md, "Restarts and reloads"): a marker, not a
+ * buffer (offset and length 0, cookie the client's sequence number).
+ *
+ *   client --rx-free--> SYNC: "the rx buffers I hold are exactly those set in
+ *     the info page's rx_held; every other one you lent me is yours again".
+ *     The driver applies it and answers with SYNC (same cookie) on rx. Every
+ *     rx descriptor before that answer is stale: the client drops it without
+ *     giving it back (the driver has taken the buffer back already).
+ *   client --tx-------> SYNC: "I send nothing until you answer". The driver
+ *     sends what came before it, waits until the device has given every
+ *     frame back, and answers with SYNC on tx-done: from then on the client
+ *     owns every tx buffer.
+ *
+ * The client syncs when it starts and whenever the info page's generation
+ * changes (the driver restarted: its device was reset, what it had in
+ * flight is gone). A driver that (re)starts posts no rx buffer it might
+ * have lent until the first SYNC says which ones the client holds. */
+#define VANITY_NET_F_SYNC 2u
+
 /* ------------------------------------------------------------ frames */
 
 #define VANITY_NET_ETH_HEADER 14u           /* destination, source, type */
@@ -69,6 +88,7 @@ _Static_assert(sizeof(struct vanity_net_desc) == VANITY_NET_DESC_SIZE, "vanity_n
 #define VANITY_NET_RX_BUFS 512u
 #define VANITY_NET_TX_POOL (VANITY_NET_RX_POOL + VANITY_NET_RX_BUFS * VANITY_NET_BUF_SIZE)
 #define VANITY_NET_TX_BUFS 512u
+_Static_assert(VANITY_NET_RX_BUFS == 512u, "vanity_net_info.rx_held has a bit per rx buffer");
 #define VANITY_NET_REGION_SIZE (VANITY_NET_TX_POOL + VANITY_NET_TX_BUFS * VANITY_NET_BUF_SIZE) /* 2112 KiB */
 
 /* Where a received frame starts in its rx buffer: 2 bytes past a multiple of
@@ -85,6 +105,9 @@ struct vanity_net_info {
   uint8_t mac[6]; /* the interface's Ethernet address */
   uint32_t rx_queue, tx_queue; /* the device's queue sizes (information) */
   uint32_t generation;          /* bumped at each start of the driver */
+  /* Written by the client before it sends a SYNC on rx-free: bit i of
+   * rx_held set = the client holds rx buffer i (lent, not yet given back). */
+  uint32_t rx_held[512 / 32];
 };
 #define VANITY_NET_INFO_MAGIC 0x4e455431u /* "NET1" */
 
