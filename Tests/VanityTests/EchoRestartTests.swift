@@ -95,7 +95,7 @@ import VanityProcess
             reload = try CLI.run(["reload", "--shard", "echo", "--force"] + link)
         }
         #expect(reload.status == 0, "reload: \(reload.stdout)\(reload.stderr)")
-        FileManager.default.createFile(atPath: marker, contents: nil)
+        _ = FileManager.default.createFile(atPath: marker, contents: nil)
         let (acs, aco) = across.finish(within: 120)
         #expect(acs == 0, "the connection across the reload:\n\(aco)\nconsole:\n\(run.console)")
         #expect(aco.contains("across: the old connection ended"), "\(aco)")
