@@ -5,7 +5,7 @@ CONFIG     ?= Config/system.toml
 SWIFTFLAGS ?=
 PREFIX     ?= /usr/local
 
-.PHONY: help deps build install generate check layout test bench bench-qemu bench-kernel bench-channels bench-memcpy bench-reload bench-echo sim qemu-aarch64 qemu-aarch64-gdb qemu-riscv64 qemu-x86_64 clean
+.PHONY: help deps build install generate check layout test bench bench-qemu bench-kernel bench-channels bench-memcpy bench-reload bench-echo bench-echo-work sim qemu-aarch64 qemu-aarch64-gdb qemu-riscv64 qemu-x86_64 clean
 
 help:
 	@echo "make deps          install the Debian packages Vanity needs (Scripts/setup.sh)"
@@ -25,7 +25,8 @@ help:
 	@echo "make bench-channels  channel throughput and latency against boost::lockfree::spsc_queue"
 	@echo "make bench-memcpy  memcpy in a shard: the C library against a byte loop (simulator and boards)"
 	@echo "make bench-reload  hot reload against a full rebuild and reboot (simulator, QEMU)"
-	@echo "make bench-echo    UDP echo rate and latency against a frame-level reflector (QEMU)"
+	@echo "make bench-echo    UDP echo rate, latency and kernel entries per datagram against a frame-level reflector (QEMU, sim)"
+	@echo "make bench-echo-work  instructions per echoed datagram, all shards and the kernel (callgrind, sim)"
 
 deps:
 	@Scripts/setup.sh
@@ -68,6 +69,9 @@ bench-reload: deps
 
 bench-echo: deps
 	Benchmarks/echo-bench.py
+
+bench-echo-work: deps
+	Benchmarks/echo-work.py
 
 sim: deps
 	$(SWIFT) run $(SWIFTFLAGS) vanity-build run --config $(CONFIG) --platform sim

@@ -19,8 +19,15 @@
 
 #define ECHO_PORT 7
 
-/* lwIP's clock: milliseconds since boot. */
-u32_t sys_now(void) { return (u32_t)((uint64_t)vanity_time_ns() / 1000000u); }
+/* lwIP's clock: milliseconds since boot. Reading it is a system call (a
+ * kernel entry), and lwIP asks for it several times per look at its timers
+ * (sys_check_timeouts, sys_timeouts_sleeptime, sys_timeout), so the loop
+ * reads it once per look (tick) and lwIP sees that reading: at most one
+ * time call per look instead of three or more. It is never more than one
+ * busy stretch (TIMER_EVERY turns) or one sleep behind. */
+static uint64_t now_ns;
+static void tick(void) { now_ns = (uint64_t)vanity_time_ns(); }
+u32_t sys_now(void) { return (u32_t)(now_ns / 1000000u); }
 
 /* ------------------------------------------------------------ UDP */
 
@@ -143,7 +150,7 @@ static void report(void) {
   static uint64_t last_ns;
   static u32_t last_recv;
   if (lwip_stats.link.recv == last_recv) return;
-  uint64_t now = (uint64_t)vanity_time_ns();
+  uint64_t now = now_ns;
   if (now - last_ns < 5000000000ull) return;
   last_ns = now;
   last_recv = lwip_stats.link.recv;
@@ -156,7 +163,8 @@ static void report(void) {
          (unsigned)(lwip_stats.ip.drop + lwip_stats.ip.err + lwip_stats.ip.proterr + lwip_stats.ip.chkerr + lwip_stats.ip.lenerr + lwip_stats.ip.opterr),
          (unsigned)(lwip_stats.ip_frag.drop + lwip_stats.ip_frag.err), (unsigned long)echo_netif_stats.syncs, (unsigned long)echo_netif_stats.rx_stale);
 }
-#define TIMER_EVERY 64 /* busy loop turns between two looks at lwIP's timers */
+#define TIMER_EVERY 64   /* busy loop turns between two looks at lwIP's timers */
+#define UNTIMED_SLEEPS 16 /* short sleeps ended by traffic before the timers are looked at anyway */
 
 int main(void) {
   const struct vanity_net_info *info = (const struct vanity_net_info *)vanity_region_net_buffers.base;
@@ -165,7 +173,8 @@ int main(void) {
     if (i == 5000) printf("echo: still waiting for the network driver\n");
     vanity_wait(1000000);
   }
-  srand((unsigned)vanity_time_ns());
+  tick();
+  srand((unsigned)now_ns);
   lwip_init();
 
   static struct netif netif;
@@ -201,12 +210,15 @@ int main(void) {
   printf("echo: listening on 10.0.2.15 udp %d tcp %d (mac %02x:%02x:%02x:%02x:%02x:%02x)\n", ECHO_PORT, ECHO_PORT, info->mac[0],
          info->mac[1], info->mac[2], info->mac[3], info->mac[4], info->mac[5]);
 
-  uint32_t idle = 0, busy = 0, sync_waits = 0;
+  uint32_t idle = 0, busy = 0, untimed = 0, sync_waits = 0;
   for (;;) {
     uint32_t n = echo_netif_poll(&netif);
     if (n) {
       idle = 0;
-      if (++busy % TIMER_EVERY == 0) sys_check_timeouts();
+      if (++busy % TIMER_EVERY == 0) {
+        tick();
+        sys_check_timeouts();
+      }
       continue;
     }
     if (++idle < IDLE_SPINS) {
@@ -221,15 +233,27 @@ int main(void) {
       continue;
     }
     sync_waits = 0;
+    if (arm(&vanity_channel_rx)) continue;
+    /* A bounded first sleep closes the race with a driver that published
+     * a frame as we set our flag (vanity__block does the same). Under
+     * traffic a frame usually ends it, so it comes before the clock is
+     * read and the timers looked at: lwIP's timers (250 ms and up) may run
+     * 1 ms late, and a busy stretch looks at them every TIMER_EVERY turns
+     * anyway. Only a system idle for that millisecond (or woken that way
+     * UNTIMED_SLEEPS times in a row) pays for the clock. */
+    if (untimed < UNTIMED_SLEEPS) {
+      untimed++;
+      if (vanity_wait(VANITY_RACE_WAIT_NS) || vanity_pending(&vanity_channel_rx)) continue;
+    }
+    untimed = 0;
+    tick();
     report();
     sys_check_timeouts();
     u32_t sleep_ms = sys_timeouts_sleeptime();
     if (sleep_ms == 0) continue;
     if (sleep_ms > 1000) sleep_ms = 1000;
-    if (arm(&vanity_channel_rx)) continue;
-    /* A bounded first sleep closes the race with a driver that published
-     * a frame as we set our flag (vanity__block does the same). */
-    if (vanity_wait(VANITY_RACE_WAIT_NS) || vanity_pending(&vanity_channel_rx) || sleep_ms <= 1) continue;
-    vanity_wait((uint64_t)(sleep_ms - 1) * 1000000u);
+    /* Still armed: nobody has cleared our flag without waking us. */
+    if (vanity_pending(&vanity_channel_rx)) continue;
+    vanity_wait((uint64_t)sleep_ms * 1000000u);
   }
 }

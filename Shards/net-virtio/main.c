@@ -358,7 +358,6 @@ int main(void) {
       vanity_arch_pause();
       continue;
     }
-    report();
     /* Going to sleep: interrupts on, flags up, then look once more. */
     interrupts(1);
     int ready = vanity_virtio_arm(&vanity_channel_rx_free) | vanity_virtio_arm(&vanity_channel_tx) | device_has_work();
@@ -367,8 +366,12 @@ int main(void) {
       /* A bounded first sleep: a sender's index store still in flight when
        * it read our flag as clear is visible after it (vanity__block). */
       int64_t woke = vanity_wait(VANITY_RACE_WAIT_NS);
-      if (!woke && !(vanity_pending(&vanity_channel_rx_free) | vanity_pending(&vanity_channel_tx) | device_has_work()))
+      if (!woke && !(vanity_pending(&vanity_channel_rx_free) | vanity_pending(&vanity_channel_tx) | device_has_work())) {
+        /* Idle for a millisecond: the counters (which read the clock, a
+         * kernel entry, so not on every short sleep under traffic). */
+        report();
         woke = vanity_wait(0);
+      }
       if (woke & VANITY_WAKE_IRQ) acknowledge_interrupt();
     }
     interrupts(0);
