@@ -1,7 +1,35 @@
-"""Shared by the Python benchmarks: a running system's console."""
+"""Shared by the Python benchmarks: a running system's console, UDP bursts."""
 import re
+import socket
 import threading
 import time
+
+
+def udp_burst(port, size, count, window, timeout=1.0):
+    """Sends `count` datagrams of `size` zero bytes to 127.0.0.1:`port` with at
+    most `window` in flight; returns (echoes received, seconds taken). A
+    datagram not back within `timeout` counts as lost and frees its place."""
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 << 20)
+    s.connect(("127.0.0.1", port))
+    s.settimeout(timeout)
+    payload = bytes(size)
+    sent = got = 0
+    t0 = time.monotonic()
+    while got < count:
+        while sent < count and sent - got < window:
+            s.send(payload)
+            sent += 1
+        try:
+            s.recv(2048)
+            got += 1
+        except socket.timeout:
+            if sent >= count:
+                break
+            sent = got  # lost: refill the window
+    elapsed = time.monotonic() - t0
+    s.close()
+    return got, elapsed
 
 
 class Console:

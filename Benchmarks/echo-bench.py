@@ -32,7 +32,7 @@ import sys
 import tempfile
 import time
 
-from benchlib import Console
+from benchlib import Console, udp_burst
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TOOL = os.path.join(ROOT, ".build", "release", "vanity-build")
@@ -45,26 +45,7 @@ SYSTEMS = [("reference", "Benchmarks/echo/reflect/system.toml", r"net-reflect: r
 
 def rate(port, size):
     """Echoes per second with WINDOW datagrams in flight; lost ones time out after 1 s."""
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 << 20)
-    s.connect(("127.0.0.1", port))
-    s.settimeout(1.0)
-    payload = bytes(size)
-    sent = got = 0
-    t0 = time.monotonic()
-    while got < COUNT:
-        while sent < COUNT and sent - got < WINDOW:
-            s.send(payload)
-            sent += 1
-        try:
-            s.recv(2048)
-            got += 1
-        except socket.timeout:
-            if sent >= COUNT:
-                break
-            sent = got  # lost: refill the window
-    elapsed = time.monotonic() - t0
-    s.close()
+    got, elapsed = udp_burst(port, size, COUNT, WINDOW, timeout=1.0)
     return got / elapsed, got
 
 

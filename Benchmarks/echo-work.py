@@ -42,7 +42,7 @@ import sys
 import tempfile
 import time
 
-from benchlib import Console
+from benchlib import Console, udp_burst
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TOOL = os.path.join(ROOT, ".build", "release", "vanity-build")
@@ -69,24 +69,7 @@ def build(config, out, shards):
 
 
 def send(port, n):
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    s.connect(("127.0.0.1", port))
-    s.settimeout(2.0)
-    payload = bytes(SIZE)
-    sent = got = 0
-    while got < n:
-        while sent < n and sent - got < WINDOW:
-            s.send(payload)
-            sent += 1
-        try:
-            s.recv(2048)
-            got += 1
-        except socket.timeout:
-            if sent >= n:
-                break
-            sent = got
-    s.close()
-    return got
+    return udp_burst(port, SIZE, n, WINDOW, timeout=2.0)[0]
 
 
 def free_port():
