@@ -9,11 +9,11 @@ cd "$(dirname "$0")/.."
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 # QEMU pads its dump to 1 MiB; dtc rewrites it compactly.
-qemu-system-aarch64 -machine virt,dumpdtb="$tmp/a.dtb" \
-  -cpu cortex-a53 -smp 8 -m 128M -nographic >/dev/null 2>&1
+qemu-system-aarch64 -machine virt,gic-version=3,dumpdtb="$tmp/a.dtb" \
+  -cpu cortex-a53 -smp 64 -m 128M -nographic >/dev/null 2>&1
 dtc -q -I dtb -O dtb -o Platforms/aarch64-virt/board.dtb "$tmp/a.dtb"
 qemu-system-riscv64 -machine virt,dumpdtb="$tmp/r.dtb" \
-  -smp 8 -m 128M -nographic >/dev/null 2>&1
+  -smp 64 -m 128M -nographic >/dev/null 2>&1
 dtc -q -I dtb -O dtb -o Platforms/riscv64-virt/board.dtb "$tmp/r.dtb"
 dtc -q -I dts -O dtb -o Platforms/x86_64-pc/board.dtb Platforms/x86_64-pc/board.dts
 dtc -q -I dts -O dtb -o Platforms/sim/board.dtb Platforms/sim/board.dts

@@ -1,4 +1,4 @@
-/* aarch64-virt: QEMU's virt board at EL1. PL011 console, GICv2, the EL1
+/* aarch64-virt: QEMU's virt board at EL1. PL011 console, GICv3, the EL1
  * physical timer, PSCI through HVC, semihosting for the exit status, and one
  * translation table per shard (4 KiB granule, 39-bit addresses, ASIDs). */
 #include <stddef.h>
@@ -10,13 +10,18 @@
 #include <vanity/table_pool.h>
 
 #define UART0 0x09000000ul
+/* GICv3 (QEMU -machine virt,gic-version=3): the distributor, then one
+ * redistributor per CPU (two 64 KiB frames each, in CPU order); the CPU
+ * interface is system registers. */
 #define GICD 0x08000000ul
-#define GICC 0x08010000ul
-#define GIC_PAGE_SIZE 0x10000ul
+#define GICD_SIZE 0x10000ul
+#define GICR 0x080a0000ul
+#define GICR_STRIDE 0x20000ul
+#define GICR_SGI 0x10000ul /* a redistributor's SGI/PPI frame */
 
 #define SGI_KICK 0u
 #define PPI_TIMER 30u /* EL1 physical timer */
-#define SPURIOUS 1023u
+#define SPURIOUS 1020u /* 1020-1023: special INTIDs (1023: none pending) */
 
 #define PAGE 4096ul
 
@@ -50,26 +55,77 @@ uint64_t platform_time_ns(void) {
 
 static uint64_t ns_to_ticks(uint64_t ns) { return (ns / 1000000000ull) * timer_hz + (ns % 1000000000ull) * timer_hz / 1000000000ull; }
 
-uint32_t platform_core_id(void) { return (uint32_t)(SYSREG_READ(mpidr_el1) & 0xff); }
+/* QEMU's virt board numbers CPUs in clusters of 16 with a GICv3: CPU n has
+ * affinity Aff1 = n / 16, Aff0 = n % 16 (its MPIDR, its redistributor's
+ * GICR_TYPER and the target of SGIs, SPI routes and PSCI CPU_ON). Logical
+ * core n is QEMU's CPU n. */
+static uint64_t core_affinity(uint32_t core) { return ((uint64_t)(core / 16u) << 8) | (core % 16u); }
 
-/* ---------------------------------------------------------------- GICv2 */
+uint32_t platform_core_id(void) {
+  uint64_t m = SYSREG_READ(mpidr_el1);
+  return (uint32_t)(((m >> 8) & 0xff) * 16u + (m & 0xff));
+}
 
+/* ---------------------------------------------------------------- GICv3 */
+
+#define ICC_PMR_EL1 S3_0_C4_C6_0
+#define ICC_IAR1_EL1 S3_0_C12_C12_0
+#define ICC_EOIR1_EL1 S3_0_C12_C12_1
+#define ICC_SGI1R_EL1 S3_0_C12_C11_5
+#define ICC_SRE_EL1 S3_0_C12_C12_5
+#define ICC_IGRPEN1_EL1 S3_0_C12_C12_7
+#define SYSREG_READ_(name) SYSREG_READ(name)
+#define SYSREG_WRITE_(name, v) SYSREG_WRITE(name, v)
+
+static void gicd_wait(void) {
+  while (mmio_read32(GICD) & (1u << 31)) { /* RWP: a register write still in progress */
+  }
+}
+
+/* Affinity routing on, every SPI in group 1 (non-secure IRQs). Writes
+ * EnableGrp1 under both views of GICD_CTLR (one security state: bit 1;
+ * the non-secure view: bit 0) and ARE (bit 4). */
 static void gic_dist_init(void) {
-  mmio_write32(GICD + 0x000, 0); /* disable while configuring */
-  mmio_write32(GICD + 0x000, 1);
+  mmio_write32(GICD + 0x000, 0);
+  gicd_wait();
+  uint32_t lines = 32u * ((mmio_read32(GICD + 0x004) & 0x1fu) + 1u);
+  for (uint32_t i = 32; i < lines; i += 32) mmio_write32(GICD + 0x080 + i / 8, 0xffffffffu); /* IGROUPR */
+  mmio_write32(GICD + 0x000, (1u << 4) | (1u << 1) | (1u << 0));
+  gicd_wait();
+}
+
+/* This core's redistributor: the one whose GICR_TYPER names its affinity. */
+static uintptr_t gicr_here(void) {
+  uint32_t aff = (uint32_t)(SYSREG_READ(mpidr_el1) & 0xffffff);
+  for (uint32_t i = 0; i < vanity_system.cpu_count; i++) {
+    uintptr_t rd = GICR + i * GICR_STRIDE;
+    if (mmio_read32(rd + 0x00c) == aff) return rd; /* GICR_TYPER[63:32] */
+  }
+  return 0;
 }
 
 static void gic_cpu_init(void) {
-  mmio_write32(GICD + 0x100, (1u << SGI_KICK) | (1u << PPI_TIMER)); /* banked enable for SGI/PPI */
-  mmio_write32(GICC + 0x004, 0xff); /* priority mask: everything */
-  mmio_write32(GICC + 0x000, 1);
+  uintptr_t rd = gicr_here();
+  if (!rd) {
+    kprintf("aarch64-virt: core %u has no redistributor\n", platform_core_id());
+    platform_shutdown(2);
+  }
+  mmio_write32(rd + 0x014, mmio_read32(rd + 0x014) & ~(1u << 1)); /* GICR_WAKER: ProcessorSleep off */
+  while (mmio_read32(rd + 0x014) & (1u << 2)) { /* ChildrenAsleep */
+  }
+  mmio_write32(rd + GICR_SGI + 0x080, 0xffffffffu);                       /* IGROUPR0: group 1 */
+  mmio_write32(rd + GICR_SGI + 0x100, (1u << SGI_KICK) | (1u << PPI_TIMER)); /* ISENABLER0 */
+  SYSREG_WRITE_(ICC_SRE_EL1, SYSREG_READ_(ICC_SRE_EL1) | 1u);              /* system-register interface */
+  __asm__ volatile("isb" ::: "memory");
+  SYSREG_WRITE_(ICC_PMR_EL1, 0xff); /* priority mask: everything */
+  SYSREG_WRITE_(ICC_IGRPEN1_EL1, 1);
+  __asm__ volatile("isb" ::: "memory");
 }
 
 void platform_irq_route(uint32_t irq, uint32_t core) {
   if (irq < 32) return;
-  volatile uint8_t *targets = (volatile uint8_t *)(GICD + 0x800);
   volatile uint8_t *prio = (volatile uint8_t *)(GICD + 0x400);
-  targets[irq] = (uint8_t)(1u << core);
+  *(volatile uint64_t *)(GICD + 0x6000 + 8 * irq) = core_affinity(core); /* GICD_IROUTER */
   prio[irq] = 0xa0;
 }
 
@@ -101,21 +157,23 @@ void platform_code_loaded(const struct vanity_shard_desc *shard, const uint8_t *
 
 void platform_kick_core(uint32_t core) {
   __asm__ volatile("dsb ish" ::: "memory");
-  mmio_write32(GICD + 0xf00, (1u << (16 + core)) | SGI_KICK);
+  uint64_t aff = core_affinity(core);
+  SYSREG_WRITE_(ICC_SGI1R_EL1, ((uint64_t)SGI_KICK << 24) | ((aff >> 8) << 16) | (1u << (aff & 0xf)));
+  __asm__ volatile("isb" ::: "memory");
 }
 
 /* Acknowledges and dispatches every pending interrupt of this core. */
 static void gic_drain(void) {
   for (;;) {
-    uint32_t iar = mmio_read32(GICC + 0x00c);
-    uint32_t irq = iar & 0x3ff;
+    uint64_t iar = SYSREG_READ_(ICC_IAR1_EL1);
+    uint32_t irq = (uint32_t)(iar & 0xffffff);
     if (irq >= SPURIOUS) return;
     if (irq == PPI_TIMER) {
       SYSREG_WRITE(cntp_ctl_el0, 0); /* one-shot: off until the next idle */
     } else if (irq >= 32) {
       kernel_irq(irq);
     }
-    mmio_write32(GICC + 0x010, iar);
+    SYSREG_WRITE_(ICC_EOIR1_EL1, iar);
   }
 }
 
@@ -233,7 +291,8 @@ static int map_kernel(struct vanity_table_pool *s) {
   int r = map(s, vanity_system.ram_base, vanity_system.ram_base, vanity_system.ram_size, KERNEL_RW);
   if (!r) r = vanity_map_regions(s, vanity_system.kernel_regions, vanity_system.kernel_region_count, 0, map, region_attrs);
   if (!r) r = map(s, UART0, UART0, PAGE, KERNEL_DEV);
-  if (!r) r = map(s, GICD, GICD, 2 * GIC_PAGE_SIZE, KERNEL_DEV);
+  if (!r) r = map(s, GICD, GICD, GICD_SIZE, KERNEL_DEV);
+  if (!r) r = map(s, GICR, GICR, vanity_system.cpu_count * GICR_STRIDE, KERNEL_DEV);
   return r;
 }
 
@@ -270,7 +329,7 @@ void platform_start_core(uint32_t core, const struct vanity_shard_desc *shard) {
   core_root[core] = spaces[1u + shard->id].root;
   core_asid[core] = (uint16_t)(1u + shard->id);
   __asm__ volatile("dsb sy" ::: "memory");
-  int64_t r = psci(0xc4000003, core, (uint64_t)(uintptr_t)secondary_entry, core);
+  int64_t r = psci(0xc4000003, core_affinity(core), (uint64_t)(uintptr_t)secondary_entry, core);
   if (r != 0) kprintf("aarch64-virt: PSCI CPU_ON core %u failed (%ld)\n", core, r);
 }
 

@@ -19,7 +19,10 @@
 #define HPET 0xfed00000ul
 
 #define PAGE 4096ul
-#define MAX_CORES 8u /* cpu-limit in platform.toml */
+/* cpu-limit in platform.toml. xAPIC ids (8 bits) are the core numbers and
+ * reach 254; the per-core tables below (GDT, TSS, double-fault stack) of 32
+ * cores are what fits the kernel's 128 KiB data budget. */
+#define MAX_CORES 32u
 _Static_assert(MAX_CORES <= VANITY_MAX_CORES, "a port supports at most VANITY_MAX_CORES cores");
 
 extern char __vanity_stack_top_core0[], __vanity_stack_stride[], __vanity_stack_size[];
@@ -119,8 +122,9 @@ static struct tss tss[MAX_CORES] __attribute__((aligned(16)));
 static struct idt_entry idt[256] __attribute__((aligned(16)));
 /* Double faults run on their own stack (IST 1): a kernel stack overflow
  * faults again while pushing its frame, and ends here. So do NMIs and
- * machine checks, which nothing in the system raises: both panic. */
-static uint8_t df_stack[MAX_CORES][4096] __attribute__((aligned(16)));
+ * machine checks, which nothing in the system raises: both panic. 1 KiB
+ * each holds kernel_exception's report. */
+static uint8_t df_stack[MAX_CORES][1024] __attribute__((aligned(16)));
 static int have_smep;
 
 uint32_t platform_core_id(void) {

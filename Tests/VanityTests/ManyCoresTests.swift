@@ -1,0 +1,34 @@
+import Foundation
+import Testing
+
+/// Sixteen cores on every board and the simulator (issue 19): aarch64-virt
+/// on a GICv3, riscv64-virt's PLIC and SBI, x86_64-pc's local and I/O APICs.
+/// Tests/Fixtures/systems/many-cores has fourteen workers on cores 1-14 and
+/// a boss on core 15; each worker reports its core through its own channel.
+@Suite(.serialized) struct ManyCoresTests {
+    @Test(arguments: ["sim", "aarch64-virt", "riscv64-virt", "x86_64-pc"])
+    func fifteenShardsRunOnSixteenCoresAndIdleForReal(_ platform: String) throws {
+        let r = try FaultTests.boot("many-cores", on: platform)
+        let out = r.stdout
+        #expect(r.status == 0, "\(out)\n\(r.stderr)")
+        #expect(out.contains("shard(s), 14 channel(s), 16 core(s)"), "\(out)")
+        #expect(FaultTests.lines(r, "kernel: starting ") == ["kernel: starting boss on core 15"]
+                + (1...14).map { "kernel: starting w\(String(format: "%02d", $0)) on core \($0)" }, "\(out)")
+        #expect(FaultTests.lines(r, "[boss] ") == [
+            "[boss] boss: 14 workers reported, on cores 1-14; 0 wrong; boss on core 15",
+            "[boss] boss: stopping",
+        ], "\(out)")
+        // The report: every worker ran once and, having reported, waited
+        // through the boss's second of idling. A waiting core idles for real
+        // (WFI, HLT, a futex), so the workers' cores are mostly idle; one that
+        // spun would count ~100 %.
+        let report = FaultTests.lines(r, "kernel:   w")
+        #expect(report.count == 14, "\(out)")
+        var busy: [Int] = []
+        for line in report {
+            #expect(line.contains(": generation 1, 0 restart(s)"), "\(line)")
+            if let b = line.split(separator: " ").last.flatMap({ Int($0.dropLast()) }) { busy.append(b) }
+        }
+        #expect(busy.count == 14 && busy.reduce(0, +) / 14 < 50, "the workers' cores should be mostly idle: \(report)")
+    }
+}
