@@ -61,9 +61,20 @@ func platformFile(_ name: String, _ file: String) throws -> [UInt8] {
         #expect(p.qemuDevices["block"]?.contains("virtio-blk-pci,drive=blk0,addr=5,disable-legacy=on") == true)
     }
 
+    /// Each board's tree describes exactly its cpu-limit's cores (dumped
+    /// with that -smp, or written so), and aarch64-virt's is a GICv3's.
     @Test func theDumpedTreesMatchTheQemuCpuLimits() throws {
-        let tree = try DeviceTree.read(try platformFile("aarch64-virt", "board.dtb"), irqDecoding: .gic).get()
-        #expect(tree.cpuCount == 8)
+        for (name, decoding, cpus) in [("aarch64-virt", IrqDecoding.gic, 64), ("riscv64-virt", .single, 64), ("x86_64-pc", .single, 32)] {
+            let tree = try DeviceTree.read(try platformFile(name, "board.dtb"), irqDecoding: decoding).get()
+            #expect(tree.cpuCount == cpus, "\(name)")
+            #expect(try platform(name).cpuLimit == cpus, "\(name)")
+        }
+        // The GICv3 the port drives (platform.c): the distributor's page and
+        // a redistributor (128 KiB) for each of the 64 cores, in one region.
+        let gic = try DeviceTree.read(try platformFile("aarch64-virt", "board.dtb"), irqDecoding: .gic).get().devices["/intc@8000000"]
+        #expect(gic?.compatible == ["arm,gic-v3"])
+        #expect(gic?.regs.first == MemoryRange(base: 0x800_0000, size: 0x1_0000))
+        #expect(gic.map { $0.regs.count == 2 && $0.regs[1].base == 0x80a_0000 && $0.regs[1].size >= 64 * 0x2_0000 } == true, "\(String(describing: gic))")
     }
 
     @Test func simHasOneSimulatedRtcWithoutInterrupts() throws {
