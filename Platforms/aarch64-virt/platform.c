@@ -104,6 +104,16 @@ static uintptr_t gicr_here(void) {
   return 0;
 }
 
+/* The cycle counter, running and readable at EL0 (vanity_cycles): PMCR_EL0
+ * E (enable) and LC (64-bit overflow), PMCNTENSET_EL0.C, PMUSERENR_EL0.CR
+ * (the cycle counter only; the event counters stay closed). */
+static void pmu_cpu_init(void) {
+  SYSREG_WRITE(pmcr_el0, SYSREG_READ(pmcr_el0) | (1u << 0) | (1u << 6));
+  SYSREG_WRITE(pmcntenset_el0, 1u << 31);
+  SYSREG_WRITE(pmuserenr_el0, 1u << 2);
+  __asm__ volatile("isb" ::: "memory");
+}
+
 static void gic_cpu_init(void) {
   uintptr_t rd = gicr_here();
   if (!rd) {
@@ -348,6 +358,7 @@ void platform_boot_main(void) {
   mmu_on(k->root, 0);
   gic_dist_init();
   gic_cpu_init();
+  pmu_cpu_init();
   kernel_init();
   kernel_core_loop();
 }
@@ -356,6 +367,7 @@ void platform_secondary_main(uint32_t core) {
   timer_hz = SYSREG_READ(cntfrq_el0);
   mmu_on(core_root[core], core_asid[core]);
   gic_cpu_init();
+  pmu_cpu_init();
   kernel_secondary_start(core);
 }
 

@@ -284,6 +284,7 @@ void platform_boot_main(uint64_t boot_hart) {
   mmu_on(satp_of(k->root, 0));
   plic_hart_init();
   CSR_WRITE(sie, SIE_SSIE | SIE_STIE | SIE_SEIE);
+  CSR_WRITE(scounteren, 1); /* CY: U-mode may read the cycle counter (vanity_cycles) */
   kernel_init();
   kernel_core_loop();
 }
@@ -294,6 +295,7 @@ void platform_secondary_main(uint64_t hart, uint32_t core) {
     kprintf("riscv64-virt: core %u (hart %lu) arrived at _start, not secondary_entry, and entered from its request in memory\n", core, hart);
   plic_hart_init();
   CSR_WRITE(sie, SIE_SSIE | SIE_STIE | SIE_SEIE);
+  CSR_WRITE(scounteren, 1); /* CY */
   kernel_secondary_start(core);
 }
 

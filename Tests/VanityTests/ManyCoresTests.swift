@@ -32,3 +32,23 @@ import Testing
         #expect(busy.count == 14 && busy.reduce(0, +) / 14 < 50, "the workers' cores should be mostly idle: \(report)")
     }
 }
+
+/// A shard reads its core's cycle counter without a system call
+/// (Tests/Fixtures/systems/cycles), from C and from Embedded Swift.
+@Suite(.serialized) struct CycleCounterTests {
+    @Test(arguments: ["sim", "aarch64-virt", "riscv64-virt", "x86_64-pc"])
+    func theCycleCounterMovesForwardWithoutSystemCalls(_ platform: String) throws {
+        let r = try FaultTests.boot("cycles", on: platform)
+        let out = r.stdout
+        #expect(r.status == 0, "\(out)\n\(r.stderr)")
+        #expect(FaultTests.lines(r, "[counter] ") == [
+            "[counter] counter: 100000 reads, 0 backwards; advanced over the reads 1, over work 1, over a wait 1",
+        ], "\(out)")
+        #expect(FaultTests.lines(r, "[scounter] ") == ["[scounter] scounter: 10000 reads, 0 backwards; advanced true"], "\(out)")
+        // 100,000 reads and not 100,000 system calls: the line, the clock
+        // reads and waits of 20 ms, the receive and the shutdown.
+        let report = try #require(FaultTests.lines(r, "kernel:   counter: ").first, "\(out)")
+        let calls = report.components(separatedBy: ", ").first { $0.hasSuffix(" syscall(s)") }.flatMap { Int($0.split(separator: " ")[0]) }
+        #expect(calls != nil && calls! < 1000, "\(report)")
+    }
+}

@@ -201,6 +201,11 @@ public enum Vanity {
     /// Nanoseconds since boot (needs the "time" cap).
     public static func timeNs() -> Int64 { vanity_time_ns() }
 
+    /// The calling core's cycle counter, read without a system call (see
+    /// vanity_cycles).
+    @inline(__always)
+    public static func cycles() -> UInt64 { vanity_cycles() }
+
     /// Waits for a wake-up or `timeoutNs` (0: forever); returns what woke
     /// it, empty on timeout. Every wake since the last wait returned,
     /// including those a blocking send or receive took (see vanity_wait).

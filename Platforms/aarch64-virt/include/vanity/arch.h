@@ -29,6 +29,14 @@ static inline void vanity_arch_signal(void) { __asm__ volatile("sev" ::: "memory
 /* A scheduling point (only the simulator's deterministic mode uses it). */
 static inline void vanity_arch_sched(void) {}
 
+/* The core's cycle counter (PMCCNTR_EL0: the kernel starts it and opens
+ * it to EL0 on every core, PMUSERENR_EL0.CR). */
+static inline uint64_t vanity_arch_cycles(void) {
+  uint64_t v;
+  __asm__ volatile("mrs %0, pmccntr_el0" : "=r"(v));
+  return v;
+}
+
 #define VANITY_ARCH_SPINS 32
 
 #endif

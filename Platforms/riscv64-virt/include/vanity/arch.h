@@ -20,6 +20,13 @@ static inline void vanity_arch_pause(void) { __asm__ volatile("nop" ::: "memory"
 static inline void vanity_arch_signal(void) { __asm__ volatile("fence rw, rw" ::: "memory"); }
 
 /* A scheduling point (only the simulator's deterministic mode uses it). */
+/* The hart's cycle counter (`rdcycle`: the kernel sets scounteren.CY). */
+static inline uint64_t vanity_arch_cycles(void) {
+  uint64_t v;
+  __asm__ volatile("rdcycle %0" : "=r"(v));
+  return v;
+}
+
 static inline void vanity_arch_sched(void) {}
 
 #define VANITY_ARCH_SPINS 64

@@ -34,6 +34,10 @@ static inline void vanity_arch_relax(void) { __builtin_ia32_pause(); }
 /* A short pause in a polling loop; never sleeps. */
 static inline void vanity_arch_pause(void) { __builtin_ia32_pause(); }
 static inline void vanity_arch_signal(void) {}
+/* The host's counter (x86-64: the time-stamp counter; the shard is a host
+ * process, so this is the host core's, wherever the host runs it). */
+static inline uint64_t vanity_arch_cycles(void) { return __builtin_readcyclecounter(); }
+
 
 #define VANITY_ARCH_SPINS 64
 

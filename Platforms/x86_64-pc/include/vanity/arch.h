@@ -17,6 +17,14 @@ static inline void vanity_arch_pause(void) { __asm__ volatile("pause" ::: "memor
 static inline void vanity_arch_signal(void) { __asm__ volatile("" ::: "memory"); }
 
 /* A scheduling point (only the simulator's deterministic mode uses it). */
+/* The time-stamp counter (`rdtsc`, open to ring 3: CR4.TSD stays clear).
+ * It counts at a constant rate, not the core's actual clock cycles. */
+static inline uint64_t vanity_arch_cycles(void) {
+  uint32_t lo, hi;
+  __asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
+  return ((uint64_t)hi << 32) | lo;
+}
+
 static inline void vanity_arch_sched(void) {}
 
 #define VANITY_ARCH_SPINS 64

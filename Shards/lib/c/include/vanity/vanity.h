@@ -73,6 +73,11 @@ static inline int vanity_woke_device(uint64_t woke, const struct vanity_device *
 }
 static inline int64_t vanity_irq_ack(uint32_t irq) { return vanity_arch_syscall(VANITY_SYS_IRQ_ACK, irq, 0, 0); }
 static inline int64_t vanity_time_ns(void) { return vanity_arch_syscall(VANITY_SYS_TIME, 0, 0, 0); }
+/* The calling core's cycle counter, read without a system call: aarch64-virt
+ * PMCCNTR_EL0, riscv64-virt `rdcycle`, x86_64-pc and the simulator the
+ * time-stamp counter (docs/abi.md, "Cycle counter"). Differences on one core
+ * measure work; the rate is the platform's. */
+static inline uint64_t vanity_cycles(void) { return vanity_arch_cycles(); }
 static inline int64_t vanity_yield(void) { return vanity_arch_syscall(VANITY_SYS_YIELD, 0, 0, 0); }
 static inline int64_t vanity_generation(uint32_t shard) { return vanity_arch_syscall(VANITY_SYS_GENERATION, shard, 0, 0); }
 __attribute__((noreturn)) static inline void vanity_exit(uint32_t status) {
