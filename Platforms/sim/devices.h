@@ -92,6 +92,9 @@ void sim_irq_set(uint32_t irq, int level);
 /* Deterministic mode with `--inject loss`: whether to drop this frame
  * (`what`: "rx" or "tx", for the trace). Always 0 otherwise. */
 int sim_inject_loss(const char *what);
+/* --inject garble: 0, or random bits choosing how to damage a copy of a
+ * received frame (virtio_net.c), delivered before the frame itself. */
+uint64_t sim_inject_garble(const char *what);
 /* Whether the run is in deterministic mode. */
 int sim_deterministic(void);
 void sim_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

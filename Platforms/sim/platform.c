@@ -83,7 +83,7 @@ static long futex(volatile uint32_t *addr, int op, uint32_t val, const struct ti
  * same run and the same trace. Injected faults come from the same PRNG. */
 
 enum { DET_OFF = 0, DET_RUNNABLE = 1, DET_BLOCKED = 2 };
-enum { INJECT_KILL = 1, INJECT_TRAP = 2, INJECT_DELAY = 4, INJECT_DROP = 8, INJECT_LOSS = 16 };
+enum { INJECT_KILL = 1, INJECT_TRAP = 2, INJECT_DELAY = 4, INJECT_DROP = 8, INJECT_LOSS = 16, INJECT_GARBLE = 32 };
 #define DET_STEP_NS 1000ull
 #define DET_PREEMPT_REAL_NS 20000000ll /* a shard silent this long (real time) is stopped and descheduled */
 
@@ -200,6 +200,14 @@ int sim_inject_loss(const char *what) {
   if (!det || !(det_inject & INJECT_LOSS) || !det_chance()) return 0;
   det_log("inject loss %s frame\n", what);
   return 1;
+}
+
+uint64_t sim_inject_garble(const char *what) {
+  if (!det || !(det_inject & INJECT_GARBLE) || !det_chance()) return 0;
+  uint64_t r = det_random();
+  if (!r) r = 8; /* 0 is "no"; 8 draws the same damage as 0 */
+  det_log("inject garble %s frame (%llu)\n", what, (unsigned long long)(r % 8));
+  return r;
 }
 
 void sim_log(const char *fmt, ...) {
@@ -743,6 +751,7 @@ int main(int argc, char **argv) {
       if (strstr(inject, "delay")) det_inject |= INJECT_DELAY;
       if (strstr(inject, "drop")) det_inject |= INJECT_DROP;
       if (strstr(inject, "loss")) det_inject |= INJECT_LOSS;
+      if (strstr(inject, "garble")) det_inject |= INJECT_GARBLE;
     }
     det_rate = rate ? (uint32_t)strtoul(rate, NULL, 10) : (det_inject ? 20u : 0u);
     if (trace && !(det_trace = fopen(trace, "w"))) {

@@ -95,21 +95,63 @@ static void rx_flush(void) {
   if (any) sim_vq_interrupt(dev, 0);
 }
 
+/* A frame for the guest: into a receive buffer now, or the backlog. A frame
+ * over FRAME_MAX (only a garbled one) goes straight to a buffer or is dropped. */
+static void rx_offer(const uint8_t *frame, uint32_t len) {
+  if (!backlog_count && rx_deliver(frame, len)) {
+    sim_vq_interrupt(dev, 0);
+    return;
+  }
+  if (backlog_count == RX_BACKLOG || len > FRAME_MAX) {
+    rx_dropped++;
+    return;
+  }
+  unsigned at = (backlog_head + backlog_count++) % RX_BACKLOG;
+  backlog[at].len = (uint16_t)len;
+  memcpy(backlog[at].data, frame, len);
+}
+
+/* --inject garble: a damaged copy of `frame`, chosen by `r`, none of which
+ * a correct stack may take for data: shorter than an Ethernet header; cut
+ * inside the IP or transport header; an unknown EtherType; a bad IP
+ * version/length byte; an IP total length past the frame; a bad IP header
+ * checksum; a flipped payload byte (the UDP/TCP checksum fails); longer
+ * than any Ethernet frame (random bytes after the copy). */
+static uint32_t garble(const uint8_t *frame, uint32_t len, uint64_t r, uint8_t *out) {
+  static const uint32_t big = 2048u - NET_HDR; /* the driver's buffers: 2 KiB */
+  uint32_t n = len, kind = (uint32_t)(r % 8), x = (uint32_t)(r >> 8);
+  memcpy(out, frame, len);
+  switch (kind) {
+  case 0: n = x % 14; break;
+  case 1: n = len > 14 ? 14 + x % (len - 14 < 28 ? len - 14 : 28) : x % 14; break;
+  case 2:
+    if (len >= 14) {
+      out[12] = 0x88;
+      out[13] = 0xb5;
+    }
+    break;
+  case 3: if (len > 14) out[14] = (uint8_t)(x % 0x45); break; /* never 0x45 (IPv4, 20-byte header) */
+  case 4: if (len > 17) out[16] = out[17] = 0xff; break;
+  case 5: if (len > 25) out[24] ^= 0xa5; break;
+  case 6: if (len > 42) out[len - 1] ^= 0x5a; else n = x % 14; break;
+  default:
+    n = FRAME_MAX + 1 + x % (big - FRAME_MAX);
+    for (uint32_t i = len; i < n; i++) out[i] = (uint8_t)(i * 131u ^ x);
+    break;
+  }
+  return n;
+}
+
 /* slirp sends a frame to the guest. */
 static ssize_t send_packet(const void *buf, size_t len, void *opaque) {
   (void)opaque;
   if (len > FRAME_MAX || !sim_virtio_live(dev) || sim_inject_loss("rx")) return (ssize_t)len;
-  if (!backlog_count && rx_deliver(buf, (uint32_t)len)) {
-    sim_vq_interrupt(dev, 0);
-    return (ssize_t)len;
+  uint64_t r = sim_inject_garble("rx");
+  if (r) {
+    static uint8_t bad[2048];
+    rx_offer(bad, garble(buf, (uint32_t)len, r, bad));
   }
-  if (backlog_count == RX_BACKLOG) {
-    rx_dropped++;
-    return (ssize_t)len;
-  }
-  unsigned at = (backlog_head + backlog_count++) % RX_BACKLOG;
-  backlog[at].len = (uint16_t)len;
-  memcpy(backlog[at].data, buf, len);
+  rx_offer(buf, (uint32_t)len);
   return (ssize_t)len;
 }
 

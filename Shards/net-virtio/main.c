@@ -135,7 +135,8 @@ static uint32_t rx_reap(void) {
       rx_desc_buf[e.id] = NO_BUF;
       rx_desc_free[rx_desc_free_count++] = (uint16_t)e.id;
       if (e.len < NET_HDR + VANITY_NET_FRAME_MIN || e.len > NET_HDR + VANITY_NET_FRAME_MAX) {
-        stats.rx_bad++; /* runt or oversized: back to the device */
+        /* runt or oversized: back to the device (the first one logged) */
+        if (!stats.rx_bad++) vanity_printf("net: dropped a frame of %u bytes (runt or oversized); counted in \"bad\"\n", e.len - NET_HDR);
         rx_free[rx_free_count++] = buf;
         continue;
       }
@@ -287,7 +288,7 @@ static void report(void) {
   uint64_t frames = stats.rx_frames + stats.tx_frames;
   if (frames == last_frames) return;
   uint64_t now = (uint64_t)vanity_time_ns();
-  if (now - last_ns < 5000000000ull) return;
+  if (last_ns && now - last_ns < 5000000000ull) return; /* the first idle after traffic reports at once */
   last_ns = now;
   last_frames = frames;
   vanity_printf("net: rx %lu frames (%lu bytes, %lu bad, %lu bad returns), tx %lu frames (%lu bytes, %lu refused); %lu kicks, "

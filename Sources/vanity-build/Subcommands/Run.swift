@@ -24,7 +24,7 @@ struct Run: ParsableCommand {
     @Option(name: .long, help: "sim: deterministic mode; every scheduling decision and injected fault derives from this seed.")
     var seed: UInt64?
 
-    @Option(name: .long, help: "sim, with --seed: faults to inject, comma-separated: kill, trap, delay, drop, loss (network frames).")
+    @Option(name: .long, help: "sim, with --seed: faults to inject, comma-separated: kill, trap, delay, drop, loss (network frames lost), garble (damaged copies of received frames).")
     var inject: String?
 
     @Option(name: .customLong("inject-rate"), help: "sim, with --seed: injections per 10,000 scheduling points (default 20).")
@@ -37,8 +37,8 @@ struct Run: ParsableCommand {
         if seed == nil && (inject != nil || injectRate != nil || trace != nil) {
             throw ValidationError("--inject, --inject-rate and --trace need --seed")
         }
-        for kind in (inject ?? "").split(separator: ",") where !["kill", "trap", "delay", "drop", "loss"].contains(String(kind)) {
-            throw ValidationError("unknown fault \"\(kind)\" for --inject; use kill, trap, delay, drop or loss")
+        for kind in (inject ?? "").split(separator: ",") where !["kill", "trap", "delay", "drop", "loss", "garble"].contains(String(kind)) {
+            throw ValidationError("unknown fault \"\(kind)\" for --inject; use kill, trap, delay, drop, loss or garble")
         }
         if let r = injectRate, !(0...10000).contains(r) { throw ValidationError("--inject-rate must be 0...10000") }
     }
