@@ -152,11 +152,11 @@ void kernel_user_return(uint64_t pc) {
   if (atomic_load32(&s->control) == CONTROL_RELOAD_FORCE) shard_reload_here(s);
   uint32_t c = control_take(s);
   if (c == CONTROL_RESTART) {
-    kprintf("kernel: restarting %s (debug link)\n", s->desc->name);
+    control_note("restarting", s);
     shard_restart(s);
   }
   if (c == CONTROL_HOLD) {
-    kprintf("kernel: holding %s (debug link)\n", s->desc->name);
+    control_note("holding", s);
     s->operator_hold = 1;
     shard_stop_here(s);
   }
