@@ -195,18 +195,20 @@ static inline int atomic_cas32(volatile uint32_t *p, uint32_t expected, uint32_t
   return __atomic_compare_exchange_n(p, &expected, desired, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE);
 }
 
-/* On the shard's core: takes a pending restart, hold or release request
- * (a reload stays pending until the shard reaches its quiescent point). */
-static inline uint32_t control_take(struct shard_state *s) {
+/* On the shard's core: a pending restart, hold or release request (a
+ * reload stays pending until the shard reaches its quiescent point). It
+ * stays posted until control_done, so that a supervisor asking whether it is
+ * still pending (VANITY_CONTROL_QUERY) hears "no" only once it is carried
+ * out; `taken_from` says who made it. */
+static inline uint32_t control_peek(struct shard_state *s) {
   uint32_t c = atomic_load32(&s->control), action = c & CONTROL_ACTION;
-  if ((action == CONTROL_RESTART || action == CONTROL_HOLD || action == CONTROL_RELEASE) && atomic_cas32(&s->control, c, CONTROL_NONE)) {
-    s->taken_from = c >> 8;
-    return action;
-  }
-  return CONTROL_NONE;
+  if (action != CONTROL_RESTART && action != CONTROL_HOLD && action != CONTROL_RELEASE) return CONTROL_NONE;
+  s->taken_from = c >> 8;
+  return action;
 }
-/* Logs "kernel: <what> <shard> (debug link)" or "(asked by <supervisor>)":
- * who made the request control_take last took (shard.c). */
-void control_note(const char *what, const struct shard_state *s);
+/* Logs "kernel: <what> <shard> (debug link)" or "(asked by <supervisor>)"
+ * (`what` 0: nothing), then clears the request: a new one may be posted
+ * (shard.c). Only the shard's own core clears these requests. */
+void control_done(const char *what, struct shard_state *s);
 
 #endif

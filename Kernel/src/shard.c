@@ -65,9 +65,11 @@ void shard_start(struct shard_state *s) {
   }
 }
 
-void control_note(const char *what, const struct shard_state *s) {
-  if (!s->taken_from || s->taken_from > kstate.sys->shard_count) kprintf("kernel: %s %s (debug link)\n", what, s->desc->name);
+void control_done(const char *what, struct shard_state *s) {
+  if (!what) {
+  } else if (!s->taken_from || s->taken_from > kstate.sys->shard_count) kprintf("kernel: %s %s (debug link)\n", what, s->desc->name);
   else kprintf("kernel: %s %s (asked by %s)\n", what, s->desc->name, kstate.shards[s->taken_from - 1].desc->name);
+  atomic_store32(&s->control, CONTROL_NONE);
 }
 
 /* Stops the shard for good on its core: the core idles from now on. A
@@ -78,16 +80,16 @@ void shard_stop_here(struct shard_state *s) {
   platform_stop_core(s->core);
   for (;;) {
     shard_reload_here(s); /* a held shard is quiescent */
-    uint32_t c = control_take(s);
+    uint32_t c = control_peek(s);
     if (c == CONTROL_RELEASE || c == CONTROL_RESTART) {
-      if (s->taken_from) control_note(c == CONTROL_RESTART ? "restarting" : "releasing", s);
-      else kprintf("kernel: %s released\n", s->desc->name);
+      if (!s->taken_from) kprintf("kernel: %s released\n", s->desc->name);
+      control_done(!s->taken_from ? 0 : c == CONTROL_RESTART ? "restarting" : "releasing", s);
       s->operator_hold = 0;
       shard_restart(s);
     }
     if (c == CONTROL_HOLD) { /* held already: now it stays held across a reload too */
-      control_note("holding", s);
       s->operator_hold = 1;
+      control_done("holding", s);
     }
     platform_idle(0);
   }

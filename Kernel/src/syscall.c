@@ -70,13 +70,14 @@ static int in_reach(const struct vanity_shard_desc *d, uint64_t target) {
 }
 
 /* A supervisor's restart, hold or release of a shard in its reach: the
- * debug link's path (the request is taken on the target's own core). */
+ * debug link's path (the request is carried out on the target's own core,
+ * which clears it then: VANITY_CONTROL_QUERY asks whether it has). */
 static int64_t sys_control(struct shard_state *s, uint64_t target, uint64_t action) {
   const struct vanity_shard_desc *d = s->desc;
-  if (target >= kstate.sys->shard_count || action < VANITY_CONTROL_RESTART || action > VANITY_CONTROL_RELEASE)
-    return VANITY_E_INVALID;
+  if (target >= kstate.sys->shard_count || action > VANITY_CONTROL_RELEASE) return VANITY_E_INVALID;
   if (!(d->caps & VANITY_CAP_RESTART) || !in_reach(d, target)) return denied(s);
   struct shard_state *t = &kstate.shards[target];
+  if (action == VANITY_CONTROL_QUERY) return atomic_load32(&t->control) ? VANITY_E_BUSY : VANITY_OK;
   if (action == VANITY_CONTROL_RELEASE && atomic_load32(&t->run_state) != VANITY_SHARD_HELD) return VANITY_E_STATE;
   if (!atomic_cas32(&t->control, CONTROL_NONE, (uint32_t)action | CONTROL_FROM(d->id))) return VANITY_E_BUSY;
   platform_kick_core(t->core);

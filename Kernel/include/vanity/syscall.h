@@ -19,7 +19,7 @@ enum vanity_syscall {
   VANITY_SYS_EXIT = 7,     /* (uint64_t status) -> does not return; the shard stops */
   VANITY_SYS_SHUTDOWN = 8, /* (uint64_t status) -> does not return; cap "shutdown": stops the system */
   VANITY_SYS_GENERATION = 9, /* (uint64_t shard) -> how many times that shard has been (re)started */
-  VANITY_SYS_CONTROL = 10,   /* (uint64_t shard, uint64_t action: enum vanity_control) -> 0; cap "restart", and
+  VANITY_SYS_CONTROL = 10,   /* (uint64_t shard, uint64_t action: enum vanity_control) -> 0 (posted); cap "restart", and
                                 the shard must be in the caller's reach (docs/kernel.md, "Supervisors that act") */
   VANITY_SYS_FAULT_RECORD = 11, /* (uint64_t shard, struct vanity_fault_record *out, uint64_t size) -> bytes written
                                    (at most sizeof the record); the shard must be the caller or in its reach */
@@ -38,6 +38,8 @@ enum vanity_error {
 /* VANITY_SYS_CONTROL's actions: what a supervisor may do to a shard in its
  * reach (the same requests the debug link's restart, hold and release make). */
 enum vanity_control {
+  VANITY_CONTROL_QUERY = 0,   /* post nothing: 0 when no request for it is pending (the last one is carried out, its
+                                 log line written), VANITY_E_BUSY while one is */
   VANITY_CONTROL_RESTART = 1, /* start it again from its pristine image, a new generation, whatever its state */
   VANITY_CONTROL_HOLD = 2,    /* stop it (a held shard stays held, also across a reload) until released or restarted */
   VANITY_CONTROL_RELEASE = 3, /* a held shard starts again, a new generation */

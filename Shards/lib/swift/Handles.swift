@@ -230,6 +230,8 @@ public enum Vanity {
     public static func hold(_ shard: Int) -> Int64 { vanity_hold(UInt32(truncatingIfNeeded: shard)) }
     @discardableResult
     public static func release(_ shard: Int) -> Int64 { vanity_release(UInt32(truncatingIfNeeded: shard)) }
+    /// 0 once the last request for `shard` is carried out, VANITY_E_BUSY while it is pending.
+    public static func controlPending(_ shard: Int) -> Int64 { vanity_control_pending(UInt32(truncatingIfNeeded: shard)) }
 
     /// The fault record of shard `shard` (this shard, or one in its reach),
     /// or nil when the kernel refuses (denied, or no such shard).

@@ -80,13 +80,16 @@ static inline int64_t vanity_generation(uint32_t shard) { return vanity_arch_sys
  * 0, or VANITY_E_DENIED (no cap, or outside the reach: counted),
  * VANITY_E_INVALID, VANITY_E_BUSY (a request for it is still pending),
  * VANITY_E_STATE (release of a shard that is not held). The request is
- * carried out on the shard's own core, soon after the call returns. */
+ * carried out on the shard's own core, soon after the call returns
+ * (vanity_control_pending says when). */
 static inline int64_t vanity_control(uint32_t shard, enum vanity_control action) {
   return vanity_arch_syscall(VANITY_SYS_CONTROL, shard, (uint64_t)action, 0);
 }
 static inline int64_t vanity_restart(uint32_t shard) { return vanity_control(shard, VANITY_CONTROL_RESTART); }
 static inline int64_t vanity_hold(uint32_t shard) { return vanity_control(shard, VANITY_CONTROL_HOLD); }
 static inline int64_t vanity_release(uint32_t shard) { return vanity_control(shard, VANITY_CONTROL_RELEASE); }
+/* 0 once the last request for `shard` (anyone's) is carried out, VANITY_E_BUSY while it is pending. */
+static inline int64_t vanity_control_pending(uint32_t shard) { return vanity_control(shard, VANITY_CONTROL_QUERY); }
 /* Copies the fault record of `shard` (the caller itself, or a shard in its
  * reach) into *out; returns sizeof *out, or VANITY_E_DENIED / VANITY_E_INVALID. */
 static inline int64_t vanity_fault_record(uint32_t shard, struct vanity_fault_record *out) {

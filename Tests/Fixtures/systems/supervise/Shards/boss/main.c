@@ -61,6 +61,11 @@ int main(void) {
       int64_t rc = vanity_hold(VANITY_REACH_WORKER);
       vanity_printf("boss: hold worker -> %ld\n", rc);
       check(rc == 0, "hold the worker");
+      /* The hold is carried out on the worker's core: wait until it is. */
+      int64_t start = vanity_time_ns(), pending;
+      while ((pending = vanity_control_pending(VANITY_REACH_WORKER)) == VANITY_E_BUSY && vanity_time_ns() - start < LIMIT_NS)
+        vanity_wait(1000000);
+      check(pending == 0, "the hold is carried out");
     }
   }
 
