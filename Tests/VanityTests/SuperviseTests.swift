@@ -55,6 +55,8 @@ import Testing
             .map { $0.hasPrefix("kernel: FAULT") ? "fault" : $0.hasPrefix("kernel: restarting") ? "restart" : "hold" }
         #expect(events == ["fault", "restart", "fault", "restart", "fault", "hold"], "\(events)")
 
+        #expect(out.contains("[boss] boss: fault record into its text -> -2"), "\(out)") // VANITY_E_INVALID
+
         // Outside the reach: denied, and counted in the shutdown report.
         #expect(out.contains("[outsider] outsider: restart worker -> -1, its fault record denied, own record: 0 fault(s)"), "\(out)")
         #expect(out.contains("[boss] boss: outsider reports restart -1, fault record -1"), "\(out)")

@@ -69,6 +69,11 @@ int main(void) {
     }
   }
 
+  /* A buffer the boss cannot write (its own code) is refused, not written. */
+  int64_t bad = vanity_arch_syscall(VANITY_SYS_FAULT_RECORD, VANITY_REACH_WORKER, VANITY_SHARD_TEXT_BASE, sizeof(struct vanity_fault_record));
+  vanity_printf("boss: fault record into its text -> %ld\n", bad);
+  check(bad == VANITY_E_INVALID, "a read-only buffer is refused");
+
   uint64_t first = announced(&vanity_channel_sibling_up);
   int64_t early = vanity_release(VANITY_REACH_SIBLING); /* it runs: nothing to release */
   int64_t rc = vanity_restart(VANITY_REACH_SIBLING);
