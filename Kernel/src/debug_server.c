@@ -102,6 +102,7 @@ static void handle(void) {
           .idle_ns = core_idle_ns(c, h.now_ns),
           .syscalls = sid < sys->shard_count ? kstate.shards[sid].syscalls : 0,
       };
+      if (sid < sys->shard_count) r.denied = kstate.shards[sid].denied > 0xffffffffull ? 0xffffffffu : (uint32_t)kstate.shards[sid].denied;
       memcpy(reply + n, &r, sizeof r);
       n = (uint16_t)(n + sizeof r);
     }

@@ -150,14 +150,15 @@ void kernel_user_return(uint64_t pc) {
   /* A forced reload happens here; a plain one waits for the shard to wait
    * (syscall.c). */
   if (atomic_load32(&s->control) == CONTROL_RELOAD_FORCE) shard_reload_here(s);
-  uint32_t c = control_take(s);
+  uint32_t c = control_peek(s);
   if (c == CONTROL_RESTART) {
-    kprintf("kernel: restarting %s (debug link)\n", s->desc->name);
+    control_done("restarting", s);
     shard_restart(s);
   }
+  if (c == CONTROL_RELEASE) control_done(0, s); /* it runs: nothing to release */
   if (c == CONTROL_HOLD) {
-    kprintf("kernel: holding %s (debug link)\n", s->desc->name);
     s->operator_hold = 1;
+    control_done("holding", s);
     shard_stop_here(s);
   }
   uint32_t req = atomic_load32(&s->fault_request);

@@ -26,15 +26,20 @@
  * client that went away mid-frame must not swallow the next client's). */
 #define LINK_PARTIAL_FRAME_NS 500000000ull
 
-/* Requests the kernel core makes of a shard's core (the debug link). */
+/* Requests made of a shard's core: by the kernel core (the debug link) or
+ * by a supervisor shard (VANITY_SYS_CONTROL, whose actions share the values). */
 enum shard_control {
   CONTROL_NONE = 0,
-  CONTROL_RESTART = 1, /* restart now, whatever its policy */
-  CONTROL_HOLD = 2,    /* stop it until released */
-  CONTROL_RELEASE = 3, /* a held shard starts again */
+  CONTROL_RESTART = VANITY_CONTROL_RESTART, /* restart now, whatever its policy */
+  CONTROL_HOLD = VANITY_CONTROL_HOLD,       /* stop it until released */
+  CONTROL_RELEASE = VANITY_CONTROL_RELEASE, /* a held shard starts again */
   CONTROL_RELOAD = 4,  /* swap in the staged image at the shard's next quiescent point (wait) */
   CONTROL_RELOAD_FORCE = 5, /* the same at its next kernel entry, wherever it is */
 };
+/* A supervisor's request carries its id + 1 above the action (the debug
+ * link's and every reload's: 0). */
+#define CONTROL_ACTION 0xffu
+#define CONTROL_FROM(shard) (((uint32_t)(shard) + 1u) << 8)
 
 /* A reload's progress, shared by the kernel core and the shard's core. */
 enum reload_phase {
@@ -67,7 +72,9 @@ struct shard_state {
   uint64_t last_progress_ns;     /* watchdog: when it last changed */
   uint64_t denied;               /* denied system calls */
   uint64_t syscalls;             /* system calls made */
-  volatile uint32_t control;     /* enum shard_control: a request from the debug link */
+  volatile uint32_t control;     /* enum shard_control, ORed with CONTROL_FROM(shard) when a supervisor asked */
+  uint32_t taken_from;           /* the last request taken: 0 the debug link, else the asking shard's id + 1 */
+  struct vanity_fault_record fault; /* the last fault (syscall.h); written on the shard's core before its supervisor is woken */
   volatile uint32_t reload_phase; /* enum reload_phase */
   uint8_t code_digest[8];        /* SHA-256 prefix of the last reload image (0: the boot image) */
   uint64_t reload_version;       /* the highest reload version accepted in this boot */
@@ -188,13 +195,20 @@ static inline int atomic_cas32(volatile uint32_t *p, uint32_t expected, uint32_t
   return __atomic_compare_exchange_n(p, &expected, desired, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE);
 }
 
-/* On the shard's core: takes a pending restart, hold or release request
- * (a reload stays pending until the shard reaches its quiescent point). */
-static inline uint32_t control_take(struct shard_state *s) {
-  uint32_t c = atomic_load32(&s->control);
-  if ((c == CONTROL_RESTART || c == CONTROL_HOLD || c == CONTROL_RELEASE) && atomic_cas32(&s->control, c, CONTROL_NONE))
-    return c;
-  return CONTROL_NONE;
+/* On the shard's core: a pending restart, hold or release request (a
+ * reload stays pending until the shard reaches its quiescent point). It
+ * stays posted until control_done, so that a supervisor asking whether it is
+ * still pending (VANITY_CONTROL_QUERY) hears "no" only once it is carried
+ * out; `taken_from` says who made it. */
+static inline uint32_t control_peek(struct shard_state *s) {
+  uint32_t c = atomic_load32(&s->control), action = c & CONTROL_ACTION;
+  if (action != CONTROL_RESTART && action != CONTROL_HOLD && action != CONTROL_RELEASE) return CONTROL_NONE;
+  s->taken_from = c >> 8;
+  return action;
 }
+/* Logs "kernel: <what> <shard> (debug link)" or "(asked by <supervisor>)"
+ * (`what` 0: nothing), then clears the request: a new one may be posted
+ * (shard.c). Only the shard's own core clears these requests. */
+void control_done(const char *what, struct shard_state *s);
 
 #endif

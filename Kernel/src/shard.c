@@ -65,19 +65,33 @@ void shard_start(struct shard_state *s) {
   }
 }
 
-/* Stops the shard for good on its core: the core idles from now on. */
+void control_done(const char *what, struct shard_state *s) {
+  if (!what) {
+  } else if (!s->taken_from || s->taken_from > kstate.sys->shard_count) kprintf("kernel: %s %s (debug link)\n", what, s->desc->name);
+  else kprintf("kernel: %s %s (asked by %s)\n", what, s->desc->name, kstate.shards[s->taken_from - 1].desc->name);
+  atomic_store32(&s->control, CONTROL_NONE);
+}
+
+/* Stops the shard for good on its core: the core idles from now on. A
+ * request made before it got here (a supervisor woken by its fault may ask
+ * at once) is taken before the first idle. */
 void shard_stop_here(struct shard_state *s) {
   atomic_store32(&s->run_state, VANITY_SHARD_HELD);
   platform_stop_core(s->core);
   for (;;) {
-    platform_idle(0);
     shard_reload_here(s); /* a held shard is quiescent */
-    uint32_t c = control_take(s);
+    uint32_t c = control_peek(s);
     if (c == CONTROL_RELEASE || c == CONTROL_RESTART) {
-      kprintf("kernel: %s released\n", s->desc->name);
+      if (!s->taken_from) kprintf("kernel: %s released\n", s->desc->name);
+      control_done(!s->taken_from ? 0 : c == CONTROL_RESTART ? "restarting" : "releasing", s);
       s->operator_hold = 0;
       shard_restart(s);
     }
+    if (c == CONTROL_HOLD) { /* held already: now it stays held across a reload too */
+      s->operator_hold = 1;
+      control_done("holding", s);
+    }
+    platform_idle(0);
   }
 }
 
@@ -112,6 +126,9 @@ void system_stop(uint32_t status) {
  * its supervisor policy. Runs on the shard's core. */
 void shard_fault(struct shard_state *s, uint32_t kind, uint64_t pc, uint64_t address) {
   const struct vanity_policy *p = &s->desc->policy;
+  s->fault = (struct vanity_fault_record){.kind = kind, .generation = s->generation, .pc = pc, .address = address,
+                                           .time_ns = platform_time_ns(), .faults = s->fault.faults + 1};
+  __atomic_thread_fence(__ATOMIC_RELEASE); /* the record before the supervisor's wake */
   kprintf("kernel: FAULT shard=%s kind=%s pc=0x%lx addr=0x%lx generation=%u policy=%s\n", s->desc->name,
           fault_name(kind), pc, address, s->generation, policy_name(p->kind));
   atomic_store32(&s->run_state, VANITY_SHARD_RESTARTING);

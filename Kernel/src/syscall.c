@@ -17,6 +17,17 @@ static int readable(const struct vanity_shard_desc *d, uint64_t addr, uint64_t l
   return 0;
 }
 
+/* [addr, addr+len) lies inside one writable region of the shard (not a device). */
+static int writable(const struct vanity_shard_desc *d, uint64_t addr, uint64_t len) {
+  if (addr + len < addr) return 0;
+  for (uint32_t i = 0; i < d->region_count; i++) {
+    const struct vanity_region *r = &d->regions[i];
+    if (!(r->perms & VANITY_PERM_W) || (r->perms & VANITY_PERM_DEVICE)) continue;
+    if (addr >= r->virt && addr + len <= r->virt + r->size) return 1;
+  }
+  return 0;
+}
+
 static int owns_irq(const struct vanity_shard_desc *d, uint64_t irq) {
   for (uint32_t i = 0; i < d->irq_count; i++)
     if (d->irqs[i] == irq) return 1;
@@ -53,6 +64,38 @@ static int64_t sys_wait(struct shard_state *s, uint64_t timeout_ns) {
   return 0;
 }
 
+/* Is shard `target` in the caller's reach (system_table.h)? */
+static int in_reach(const struct vanity_shard_desc *d, uint64_t target) {
+  return target < 64 && (d->reach >> target & 1u);
+}
+
+/* A supervisor's restart, hold or release of a shard in its reach: the
+ * debug link's path (the request is carried out on the target's own core,
+ * which clears it then: VANITY_CONTROL_QUERY asks whether it has). */
+static int64_t sys_control(struct shard_state *s, uint64_t target, uint64_t action) {
+  const struct vanity_shard_desc *d = s->desc;
+  if (target >= kstate.sys->shard_count || action > VANITY_CONTROL_RELEASE) return VANITY_E_INVALID;
+  if (!(d->caps & VANITY_CAP_RESTART) || !in_reach(d, target)) return denied(s);
+  struct shard_state *t = &kstate.shards[target];
+  if (action == VANITY_CONTROL_QUERY) return atomic_load32(&t->control) ? VANITY_E_BUSY : VANITY_OK;
+  if (action == VANITY_CONTROL_RELEASE && atomic_load32(&t->run_state) != VANITY_SHARD_HELD) return VANITY_E_STATE;
+  if (!atomic_cas32(&t->control, CONTROL_NONE, (uint32_t)action | CONTROL_FROM(d->id))) return VANITY_E_BUSY;
+  platform_kick_core(t->core);
+  return VANITY_OK;
+}
+
+/* Copies a shard's fault record (its own, or one in its reach) to `out`. */
+static int64_t sys_fault_record(struct shard_state *s, uint64_t target, uint64_t out, uint64_t size) {
+  const struct vanity_shard_desc *d = s->desc;
+  if (target >= kstate.sys->shard_count) return VANITY_E_INVALID;
+  if (target != d->id && !in_reach(d, target)) return denied(s);
+  uint64_t n = size < sizeof(struct vanity_fault_record) ? size : sizeof(struct vanity_fault_record);
+  if (n == 0 || !writable(d, out, n)) return VANITY_E_INVALID;
+  struct vanity_fault_record r = kstate.shards[target].fault;
+  memcpy((void *)(uintptr_t)out, &r, (size_t)n);
+  return (int64_t)n;
+}
+
 /* The system call entry: counts it, finds the caller from the core and
  * dispatches. Every path checks the caller's rights before acting. */
 int64_t kernel_syscall(uint64_t nr, uint64_t a0, uint64_t a1, uint64_t a2) {
@@ -61,7 +104,6 @@ int64_t kernel_syscall(uint64_t nr, uint64_t a0, uint64_t a1, uint64_t a2) {
   if (!s) return VANITY_E_INVALID;
   kstate.entries[core]++;
   const struct vanity_shard_desc *d = s->desc;
-  (void)a2;
   s->syscalls++;
   switch (nr) {
   case VANITY_SYS_LOG:
@@ -93,6 +135,8 @@ int64_t kernel_syscall(uint64_t nr, uint64_t a0, uint64_t a1, uint64_t a2) {
   case VANITY_SYS_GENERATION:
     if (a0 >= kstate.sys->shard_count) return VANITY_E_INVALID;
     return kstate.shards[a0].generation;
+  case VANITY_SYS_CONTROL: return sys_control(s, a0, a1);
+  case VANITY_SYS_FAULT_RECORD: return sys_fault_record(s, a0, a1, a2);
   default: return VANITY_E_NOSYS;
   }
 }

@@ -29,6 +29,10 @@ enum ShardHeader {
         o += "#define VANITY_SHARD_WATCHDOG_MS \(v.watchdogMs)u /* 0: none */\n"
         o += "/* What the kernel does when this shard faults. */\n"
         o += "static const struct vanity_policy vanity_shard_policy = \(C.policy(v.policy));\n"
+        let reach = v.model.reach.map { layout.system.shards[$0] }
+        o += "/* Reach (\(reach.count)): the shards this one may restart, hold, release (cap \"restart\") and read the fault record of. */\n"
+        o += "#define VANITY_SHARD_REACH \(C.hex(v.model.reachMask))\n"
+        for r in reach { o += "#define VANITY_REACH_\(Ident.macro(r.name)) \(r.id)u /* shard \"\(r.name)\" */\n" }
 
         o += "\n/* Channels (\(v.endpoints.count)). */\n"
         for e in v.endpoints {
@@ -108,6 +112,10 @@ enum SwiftBindings {
         o += "    static let watchdogMs: UInt32 = \(v.watchdogMs)\n"
         o += "    /// What the kernel does when this shard faults.\n"
         o += "    static var policy: vanity_policy { \(SwiftCode.policy(v.policy)) }\n"
+        o += "    /// The shards this one may restart, hold, release (cap \"restart\") and read the fault record of: their ids.\n"
+        o += "    enum Reach {\n"
+        for r in v.model.reach.map({ layout.system.shards[$0] }) { o += "        static let \(Ident.swift(r.name)) = \(r.id)\n" }
+        o += "    }\n"
         o += "\n    /// Channel endpoints.\n    enum Channels {\n"
         for e in v.endpoints {
             let c = e.channel

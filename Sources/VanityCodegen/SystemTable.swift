@@ -76,6 +76,7 @@ enum SystemTable {
                 "irq_count": "\(v.irqs.count)",
                 "irqs": v.irqs.isEmpty ? "0" : "\(v.tablePrefix)_irqs",
                 "policy": C.policy(v.policy),
+                "reach": C.hex(s.reachMask),
             ]
             o += "    \(C.initializer(fields, indent: "    ")),\n"
         }

@@ -226,15 +226,17 @@ public struct CoreStats: Equatable, Sendable {
     public var entries: UInt64
     public var idleNs: UInt64
     public var syscalls: UInt64
+    /// The shard's denied system calls.
+    public var denied: UInt32
 
-    public init(core: Int, shard: Int?, entries: UInt64, idleNs: UInt64, syscalls: UInt64) {
-        (self.core, self.shard, self.entries, self.idleNs, self.syscalls) = (core, shard, entries, idleNs, syscalls)
+    public init(core: Int, shard: Int?, entries: UInt64, idleNs: UInt64, syscalls: UInt64, denied: UInt32 = 0) {
+        (self.core, self.shard, self.entries, self.idleNs, self.syscalls, self.denied) = (core, shard, entries, idleNs, syscalls, denied)
     }
 
     init(_ r: vanity_debug_core_record) {
         core = Int(r.core)
         shard = r.shard == UInt16(VANITY_DEBUG_NO_SHARD) ? nil : Int(r.shard)
-        (entries, idleNs, syscalls) = (r.entries, r.idle_ns, r.syscalls)
+        (entries, idleNs, syscalls, denied) = (r.entries, r.idle_ns, r.syscalls, r.denied)
     }
 
     /// Percent of `elapsedNs` this core was not idle, from two samples (or since boot: `earlier` nil).

@@ -59,6 +59,9 @@ public struct ShardDecl: Sendable {
     public var caps: [Located<String>]
     public var devices: [Located<String>]
     public var supervisor: SupervisorDecl?
+    /// `supervises = ["name", ...]`: shards this one may act on besides its
+    /// `propagate` children (its reach); nil when not written.
+    public var supervises: Located<[Located<String>]>?
     public var watchdogMs: Located<Int64>?
     /// Sources, include folders, defines, flags and libraries.
     public var build = BuildDecl()
@@ -134,7 +137,7 @@ public enum ManifestKeys {
     public static let system = ["name", "version", "platforms"]
     public static let kernel = ["core", "stack-size"]
     public static let shard = ["lang", "path", "cores", "stack-size", "heap-size", "max-sizes", "caps", "devices",
-                               "supervisor", "watchdog-ms"] + shardBuild
+                               "supervisor", "supervises", "watchdog-ms"] + shardBuild
     public static let maxSizes = BudgetKey.allCases.map(\.manifestKey)
     public static let supervisor = ["policy", "max-restarts", "min-run-ms", "to"]
     public static let channel = ["from", "to", "msg-size", "slots", "notify"]
@@ -294,6 +297,7 @@ public enum ManifestParser {
             decl.to = sup.string("to", diagnostics: &d)
             s.supervisor = decl
         }
+        s.supervises = t.strings("supervises", diagnostics: &d)
         s.watchdogMs = t.integer("watchdog-ms", in: 1...maxU32, diagnostics: &d)
         s.build = parseBuild(t, keys: ManifestKeys.shardBuild, diagnostics: &d)
         return s

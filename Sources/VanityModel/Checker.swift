@@ -153,6 +153,7 @@ public struct SystemChecker {
             }
             checkCaps(of: s, into: &d)
             checkSupervisor(of: s, into: &d)
+            checkSupervises(of: s, into: &d)
         }
     }
 
@@ -188,6 +189,9 @@ public struct SystemChecker {
                 d.warning(c.location, "capability \"\(c.value)\" is listed twice for \(ctx)", notes: [.init(prev, "first listed here")])
             }
             seenCaps[c.value] = c.location
+            if c.value == Capability.reload.rawValue {
+                d.warning(c.location, "capability \"reload\" of \(ctx) grants nothing: no system call reloads a shard; reloads come over the debug link (vanity-build reload). Remove it")
+            }
             if Capability(rawValue: c.value) == nil {
                 let valid = Capability.allCases.map(\.rawValue)
                 let hint = didYouMean(c.value, among: valid).map { "did you mean \"\($0)\"? " } ?? ""
@@ -219,6 +223,41 @@ public struct SystemChecker {
                 d.warning(v.keyLocation, "restart settings of \(ctx) have no effect with policy \"\(policy!.rawValue)\"")
             }
         }
+    }
+
+    /// `supervises`: each name a shard, not the shard itself, named once;
+    /// without cap "restart" the list only lets the shard read fault records.
+    func checkSupervises(of s: ShardDecl, into d: inout DiagnosticBag) {
+        guard let list = s.supervises else { return }
+        let ctx = "shard \"\(s.name.value)\""
+        var seen: [String: SourceLocation] = [:]
+        for n in list.value {
+            if let prev = seen[n.value] {
+                d.warning(n.location, "shard \"\(n.value)\" is listed twice in \"supervises\" of \(ctx)", notes: [.init(prev, "first listed here")])
+                continue
+            }
+            seen[n.value] = n.location
+            if n.value == s.name.value {
+                d.error(n.location, "\(ctx) cannot supervise itself: \"supervises\" must name other shards")
+            } else if shardIndex[n.value] == nil {
+                let hint = didYouMean(n.value, among: shardNames).map { "did you mean \"\($0)\"? " } ?? ""
+                d.error(n.location, "\"supervises\" of \(ctx) names \"\(n.value)\", which is not a shard; \(hint)shards are \(humanList(shardNames))")
+            }
+        }
+        if !list.value.isEmpty, !s.caps.contains(where: { $0.value == Capability.restart.rawValue }) {
+            d.warning(list.keyLocation, "\(ctx) supervises shards but lacks capability \"restart\": it may read their fault records, but its restart, hold and release calls are denied; add \"restart\" to its caps")
+        }
+    }
+
+    /// A shard's reach (docs/kernel.md): the shards whose `propagate`
+    /// policy names it and the shards its `supervises` names, never itself.
+    func reach(of s: ShardDecl, id: Int) -> [Int] {
+        var ids = Set((s.supervises?.value ?? []).compactMap { shardIndex[$0.value] })
+        for (i, c) in manifest.shards.enumerated() where c.supervisor?.policy?.value == .propagate && c.supervisor?.to?.value == s.name.value {
+            ids.insert(i)
+        }
+        ids.remove(id)
+        return ids.sorted()
     }
 
     /// Channels: endpoints, message size and slots; then a warning for every
@@ -568,7 +607,7 @@ public struct SystemChecker {
             caps: s.caps.compactMap { Capability(rawValue: $0.value) }.uniqued(),
             devices: devices, policy: policy,
             watchdogMs: UInt32(s.watchdogMs?.value ?? 0),
-            source: source, build: settings(s.build))
+            source: source, build: settings(s.build), reach: reach(of: s, id: id))
     }
 }
 

@@ -118,7 +118,12 @@ public struct ShardModel: Hashable, Sendable {
     public var source: ShardSource
     /// Sources, include folders, defines, flags and libraries.
     public var build = BuildSettings()
+    /// Shard ids this shard may restart, hold, release and read the fault
+    /// record of: its `propagate` children and its `supervises`, ascending.
+    public var reach: [Int] = []
 
+    /// The reach as the system table's bit mask (bit n: shard n).
+    public var reachMask: UInt64 { reach.reduce(0) { $0 | (1 << UInt64($1)) } }
     public var capMask: UInt32 { caps.reduce(0) { $0 | $1.abi.value } }
     public var coreMask: UInt64 { cores.reduce(0) { $0 | (1 << UInt64($1)) } }
 }

@@ -50,6 +50,19 @@ import VanityPlatform
         #expect(sys.shards[1].coreMask == 0b1100)
     }
 
+    /// A shard's reach: its `propagate` children and its `supervises`, in
+    /// id order; nobody else's, never its own.
+    @Test func reachIsPropagateChildrenAndSupervises() throws {
+        let text = base.replacingOccurrences(of: "caps = [\"log\", \"shutdown\"]", with: "caps = [\"log\", \"shutdown\", \"restart\"]")
+            + "\n[shards.c]\nlang = \"c\"\ncores = [4]\nsupervises = [\"a\"]\ncaps = [\"restart\"]\n"
+            + "\n[channels.ca]\nfrom = \"c\"\nto = \"a\"\nmsg-size = 8\nslots = 4\n"
+        let (layouts, diags) = pipeline(text)
+        #expect(diags.isEmpty, "\(diags)")
+        let sys = try #require(layouts.first).system
+        #expect(sys.shards.map(\.reach) == [[1], [], [0]])
+        #expect(sys.shards.map(\.reachMask) == [0b10, 0, 0b1])
+    }
+
     @Test func devicesResolveByNameOrPath() throws {
         let sys = try #require(pipeline(base).layouts.first).system
         let grants = sys.shards[0].devices

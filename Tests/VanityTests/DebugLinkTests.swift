@@ -20,14 +20,16 @@ import Testing
         // hello: the running build is the one on disk.
         #expect(ps.stdout.range(of: #"link on \#(platform), build [0-9a-f]{12}\n"#, options: .regularExpression) != nil, "\(ps.stdout)")
         // Per core (STATS): who runs there, how busy since boot, kernel entries, system calls.
-        var cores: [String: (core: Int, busy: Int, entries: Int, syscalls: Int)] = [:]
-        for m in ps.stdout.matches(of: /\n +([0-9]+)  (\S+) +([0-9]+)%  +([0-9]+) +([0-9]+)/) {
-            cores[String(m.2)] = (Int(m.1)!, Int(m.3)!, Int(m.4)!, Int(m.5)!)
+        var cores: [String: (core: Int, busy: Int, entries: Int, syscalls: Int, denied: Int)] = [:]
+        for m in ps.stdout.matches(of: /\n +([0-9]+)  (\S+) +([0-9]+)%  +([0-9]+) +([0-9]+) +([0-9]+)/) {
+            cores[String(m.2)] = (Int(m.1)!, Int(m.3)!, Int(m.4)!, Int(m.5)!, Int(m.6)!)
         }
         #expect(cores["(kernel)"]?.core == 0 && cores["worker"]?.core == 1 && cores["ticker"]?.core == 2 && cores["tally"]?.core == 3,
                 "\(ps.stdout)")
         // The worker logged, asked its generation and waits for good: an idle core that entered the kernel for its calls.
         if let w = cores["worker"] { #expect(w.busy < 50 && w.syscalls >= 3 && w.entries >= w.syscalls, "\(ps.stdout)") }
+        // Its one call without the cap (time) is counted as denied; the others made none.
+        #expect(cores["worker"]?.denied == 1 && cores["ticker"]?.denied == 0 && cores["tally"]?.denied == 0, "\(ps.stdout)")
 
         #expect(try CLI.run(["restart", "--shard", "worker"] + link).status == 0)
         Thread.sleep(forTimeInterval: 0.3)

@@ -314,6 +314,50 @@ import VanityToolchain
         }
     }
 
+    /// A shard's reach: "boss" (Swift) is named by child's `propagate` and
+    /// lists "peer" in `supervises`; the table's mask, the header's macros
+    /// and the Swift binding's `Shard.Reach` agree; "peer" reaches nothing.
+    @Test func reachReachesEveryForm() throws {
+        let manifest = """
+            [system]
+            name = "reach"
+
+            [shards.boss]
+            lang = "swift"
+            cores = [1]
+            caps = ["restart"]
+            supervises = ["peer"]
+
+            [shards.child]
+            lang = "c"
+            cores = [2]
+            supervisor = { policy = "propagate", to = "boss" }
+
+            [shards.peer]
+            lang = "c"
+            cores = [3]
+
+            """
+        try Self.withGenerated(manifest) { layout, dir in
+            let swift = try Self.runSwiftBinding(layout, generated: dir, shard: "boss", main: """
+                    print("child=\\(Shard.Reach.child)")
+                    print("peer=\\(Shard.Reach.peer)")
+                """)
+            #expect(swift == ["child": "1", "peer": "2"], "Shard.swift: \(swift)")
+            let header = try Self.runCHeader(generated: dir, shard: "boss", body: """
+                  printf("child=%u\\npeer=%u\\nmask=%llu\\n", VANITY_REACH_CHILD, VANITY_REACH_PEER, VANITY_SHARD_REACH);
+                """)
+            #expect(header == ["child": "1", "peer": "2", "mask": "6"], "boss/vanity_shard.h: \(header)")
+            let peer = try Self.runCHeader(generated: dir, shard: "peer", body: #"  printf("mask=%llu\n", VANITY_SHARD_REACH);"#)
+            #expect(peer == ["mask": "0"], "peer/vanity_shard.h: \(peer)")
+            let table = try Self.runSystemTable(generated: dir, body: """
+                  printf("boss=%llu\\nchild=%llu\\npeer=%llu\\n", (unsigned long long)shard("boss")->reach,
+                         (unsigned long long)shard("child")->reach, (unsigned long long)shard("peer")->reach);
+                """)
+            #expect(table == ["boss": "6", "child": "0", "peer": "0"], "system_table.c: \(table)")
+        }
+    }
+
     /// `heap-size = "8 KiB"`: the header, the table (a heap region) and the
     /// compiled Swift binding give the same heap, where the layout put it;
     /// "talker" has none anywhere.

@@ -7,8 +7,8 @@ enum vanity_cap {
   VANITY_CAP_LOG = 1u << 0,      /* "log": write to the kernel log */
   VANITY_CAP_TIME = 1u << 1,     /* "time": read the system clock */
   VANITY_CAP_SHUTDOWN = 1u << 2, /* "shutdown": stop the whole system with a status */
-  VANITY_CAP_RELOAD = 1u << 3,   /* "reload": ask the kernel to reload a shard */
-  VANITY_CAP_RESTART = 1u << 4,  /* "restart": restart another shard (supervisors) */
+  VANITY_CAP_RELOAD = 1u << 3,   /* "reload": grants nothing (reloads come over the debug link); kept for old manifests */
+  VANITY_CAP_RESTART = 1u << 4,  /* "restart": restart, hold, release shards in the caller's reach (VANITY_SYS_CONTROL) */
 };
 
 #endif

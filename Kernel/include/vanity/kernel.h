@@ -4,17 +4,7 @@
 
 #include <stdint.h>
 
-/* Fault kinds, as reported and as passed to kernel_fault. */
-enum vanity_fault {
-  VANITY_FAULT_DATA = 1,        /* data abort / page fault: an access outside the layout */
-  VANITY_FAULT_INSTRUCTION = 2, /* instruction fetch outside the shard's text */
-  VANITY_FAULT_UNDEFINED = 3,   /* undefined instruction */
-  VANITY_FAULT_TRAP = 4,        /* a Swift trap (brk / ud2 / unimp) */
-  VANITY_FAULT_ALIGNMENT = 5,
-  VANITY_FAULT_STACK = 6,       /* stack overflow into the guard page */
-  VANITY_FAULT_WATCHDOG = 7,    /* no sign of life within watchdog-ms */
-  VANITY_FAULT_OTHER = 8,
-};
+#include <vanity/syscall.h> /* enum vanity_fault: the fault kinds kernel_fault takes */
 
 /* Boot core, once, after the platform set up memory and its console.
  * Initialises rings, builds address spaces, starts every shard's core and

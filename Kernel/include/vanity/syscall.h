@@ -19,7 +19,11 @@ enum vanity_syscall {
   VANITY_SYS_EXIT = 7,     /* (uint64_t status) -> does not return; the shard stops */
   VANITY_SYS_SHUTDOWN = 8, /* (uint64_t status) -> does not return; cap "shutdown": stops the system */
   VANITY_SYS_GENERATION = 9, /* (uint64_t shard) -> how many times that shard has been (re)started */
-  VANITY_SYS_COUNT = 10,
+  VANITY_SYS_CONTROL = 10,   /* (uint64_t shard, uint64_t action: enum vanity_control) -> 0 (posted); cap "restart", and
+                                the shard must be in the caller's reach (docs/kernel.md, "Supervisors that act") */
+  VANITY_SYS_FAULT_RECORD = 11, /* (uint64_t shard, struct vanity_fault_record *out, uint64_t size) -> bytes written
+                                   (at most sizeof the record); the shard must be the caller or in its reach */
+  VANITY_SYS_COUNT = 12,
 };
 
 enum vanity_error {
@@ -27,7 +31,45 @@ enum vanity_error {
   VANITY_E_DENIED = -1,  /* the caller lacks the capability, or the object is not its own */
   VANITY_E_INVALID = -2, /* an argument is out of range (a channel or irq that does not exist, a bad pointer) */
   VANITY_E_NOSYS = -3,   /* no such system call */
+  VANITY_E_BUSY = -4,    /* VANITY_SYS_CONTROL: an earlier request for that shard is still pending; ask again */
+  VANITY_E_STATE = -5,   /* VANITY_SYS_CONTROL: the shard is not in a state the action applies to (release: not held) */
 };
+
+/* VANITY_SYS_CONTROL's actions: what a supervisor may do to a shard in its
+ * reach (the same requests the debug link's restart, hold and release make). */
+enum vanity_control {
+  VANITY_CONTROL_QUERY = 0,   /* post nothing: 0 when no request for it is pending (the last one is carried out, its
+                                 log line written), VANITY_E_BUSY while one is */
+  VANITY_CONTROL_RESTART = 1, /* start it again from its pristine image, a new generation, whatever its state */
+  VANITY_CONTROL_HOLD = 2,    /* stop it (a held shard stays held, also across a reload) until released or restarted */
+  VANITY_CONTROL_RELEASE = 3, /* a held shard starts again, a new generation */
+};
+
+/* Fault kinds: a fault record's `kind`, the FAULT line's kind= and what a
+ * platform passes to kernel_fault (<vanity/kernel.h>). */
+enum vanity_fault {
+  VANITY_FAULT_DATA = 1,        /* data abort / page fault: an access outside the layout */
+  VANITY_FAULT_INSTRUCTION = 2, /* instruction fetch outside the shard's text */
+  VANITY_FAULT_UNDEFINED = 3,   /* undefined instruction */
+  VANITY_FAULT_TRAP = 4,        /* a Swift trap (brk / ud2 / unimp) */
+  VANITY_FAULT_ALIGNMENT = 5,
+  VANITY_FAULT_STACK = 6,       /* stack overflow into the guard page */
+  VANITY_FAULT_WATCHDOG = 7,    /* no sign of life within watchdog-ms */
+  VANITY_FAULT_OTHER = 8,
+};
+
+/* A shard's fault record (VANITY_SYS_FAULT_RECORD): its last fault and how
+ * many it has had since boot. All zero for a shard that never faulted. */
+struct vanity_fault_record {
+  uint32_t kind;       /* enum vanity_fault of the last fault; 0: none yet */
+  uint32_t generation; /* the generation that faulted (VANITY_SYS_GENERATION's count then) */
+  uint64_t pc;         /* where it faulted */
+  uint64_t address;    /* the address it touched (a data fault; else the platform's best value, often the pc or 0) */
+  uint64_t time_ns;    /* when, in nanoseconds since boot */
+  uint32_t faults;     /* faults since boot, this one included */
+  uint32_t reserved;
+};
+_Static_assert(sizeof(struct vanity_fault_record) == 40, "the fault record is 40 bytes on every platform");
 
 /* What woke a wait: VANITY_SYS_WAIT's result, one 64-bit word (docs/abi.md,
  * "What woke a wait"). Bit i of the channel field: the caller's own channel

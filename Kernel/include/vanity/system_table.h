@@ -109,7 +109,10 @@ struct vanity_shard_desc {
   uint32_t irq_count;
   const uint32_t *irqs;     /* interrupt numbers granted to this shard */
   struct vanity_policy policy;
+  uint64_t reach;           /* bit n: shard n is in this shard's reach (VANITY_SYS_CONTROL, VANITY_SYS_FAULT_RECORD):
+                               its `propagate` children and the shards its `supervises` names */
 };
+_Static_assert(VANITY_MAX_SHARDS <= 64, "a shard's reach is a 64-bit mask");
 
 struct vanity_system {
   const char *name;

@@ -223,4 +223,28 @@ public enum Vanity {
     public static func exit(_ status: UInt32) -> Never {
         vanity_exit(status)
     }
+
+    /// How many times shard `shard` has been (re)started.
+    public static func generation(of shard: Int) -> Int64 { vanity_generation(UInt32(truncatingIfNeeded: shard)) }
+
+    /// A supervisor restarts, holds or releases shard `shard` of its reach
+    /// (needs the "restart" cap): 0, or a negative VANITY_E_* (see vanity_control).
+    @discardableResult
+    public static func restart(_ shard: Int) -> Int64 { vanity_restart(UInt32(truncatingIfNeeded: shard)) }
+    @discardableResult
+    public static func hold(_ shard: Int) -> Int64 { vanity_hold(UInt32(truncatingIfNeeded: shard)) }
+    @discardableResult
+    public static func release(_ shard: Int) -> Int64 { vanity_release(UInt32(truncatingIfNeeded: shard)) }
+    /// 0 once the last request for `shard` is carried out, VANITY_E_BUSY while it is pending.
+    public static func controlPending(_ shard: Int) -> Int64 { vanity_control_pending(UInt32(truncatingIfNeeded: shard)) }
+
+    /// The fault record of shard `shard` (this shard, or one in its reach),
+    /// or nil when the kernel refuses (denied, or no such shard).
+    public static func faultRecord(of shard: Int) -> FaultRecord? {
+        var record = FaultRecord()
+        return vanity_fault_record(UInt32(truncatingIfNeeded: shard), &record) < 0 ? nil : record
+    }
 }
+
+/// A shard's fault record (struct vanity_fault_record of <vanity/syscall.h>).
+public typealias FaultRecord = vanity_fault_record

@@ -19,12 +19,12 @@ struct Ps: ParsableCommand {
         }
         // Per core, since boot: how busy, and how often it entered the kernel.
         print("")
-        print("core  runs                      busy  kernel entries       syscalls")
+        print("core  runs                      busy  kernel entries       syscalls    denied")
         let names = Dictionary(shards.map { ($0.id, $0.name) }, uniquingKeysWith: { a, _ in a })
         for core in stats.cores {
             let runs = core.shard.map { names[$0] ?? "shard \($0)" } ?? "(kernel)"
             print(String(core.core).leftPad(4) + "  " + runs.rightPad(24) + " " + String(format: "%4.0f%%", core.busyPercent(elapsedNs: stats.nowNs))
-                  + "  " + String(core.entries).leftPad(14) + "  " + String(core.syscalls).leftPad(13))
+                  + "  " + String(core.entries).leftPad(14) + "  " + String(core.syscalls).leftPad(13) + "  " + String(core.denied).leftPad(8))
         }
     }
 }

@@ -80,6 +80,26 @@ static inline int64_t vanity_time_ns(void) { return vanity_arch_syscall(VANITY_S
 static inline uint64_t vanity_cycles(void) { return vanity_arch_cycles(); }
 static inline int64_t vanity_yield(void) { return vanity_arch_syscall(VANITY_SYS_YIELD, 0, 0, 0); }
 static inline int64_t vanity_generation(uint32_t shard) { return vanity_arch_syscall(VANITY_SYS_GENERATION, shard, 0, 0); }
+/* Supervisors (docs/kernel.md, "Supervisors that act"): restart, hold or
+ * release a shard in the caller's reach; needs the "restart" capability.
+ * 0, or VANITY_E_DENIED (no cap, or outside the reach: counted),
+ * VANITY_E_INVALID, VANITY_E_BUSY (a request for it is still pending),
+ * VANITY_E_STATE (release of a shard that is not held). The request is
+ * carried out on the shard's own core, soon after the call returns
+ * (vanity_control_pending says when). */
+static inline int64_t vanity_control(uint32_t shard, enum vanity_control action) {
+  return vanity_arch_syscall(VANITY_SYS_CONTROL, shard, (uint64_t)action, 0);
+}
+static inline int64_t vanity_restart(uint32_t shard) { return vanity_control(shard, VANITY_CONTROL_RESTART); }
+static inline int64_t vanity_hold(uint32_t shard) { return vanity_control(shard, VANITY_CONTROL_HOLD); }
+static inline int64_t vanity_release(uint32_t shard) { return vanity_control(shard, VANITY_CONTROL_RELEASE); }
+/* 0 once the last request for `shard` (anyone's) is carried out, VANITY_E_BUSY while it is pending. */
+static inline int64_t vanity_control_pending(uint32_t shard) { return vanity_control(shard, VANITY_CONTROL_QUERY); }
+/* Copies the fault record of `shard` (the caller itself, or a shard in its
+ * reach) into *out; returns sizeof *out, or VANITY_E_DENIED / VANITY_E_INVALID. */
+static inline int64_t vanity_fault_record(uint32_t shard, struct vanity_fault_record *out) {
+  return vanity_arch_syscall(VANITY_SYS_FAULT_RECORD, shard, (uint64_t)(uintptr_t)out, sizeof *out);
+}
 __attribute__((noreturn)) static inline void vanity_exit(uint32_t status) {
   vanity_arch_syscall(VANITY_SYS_EXIT, status, 0, 0);
   for (;;) {

@@ -34,6 +34,9 @@ int main(void) {
     if (nr == VANITY_SYS_WAIT) a0 = 1 + a0 % 20000;                   /* never forever */
     if (nr == VANITY_SYS_LOG && a0 == (uint64_t)(uintptr_t)buf) a1 = 0; /* valid text, but quiet */
     if (nr == VANITY_SYS_YIELD && rnd() % 8) continue;
+    /* A fault record may land in the shard's own writable memory: into its
+     * buffer, never over the generator's state (near the text). */
+    if (nr == VANITY_SYS_FAULT_RECORD && a1 - VANITY_SHARD_TEXT_BASE < 0x10000) a1 = (uint64_t)(uintptr_t)buf;
     int64_t r = vanity_arch_syscall(nr, a0, a1, a2);
     if (r >= 0) ok++;
     else if (r == VANITY_E_DENIED) denied++;
