@@ -18,6 +18,12 @@
  * then "blk-check: wrote N bytes, read back N, 0 wrong" and
  * vanity_shutdown(0), or vanity_shutdown(1) on any mismatch or error.
  *
+ * A restart of the driver (its rings' generation moves) loses the requests
+ * it had not answered: the client waits until the driver runs again, takes
+ * the answers already sent, and sends the rest again (reads and writes are
+ * idempotent; a buffer's data stays in the shared region). An answered
+ * write was completed by the device, so the restart loses none.
+ *
  * The pattern is a 64-bit word per 8 bytes of disk (little-endian), a mix
  * of the word's index and the run number: blk_check_word below, computed
  * the same way by Tests/VanityTests/BlockTests.swift. */
@@ -60,15 +66,72 @@ static void fail(const char *what) {
   failed = 1;
 }
 
+/* ------------------------------------------------------------ the driver */
+
+static uint32_t ring_generation; /* blk-req's generation when the driver last started */
+static uint32_t driver_restarts;
+
+static uint32_t driver_generation; /* the driver's generation when it last started (0: none yet) */
+
+/* Waits until the driver's info is valid and from a start after the last
+ * one seen (the region outlives the driver: a dead one's info stays valid
+ * until the new one clears it); 0 if that never happens (1 minute). */
+static int driver_ready(void) {
+  for (int i = 0; __atomic_load_n(&info->magic, __ATOMIC_ACQUIRE) != VANITY_BLK_INFO_MAGIC ||
+                  __atomic_load_n(&info->generation, __ATOMIC_ACQUIRE) == driver_generation;
+       i++) {
+    if (i == 5000) vanity_printf("blk-check: still waiting for the block driver\n");
+    if (i == 60000) return 0;
+    vanity_wait(1000000);
+  }
+  driver_generation = __atomic_load_n(&info->generation, __ATOMIC_ACQUIRE);
+  return 1;
+}
+
+/* Has the driver restarted since it last started? Then waits for it to
+ * run again and returns 1 (0 and a FAILED line if it never does). */
+static int driver_restarted(void) {
+  uint32_t g = vanity_channel_generation(&vanity_channel_blk_req);
+  if (g == ring_generation) return 0;
+  ring_generation = g;
+  driver_restarts++;
+  if (!driver_ready()) fail("the block driver never came back after a restart");
+  return 1;
+}
+
+/* Answers on blk-resp, waiting for at least one; 0 when the driver has
+ * restarted meanwhile (what it had not answered never will be). */
+static uint32_t await_answers(struct vanity_blk_req *resp, uint32_t max) {
+  const struct vanity_channel *ch = &vanity_channel_blk_resp;
+  for (uint32_t spins = 0, sleeps = 0;;) {
+    uint32_t got = vanity_try_recv_batch(ch, resp, max);
+    if (got) return got;
+    if (vanity_channel_generation(&vanity_channel_blk_req) != ring_generation) return 0;
+    if (spins++ < VANITY_ARCH_SPINS) {
+      vanity_arch_relax();
+      continue;
+    }
+    /* The waiting flag, so the driver notifies; a restart wakes us too. */
+    __atomic_store_n(&ch->ring->producer.consumer_waiting, 1u, __ATOMIC_SEQ_CST);
+    __atomic_thread_fence(__ATOMIC_SEQ_CST);
+    if (vanity_pending(ch)) continue;
+    vanity_wait(sleeps++ ? 0 : 1000000); /* the first bounded: a notify may be in flight */
+  }
+}
+
 /* ------------------------------------------------------------ transfers */
 
 struct pass {
   uint64_t bytes, wrong, ns, errors;
 };
 
+/* The driver's generation to tag a request with (vanity/blk.h). */
+static uint32_t tag(void) { return __atomic_load_n(&info->generation, __ATOMIC_ACQUIRE); }
+
 /* Reads or writes [PATTERN_START, PATTERN_START + BLK_CHECK_BYTES) in
  * requests of `size` bytes with as many in flight as fit, writing or
- * checking the pattern of `run`. */
+ * checking the pattern of `run`. Across a restart of the driver it sends
+ * again every request tagged for an earlier start that was not answered. */
 static struct pass transfer(uint32_t op, uint32_t size, uint64_t run) {
   struct pass p = {0};
   uint32_t depth = info->in_flight;
@@ -76,18 +139,21 @@ static struct pass transfer(uint32_t op, uint32_t size, uint64_t run) {
   if (depth > vanity_channel_blk_req.slots) depth = vanity_channel_blk_req.slots;
   if (depth > info->data_size / size) depth = info->data_size / size;
   if (depth > 128) depth = 128;
-  static uint64_t at[128]; /* each buffer's disk byte, or ~0 when free */
+  static uint64_t at[128];                  /* each buffer's disk byte, or ~0 when free */
+  static uint64_t cookie_of[128];           /* the cookie of its request's last sending */
+  static uint32_t tag_of[128], resent[128]; /* that sending's tag; sent more than once */
   uint32_t free_list[128], free_count = 0;
   for (uint32_t b = 0; b < depth; b++) {
     free_list[free_count++] = depth - 1 - b;
     at[b] = ~0ull;
   }
   uint64_t next = 0, outstanding = 0;
+  int resend = 0; /* the driver restarted: send the unanswered requests again */
   int64_t start = vanity_time_ns();
   while (next < BLK_CHECK_BYTES || outstanding) {
     struct vanity_blk_req reqs[32];
     uint32_t n = 0;
-    while (next < BLK_CHECK_BYTES && free_count && n < 32) {
+    while (!resend && next < BLK_CHECK_BYTES && free_count && n < 32) {
       uint32_t b = free_list[--free_count];
       uint32_t offset = VANITY_BLK_DATA + b * size;
       uint64_t disk = PATTERN_START + next;
@@ -96,8 +162,11 @@ static struct pass transfer(uint32_t op, uint32_t size, uint64_t run) {
         for (uint32_t i = 0; i < size / 8; i++) w[i] = blk_check_word(run, disk / 8 + i);
       }
       at[b] = disk;
-      reqs[n++] = (struct vanity_blk_req){
-          .op = op, .count = size / VANITY_BLK_SECTOR, .sector = disk / VANITY_BLK_SECTOR, .offset = offset, .cookie = (++cookies << 8) | b};
+      cookie_of[b] = (++cookies << 8) | b;
+      tag_of[b] = tag();
+      resent[b] = 0;
+      reqs[n++] = (struct vanity_blk_req){.op = op, .count = size / VANITY_BLK_SECTOR, .sector = disk / VANITY_BLK_SECTOR,
+                                          .offset = offset, .status = tag_of[b], .cookie = cookie_of[b]};
       next += size;
     }
     if (n) {
@@ -109,16 +178,46 @@ static struct pass transfer(uint32_t op, uint32_t size, uint64_t run) {
     }
     struct vanity_blk_req resp[32];
     uint32_t got;
-    if (free_count && next < BLK_CHECK_BYTES) {
+    if (resend || (free_count && next < BLK_CHECK_BYTES)) {
       got = vanity_try_recv_batch(&vanity_channel_blk_resp, resp, 32);
-    } else if (!(got = vanity_recv_batch(&vanity_channel_blk_resp, resp, 32))) {
-      fail("the response channel broke");
-      return p;
+    } else {
+      got = await_answers(resp, 32);
+    }
+    if (!got && driver_restarted()) {
+      if (failed) return p;
+      resend = 1; /* once the old driver's last answers are taken */
+      got = vanity_try_recv_batch(&vanity_channel_blk_resp, resp, 32);
+    }
+    if (!got && resend) {
+      /* Requests tagged for the new start reached it; the rest did not. */
+      uint32_t again = 0, now = tag();
+      for (uint32_t b = 0; b < depth; b++) {
+        if (at[b] == ~0ull || tag_of[b] == now) continue;
+        cookie_of[b] = (++cookies << 8) | b;
+        tag_of[b] = now;
+        resent[b] = 1;
+        struct vanity_blk_req q = {.op = op, .count = size / VANITY_BLK_SECTOR, .sector = at[b] / VANITY_BLK_SECTOR,
+                                   .offset = VANITY_BLK_DATA + b * size, .status = now, .cookie = cookie_of[b]};
+        if (!vanity_send(&vanity_channel_blk_req, &q)) {
+          fail("the request channel broke");
+          return p;
+        }
+        again++;
+      }
+      resend = 0;
+      vanity_printf("blk-check: the block driver restarted (generation %u): sent again the %u %s request(s) it had not answered\n",
+                    now, again, op == VANITY_BLK_READ ? "read" : "write");
+      continue;
     }
     for (uint32_t i = 0; i < got; i++) {
       uint32_t b = (uint32_t)(resp[i].cookie & 0xff);
-      if (b >= depth || at[b] == ~0ull || resp[i].op != op) {
+      if (b < depth && at[b] != ~0ull && resent[b] && resp[i].cookie != cookie_of[b]) continue; /* an earlier sending's */
+      if (b >= depth || at[b] == ~0ull || resp[i].op != op || resp[i].cookie != cookie_of[b]) {
         p.errors++;
+        continue;
+      }
+      if (resp[i].status == VANITY_BLK_E_RESTARTED) { /* it reached a driver that restarted since: again */
+        resend = 1;
         continue;
       }
       if (resp[i].status != VANITY_BLK_OK) {
@@ -143,13 +242,30 @@ static struct pass transfer(uint32_t op, uint32_t size, uint64_t run) {
   return p;
 }
 
-/* One request, waited for: its answer's status. */
+/* One request, waited for: its answer's status. Sent again, as transfer's
+ * are, when the driver restarts before it answers. */
 static uint32_t one(struct vanity_blk_req r) {
   r.cookie = ++cookies << 8 | 0xff;
+  r.status = tag();
   if (!vanity_send(&vanity_channel_blk_req, &r)) return 0xffffffffu;
-  struct vanity_blk_req a;
-  if (!vanity_recv(&vanity_channel_blk_resp, &a) || a.cookie != r.cookie) return 0xfffffffeu;
-  return a.status;
+  for (;;) {
+    struct vanity_blk_req a;
+    int again = 0;
+    if (await_answers(&a, 1) || (driver_restarted() && !failed && vanity_try_recv(&vanity_channel_blk_resp, &a))) {
+      if (a.cookie != r.cookie) continue; /* an earlier sending's answer */
+      if (a.status != VANITY_BLK_E_RESTARTED) return a.status;
+      again = 1;
+    } else if (failed) {
+      return 0xfffffffdu;
+    } else {
+      again = r.status != tag(); /* it reached the new start if it was tagged for it */
+    }
+    if (!again) continue;
+    r.cookie = ++cookies << 8 | 0xff;
+    r.status = tag();
+    if (!vanity_send(&vanity_channel_blk_req, &r)) return 0xffffffffu;
+    vanity_printf("blk-check: the block driver restarted (generation %u): sent again the request it had not answered\n", r.status);
+  }
 }
 
 /* MiB/s with one decimal, as two numbers: bytes * 10^7 / us / 2^20 tenths. */
@@ -185,15 +301,14 @@ static int flush(void) {
 int main(void) {
   region = vanity_region_blk_buffers.base;
   info = (const struct vanity_blk_info *)region;
-  for (int i = 0; __atomic_load_n(&info->magic, __ATOMIC_ACQUIRE) != VANITY_BLK_INFO_MAGIC; i++) {
-    if (i == 5000) vanity_printf("blk-check: still waiting for the block driver\n");
-    if (i == 60000) {
-      vanity_printf("blk-check: FAILED: the block driver never started\n");
-      vanity_shutdown(1);
-      return 1;
-    }
-    vanity_wait(1000000);
+  ring_generation = vanity_channel_generation(&vanity_channel_blk_req);
+  if (!driver_ready()) {
+    vanity_printf("blk-check: FAILED: the block driver never started\n");
+    vanity_shutdown(1);
+    return 1;
   }
+  /* A driver that restarted before it first answered cost nothing. */
+  ring_generation = vanity_channel_generation(&vanity_channel_blk_req);
   uint64_t capacity = info->capacity;
   vanity_printf("blk-check: disk of %lu sectors (%lu KiB), block size %u, %s; checking %u bytes from byte %u\n", capacity, capacity / 2,
                 info->block_size, info->flags & VANITY_BLK_INFO_FLUSH ? "flush" : "no flush", BLK_CHECK_BYTES, PATTERN_START);

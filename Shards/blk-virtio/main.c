@@ -67,6 +67,7 @@ _Static_assert(AREA_STATUS + SLOTS_MAX <= VANITY_BLK_DRIVER_AREA_SIZE, "the driv
 static const struct vanity_device *dev = &vanity_device_block;
 static struct vanity_virtio vio = {.who = "blk"};
 static uint8_t *region;
+static uint32_t started_as; /* this start's generation (vanity_blk_info) */
 static uint64_t region_phys, region_size;
 static struct vanity_virtq q;
 static struct virtio_blk_outhdr *headers;
@@ -179,6 +180,11 @@ static uint32_t take(void) {
     memcpy(&r, (const uint8_t *)first + (size_t)i * VANITY_BLK_REQ_SIZE, sizeof r); /* once: the client may change the slot */
     i++;
     owed++;
+    if (r.status && r.status != started_as) { /* sent to an earlier start of the driver (blk.h) */
+      stats.refused++;
+      answer(r, VANITY_BLK_E_RESTARTED);
+      continue;
+    }
     if (r.op == VANITY_BLK_FLUSH) {
       stats.flushes++;
       uint16_t s = NO_SLOT;
@@ -211,6 +217,11 @@ static uint32_t take(void) {
     } else {
       stats.writes++;
       stats.write_bytes += (uint64_t)r.count * VANITY_BLK_SECTOR;
+#ifdef BLK_FAULT_AFTER_WRITES
+      /* Tests only (BlockTests, a `defines` entry): the driver's first start
+       * traps with this many writes given to the device, some unanswered. */
+      if (started_as == 1 && stats.writes == BLK_FAULT_AFTER_WRITES) __builtin_trap();
+#endif
     }
   }
   vanity_recv_release(&vanity_channel_blk_req, i);
@@ -362,7 +373,7 @@ int main(void) {
   vanity_virtio_mb();
   vanity_virtio_driver_ok(&vio);
 
-  info->generation = generation;
+  info->generation = started_as = generation;
   __atomic_store_n(&info->magic, VANITY_BLK_INFO_MAGIC, __ATOMIC_RELEASE);
   vanity_printf("blk: virtio-blk at 0x%lx irq %u: %lu sectors (%lu KiB), block size %u, %s%s, queue %u (%u requests in flight), "
                 "up to %u sectors per request\n",

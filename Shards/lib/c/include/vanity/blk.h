@@ -21,6 +21,15 @@
  *   VANITY_BLK_DRIVER_AREA the driver's private area: virtqueue, headers
  *   VANITY_BLK_DATA        the client's buffers, to the region's end
  *
+ * A restart of the driver loses the requests it had taken and not
+ * answered, and those still in blk-req when it stopped (the kernel skips a
+ * restarted reader past them); it answers none of them. A client that may
+ * see a restart tags each request with the driver's generation it saw
+ * (`status`, 0: untagged): a restarted driver answers a request tagged with
+ * an earlier generation VANITY_BLK_E_RESTARTED without doing it, so a
+ * request sent across the restart is never done twice. The client sends
+ * again what was not answered (Shards/blk-check, docs/io.md).
+ *
  * A request's buffer [offset, offset + count * 512) must lie wholly inside
  * the data area; the driver checks that, the operation, and the sector
  * range against the disk's capacity, and answers anything else with an
@@ -37,7 +46,8 @@ struct vanity_blk_req {
   uint32_t count;  /* sectors of VANITY_BLK_SECTOR bytes (read, write) */
   uint64_t sector; /* first sector on the disk (read, write) */
   uint32_t offset; /* the buffer, from the region's start (read, write) */
-  uint32_t status; /* the answer: VANITY_BLK_OK or an error; 0 in a request */
+  uint32_t status; /* the answer: VANITY_BLK_OK or an error. In a request: 0, or the
+                      driver's generation (vanity_blk_info) the client sends it to */
   uint64_t cookie; /* the client's tag, returned unchanged */
 };
 #define VANITY_BLK_REQ_SIZE 32u
@@ -56,6 +66,7 @@ enum {
   VANITY_BLK_E_INVALID = 3,  /* unknown op, no sectors, too many, or a buffer outside the data area */
   VANITY_BLK_E_RANGE = 4,    /* sectors past the disk's end */
   VANITY_BLK_E_READONLY = 5, /* a write to a read-only disk */
+  VANITY_BLK_E_RESTARTED = 6, /* the request named an earlier start of the driver: not done, send it again */
 };
 
 #define VANITY_BLK_SECTOR 512u
@@ -107,6 +118,7 @@ static inline const char *vanity_blk_status_name(uint32_t status) {
   case VANITY_BLK_E_INVALID: return "invalid";
   case VANITY_BLK_E_RANGE: return "out of range";
   case VANITY_BLK_E_READONLY: return "read-only";
+  case VANITY_BLK_E_RESTARTED: return "sent to an earlier start of the driver";
   default: return "unknown";
   }
 }
