@@ -113,7 +113,7 @@ public struct CoreFile {
         defer { elf_end(elf) }
         func fail(_ what: String) -> Failure { Failure(description: "\(what): \(ElfFile.lastError())") }
 
-        guard gelf_newehdr(elf, Int32(ELFCLASS64)) != 0 else { throw fail("ELF header") }
+        guard gelf_newehdr(elf, Int32(ELFCLASS64)) != nil else { throw fail("ELF header") }
         var eh = GElf_Ehdr()
         guard gelf_getehdr(elf, &eh) != nil else { throw fail("ELF header") }
         eh.e_ident.5 = UInt8(ELFDATA2LSB)
@@ -149,7 +149,7 @@ public struct CoreFile {
             guard gelf_update_shdr(scn, &sh) != 0 else { throw fail("section header") }
             sections.append(scn)
         }
-        guard gelf_newphdr(elf, payloads.count) != 0 else { throw fail("program headers") }
+        guard gelf_newphdr(elf, payloads.count) != nil else { throw fail("program headers") }
         guard elf_update(elf, ELF_C_NULL) >= 0 else { throw fail("layout") }
         for (i, scn) in sections.enumerated() {
             var sh = GElf_Shdr()

@@ -49,7 +49,7 @@ import VanityImage
         let r = try CLI.run(["dump", "--shard", shard, "--output", path] + link)
         try #require(r.status == 0, "\(r.stdout)\(r.stderr)")
         #expect(r.stdout.contains("vanity-build: wrote \(path): \(shard), "), "\(r.stdout)")
-        let elfPath = try #require(r.stdout.firstMatch(of: /open it with: gdb (\S+) /).map { String($0.1) }, "\(r.stdout)")
+        let elfPath = try #require(r.stdout.firstMatch(of: #/open it with: gdb (\S+) /#).map { String($0.1) }, "\(r.stdout)")
         let bytes = [UInt8](try #require(FileManager.default.contents(atPath: path)))
         let core = try ElfFile.parse(bytes).get()
         let elf = try ElfFile.parse([UInt8](try #require(FileManager.default.contents(atPath: elfPath)))).get()
@@ -73,7 +73,7 @@ import VanityImage
         }
         let ready = try #require(run.waitFor("keeper: ready"), "\(run.console)")
         let fault = try #require(run.waitFor("kernel: FAULT shard=crasher"), "\(run.console)")
-        let m = try #require(ready.firstMatch(of: /global=0x([0-9a-f]+) stack=0x([0-9a-f]+) heap=0x([0-9a-f]+)/), ready)
+        let m = try #require(ready.firstMatch(of: /global=0x([0-9a-f]+) stack=0x([0-9a-f]+) heap=0x([0-9a-f]+)/), "\(ready)")
         let (global, stack, heap) = (UInt64(m.1, radix: 16)!, UInt64(m.2, radix: 16)!, UInt64(m.3, radix: 16)!)
 
         // The keeper: its stack, heap, channel ring (and data) at their addresses, while it runs.
@@ -98,7 +98,7 @@ import VanityImage
         // The crasher: its fault record, and the pc in NT_PRSTATUS.
         let crasherCore = out + "/crasher.core"
         let (crash, crashELF, crashELFPath, crashSaid) = try dump("crasher", link, to: crasherCore)
-        let pcText = try #require(fault.firstMatch(of: /pc=0x([0-9a-f]+)/).map { String($0.1) }, fault)
+        let pcText = try #require(fault.firstMatch(of: /pc=0x([0-9a-f]+)/).map { String($0.1) }, "\(fault)")
         let pc = UInt64(pcText, radix: 16)!
         #expect(crashSaid.contains("last fault: data-abort at pc=0x\(pcText) "), "\(crashSaid)")
         let record = try #require(crash.notes.first { $0.name == CoreFile.faultNoteName }).desc
@@ -136,9 +136,10 @@ import VanityImage
         // GDB (this machine's is x86_64 only) opens the core with the shard's file.
         if ["x86_64-pc", "sim"].contains(platform), FileManager.default.isExecutableFile(atPath: "/usr/bin/gdb") {
             let g = try spawn("/usr/bin/gdb", ["-nx", "-batch", "-ex", "x/4gx 0x\(String(stack, radix: 16))", elfPath, keeperCore],
-                              cwd: repoRoot, mergeStderr: true)
-            #expect(g.stdout.contains("0x56414e4954595300") && g.stdout.contains("0x56414e4954595303"), "\(g.stdout)")
-            let p = try spawn("/usr/bin/gdb", ["-nx", "-batch", "-ex", "p/x $pc", crashELFPath, crasherCore], cwd: repoRoot, mergeStderr: true)
+                              cwd: repoRoot, mergeStderr: true, timeout: 120)
+            let shown: String = g.stdout
+            #expect(shown.contains("0x56414e4954595300") && shown.contains("0x56414e4954595303"), "\(shown)")
+            let p = try spawn("/usr/bin/gdb", ["-nx", "-batch", "-ex", "p/x $pc", crashELFPath, crasherCore], cwd: repoRoot, mergeStderr: true, timeout: 120)
             #expect(p.stdout.contains("= 0x\(pcText)"), "\(p.stdout)")
         }
     }
