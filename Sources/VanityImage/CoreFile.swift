@@ -29,7 +29,7 @@ public struct CoreFile {
 
     /// The note that carries the fault record (struct vanity_fault_record): name "VANITY", this type.
     public static let faultNoteName = "VANITY"
-    public static let faultNoteType: UInt32 = 1
+    public static let faultNoteType: UInt32 = 0x5646_0001 // "VF" 1: no type GDB gives a meaning to
     static let ntPrstatus: UInt32 = 1
 
     /// EM_AARCH64, EM_RISCV or EM_X86_64 (the shard ELF's).
