@@ -56,6 +56,20 @@ import VanityImage
         return (Core(bytes: bytes, elf: core), elf, elfPath, r.stdout)
     }
 
+    @Test func malformedReadAndFaultRepliesAreErrors() throws {
+        #expect(throws: MalformedReply.self) { try RegionBytes.decode([1, 2, 3]) }
+        var header = [UInt8](repeating: 0, count: 40)
+        header[32] = 8 // announces 8 bytes, carries none
+        #expect(throws: MalformedReply.self) { try RegionBytes.decode(header) }
+        #expect(throws: MalformedReply.self) { try FaultReport.decode([UInt8](repeating: 0, count: 39)) }
+        #expect(try FaultReport.decode([UInt8](repeating: 0, count: 40)).faulted == false)
+        // NT_PRSTATUS's pc sits where GDB reads it on each machine.
+        for (machine, size, pcAt) in [(UInt16(62), 336, 112 + 8 * 16), (183, 392, 112 + 8 * 32), (243, 376, 112)] {
+            let note = try #require(CoreFile.prstatus(machine: machine, signal: 11, pid: 1, pc: 0x1122_3344_5566_7788))
+            #expect(note.desc.count == size && note.desc[pcAt] == 0x88 && note.desc[pcAt + 7] == 0x11)
+        }
+    }
+
     @Test(arguments: testPlatforms)
     func aRunningShardIsDumpedAsACoreFile(_ platform: String) throws {
         let out = try temporaryDirectory()
@@ -73,8 +87,8 @@ import VanityImage
         }
         let ready = try #require(run.waitFor("keeper: ready"), "\(run.console)")
         let fault = try #require(run.waitFor("kernel: FAULT shard=crasher"), "\(run.console)")
-        let m = try #require(ready.firstMatch(of: /global=0x([0-9a-f]+) stack=0x([0-9a-f]+) heap=0x([0-9a-f]+)/), "\(ready)")
-        let (global, stack, heap) = (UInt64(m.1, radix: 16)!, UInt64(m.2, radix: 16)!, UInt64(m.3, radix: 16)!)
+        let m = try #require(ready.firstMatch(of: /global=0x([0-9a-f]+) stack=0x([0-9a-f]+) heap=0x([0-9a-f]+) board=0x([0-9a-f]+)/), "\(ready)")
+        let (global, stack, heap, board) = (UInt64(m.1, radix: 16)!, UInt64(m.2, radix: 16)!, UInt64(m.3, radix: 16)!, UInt64(m.4, radix: 16)!)
 
         // The keeper: its stack, heap, channel ring (and data) at their addresses, while it runs.
         let keeperCore = out + "/keeper.core"
@@ -84,6 +98,7 @@ import VanityImage
         #expect(core.elf.machine == elf.machine)
         #expect(core.at(stack, 32) == Self.patternBytes("S"), "stack at 0x\(String(stack, radix: 16)): \(core.loads)")
         #expect(core.at(heap, 32) == Self.patternBytes("H"), "heap at 0x\(String(heap, radix: 16)): \(core.loads)")
+        #expect(core.at(board, 32) == Self.patternBytes("R"), "shared region at 0x\(String(board, radix: 16)): \(core.loads)")
         #expect(core.contains(Self.patternBytes("C")), "the channel ring holds the unread message")
         if platform == "sim" {
             // The simulator's shard code and globals live in its host executable, not in the layout's

@@ -16,9 +16,10 @@ int main(void) {
     on_stack[i] = PATTERN('S', i);
     on_heap[i] = PATTERN('H', i);
     note[i] = PATTERN('C', i);
+    ((volatile uint64_t *)vanity_region_board.base)[i] = PATTERN('R', i);
   }
   vanity_send(&vanity_channel_notes, note);
-  vanity_printf("keeper: ready global=0x%lx stack=0x%lx heap=0x%lx\n", (uint64_t)(uintptr_t)dump_global,
-                (uint64_t)(uintptr_t)on_stack, (uint64_t)(uintptr_t)on_heap);
+  vanity_printf("keeper: ready global=0x%lx stack=0x%lx heap=0x%lx board=0x%lx\n", (uint64_t)(uintptr_t)dump_global,
+                (uint64_t)(uintptr_t)on_stack, (uint64_t)(uintptr_t)on_heap, (uint64_t)(uintptr_t)vanity_region_board.base);
   for (;;) vanity_wait(0);
 }
