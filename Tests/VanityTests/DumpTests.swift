@@ -99,7 +99,8 @@ import VanityImage
         #expect(core.at(stack, 32) == Self.patternBytes("S"), "stack at 0x\(String(stack, radix: 16)): \(core.loads)")
         #expect(core.at(heap, 32) == Self.patternBytes("H"), "heap at 0x\(String(heap, radix: 16)): \(core.loads)")
         #expect(core.at(board, 32) == Self.patternBytes("R"), "shared region at 0x\(String(board, radix: 16)): \(core.loads)")
-        #expect(core.contains(Self.patternBytes("C")), "the channel ring holds the unread message")
+        let ringHoldsIt = core.contains(Self.patternBytes("C"))
+        #expect(ringHoldsIt, "the channel ring holds the unread message: \(core.loads)")
         if platform == "sim" {
             // The simulator's shard code and globals live in its host executable, not in the layout's
             // data region (which holds the status block the kernel shares): not in the dump.
