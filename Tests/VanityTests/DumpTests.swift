@@ -3,6 +3,10 @@ import Foundation
 import Testing
 import VanityDebug
 import VanityImage
+import VanityPlatform
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// `vanity-build dump`: a running shard's memory and fault record, read over
 /// the debug link while the system runs, written as an ELF core file
@@ -68,6 +72,28 @@ import VanityImage
             let note = try #require(CoreFile.prstatus(machine: machine, signal: 11, pid: 1, pc: 0x1122_3344_5566_7788))
             #expect(note.desc.count == size && note.desc[pcAt] == 0x88 && note.desc[pcAt + 7] == 0x11)
         }
+    }
+
+    /// A link that never answers (a socket nobody serves) ends the dump with an error, not a hang.
+    @Test func aSilentLinkTimesOut() throws {
+        let out = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: out) }
+        let link = ["--config", Self.config, "--platform", "sim", "--out", out]
+        let built = try CLI.run(["build"] + link)
+        try #require(built.status == 0, "\(built.stderr)")
+        let path = BuildPaths(system: "", platform: "sim", out: out, manifest: Self.config).debugSocket
+        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+        try #require(fd >= 0)
+        defer { close(fd) }
+        var addr = sockaddr_un()
+        addr.sun_family = sa_family_t(AF_UNIX)
+        withUnsafeMutableBytes(of: &addr.sun_path) { raw in for (i, b) in path.utf8.enumerated() { raw[i] = b } }
+        let bound = withUnsafePointer(to: &addr) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+        }
+        try #require(bound == 0 && listen(fd, 4) == 0)
+        let r = try CLI.run(["dump", "--shard", "keeper", "--timeout", "1"] + link)
+        #expect(r.status == 69 && r.stderr.contains("no reply within 1.0 s"), "\(r.stderr)")
     }
 
     @Test(arguments: testPlatforms)
