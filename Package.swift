@@ -44,7 +44,7 @@ let package = Package(
         .target(name: "VanityDriver", dependencies: ["VanityABI", "VanityManifest", "VanityPlatform", "VanityModel", "VanityLayout", "VanityCodegen", "VanityDiagnostics", "VanityToolchain", "VanityImage", "VanityDebug", "VanityProcess",
                                                       .product(name: "Crypto", package: "swift-crypto")]),
         .executableTarget(name: "vanity-build", dependencies: [
-            "VanityDriver", "VanityDebug", "VanityABI", "CVanityDebug",
+            "VanityDriver", "VanityDebug", "VanityABI", "CVanityDebug", "VanityImage",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "vanity-bench", dependencies: ["VanityDriver"], path: "Benchmarks/vanity-bench"),

@@ -50,6 +50,45 @@ static void request(void *dst, uint32_t size) {
   memcpy(dst, frame.payload, frame.length < size ? frame.length : size);
 }
 
+/* What READ may copy: a shard's own RAM (data, stack, heap, its channel
+ * rings, shared regions), never a device, a guard, code or the kernel's. */
+static int readable(const struct vanity_region *r) {
+  if (r->perms & VANITY_PERM_DEVICE) return 0;
+  switch (r->kind) {
+  case VANITY_REGION_DATA:
+  case VANITY_REGION_STACK:
+  case VANITY_REGION_HEAP:
+  case VANITY_REGION_CHANNEL:
+  case VANITY_REGION_SHARED: return 1;
+  default: return 0;
+  }
+}
+
+/* READ: bytes of one of a shard's regions, copied through the kernel's view
+ * of RAM (every region at its physical address) while the shard runs: a
+ * snapshot that a concurrent write may tear. */
+static void read_region(uint16_t id) {
+  struct vanity_debug_read_request req;
+  if (frame.length != sizeof req) return error(id, VANITY_DEBUG_E_BAD_PAYLOAD, "expected shard, region, length and offset (16 bytes)");
+  request(&req, sizeof req);
+  if (req.shard >= kstate.sys->shard_count) return error(id, VANITY_DEBUG_E_NO_SUCH_SHARD, "no such shard");
+  const struct vanity_shard_desc *d = kstate.shards[req.shard].desc;
+  if (req.region >= d->region_count) return error(id, VANITY_DEBUG_E_NO_SUCH_REGION, "the shard has no region of that index");
+  const struct vanity_region *r = &d->regions[req.region];
+  struct vanity_debug_read_reply h = {.virt = r->virt, .size = r->size, .offset = req.offset, .region = req.region,
+                                      .regions = (uint16_t)d->region_count, .kind = (uint16_t)r->kind,
+                                      .perms = (uint8_t)r->perms, .readable = (uint8_t)readable(r)};
+  if (req.length && !h.readable) return error(id, VANITY_DEBUG_E_NOT_READABLE, "the link reads only data, stack, heap, channel and shared regions");
+  if (req.offset > r->size) return error(id, VANITY_DEBUG_E_OUT_OF_RANGE, "the offset lies past the region's end");
+  uint64_t n = r->size - req.offset;
+  if (n > req.length) n = req.length;
+  if (n > VANITY_DEBUG_MAX_READ) n = VANITY_DEBUG_MAX_READ;
+  h.count = (uint32_t)n;
+  memcpy(reply, &h, sizeof h);
+  memcpy(reply + sizeof h, (const void *)(uintptr_t)(r->phys + req.offset), (size_t)n);
+  answer(frame.type, id, reply, (uint16_t)(sizeof h + n));
+}
+
 static void handle(void) {
   const struct vanity_system *sys = kstate.sys;
   uint16_t id = frame.id;
@@ -116,6 +155,16 @@ static void handle(void) {
     uint32_t n = klog_recent(req.since, reply + sizeof h, VANITY_DEBUG_MAX_PAYLOAD - sizeof h, &h.first, &h.total, &h.dropped);
     memcpy(reply, &h, sizeof h);
     return answer(frame.type, id, reply, (uint16_t)(sizeof h + n));
+  }
+  case VANITY_DEBUG_READ: return read_region(id);
+  case VANITY_DEBUG_FAULT: {
+    struct vanity_debug_shard_request req;
+    if (frame.length != sizeof req) return error(id, VANITY_DEBUG_E_BAD_PAYLOAD, "expected a shard id (2 bytes)");
+    request(&req, sizeof req);
+    if (req.shard >= sys->shard_count) return error(id, VANITY_DEBUG_E_NO_SUCH_SHARD, "no such shard");
+    struct vanity_fault_record f = kstate.shards[req.shard].fault; /* written on the shard's core: may be torn by a fault under way */
+    memcpy(reply, &f, sizeof f);
+    return answer(frame.type, id, reply, sizeof f);
   }
   case VANITY_DEBUG_RESTART:
   case VANITY_DEBUG_HOLD:

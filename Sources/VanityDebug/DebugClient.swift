@@ -161,4 +161,54 @@ extension DebugClient {
     public func control(_ action: ShardControl, shard: Int) throws {
         _ = try call(.control(action, shard: shard))
     }
+
+    /// Bytes of one of a shard's regions (at most `RegionBytes.maxRead`);
+    /// with `length` 0, only what the region is.
+    public func read(shard: Int, region: Int, offset: UInt64 = 0, length: Int = 0, timeout: Double = 30) throws -> RegionBytes {
+        try RegionBytes.decode(call(.read(shard: shard, region: region, offset: offset, length: length), timeout: timeout))
+    }
+
+    /// A shard's fault record.
+    public func faultRecord(shard: Int, timeout: Double = 30) throws -> FaultReport {
+        try FaultReport.decode(call(.fault(shard: shard), timeout: timeout))
+    }
+
+    /// A readable region's bytes, whole.
+    public struct RegionImage: Sendable {
+        public var info: RegionBytes
+        public var bytes: [UInt8]
+    }
+
+    /// Every region of a shard, and the bytes of each readable one, read in
+    /// chunks with up to `window` requests in flight while the shard runs.
+    public func regions(shard: Int, window: Int = 8, timeout: Double = 30) throws -> [RegionImage] {
+        let first = try read(shard: shard, region: 0, timeout: timeout)
+        var out: [RegionImage] = []
+        for index in 0..<first.regions {
+            let info = index == 0 ? first : try read(shard: shard, region: index, timeout: timeout)
+            guard info.readable, info.size > 0 else {
+                out.append(RegionImage(info: info, bytes: []))
+                continue
+            }
+            var bytes = [UInt8](repeating: 0, count: Int(info.size))
+            let chunk = UInt64(RegionBytes.maxRead)
+            var pending: [(id: UInt16, request: DebugRequest)] = []
+            var next: UInt64 = 0
+            while next < info.size || !pending.isEmpty {
+                while next < info.size && pending.count < window {
+                    let r = DebugRequest.read(shard: shard, region: index, offset: next, length: Int(min(chunk, info.size - next)))
+                    pending.append((try post(r), r))
+                    next += chunk
+                }
+                let (id, r) = pending.removeFirst()
+                let got = try RegionBytes.decode(check(reply(to: id, timeout: timeout), answering: r))
+                guard case .read(_, _, let offset, let length) = r, got.offset == offset, got.bytes.count == length else {
+                    throw MalformedReply(what: "read answered \(got.bytes.count) bytes at offset \(got.offset)")
+                }
+                bytes.replaceSubrange(Int(offset)..<Int(offset) + length, with: got.bytes)
+            }
+            out.append(RegionImage(info: info, bytes: bytes))
+        }
+        return out
+    }
 }

@@ -55,6 +55,8 @@ public enum DebugRequest: Sendable {
     case reloadBegin([UInt8])
     case reloadChunk(offset: Int, bytes: ArraySlice<UInt8>)
     case reloadCommit(force: Bool)
+    case read(shard: Int, region: Int, offset: UInt64, length: Int)
+    case fault(shard: Int)
 
     public var type: UInt8 {
         let t: vanity_debug_type = switch self {
@@ -66,6 +68,8 @@ public enum DebugRequest: Sendable {
         case .reloadBegin: VANITY_DEBUG_RELOAD_BEGIN
         case .reloadChunk: VANITY_DEBUG_RELOAD_CHUNK
         case .reloadCommit: VANITY_DEBUG_RELOAD_COMMIT
+        case .read: VANITY_DEBUG_READ
+        case .fault: VANITY_DEBUG_FAULT
         }
         return UInt8(t.rawValue)
     }
@@ -80,6 +84,9 @@ public enum DebugRequest: Sendable {
         case .reloadBegin(let begin): begin
         case .reloadChunk(let offset, let bytes): Wire.bytes(of: vanity_debug_chunk_header(offset: UInt32(offset))) + bytes
         case .reloadCommit(let force): Wire.bytes(of: vanity_debug_commit_request(flags: force ? UInt32(VANITY_RELOAD_FORCE.rawValue) : 0))
+        case .read(let shard, let region, let offset, let length):
+            Wire.bytes(of: vanity_debug_read_request(shard: UInt16(shard), region: UInt16(region), length: UInt32(length), offset: offset))
+        case .fault(let shard): Wire.bytes(of: vanity_debug_shard_request(shard: UInt16(shard)))
         }
     }
 
@@ -301,5 +308,78 @@ public struct ReloadVerdict: Equatable, Sendable {
         }
         return ReloadVerdict(generation: Int(v.generation), verifyMicros: Int(v.verify_us),
                              quiesceMicros: Int(v.quiesce_us), swapMicros: Int(v.swap_us), held: v.held != 0)
+    }
+}
+
+/// READ's reply: one of a shard's regions and, when asked, bytes of it.
+public struct RegionBytes: Equatable, Sendable {
+    public var region: Int
+    /// How many regions the shard has.
+    public var regions: Int
+    /// enum vanity_region_kind.
+    public var kind: UInt32
+    /// enum vanity_perm bits.
+    public var perms: UInt32
+    public var virt: UInt64
+    public var size: UInt64
+    /// Whether the link reads its bytes (data, stack, heap, channel and shared regions).
+    public var readable: Bool
+    /// Where `bytes` start, from `virt`.
+    public var offset: UInt64
+    public var bytes: [UInt8]
+
+    /// Bytes per READ reply (VANITY_DEBUG_MAX_READ).
+    public static let maxRead = Int(VANITY_DEBUG_MAX_PAYLOAD) - MemoryLayout<vanity_debug_read_reply>.size
+
+    public static func decode(_ payload: [UInt8]) throws -> RegionBytes {
+        let header = MemoryLayout<vanity_debug_read_reply>.size
+        guard let h = Wire.read(vanity_debug_read_reply.self, from: payload) else {
+            throw MalformedReply(what: "read carries \(payload.count) bytes, less than its \(header)-byte header")
+        }
+        guard payload.count == header + Int(h.count) else {
+            throw MalformedReply(what: "read announces \(h.count) bytes but carries \(payload.count - header)")
+        }
+        return RegionBytes(region: Int(h.region), regions: Int(h.regions), kind: UInt32(h.kind), perms: UInt32(h.perms), virt: h.virt,
+                           size: h.size, readable: h.readable != 0, offset: h.offset, bytes: Array(payload.dropFirst(header)))
+    }
+
+    /// The region kind's name, as layout.json spells it.
+    public var kindName: String {
+        switch kind {
+        case UInt32(VANITY_REGION_TEXT.rawValue): "text"
+        case UInt32(VANITY_REGION_RODATA.rawValue): "rodata"
+        case UInt32(VANITY_REGION_DATA.rawValue): "data"
+        case UInt32(VANITY_REGION_STACK.rawValue): "stack"
+        case UInt32(VANITY_REGION_GUARD.rawValue): "guard"
+        case UInt32(VANITY_REGION_HEAP.rawValue): "heap"
+        case UInt32(VANITY_REGION_CHANNEL.rawValue): "channel"
+        case UInt32(VANITY_REGION_DEVICE.rawValue): "device"
+        case UInt32(VANITY_REGION_MAILBOX.rawValue): "mailbox"
+        case UInt32(VANITY_REGION_SHARED.rawValue): "shared"
+        default: "kind \(kind)"
+        }
+    }
+}
+
+/// FAULT's reply: a shard's fault record (struct vanity_fault_record of <vanity/syscall.h>).
+public struct FaultReport: Equatable, Sendable {
+    /// enum vanity_fault of the last fault; 0: none yet.
+    public var kind: UInt32
+    public var generation: UInt32
+    public var pc: UInt64
+    public var address: UInt64
+    public var timeNs: UInt64
+    /// Faults since boot.
+    public var faults: UInt32
+    /// The record as it came (what a core file's note carries).
+    public var raw: [UInt8]
+
+    public var faulted: Bool { kind != 0 }
+
+    public static func decode(_ payload: [UInt8]) throws -> FaultReport {
+        guard payload.count == MemoryLayout<vanity_fault_record>.size, let r = Wire.read(vanity_fault_record.self, from: payload) else {
+            throw MalformedReply(what: "the fault record carries \(payload.count) bytes, not \(MemoryLayout<vanity_fault_record>.size)")
+        }
+        return FaultReport(kind: r.kind, generation: r.generation, pc: r.pc, address: r.address, timeNs: r.time_ns, faults: r.faults, raw: payload)
     }
 }

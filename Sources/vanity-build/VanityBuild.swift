@@ -9,6 +9,6 @@ struct VanityBuild: ParsableCommand {
         commandName: "vanity-build",
         abstract: "Build a Vanity system from its system.toml manifest.",
         subcommands: [New.self, Build.self, Generate.self, Check.self, LayoutCommand.self, Run.self,
-                      Ps.self, Logs.self, Restart.self, Hold.self, Release.self, Reload.self],
+                      Ps.self, Logs.self, Restart.self, Hold.self, Release.self, Reload.self, Dump.self],
         defaultSubcommand: Build.self)
 }

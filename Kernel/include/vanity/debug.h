@@ -39,6 +39,8 @@ enum vanity_debug_type {
   VANITY_DEBUG_RELOAD_CHUNK = 0x08, /* struct vanity_debug_chunk_header and bytes */
   VANITY_DEBUG_RELOAD_COMMIT = 0x09, /* struct vanity_debug_commit_request -> struct vanity_reload_verdict */
   VANITY_DEBUG_STATS = 0x0a,        /* struct vanity_debug_stats_request -> stats reply header and core records */
+  VANITY_DEBUG_READ = 0x0b,         /* struct vanity_debug_read_request -> struct vanity_debug_read_reply and bytes */
+  VANITY_DEBUG_FAULT = 0x0c,        /* struct vanity_debug_shard_request -> struct vanity_fault_record (<vanity/syscall.h>) */
   /* Replies (kernel to host): the request's type with this bit, same id. */
   VANITY_DEBUG_REPLY = 0x80,
   /* An error reply: payload is a code (u16, enum vanity_debug_error) then text. */
@@ -58,6 +60,9 @@ enum vanity_debug_error {
   VANITY_DEBUG_E_BUSY = 10,         /* another request for the same thing is under way */
   VANITY_DEBUG_E_BAD_IMAGE = 11,    /* the image's format or a segment's place is wrong */
   VANITY_DEBUG_E_STALE = 12,        /* signed for another boot, or not newer than the shard's running image */
+  VANITY_DEBUG_E_NO_SUCH_REGION = 13, /* READ: the shard has no region of that index */
+  VANITY_DEBUG_E_NOT_READABLE = 14,   /* READ: bytes of a region the link never reads (text, device, guard...) */
+  VANITY_DEBUG_E_OUT_OF_RANGE = 15,   /* READ: the offset lies past the region's end */
 };
 
 /* A shard's run state, as the kernel keeps it and `ps` reports it. */
@@ -149,6 +154,34 @@ struct vanity_debug_shard_request {
   uint16_t shard;
 };
 
+/* Request READ: up to `length` bytes of one of a shard's regions (its
+ * index in the shard's region list, vanity_shard_desc.regions), from
+ * `offset`. Only a shard's data, stack, heap, channel-ring and shared
+ * regions are read (Kernel/src/debug_server.c, readable), never a device, a guard, code
+ * or the kernel's memory; with `length` 0 any region is described (its
+ * header only, `readable` saying whether its bytes can be read). The bytes
+ * are copied while the shard runs: a snapshot that may be torn. Reply: this
+ * header, then `count` bytes (at most VANITY_DEBUG_MAX_READ). */
+struct vanity_debug_read_request {
+  uint16_t shard;
+  uint16_t region;
+  uint32_t length;
+  uint64_t offset;
+};
+struct vanity_debug_read_reply {
+  uint64_t virt;    /* the region's virtual address in the shard */
+  uint64_t size;    /* its size */
+  uint64_t offset;  /* where the bytes that follow start, from virt */
+  uint16_t region;  /* the region's index */
+  uint16_t regions; /* how many regions the shard has */
+  uint16_t kind;    /* enum vanity_region_kind (<vanity/system_table.h>) */
+  uint8_t perms;    /* enum vanity_perm bits */
+  uint8_t readable; /* 1: READ returns its bytes */
+  uint32_t count;   /* bytes that follow */
+  uint32_t reserved;
+};
+#define VANITY_DEBUG_MAX_READ (VANITY_DEBUG_MAX_PAYLOAD - sizeof(struct vanity_debug_read_reply))
+
 /* Request RELOAD_CHUNK: this header, then image bytes. RELOAD_BEGIN carries
  * struct vanity_reload_begin and the COMMIT reply struct
  * vanity_reload_verdict (<vanity/reload.h>). */
@@ -174,6 +207,8 @@ _Static_assert(sizeof(struct vanity_debug_logs_reply) == 16, "logs reply header"
 _Static_assert(sizeof(struct vanity_debug_stats_reply) == 16, "stats reply header");
 _Static_assert(sizeof(struct vanity_debug_core_record) == 32, "core record");
 _Static_assert(sizeof(struct vanity_debug_error_reply) == 2, "error reply header");
+_Static_assert(sizeof(struct vanity_debug_read_request) == 16, "read request");
+_Static_assert(sizeof(struct vanity_debug_read_reply) == 40, "read reply header");
 
 struct vanity_debug_frame {
   uint8_t type;
