@@ -141,7 +141,11 @@ enum SwiftBindings {
         for d in v.devices {
             o += "        /// \"\(d.identifier)\": \(d.path)\n"
             o += "        static var \(d.swiftName): Device {\n"
-            o += "            Device(address: \(hex(d.base)), size: \(d.size), irq: \(d.irqs.first.map { String($0) } ?? "nil"), irqCount: \(d.irqs.count), irqIndex: \(d.irqIndex))\n"
+            // The ranges after the first: at most 4 here (the header has them all).
+            let more = d.regs.dropFirst().prefix(4).map { (hex($0.base), String($0.size)) }
+                + Array(repeating: ("0", "0"), count: 4 - min(4, max(0, d.regs.count - 1)))
+            let ranges = d.regs.count > 1 ? ", regCount: \(min(d.regs.count, 5)), more: (\(more.map { "(\($0.0), \($0.1))" }.joined(separator: ", ")))" : ""
+            o += "            Device(address: \(hex(d.base)), size: \(d.size), irq: \(d.irqs.first.map { String($0) } ?? "nil"), irqCount: \(d.irqs.count), irqIndex: \(d.irqIndex)\(ranges))\n"
             o += "        }\n"
         }
         o += "    }\n}\n"

@@ -99,7 +99,8 @@ import VanityToolchain
     /// Compiles `main` (Swift statements run as the shard's entry point)
     /// with the shard's generated Shard.swift and the Swift user library, by
     /// the simulator's build job, then runs it.
-    static func runSwiftBinding(_ layout: Layout, generated dir: String, shard: String, main: String) throws -> [String: String] {
+    static func runSwiftBinding(_ layout: Layout, generated dir: String, shard: String, main: String,
+                                extraC: String = "") throws -> [String: String] {
         let own = dir + "/\(shard).swift"
         try "@_cdecl(\"vanity_main\")\npublic func vanityMain() -> UInt32 {\n\(main)\n    return 0\n}\n"
             .write(toFile: own, atomically: true, encoding: .utf8)
@@ -127,7 +128,7 @@ import VanityToolchain
             uint32_t vanity_main(void);
             int main(void) { return (int)vanity_main(); }
 
-            """
+            """ + extraC
         return try linkAndRun(dir, c: c, objects: [job.output])
     }
 
@@ -275,6 +276,34 @@ import VanityToolchain
                     printf("irq%u=%u,%u\\n", vanity_system.irqs[i].irq, vanity_system.irqs[i].shard, vanity_system.irqs[i].index);
                 """)
             #expect(Set(table.values) == ["0,0", "0,1"], "system_table.c: \(table)")
+        }
+    }
+
+    /// A device with two reg ranges (x86_64-pc's virtio-pci net: its
+    /// configuration page and the window for its BAR): both in the C header
+    /// and in the Swift binding's `Device.reg`, nothing past them.
+    @Test func deviceRangesReachEveryForm() throws {
+        let manifest = Self.wakeManifest.replacingOccurrences(of: "[shards.b]\nlang = \"swift\"\ncores = [2]\n",
+                                                              with: "[shards.b]\nlang = \"swift\"\ncores = [2]\ndevices = [\"net\"]\n")
+        #expect(manifest != Self.wakeManifest)
+        try Self.withGenerated(manifest, platform: "x86_64-pc") { layout, dir in
+            let net = try #require(layout.platform.device(named: "net"))
+            #expect(net.regs.count == 2)
+            let want = ["count": "2", "r0": "\(net.regs[0].base),\(net.regs[0].size)", "r1": "\(net.regs[1].base),\(net.regs[1].size)",
+                        "r2": "none"]
+            let swift = try Self.runSwiftBinding(layout, generated: dir, shard: "b", main: """
+                    let d = Shard.Devices.net
+                    print("count=\\(d.regCount)")
+                    for k in 0..<3 {
+                        if let r = d.reg(k) { print("r\\(k)=\\(r.base),\\(r.size)") } else { print("r\\(k)=none") }
+                    }
+                """, extraC: "uint64_t vanity_status[8]; /* a board's status block: a linker symbol there */\n")
+            #expect(swift == want, "Shard.swift: \(swift)")
+            let c = try Self.runCHeader(generated: dir, shard: "b", body: """
+                  printf("count=%u\\nr0=%llu,%llu\\n", VANITY_DEVICE_NET_REG_COUNT, (unsigned long long)VANITY_DEVICE_NET_ADDR, (unsigned long long)VANITY_DEVICE_NET_SIZE);
+                  printf("r1=%llu,%llu\\nr2=none\\n", (unsigned long long)VANITY_DEVICE_NET_REG1_ADDR, (unsigned long long)VANITY_DEVICE_NET_REG1_SIZE);
+                """)
+            #expect(c == want, "b/vanity_shard.h: \(c)")
         }
     }
 

@@ -164,9 +164,10 @@ public struct Receiver {
     public var generation: UInt32 { var ch = raw; return vanity_channel_generation(&ch) }
 }
 
-/// A granted device: its first MMIO range (mapped as device memory) and
-/// interrupt line.
+/// A granted device: its MMIO ranges (mapped as device memory, each at its
+/// physical address) and interrupt lines.
 public struct Device {
+    /// The first range.
     public let base: UInt
     public let size: Int
     /// The first interrupt line, or nil.
@@ -175,13 +176,33 @@ public struct Device {
     /// first (the others follow).
     public let irqCount: Int
     public let irqIndex: Int
+    /// The ranges `reg` gives: the device tree node's, at most 5 (the C
+    /// header's VANITY_DEVICE_<NAME>_REG<k> has them all).
+    public let regCount: Int
+    private let more: ((UInt, Int), (UInt, Int), (UInt, Int), (UInt, Int))
 
-    public init(address: UInt, size: Int, irq: UInt32?, irqCount: Int = 0, irqIndex: Int = 0) {
+    public init(address: UInt, size: Int, irq: UInt32?, irqCount: Int = 0, irqIndex: Int = 0, regCount: Int = 1,
+                more: ((UInt, Int), (UInt, Int), (UInt, Int), (UInt, Int)) = ((0, 0), (0, 0), (0, 0), (0, 0))) {
         self.base = address
         self.size = size
         self.irq = irq
         self.irqCount = irqCount
         self.irqIndex = irqIndex
+        self.regCount = regCount
+        self.more = more
+    }
+
+    /// Range `k` (0: `base`, `size`; x86_64-pc's virtio-pci devices: 1 is
+    /// the window for the BAR), or nil past the last.
+    public func reg(_ k: Int) -> (base: UInt, size: Int)? {
+        guard k >= 0 && k < regCount else { return nil }
+        switch k {
+        case 0: return (base, size)
+        case 1: return (more.0.0, more.0.1)
+        case 2: return (more.1.0, more.1.1)
+        case 3: return (more.2.0, more.2.1)
+        default: return (more.3.0, more.3.1)
+        }
     }
 
     /// The bits of its lines in a wait's result (none without interrupts).
