@@ -3,18 +3,7 @@
  * which only asks the shard's core to fault it. */
 #include "internal.h"
 
-const char *fault_name(uint32_t kind) {
-  switch (kind) {
-  case VANITY_FAULT_DATA: return "data-abort";
-  case VANITY_FAULT_INSTRUCTION: return "instruction-abort";
-  case VANITY_FAULT_UNDEFINED: return "undefined-instruction";
-  case VANITY_FAULT_TRAP: return "trap";
-  case VANITY_FAULT_ALIGNMENT: return "alignment";
-  case VANITY_FAULT_STACK: return "stack-overflow";
-  case VANITY_FAULT_WATCHDOG: return "watchdog";
-  default: return "fault";
-  }
-}
+const char *fault_name(uint32_t kind) { return vanity_fault_name(kind); }
 
 static const char *policy_name(uint32_t kind) {
   switch (kind) {

@@ -58,6 +58,21 @@ enum vanity_fault {
   VANITY_FAULT_OTHER = 8,
 };
 
+/* A fault kind's name: the FAULT line's kind=, the debug tools' and
+ * `vanity-build dump`'s (the one spelling). */
+static inline const char *vanity_fault_name(uint32_t kind) {
+  switch (kind) {
+  case VANITY_FAULT_DATA: return "data-abort";
+  case VANITY_FAULT_INSTRUCTION: return "instruction-abort";
+  case VANITY_FAULT_UNDEFINED: return "undefined-instruction";
+  case VANITY_FAULT_TRAP: return "trap";
+  case VANITY_FAULT_ALIGNMENT: return "alignment";
+  case VANITY_FAULT_STACK: return "stack-overflow";
+  case VANITY_FAULT_WATCHDOG: return "watchdog";
+  default: return "fault";
+  }
+}
+
 /* A shard's fault record (VANITY_SYS_FAULT_RECORD): its last fault and how
  * many it has had since boot. All zero for a shard that never faulted. */
 struct vanity_fault_record {

@@ -66,15 +66,7 @@ struct Dump: ParsableCommand {
 
     /// The kernel's name for a fault kind (its FAULT lines' kind=).
     static func faultName(_ kind: UInt32) -> String {
-        switch kind {
-        case VANITY_FAULT_DATA.rawValue: "data-abort"
-        case VANITY_FAULT_INSTRUCTION.rawValue: "instruction-abort"
-        case VANITY_FAULT_UNDEFINED.rawValue: "undefined-instruction"
-        case VANITY_FAULT_TRAP.rawValue: "trap"
-        case VANITY_FAULT_ALIGNMENT.rawValue: "alignment"
-        case VANITY_FAULT_STACK.rawValue: "stack-overflow"
-        case VANITY_FAULT_WATCHDOG.rawValue: "watchdog"
-        default: "fault \(kind)"
-        }
+        let name = String(cString: vanity_fault_name(kind))
+        return name == "fault" ? "fault \(kind)" : name
     }
 }
