@@ -18,7 +18,7 @@ import VanityPlatform
 
     [shards.b]
     lang = "c"
-    cores = [2, 3]
+    cores = [3]
     supervisor = { policy = "propagate", to = "a" }
     watchdog-ms = 250
 
@@ -47,7 +47,7 @@ import VanityPlatform
     @Test func capabilitiesUseTheKernelsBits() throws {
         let sys = try #require(pipeline(base).layouts.first).system
         #expect(sys.shards[0].capMask == VANITY_CAP_LOG.rawValue | VANITY_CAP_SHUTDOWN.rawValue)
-        #expect(sys.shards[1].coreMask == 0b1100)
+        #expect(sys.shards[1].coreMask == 0b1000)
     }
 
     /// A shard's reach: its `propagate` children and its `supervises`, in
@@ -78,8 +78,17 @@ import VanityPlatform
         #expect(errors == ["core 3 of shard \"b\" is beyond the limit of 3 cores (0...2) of small"])
     }
 
+    /// A shard runs on one core for now: more cores are a warning at the
+    /// second, naming the one it runs on (issue 19).
+    @Test func extraCoresAreAWarningUntilShardsRunOnSeveral() {
+        let two = pipeline(base.replacingOccurrences(of: "cores = [3]", with: "cores = [3, 2]")).diagnostics.map(\.description)
+        #expect(two == ["gen.toml:12:13: warning: shard \"b\" runs on its first core only (core 3); its other core stays idle"])
+        let three = pipeline(base.replacingOccurrences(of: "cores = [3]", with: "cores = [3, 2, 4]")).diagnostics.map(\.description)
+        #expect(three == ["gen.toml:12:13: warning: shard \"b\" runs on its first core only (core 3); its other 2 cores stay idle"])
+    }
+
     @Test func everyErrorOfARunIsReported() {
-        let text = base.replacingOccurrences(of: "cores = [2, 3]", with: "cores = [1, 0]")
+        let text = base.replacingOccurrences(of: "cores = [3]", with: "cores = [1, 0]")
             .replacingOccurrences(of: "slots = 8", with: "slots = 9")
             .replacingOccurrences(of: "\"shutdown\"", with: "\"shutdwn\"")
         let errors = pipeline(text).diagnostics.filter { $0.severity == .error }
