@@ -14,6 +14,7 @@ static inline void vanity_arch_pause(void) { __builtin_ia32_pause(); }
 static inline void vanity_arch_signal(void) {}
 /* A scheduling point (only the simulator's deterministic mode uses it). */
 static inline void vanity_arch_sched(void) {}
+static inline uint64_t vanity_arch_cycles(void) { return __builtin_readcyclecounter(); }
 
 #define VANITY_ARCH_SPINS 64
 extern __thread struct vanity_shard_status ring_test_status; /* one per thread, like one per shard */
