@@ -115,6 +115,11 @@ void system_stop(uint32_t status) {
  * its supervisor policy. Runs on the shard's core. */
 void shard_fault(struct shard_state *s, uint32_t kind, uint64_t pc, uint64_t address) {
   const struct vanity_policy *p = &s->desc->policy;
+  /* Once the system stops, a shard that ends (the simulator kills every
+   * shard's process as it shuts down) has not faulted: nothing to report. */
+  if (atomic_load32(&kstate.stopping)) {
+    for (;;) platform_idle(0);
+  }
   s->fault = (struct vanity_fault_record){.kind = kind, .generation = s->generation, .pc = pc, .address = address,
                                            .time_ns = platform_time_ns(), .faults = s->fault.faults + 1};
   __atomic_thread_fence(__ATOMIC_RELEASE); /* the record before the supervisor's wake */
