@@ -33,6 +33,30 @@ import Testing
     }
 }
 
+/// Every board at its cpu-limit: a shard on each core but the kernel's
+/// (63 on aarch64-virt and riscv64-virt, 31 on x86_64-pc), each says it is
+/// up, and the last stops the system (Shards/up; the manifest is written here).
+@Suite(.serialized) struct CoreLimitTests {
+    @Test(arguments: [("aarch64-virt", 64), ("riscv64-virt", 64), ("x86_64-pc", 32)])
+    func everyCoreOfTheBoardRunsAShard(_ platform: String, _ cores: Int) throws {
+        let dir = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let up = repoRoot + "/Tests/Fixtures/systems/many-cores/Shards/up"
+        var text = "[system]\nname = \"limit\"\nplatforms = [\"\(platform)\"]\n"
+        for core in 1..<cores {
+            text += "\n[shards.s\(core)]\nlang = \"c\"\npath = \"\(up)\"\ncores = [\(core)]\n"
+            text += core == cores - 1 ? "caps = [\"log\", \"shutdown\"]\ndefines = [\"LAST\"]\n" : "caps = [\"log\"]\n"
+        }
+        try text.write(toFile: dir + "/system.toml", atomically: true, encoding: .utf8)
+        let r = try CLI.run(["run", "--config", dir + "/system.toml", "--platform", platform, "--out", dir + "/out", "--timeout", "300"])
+        let out = r.stdout.replacingOccurrences(of: "\r\n", with: "\n")
+        #expect(r.status == 0, "\(out)\n\(r.stderr)")
+        #expect(out.contains("shard(s), 0 channel(s), \(cores) core(s)"), "\(out)")
+        let up_ = Set(FaultTests.lines(r, "[s").filter { $0.contains("] up on core ") })
+        #expect(up_ == Set((1..<cores).map { "[s\($0)] up on core \($0)" }), "\(out)")
+    }
+}
+
 /// A shard reads its core's cycle counter without a system call
 /// (Tests/Fixtures/systems/cycles), from C and from Embedded Swift.
 @Suite(.serialized) struct CycleCounterTests {
