@@ -324,7 +324,8 @@ static void *poller(void *arg) {
   return NULL;
 }
 
-/* "udp:HOST:GUEST,tcp:HOST:GUEST" */
+/* "udp:HOST:GUEST@ADDRESS,tcp:HOST:GUEST@ADDRESS" (the address the system's
+ * network stack has, 10.0.2.15 when left out) */
 static int add_forwards(const char *spec) {
   for (const char *p = spec; p && *p;) {
     const char *end = strchr(p, ',');
@@ -333,16 +334,15 @@ static int add_forwards(const char *spec) {
     if (n >= sizeof item) return -1;
     memcpy(item, p, n);
     item[n] = 0;
-    char proto[8];
-    int host, guest;
-    if (sscanf(item, "%7[a-z]:%d:%d", proto, &host, &guest) != 3 || (strcmp(proto, "udp") && strcmp(proto, "tcp"))) {
-      fprintf(stderr, "sim: net: bad forward \"%s\" (udp|tcp:HOSTPORT:GUESTPORT)\n", item);
+    char proto[8], address[20] = "10.0.2.15";
+    int host, guest, got = sscanf(item, "%7[a-z]:%d:%d@%19[0-9.]", proto, &host, &guest, address);
+    struct in_addr h = {.s_addr = htonl(INADDR_LOOPBACK)}, g;
+    if (got < 3 || (strcmp(proto, "udp") && strcmp(proto, "tcp")) || inet_pton(AF_INET, address, &g) != 1) {
+      fprintf(stderr, "sim: net: bad forward \"%s\" (udp|tcp:HOSTPORT:GUESTPORT[@ADDRESS])\n", item);
       return -1;
     }
-    struct in_addr h = {.s_addr = htonl(INADDR_LOOPBACK)}, g;
-    inet_pton(AF_INET, "10.0.2.15", &g);
     if (slirp_add_hostfwd(slirp, !strcmp(proto, "udp"), h, host, g, guest) != 0) {
-      fprintf(stderr, "sim: net: cannot forward %s 127.0.0.1:%d to port %d: %s\n", proto, host, guest, strerror(errno));
+      fprintf(stderr, "sim: net: cannot forward %s 127.0.0.1:%d to port %d of %s: %s\n", proto, host, guest, address, strerror(errno));
       return -1;
     }
     p = end ? end + 1 : NULL;

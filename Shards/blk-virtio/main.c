@@ -401,7 +401,7 @@ int main(void) {
     vanity_virtq_interrupts(&q, 1);
     vanity_virtio_mb();
     int ready = vanity_virtq_has_used(&q);
-    if (!held && owed < limit) ready |= vanity_virtio_arm(&vanity_channel_blk_req);
+    if (!held && owed < limit) ready |= vanity_arm(&vanity_channel_blk_req);
     if (answers_count) {
       __atomic_store_n(&vanity_channel_blk_resp.ring->consumer.producer_waiting, 1u, __ATOMIC_SEQ_CST);
       __atomic_thread_fence(__ATOMIC_SEQ_CST);

@@ -1,9 +1,10 @@
-/* echo: UDP and TCP echo (port 7) on lwIP, over the network driver shard.
+/* echo: UDP and TCP echo (port 7) on lwIP, over the network driver shard
+ * (or, with ECHO_CLIENT defined, over the rx/tx virtualisers: netif.h).
  *
- * 10.0.2.15/24, gateway 10.0.2.2: QEMU's user networking. The raw API, no
- * OS (lwipopts.h in Shards/lib/lwip). The loop passes received frames to
- * lwIP, runs lwIP's timers, and sleeps in vanity_wait until a frame arrives
- * or the next timer is due. docs/io.md. */
+ * ECHO_IP (default 10.0.2.15)/24, gateway 10.0.2.2: QEMU's user
+ * networking. The raw API, no OS (lwipopts.h in Shards/lib/lwip). The loop
+ * passes received frames to lwIP, runs lwIP's timers, and sleeps in
+ * vanity_wait until a frame arrives or the next timer is due. docs/io.md. */
 #include "netif.h"
 
 #include <stdio.h>
@@ -18,6 +19,9 @@
 #include <lwip/udp.h>
 
 #define ECHO_PORT 7
+#ifndef ECHO_IP
+#define ECHO_IP "10.0.2.15"
+#endif
 
 /* lwIP's clock: milliseconds since boot. Reading it is a system call (a
  * kernel entry), and lwIP asks for it several times per look at its timers
@@ -135,14 +139,6 @@ static err_t on_accept(void *arg, struct tcp_pcb *pcb, err_t err) {
 
 /* ------------------------------------------------------------ the loop */
 
-/* Says on the rx ring that we are about to sleep; returns whether frames
- * are there already. */
-static int arm(const struct vanity_channel *ch) {
-  __atomic_store_n(&ch->ring->producer.consumer_waiting, 1u, __ATOMIC_SEQ_CST);
-  __atomic_thread_fence(__ATOMIC_SEQ_CST);
-  return vanity_pending(ch) != 0;
-}
-
 #define IDLE_SPINS 2000
 
 /* Counters when the shard goes idle after traffic, at most every few seconds. */
@@ -179,7 +175,10 @@ int main(void) {
 
   static struct netif netif;
   ip4_addr_t ip, mask, gw;
-  IP4_ADDR(&ip, 10, 0, 2, 15);
+  if (!ip4addr_aton(ECHO_IP, &ip)) {
+    printf("echo: ECHO_IP \"%s\" is not an IPv4 address\n", ECHO_IP);
+    return 1;
+  }
   IP4_ADDR(&mask, 255, 255, 255, 0);
   IP4_ADDR(&gw, 10, 0, 2, 2);
   if (echo_netif_init(&netif, &ip, &mask, &gw)) return 1;
@@ -207,7 +206,7 @@ int main(void) {
    * it under QEMU's user networking) before the first client arrives. */
   etharp_gratuitous(&netif);
   etharp_request(&netif, &gw);
-  printf("echo: listening on 10.0.2.15 udp %d tcp %d (mac %02x:%02x:%02x:%02x:%02x:%02x)\n", ECHO_PORT, ECHO_PORT, info->mac[0],
+  printf("echo: listening on %s udp %d tcp %d (mac %02x:%02x:%02x:%02x:%02x:%02x)\n", ECHO_IP, ECHO_PORT, ECHO_PORT, info->mac[0],
          info->mac[1], info->mac[2], info->mac[3], info->mac[4], info->mac[5]);
 
   uint32_t idle = 0, busy = 0, untimed = 0, sync_waits = 0;
@@ -233,7 +232,7 @@ int main(void) {
       continue;
     }
     sync_waits = 0;
-    if (arm(&vanity_channel_rx)) continue;
+    if (vanity_arm(&ECHO_RX)) continue;
     /* A bounded first sleep closes the race with a driver that published
      * a frame as we set our flag (vanity__block does the same). Under
      * traffic a frame usually ends it, so it comes before the clock is
@@ -243,7 +242,7 @@ int main(void) {
      * UNTIMED_SLEEPS times in a row) pays for the clock. */
     if (untimed < UNTIMED_SLEEPS) {
       untimed++;
-      if (vanity_wait(VANITY_RACE_WAIT_NS) || vanity_pending(&vanity_channel_rx)) continue;
+      if (vanity_wait(VANITY_RACE_WAIT_NS) || vanity_pending(&ECHO_RX)) continue;
     }
     untimed = 0;
     tick();
@@ -253,7 +252,7 @@ int main(void) {
     if (sleep_ms == 0) continue;
     if (sleep_ms > 1000) sleep_ms = 1000;
     /* Still armed: nobody has cleared our flag without waking us. */
-    if (vanity_pending(&vanity_channel_rx)) continue;
+    if (vanity_pending(&ECHO_RX)) continue;
     vanity_wait((uint64_t)sleep_ms * 1000000u);
   }
 }

@@ -9,6 +9,26 @@
 #include <lwip/ip4_addr.h>
 #include <lwip/netif.h>
 
+/* Behind virtualisers (Config/echo-multi) the shard is client ECHO_CLIENT
+ * of ECHO_CLIENTS and its channels are rx-N, rx-free-N, tx-N and tx-done-N;
+ * alone with the driver (Config/echo) they are rx, rx-free, tx and tx-done. */
+#ifdef ECHO_CLIENT
+#ifndef ECHO_CLIENTS
+#error "ECHO_CLIENT needs ECHO_CLIENTS (how many clients share the virtualisers)"
+#endif
+#define ECHO_CAT_(a, b) a##b
+#define ECHO_CAT(a, b) ECHO_CAT_(a, b)
+#define ECHO_RX ECHO_CAT(vanity_channel_rx_, ECHO_CLIENT)
+#define ECHO_RX_FREE ECHO_CAT(vanity_channel_rx_free_, ECHO_CLIENT)
+#define ECHO_TX ECHO_CAT(vanity_channel_tx_, ECHO_CLIENT)
+#define ECHO_TX_DONE ECHO_CAT(vanity_channel_tx_done_, ECHO_CLIENT)
+#else
+#define ECHO_RX vanity_channel_rx
+#define ECHO_RX_FREE vanity_channel_rx_free
+#define ECHO_TX vanity_channel_tx
+#define ECHO_TX_DONE vanity_channel_tx_done
+#endif
+
 /* Adds and brings up `netif` with the driver's MAC and MTU (the region's
  * struct vanity_net_info, which must be valid). 0 on success. */
 int echo_netif_init(struct netif *netif, const ip4_addr_t *ip, const ip4_addr_t *mask, const ip4_addr_t *gw);

@@ -361,7 +361,7 @@ int main(void) {
     }
     /* Going to sleep: interrupts on, flags up, then look once more. */
     interrupts(1);
-    int ready = vanity_virtio_arm(&vanity_channel_rx_free) | vanity_virtio_arm(&vanity_channel_tx) | device_has_work();
+    int ready = vanity_arm(&vanity_channel_rx_free) | vanity_arm(&vanity_channel_tx) | device_has_work();
     if (!ready) {
       stats.sleeps++;
       /* A bounded first sleep: a sender's index store still in flight when

@@ -21,7 +21,7 @@ public enum QemuCommand {
     public static func deviceArguments(_ system: SystemModel, hostPorts: [UInt16], disk: String? = nil) -> [String] {
         let p = system.platform
         let granted = Set(system.shards.flatMap { $0.devices.map(\.node.path) })
-        let hostfwd = zip(system.forwards, hostPorts).map { f, h in ",hostfwd=\(f.transport.rawValue):127.0.0.1:\(h)-:\(f.guest)" }.joined()
+        let hostfwd = zip(system.forwards, hostPorts).map { f, h in ",hostfwd=\(f.transport.rawValue):127.0.0.1:\(h)-\(f.address):\(f.guest)" }.joined()
         return p.deviceTable.flatMap { alias -> [String] in
             guard let args = p.qemuDevices[alias.name], granted.contains(alias.path) else { return [] }
             return args.map {

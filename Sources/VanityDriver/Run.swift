@@ -42,7 +42,7 @@ public struct RunPlan: Sendable {
             env["VANITY_SIM_DEBUG_SOCKET"] = paths.debugSocket
             // The simulator's device models: the file behind `block`, the ports `net` forwards.
             if let disk { env["VANITY_SIM_DISK"] = disk }
-            let forwards = zip(layout.system.forwards, hostPorts).map { f, h in "\(f.transport.rawValue):\(h):\(f.guest)" }
+            let forwards = zip(layout.system.forwards, hostPorts).map { f, h in "\(f.transport.rawValue):\(h):\(f.guest)@\(f.address)" }
             if !forwards.isEmpty { env["VANITY_SIM_FORWARD"] = forwards.joined(separator: ",") }
             servesLink = false
         case .board:
@@ -100,7 +100,7 @@ public enum HostPorts {
 
     /// What `run` prints for each forwarded port.
     public static func describe(_ forwards: [PortForward], _ ports: [UInt16]) -> [String] {
-        zip(forwards, ports).map { f, h in "vanity-build: \(f.transport.rawValue) 127.0.0.1:\(h) reaches port \(f.guest) of the system" }
+        zip(forwards, ports).map { f, h in "vanity-build: \(f.transport.rawValue) 127.0.0.1:\(h) reaches port \(f.guest) of the system" + (f.address == PortForward.defaultAddress ? "" : " at \(f.address)") }
     }
 }
 

@@ -470,14 +470,14 @@ public struct SystemChecker {
         }
     }
 
-    /// `[run] forward`: each entry well-formed; a system port and a fixed
-    /// host port forwarded once per transport.
+    /// `[run] forward`: each entry well-formed; a system port (at one
+    /// address) and a fixed host port forwarded once per transport.
     func checkForwards(into d: inout DiagnosticBag) -> [PortForward] {
         var forwards: [PortForward] = []
         for entry in manifest.run?.forward?.value ?? [] {
             guard let f = PortForward.parse(entry.value, at: entry.location, diagnostics: &d) else { continue }
-            if let prev = forwards.first(where: { $0.transport == f.transport && $0.guest == f.guest }) {
-                d.error(f.location, "\(f.transport.rawValue) port \(f.guest) of the system is forwarded twice",
+            if let prev = forwards.first(where: { $0.transport == f.transport && $0.guest == f.guest && $0.address == f.address }) {
+                d.error(f.location, "\(f.transport.rawValue) port \(f.guest) of \(f.address) is forwarded twice",
                         notes: [.init(prev.location, "first forwarded here")])
                 continue
             }

@@ -196,24 +196,44 @@ public struct PortForward: Hashable, Sendable, CustomStringConvertible {
     public var host: UInt16?
     /// The port of the system (its network stack's).
     public var guest: UInt16
+    /// The system's IPv4 address the port is reached at (a system with
+    /// several network stacks behind one device, each with its address).
+    public var address: String
     public var location: SourceLocation
 
-    public init(transport: Transport, host: UInt16?, guest: UInt16, location: SourceLocation) {
-        (self.transport, self.host, self.guest, self.location) = (transport, host, guest, location)
+    /// The guest address QEMU's user networking gives a guest (10.0.2.15).
+    public static let defaultAddress = "10.0.2.15"
+
+    public init(transport: Transport, host: UInt16?, guest: UInt16, address: String = PortForward.defaultAddress, location: SourceLocation) {
+        (self.transport, self.host, self.guest, self.address, self.location) = (transport, host, guest, address, location)
     }
 
-    /// As written in the manifest: "udp:7", "tcp:5007:7".
-    public var description: String { "\(transport.rawValue):" + (host.map { "\($0):" } ?? "") + "\(guest)" }
+    /// As written in the manifest: "udp:7", "tcp:5007:7", "udp:7@10.0.2.16".
+    public var description: String {
+        "\(transport.rawValue):" + (host.map { "\($0):" } ?? "") + "\(guest)" + (address == Self.defaultAddress ? "" : "@\(address)")
+    }
 
     /// Parses one `forward` entry; nil (and an error at it) when it is malformed.
     public static func parse(_ text: String, at location: SourceLocation, diagnostics d: inout DiagnosticBag) -> PortForward? {
-        let parts = text.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
         func fail(_ why: String) -> PortForward? {
             d.error(location, "forward \"\(text)\" \(why)")
             return nil
         }
+        var body = Substring(text), address = defaultAddress
+        if let at = text.firstIndex(of: "@") {
+            body = text[..<at]
+            let a = String(text[text.index(after: at)...])
+            guard let ip = parseIPv4(a) else {
+                return fail("has address \"\(a)\"; an address is four numbers from 0 to 255, as in 10.0.2.16")
+            }
+            guard ip >> 8 == 0x0a_00_02, (4...254).contains(ip & 0xff) else {
+                return fail("has address \"\(a)\", outside the network QEMU's user networking gives the system (10.0.2.4 to 10.0.2.254; 10.0.2.2 and 10.0.2.3 are its gateway and name server)")
+            }
+            address = a
+        }
+        let parts = body.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
         guard (2...3).contains(parts.count), let transport = Transport(rawValue: parts[0]) else {
-            return fail("is not \"udp:PORT\", \"tcp:PORT\", \"udp:HOST-PORT:PORT\" or \"tcp:HOST-PORT:PORT\"")
+            return fail("is not \"udp:PORT\", \"tcp:PORT\", \"udp:HOST-PORT:PORT\" or \"tcp:HOST-PORT:PORT\", each optionally followed by \"@ADDRESS\"")
         }
         var ports: [UInt16] = []
         for p in parts.dropFirst() {
@@ -222,7 +242,19 @@ public struct PortForward: Hashable, Sendable, CustomStringConvertible {
             }
             ports.append(v)
         }
-        return PortForward(transport: transport, host: ports.count == 2 ? ports[0] : nil, guest: ports.last!, location: location)
+        return PortForward(transport: transport, host: ports.count == 2 ? ports[0] : nil, guest: ports.last!, address: address, location: location)
+    }
+
+    /// "a.b.c.d" with each part 0–255 written in decimal without a sign, as a number.
+    static func parseIPv4(_ text: String) -> UInt32? {
+        let parts = text.split(separator: ".", omittingEmptySubsequences: false)
+        guard parts.count == 4 else { return nil }
+        var v: UInt32 = 0
+        for p in parts {
+            guard (1...3).contains(p.count), p.allSatisfy({ $0.isASCII && $0.isNumber }), let b = UInt32(p), b <= 255 else { return nil }
+            v = v << 8 | b
+        }
+        return v
     }
 }
 

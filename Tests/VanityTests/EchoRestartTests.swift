@@ -26,14 +26,14 @@ import VanityProcess
         deinit { if process.isRunning { _ = process.end() } }
     }
 
-    /// `vanity-build ps`: each shard's (restarts, generation).
-    static func ps(_ link: [String]) throws -> [String: (restarts: Int, generation: Int)] {
+    /// `vanity-build ps`: each of `names`' (restarts, generation).
+    static func ps(_ link: [String], _ names: [String] = ["net", "echo"]) throws -> [String: (restarts: Int, generation: Int)] {
         let r = try CLI.run(["ps"] + link)
         #expect(r.status == 0, "ps: \(r.stderr)")
         var shards: [String: (Int, Int)] = [:]
         for line in r.stdout.split(separator: "\n") {
             let f = line.split(separator: " ", omittingEmptySubsequences: true)
-            if f.count >= 6, ["net", "echo"].contains(String(f[0])), let generation = Int(f[4]), let restarts = Int(f[5]) {
+            if f.count >= 6, names.contains(String(f[0])), let generation = Int(f[4]), let restarts = Int(f[5]) {
                 shards[String(f[0])] = (restarts, generation)
             }
         }

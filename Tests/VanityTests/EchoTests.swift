@@ -9,9 +9,12 @@ import VanityProcess
 @Suite(.serialized) struct EchoTests {
     static let config = "Config/echo/system.toml"
 
-    /// The host port `run` printed for `transport` port 7.
-    static func port(_ run: RunningSystem, _ transport: String) throws -> String {
-        let line = try #require(run.waitFor("vanity-build: \(transport) 127.0.0.1:", within: 300), "no forwarded \(transport) port\n\(run.console)")
+    /// The host port `run` printed for `transport` port 7 (of `address`,
+    /// when the system has several: `[run] forward` "udp:7@ADDRESS").
+    static func port(_ run: RunningSystem, _ transport: String, of address: String? = nil) throws -> String {
+        let suffix = address.map { "of the system at \($0)" } ?? "of the system"
+        let line = try #require(run.waitFor(within: 300) { $0.hasPrefix("vanity-build: \(transport) 127.0.0.1:") && $0.hasSuffix(suffix) },
+                                "no forwarded \(transport) port \(suffix)\n\(run.console)")
         let port = line.firstMatch(of: /127\.0\.0\.1:([0-9]+) reaches port 7/)?.1
         return String(try #require(port, "\(line)"))
     }

@@ -43,7 +43,7 @@ struct ForwardTests {
             #expect(sys.forwards.map(\.description) == ["udp:7", "tcp:5007:7"])
             #expect(sys.forwards.map(\.host) == [nil, 5007])
             let args = QemuCommand.deviceArguments(sys, hostPorts: [40001, 5007])
-            let netdev = ["-netdev", "user,id=net0,hostfwd=udp:127.0.0.1:40001-:7,hostfwd=tcp:127.0.0.1:5007-:7"]
+            let netdev = ["-netdev", "user,id=net0,hostfwd=udp:127.0.0.1:40001-10.0.2.15:7,hostfwd=tcp:127.0.0.1:5007-10.0.2.15:7"]
             if layout.platform.name == "x86_64-pc" {
                 // virtio-net-pci pinned to slot 4, the slot board.dts describes.
                 #expect(args == netdev + ["-device", "virtio-net-pci,netdev=net0,addr=4,disable-legacy=on,romfile="])
@@ -79,6 +79,22 @@ struct ForwardTests {
         }
     }
 
+    /// `@ADDRESS` picks which of the system's network stacks a port reaches
+    /// (one device, several stacks behind virtualisers: Config/echo-multi).
+    @Test func aForwardWithAnAddressReachesThatAddress() throws {
+        let (layouts, diags) = pipeline(Self.manifest(forward: #"["udp:7", "udp:7@10.0.2.16", "tcp:5008:7@10.0.2.16"]"#), platforms: Self.boards)
+        #expect(diags.filter { $0.severity == .error }.isEmpty, "\(diags)")
+        let sys = try #require(layouts.first(where: { $0.platform.name == "aarch64-virt" })).system
+        #expect(sys.forwards.map(\.description) == ["udp:7", "udp:7@10.0.2.16", "tcp:5008:7@10.0.2.16"])
+        #expect(sys.forwards.map(\.address) == ["10.0.2.15", "10.0.2.16", "10.0.2.16"])
+        let args = QemuCommand.deviceArguments(sys, hostPorts: [40001, 40002, 5008])
+        #expect(args.contains("user,id=net0,hostfwd=udp:127.0.0.1:40001-10.0.2.15:7,hostfwd=udp:127.0.0.1:40002-10.0.2.16:7,hostfwd=tcp:127.0.0.1:5008-10.0.2.16:7"), "\(args)")
+        #expect(HostPorts.describe(sys.forwards, [40001, 40002, 5008])
+            == ["vanity-build: udp 127.0.0.1:40001 reaches port 7 of the system",
+                "vanity-build: udp 127.0.0.1:40002 reaches port 7 of the system at 10.0.2.16",
+                "vanity-build: tcp 127.0.0.1:5008 reaches port 7 of the system at 10.0.2.16"])
+    }
+
     @Test func aSystemWithoutTheNetDeviceGetsNoNetworkArguments() throws {
         let text = Self.manifest(forward: "[]", netShard: false)
         let layout = try #require(pipeline(text, platforms: Self.boards).layouts.first)
@@ -100,7 +116,15 @@ struct ForwardTests {
         (#"["tcp:5007:"]"#, #"has port """#),
         (#"["tcp:+7"]"#, #"has port "+7""#),
         (#"["udp:1:2:3"]"#, #"is not "udp:PORT""#),
-        (#"["udp:7", "udp:8:7"]"#, "udp port 7 of the system is forwarded twice"),
+        (#"["udp:7", "udp:8:7"]"#, "udp port 7 of 10.0.2.15 is forwarded twice"),
+        (#"["udp:7@10.0.2.16", "udp:7@10.0.2.16"]"#, "udp port 7 of 10.0.2.16 is forwarded twice"),
+        (#"["udp:7@10.0.2"]"#, #"forward "udp:7@10.0.2" has address "10.0.2"; an address is four numbers"#),
+        (#"["udp:7@10.0.2.256"]"#, #"has address "10.0.2.256""#),
+        (#"["udp:7@10.0.2.+1"]"#, #"has address "10.0.2.+1""#),
+        (#"["udp:7@"]"#, #"has address """#),
+        (#"["udp:7@192.168.1.5"]"#, "outside the network QEMU's user networking gives the system"),
+        (#"["udp:7@10.0.2.2"]"#, "10.0.2.2 and 10.0.2.3 are its gateway and name server"),
+        (#"["udp@10.0.2.16"]"#, #"is not "udp:PORT""#),
         (#"["udp:5007:7", "udp:5007:9"]"#, "host udp port 5007 is forwarded twice"),
         ("7", "\"forward\" in [run] must be an array"),
     ])

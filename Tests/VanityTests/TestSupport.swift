@@ -195,9 +195,15 @@ final class RunningSystem {
     /// Waits (at most `seconds`, or until the run ends) for a console line
     /// containing `text`; returns it.
     func waitFor(_ text: String, within seconds: Double = 120) -> String? {
+        waitFor(within: seconds) { $0.contains(text) }
+    }
+
+    /// Waits (at most `seconds`, or until the run ends) for a console line
+    /// `matches` accepts; returns it.
+    func waitFor(within seconds: Double = 120, _ matches: (Substring) -> Bool) -> String? {
         let deadline = Date().addingTimeInterval(seconds)
         while true {
-            if let line = console.split(separator: "\n").first(where: { $0.contains(text) }) { return String(line) }
+            if let line = console.split(separator: "\n").first(where: matches) { return String(line) }
             if Date() > deadline || !process.isRunning { return nil }
             Thread.sleep(forTimeInterval: 0.05)
         }

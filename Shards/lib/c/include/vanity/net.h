@@ -1,6 +1,7 @@
 /* Network buffer handoff between shards: the one definition shared by the
- * network driver (Shards/net-virtio) and its clients (Shards/echo), and by
- * the rx/tx virtualisers that will sit between them (docs/io.md).
+ * network driver (Shards/net-virtio), its clients (Shards/echo), and the
+ * rx/tx virtualisers that may sit between them (Shards/net-virt-rx,
+ * Shards/net-virt-tx; docs/io.md, "Virtualisers").
  *
  * Frames never travel through channels. They live in one shared DMA region
  * ([regions.<name>] with dma = true, mapped into every shard on the path);
@@ -138,5 +139,90 @@ static inline uint32_t vanity_net_tx_buffer(uint32_t i) { return VANITY_NET_TX_P
  * (the region's physical address: the driver only). */
 static inline void *vanity_net_ptr(void *region, uint32_t offset) { return (uint8_t *)region + offset; }
 static inline uint64_t vanity_net_phys(uint64_t region_phys, uint32_t offset) { return region_phys + offset; }
+
+/* ------------------------------------------------------------ virtualisers */
+
+/* One driver, several clients (docs/io.md, "Virtualisers"):
+ *
+ *   driver --rx--> virt-rx --rx-N--> client N --tx-N--> virt-tx --tx--> driver
+ *   driver <-rx-free-- virt-rx <-rx-free-N--    --tx-done-N-- virt-tx <-tx-done-- driver
+ *
+ * To the driver each virtualiser is its one client (virt-rx on rx/rx-free,
+ * virt-tx on tx/tx-done), with the protocol above. To a client the pair is
+ * its driver, with the same descriptors and SYNCs and three differences:
+ *
+ *  - Its held map is `rx_held[N]` here, not the info page's, and the client
+ *    keeps it current: it sets a buffer's bit before it uses the frame and
+ *    clears it before it gives the buffer back. A virt-rx that restarts
+ *    (losing what it knew) reads the maps to learn which buffers the clients
+ *    have. So that no frame slips between its read and a client's use, a
+ *    client sets the bits of the frames it takes, then (full fence) reads
+ *    `rx_generation`; when it changed since its last sync it clears them,
+ *    drops the frames and syncs. virt-rx bumps it (full fence) before it
+ *    reads the maps.
+ *  - Its tx buffers are its share of the tx pool (vanity_net_tx_share);
+ *    virt-tx refuses any other.
+ *  - It syncs when either generation here changes (a virtualiser started),
+ *    not when the driver's does: the virtualisers sync with the driver and
+ *    hide its restarts from their clients.
+ *
+ * virt-rx hands a frame to the client whose IPv4 address it is for (an IPv4
+ * frame's destination, an ARP frame's target); other frames go back to the
+ * driver, counted. */
+#define VANITY_NET_CLIENTS_MAX 8u
+#define VANITY_NET_VIRT_INFO 0x800u /* offset in the info page */
+
+struct vanity_net_virt {
+  uint32_t rx_generation; /* bumped by virt-rx at each start; 0: none yet */
+  uint32_t tx_generation; /* bumped by virt-tx at each start; 0: none yet */
+  uint32_t reserved[2];
+  uint32_t rx_held[VANITY_NET_CLIENTS_MAX][VANITY_NET_RX_BUFS / 32];
+};
+_Static_assert(VANITY_NET_VIRT_INFO >= sizeof(struct vanity_net_info), "the virtualisers' part follows the driver's");
+_Static_assert(VANITY_NET_VIRT_INFO + sizeof(struct vanity_net_virt) <= VANITY_NET_DRIVER_AREA, "the virtualisers' part fits the info page");
+
+static inline struct vanity_net_virt *vanity_net_virt(void *region) {
+  return (struct vanity_net_virt *)((uint8_t *)region + VANITY_NET_VIRT_INFO);
+}
+
+/* Client `client` of `clients` owns tx buffers [*first, *first + *count). */
+static inline void vanity_net_tx_share(uint32_t client, uint32_t clients, uint32_t *first, uint32_t *count) {
+  *first = client * VANITY_NET_TX_BUFS / clients;
+  *count = (client + 1) * VANITY_NET_TX_BUFS / clients - *first;
+}
+
+/* An IPv4 address written "a.b.c.d", as a number (a << 24 | …); 0 when the
+ * text is not one (0.0.0.0 is no client's address). */
+static inline uint32_t vanity_net_parse_ipv4(const char *text) {
+  uint32_t v = 0, part = 0, digits = 0, dots = 0;
+  for (const char *c = text;; c++) {
+    if (*c >= '0' && *c <= '9') {
+      part = part * 10 + (uint32_t)(*c - '0');
+      if (++digits > 3 || part > 255) return 0;
+    } else if ((*c == '.' || !*c) && digits) {
+      v = v << 8 | part;
+      part = digits = 0;
+      if (!*c) return dots == 3 ? v : 0;
+      if (++dots > 3) return 0;
+    } else {
+      return 0;
+    }
+  }
+}
+
+/* The IPv4 address a frame is for: an IPv4 packet's destination, an ARP
+ * packet's target; 0 for anything else or a frame too short to say. */
+static inline uint32_t vanity_net_frame_ipv4_target(const uint8_t *frame, uint32_t length) {
+  if (length < VANITY_NET_ETH_HEADER) return 0;
+  uint32_t type = (uint32_t)frame[12] << 8 | frame[13], at;
+  if (type == 0x0800u && length >= VANITY_NET_ETH_HEADER + 20u) {
+    at = VANITY_NET_ETH_HEADER + 16u; /* IPv4: destination address */
+  } else if (type == 0x0806u && length >= VANITY_NET_ETH_HEADER + 28u) {
+    at = VANITY_NET_ETH_HEADER + 24u; /* ARP (Ethernet, IPv4): target protocol address */
+  } else {
+    return 0;
+  }
+  return (uint32_t)frame[at] << 24 | (uint32_t)frame[at + 1] << 16 | (uint32_t)frame[at + 2] << 8 | frame[at + 3];
+}
 
 #endif

@@ -160,6 +160,16 @@ static inline uint32_t vanity_pending(const struct vanity_channel *ch) {
   return (int32_t)used > 0 ? used : 0;
 }
 
+/* For a shard that polls its receiving rings and sleeps in vanity_wait on
+ * its own: says on the ring that this side is about to sleep, so the
+ * sender's next send notifies; returns whether a message is there already
+ * (then do not sleep). */
+static inline int vanity_arm(const struct vanity_channel *ch) {
+  __atomic_store_n(&ch->ring->producer.consumer_waiting, 1u, __ATOMIC_SEQ_CST);
+  __atomic_thread_fence(__ATOMIC_SEQ_CST);
+  return vanity_pending(ch) != 0;
+}
+
 /* Protocol errors: an index the peer writes (`head` for a receiver,
  * `info.released` for a sender) more than `slots` away from this side's own
  * is never acted on. The call that finds it moves nothing (it returns 0,

@@ -589,14 +589,4 @@ static inline void vanity_virtq_interrupts(struct vanity_virtq *q, int on) {
   __atomic_store_n(&q->avail->flags, (uint16_t)(on ? 0 : VIRTQ_AVAIL_F_NO_INTERRUPT), __ATOMIC_RELAXED);
 }
 
-/* ------------------------------------------------------------ waiting */
-
-/* Says on a receiving ring that the driver is about to sleep, so the
- * sender notifies; returns whether a message is there already. */
-static inline int vanity_virtio_arm(const struct vanity_channel *ch) {
-  __atomic_store_n(&ch->ring->producer.consumer_waiting, 1u, __ATOMIC_SEQ_CST);
-  __atomic_thread_fence(__ATOMIC_SEQ_CST);
-  return vanity_pending(ch) != 0;
-}
-
 #endif

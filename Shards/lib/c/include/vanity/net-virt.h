@@ -1,0 +1,58 @@
+/* What the two network virtualisers (Shards/net-virt-rx, Shards/net-virt-tx)
+ * share: their clients' table, built from the shard's defines, and their
+ * idle loop. Protocol and region: <vanity/net.h>; design: docs/io.md,
+ * "Virtualisers".
+ *
+ * Defines (the manifest's `defines` of the virtualiser shard):
+ *   VIRT_CLIENTS=N          how many clients (1 to VANITY_NET_CLIENTS_MAX)
+ *   VIRT_IP_<i>="a.b.c.d"   client i's IPv4 address (virt-rx only)
+ * Client i's channels are rx-<i> and rx-free-<i> (virt-rx), tx-<i> and
+ * tx-done-<i> (virt-tx). */
+#ifndef VANITY_NET_VIRT_H
+#define VANITY_NET_VIRT_H
+
+#include <vanity/net.h>
+#include <vanity/vanity.h>
+
+#ifndef VIRT_CLIENTS
+#error "a network virtualiser needs VIRT_CLIENTS=N in its shard's defines"
+#endif
+#if VIRT_CLIENTS < 1 || VIRT_CLIENTS > 8
+#error "VIRT_CLIENTS is from 1 to 8 (VANITY_NET_CLIENTS_MAX)"
+#endif
+
+/* VIRT_CLIENT_TABLE(F) expands F(0), F(1), … F(VIRT_CLIENTS - 1). */
+#define VIRT_CLIENT_1(F) F(0)
+#define VIRT_CLIENT_2(F) VIRT_CLIENT_1(F) F(1)
+#define VIRT_CLIENT_3(F) VIRT_CLIENT_2(F) F(2)
+#define VIRT_CLIENT_4(F) VIRT_CLIENT_3(F) F(3)
+#define VIRT_CLIENT_5(F) VIRT_CLIENT_4(F) F(4)
+#define VIRT_CLIENT_6(F) VIRT_CLIENT_5(F) F(5)
+#define VIRT_CLIENT_7(F) VIRT_CLIENT_6(F) F(6)
+#define VIRT_CLIENT_8(F) VIRT_CLIENT_7(F) F(7)
+#define VIRT_CAT_(a, b) a##b
+#define VIRT_CAT(a, b) VIRT_CAT_(a, b)
+#define VIRT_CLIENT_TABLE(F) VIRT_CAT(VIRT_CLIENT_, VIRT_CLIENTS)(F)
+
+#define VIRT_NONE 0xffu /* no client: an owner table's empty entry */
+
+/* The driver's info page, valid (its magic set); its generation, or 0. */
+static inline uint32_t virt_driver_generation(const void *region) {
+  const struct vanity_net_info *info = (const struct vanity_net_info *)region;
+  if (__atomic_load_n(&info->magic, __ATOMIC_ACQUIRE) != VANITY_NET_INFO_MAGIC) return 0;
+  return __atomic_load_n(&info->generation, __ATOMIC_RELAXED);
+}
+
+/* Bumps a virtualiser's generation (never to 0) and returns it. */
+static inline uint32_t virt_bump(uint32_t *generation) {
+  uint32_t g = __atomic_load_n(generation, __ATOMIC_RELAXED) + 1;
+  if (!g) g = 1;
+  __atomic_store_n(generation, g, __ATOMIC_SEQ_CST);
+  __atomic_thread_fence(__ATOMIC_SEQ_CST);
+  return g;
+}
+
+#define VIRT_IDLE_SPINS 2000      /* empty polls before sleeping */
+#define VIRT_SLEEP_NS 100000000ull /* the longest sleep: a driver restart is noticed within it */
+
+#endif
