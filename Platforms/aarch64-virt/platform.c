@@ -252,7 +252,8 @@ void platform_shutdown(uint32_t status) {
 
 #define ATTR_NORMAL 0
 #define ATTR_DEVICE 1
-#define MAIR_VALUE 0x04ffull /* attr0 normal write-back, attr1 device-nGnRE */
+#define ATTR_UNCACHED 2
+#define MAIR_VALUE 0x4404ffull /* attr0 normal write-back, attr1 device-nGnRE, attr2 normal non-cacheable */
 
 #define KERNEL_RW (PTE_ATTR(ATTR_NORMAL) | PTE_SH_INNER | PTE_AF | PTE_PXN | PTE_UXN)
 #define KERNEL_RO (KERNEL_RW | PTE_AP_RO)
@@ -282,7 +283,7 @@ static int map(struct vanity_table_pool *s, uint64_t va, uint64_t pa, uint64_t s
 static uint64_t region_attrs(const struct vanity_region *r, int user) {
   if (r->kind == VANITY_REGION_GUARD) return 0;
   if (r->perms & VANITY_PERM_DEVICE) return (user ? PTE_AP_EL0 | PTE_NG : 0) | KERNEL_DEV;
-  uint64_t a = PTE_ATTR(ATTR_NORMAL) | PTE_SH_INNER | PTE_AF;
+  uint64_t a = PTE_ATTR((r->perms & VANITY_PERM_UNCACHED) ? ATTR_UNCACHED : ATTR_NORMAL) | PTE_SH_INNER | PTE_AF;
   if (!(r->perms & VANITY_PERM_W)) a |= PTE_AP_RO;
   if (user) {
     a |= PTE_AP_EL0 | PTE_NG | PTE_PXN;

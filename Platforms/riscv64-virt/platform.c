@@ -188,6 +188,12 @@ void platform_shutdown(uint32_t status) {
 #define PTE_A (1ul << 6)
 #define PTE_D (1ul << 7)
 #define PTE_LEAF (PTE_R | PTE_W | PTE_X)
+/* Svpbmt (the hart is started with it: platform.toml's -cpu): bits 62:61
+ * choose the memory type; 1 = NC, normal memory not cached. OpenSBI turns
+ * it on for S-mode (menvcfg.PBMTE) when the hart has it. */
+#define PTE_PBMT_NC (1ul << 61)
+#define PTE_PBMT_MASK (3ul << 61)
+#define PTE_PPN_MASK (((1ul << 44) - 1) << 10)
 #define KERNEL_RW (PTE_R | PTE_W | PTE_A | PTE_D)
 
 
@@ -197,12 +203,12 @@ static uint64_t core_satp[VANITY_MAX_CORES];
 /* Entry encodings for the shared three-level walk (table_pool.h): Sv39, where a
  * valid entry with none of R, W, X points at the next table. */
 static int pte_is_table(uint64_t e) { return (e & PTE_V) && !(e & PTE_LEAF); }
-static uint64_t *pte_table(uint64_t e) { return (uint64_t *)(uintptr_t)((e >> 10) << 12); }
+static uint64_t *pte_table(uint64_t e) { return (uint64_t *)(uintptr_t)((e & PTE_PPN_MASK) << 2); }
 static uint64_t pte_of(uint64_t pa, uint64_t flags) { return ((pa >> 12) << 10) | flags; }
 static uint64_t pte_table_entry(const uint64_t *t) { return pte_of((uint64_t)(uintptr_t)t, PTE_V); }
 static uint64_t pte_leaf(uint64_t pa, uint64_t flags, int page) { (void)page; return pte_of(pa, flags | PTE_V); }
-static uint64_t pte_leaf_pa(uint64_t e) { return (e >> 10) << 12; }
-static uint64_t pte_leaf_flags(uint64_t e) { return e & 0x3ff; }
+static uint64_t pte_leaf_pa(uint64_t e) { return (e & PTE_PPN_MASK) << 2; }
+static uint64_t pte_leaf_flags(uint64_t e) { return e & (0x3ff | PTE_PBMT_MASK); }
 static const struct vanity_pte_format pte_format = {3, PTE_V, pte_is_table, pte_table, pte_table_entry,
                                                      pte_leaf, pte_leaf_pa, pte_leaf_flags};
 
@@ -216,6 +222,7 @@ static uint64_t region_flags(const struct vanity_region *r, int user) {
   if (r->perms & VANITY_PERM_R) f |= PTE_R;
   if (r->perms & VANITY_PERM_W) f |= PTE_W;
   if (r->perms & VANITY_PERM_X) f |= PTE_X;
+  if (r->perms & VANITY_PERM_UNCACHED) f |= PTE_PBMT_NC;
   if (user) f |= PTE_U;
   return f;
 }

@@ -429,7 +429,7 @@ static uint64_t region_flags(const struct vanity_region *r, int user) {
   uint64_t f = PTE_P;
   if (r->perms & VANITY_PERM_W) f |= PTE_W;
   if (!(r->perms & VANITY_PERM_X)) f |= PTE_NX;
-  if (r->perms & VANITY_PERM_DEVICE) f |= PTE_PCD | PTE_PWT; /* uncached */
+  if (r->perms & (VANITY_PERM_DEVICE | VANITY_PERM_UNCACHED)) f |= PTE_PCD | PTE_PWT; /* uncached (UC with the reset PAT) */
   if (user) f |= PTE_U;
   return f;
 }

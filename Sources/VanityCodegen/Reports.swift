@@ -38,7 +38,7 @@ public enum LayoutText {
         if !shared.isEmpty {
             o += "\nshared regions\n"
             for r in shared {
-                o += "  \(r.name): \(formatBytes(r.size)) at \(hex(r.address))\(r.dma ? ", dma" : ""), mapped by \(r.mapSummary)\n"
+                o += "  \(r.name): \(formatBytes(r.size)) at \(hex(r.address))\(r.traits.map { ", " + $0 }.joined()), mapped by \(r.mapSummary)\n"
             }
         }
         let grants = sys.shards.flatMap { s in s.devices.map { (s, $0) } }
@@ -135,7 +135,7 @@ enum MemoryMapSVG {
         }
         let owners = ["kernel"] + layout.shards.map(\.shard.name)
         let shared = Dictionary(SharedRegionView.all(layout).map { r in
-            (r.name, (r.dma ? "dma, " : "") + r.mappers.map { "\($0.shard.name) \($0.writable ? "rw" : "r")" }.joined(separator: ", "))
+            (r.name, r.traits.map { $0 + ", " }.joined() + r.mappers.map { "\($0.shard.name) \($0.writable ? "rw" : "r")" }.joined(separator: ", "))
         }, uniquingKeysWith: { a, _ in a })
         let rowH = 18, top = 40, width = 720
         let height = top + rows.count * rowH + 20
@@ -180,7 +180,7 @@ enum TopologyDOT {
             o += "  \(quote(sys.shards[c.from].name)) -> \(quote(sys.shards[c.to].name)) [label=\(quote("\(c.name)\n\(c.slots) × \(c.msgSize) B"))\(c.notify ? "" : ", style=dashed")];\n"
         }
         for r in SharedRegionView.all(layout) {
-            o += "  \(quote("region:" + r.name)) [shape=cylinder, label=\(quote("\(r.name)\n\(formatBytes(r.size))\(r.dma ? ", dma" : "")"))];\n"
+            o += "  \(quote("region:" + r.name)) [shape=cylinder, label=\(quote("\(r.name)\n\(formatBytes(r.size))\(r.traits.map { ", " + $0 }.joined())"))];\n"
             for m in r.mappers {
                 o += "  \(quote("region:" + r.name)) -> \(quote(m.shard.name)) [label=\(quote(m.writable ? "rw" : "r")), dir=\(m.writable ? "both" : "forward"), style=dotted];\n"
             }

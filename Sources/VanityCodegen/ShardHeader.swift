@@ -58,13 +58,14 @@ enum ShardHeader {
             o += "\n/* \(m.summary) */\n"
             var facts: [(Ident.RegionMacro, String)] = [
                 (.address, C.hex(m.address)), (.size, C.hex(m.size)), (.writable, "\(m.writable ? 1 : 0)u"), (.dma, "\(m.region.dma ? 1 : 0)u"),
+                (.uncached, "\(m.placed.uncached ? 1 : 0)u"),
             ]
             if let phys = m.phys { facts.append((.phys, C.hex(phys))) }
             for (fact, value) in facts { o += "#define \(m.macro(fact)) \(value)\n" }
             o += "static const struct vanity_shared_region \(m.cName) = "
             o += C.initializer(["base": "(void *)\(m.macro(.address))", "size": m.macro(.size),
                                 "phys": m.phys == nil ? "0" : m.macro(.phys),
-                                "writable": m.macro(.writable), "dma": m.macro(.dma)], indent: "")
+                                "writable": m.macro(.writable), "dma": m.macro(.dma), "uncached": m.macro(.uncached)], indent: "")
             o += ";\n"
         }
 

@@ -78,6 +78,9 @@ struct SharedRegionView {
     /// The physical address the mapping shards are given (DMA regions only).
     var phys: UInt64? { dma ? address : nil }
 
+    /// What sets it apart from plain memory, for the reports: "dma", "uncached".
+    var traits: [String] { (dma ? ["dma"] : []) + (cache == .uncached ? ["uncached"] : []) }
+
     /// "\"driver\" (rw), \"client\" (r)".
     var mapSummary: String { mappers.map { "\"\($0.shard.name)\" (\($0.writable ? "rw" : "r"))" }.joined(separator: ", ") }
 
@@ -108,7 +111,7 @@ struct MappingView {
 
     /// "\"frames\": 64 KiB, read-write here, DMA; mapped by \"driver\" (rw), \"client\" (r)."
     var summary: String {
-        "\"\(region.name)\": \(formatBytes(size)), \(writable ? "read-write" : "read-only") here\(region.dma ? ", DMA" : ""); mapped by \(region.mapSummary)."
+        "\"\(region.name)\": \(formatBytes(size)), \(writable ? "read-write" : "read-only") here\(region.dma ? ", DMA" : "")\(region.cache == .uncached ? ", uncached" : ""); mapped by \(region.mapSummary)."
     }
 }
 

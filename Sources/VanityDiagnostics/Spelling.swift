@@ -82,7 +82,7 @@ public enum Ident {
     /// each `VANITY_REGION_<NAME>` plus one suffix (`_PHYS` only for DMA
     /// regions, but reserved for every region).
     public enum RegionMacro: String, CaseIterable, Sendable {
-        case address = "_ADDR", size = "_SIZE", writable = "_WRITABLE", dma = "_DMA", phys = "_PHYS"
+        case address = "_ADDR", size = "_SIZE", writable = "_WRITABLE", dma = "_DMA", uncached = "_UNCACHED", phys = "_PHYS"
     }
 
     /// "rx-frames" → "VANITY_REGION_RX_FRAMES": a region's macro prefix.

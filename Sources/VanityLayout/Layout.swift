@@ -29,7 +29,7 @@ public enum RegionKind: String, Sendable, CaseIterable, ABIEnum {
 
 /// One bit of a mapping's rights in the system table.
 public enum Perm: Sendable, CaseIterable, ABIEnum {
-    case read, write, execute, device
+    case read, write, execute, device, uncached
 
     /// <vanity/system_table.h>, enum vanity_perm.
     public var abi: ABIConstant {
@@ -38,6 +38,7 @@ public enum Perm: Sendable, CaseIterable, ABIEnum {
         case .write: return ABIConstant("VANITY_PERM_W", VANITY_PERM_W.rawValue)
         case .execute: return ABIConstant("VANITY_PERM_X", VANITY_PERM_X.rawValue)
         case .device: return ABIConstant("VANITY_PERM_DEVICE", VANITY_PERM_DEVICE.rawValue)
+        case .uncached: return ABIConstant("VANITY_PERM_UNCACHED", VANITY_PERM_UNCACHED.rawValue)
         }
     }
 }
@@ -70,6 +71,9 @@ public struct Region: Hashable, Sendable {
     public var virt: UInt64
     public var size: UInt64
     public var perms: Perms
+    /// A shared region with `cache = "uncached"`: mapped so that accesses
+    /// bypass the caches.
+    public var uncached: Bool = false
 
     public var end: UInt64 { phys + size }
     public var virtEnd: UInt64 { virt + size }
@@ -78,7 +82,7 @@ public struct Region: Hashable, Sendable {
 
     /// The system table's permission bits (device memory is one of them).
     public var abiPerms: [Perm] {
-        [(perms.read, Perm.read), (perms.write, .write), (perms.execute, .execute), (kind == .device, .device)]
+        [(perms.read, Perm.read), (perms.write, .write), (perms.execute, .execute), (kind == .device, .device), (uncached, .uncached)]
             .filter(\.0).map(\.1)
     }
 }
@@ -284,7 +288,7 @@ public enum Placer {
                 // Never executable; read-only where the map says "r".
                 guard let m = sh.region.map(of: s.id) else { continue }
                 rs.append(Region(owner: s.name, kind: .shared, name: sh.region.name, phys: sh.phys, virt: sh.phys,
-                                 size: sh.size, perms: m.writable ? .rw : .r))
+                                 size: sh.size, perms: m.writable ? .rw : .r, uncached: sh.region.cache == .uncached))
             }
             for g in s.devices {
                 for (k, reg) in g.node.regs.enumerated() {

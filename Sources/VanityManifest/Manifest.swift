@@ -84,11 +84,13 @@ public enum RegionRights: String, Sendable, CaseIterable {
     public var writable: Bool { self == .rw }
 }
 
-/// How a shared region is cached. Every platform maps regions as normal
-/// (write-back cached) memory; QEMU's devices and the simulator are
-/// cache-coherent, so DMA needs nothing else there.
+/// How a shared region is cached (docs/manifest.md, `[regions]`). `normal`
+/// is write-back cached like the rest of RAM; `uncached` maps it so that
+/// every access goes to memory (aarch64: normal non-cacheable; riscv64:
+/// Svpbmt's NC; x86_64: PCD|PWT). A platform lists the modes it offers in
+/// `region-cache` of its descriptor.
 public enum CacheMode: String, Sendable, CaseIterable {
-    case normal
+    case normal, uncached
 }
 
 /// One entry of a region's `map`: a shard and its rights.
@@ -339,7 +341,7 @@ public enum ManifestParser {
             } else {
                 let valid = CacheMode.allCases.map(\.rawValue)
                 let hint = didYouMean(c.value, among: valid).map { "did you mean \"\($0)\"? " } ?? ""
-                d.error(c.location, "\"cache\" of \(ctx) is \"\(c.value)\"; \(hint)only \(humanList(valid)) (cached, write-back) is offered: no platform maps a region uncached yet")
+                d.error(c.location, "\"cache\" of \(ctx) is \"\(c.value)\"; \(hint)use \(humanList(valid))")
             }
         }
         if let n = t.node["map"] {

@@ -467,6 +467,15 @@ public struct SystemChecker {
         }
         for r in m.regions {
             checkPageMultiple(r.size, what: "\"size\" of region \"\(r.name.value)\"")
+            // A cache mode the platform does not map (its `region-cache`).
+            guard let c = r.cache else { continue }
+            let lacking = chosen.filter { !$0.cacheModes.contains(c.value) }
+            if !lacking.isEmpty {
+                let names = humanList(lacking.map(\.name), quoted: false, conjunction: "and")
+                d.error(c.location, "region \"\(r.name.value)\" asks for cache = \"\(c.value.rawValue)\", which \(names) \(lacking.count == 1 ? "does" : "do") not offer"
+                            + " (\(lacking.count == 1 ? "it offers" : "they offer") \(humanList(lacking[0].cacheModes.map(\.rawValue), conjunction: "and")));"
+                            + " build for the others with --platform, or use the default \"normal\"")
+            }
         }
     }
 

@@ -1,4 +1,5 @@
 import VanityDiagnostics
+import VanityManifest
 
 /// The instruction set a platform runs; `host` is the simulator.
 public enum Architecture: String, Sendable, CaseIterable {
@@ -111,6 +112,9 @@ public struct Platform: Sendable {
     /// an emulated device there, added when a system grants it. `{forward}`
     /// stands for the `hostfwd` options of the system's forwarded ports.
     public var qemuDevices: [String: [String]] = [:]
+    /// `region-cache`: the `cache` modes a shared region may ask for here
+    /// ("normal" always; "uncached" where the kernel maps it so).
+    public var cacheModes: [CacheMode] = [.normal]
 
     public init(name: String, architecture: Architecture, ram: MemoryRange, pageSize: UInt64, cpuLimit: Int,
                 kernelBase: UInt64, qemu: [String], clangTarget: String, swiftTarget: String, cFlags: [String], swiftCFlags: [String] = [],

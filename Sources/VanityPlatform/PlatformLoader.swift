@@ -8,7 +8,7 @@ public enum PlatformLoader {
     public static let descriptorName = "platform.toml"
     public static let platformKeys = ["architecture", "ram", "page-size", "cpu-limit", "kernel-base", "clang-target",
                                       "swift-target", "c-flags", "swift-c-flags", "shard-clang-target", "shard-swift-target", "shard-c-flags",
-                                      "shard-swift-c-flags", "libc-target", "qemu", "device-tree", "irq-decoding", "reserved"]
+                                      "shard-swift-c-flags", "libc-target", "qemu", "device-tree", "irq-decoding", "reserved", "region-cache"]
 
     /// The device tree file named by a descriptor, if any, without checking
     /// anything else (the shell reads it before calling `parse`).
@@ -72,6 +72,22 @@ public enum PlatformLoader {
         let irq = t.choice("irq-decoding", ["gic", "single"], what: "irq decoding", diagnostics: &d)
         let irqDecoding = irq.flatMap { IrqDecoding(rawValue: $0.value) } ?? .single
         let reserved = t.strings("reserved", diagnostics: &d)?.value ?? []
+        var cacheModes: [CacheMode] = [.normal]
+        if let list = t.strings("region-cache", diagnostics: &d) {
+            cacheModes = []
+            for m in list.value {
+                guard let mode = CacheMode(rawValue: m.value) else {
+                    let valid = CacheMode.allCases.map(\.rawValue)
+                    let hint = didYouMean(m.value, among: valid).map { "did you mean \"\($0)\"? " } ?? ""
+                    d.error(m.location, "\"region-cache\" lists \"\(m.value)\"; \(hint)use \(humanList(valid, conjunction: "and"))")
+                    continue
+                }
+                if !cacheModes.contains(mode) { cacheModes.append(mode) }
+            }
+            if !list.value.contains(where: { $0.value == CacheMode.normal.rawValue }) {
+                d.error(list.location, "\"region-cache\" must list \"normal\" (every platform maps memory write-back cached)")
+            }
+        }
 
         var devices: [String: DeviceNode] = [:]
         if let dtName {
@@ -132,6 +148,7 @@ public enum PlatformLoader {
                                         cFlags: shardCFlags ?? cflags, swiftCFlags: shardSwiftCFlags ?? swiftCFlags,
                                         libcTarget: libcTarget ?? shardTarget)
         platform.qemuDevices = qemuDevices
+        platform.cacheModes = cacheModes
         return .success(platform)
     }
 

@@ -344,6 +344,7 @@ func generateManifestText(seed: UInt64) -> String {
 
         [regions.notes]
         size = 8192
+        cache = "uncached"
         map = { client = "rw" }
         """
 
@@ -364,7 +365,7 @@ func generateManifestText(seed: UInt64) -> String {
             let driver = try Self.file(l, "shards/driver/vanity_shard.h")
             for line in ["#define VANITY_REGION_RX_FRAMES_ADDR \(f)ull", "#define VANITY_REGION_RX_FRAMES_SIZE 0x10000ull",
                          "#define VANITY_REGION_RX_FRAMES_WRITABLE 1u", "#define VANITY_REGION_RX_FRAMES_DMA 1u",
-                         "#define VANITY_REGION_RX_FRAMES_PHYS \(f)ull",
+                         "#define VANITY_REGION_RX_FRAMES_UNCACHED 0u", "#define VANITY_REGION_RX_FRAMES_PHYS \(f)ull",
                          "static const struct vanity_shared_region vanity_region_rx_frames = {"] {
                 #expect(driver.contains(line + "\n"), "\(l.platform.name) driver: \(line)\n\(driver)")
             }
@@ -373,7 +374,8 @@ func generateManifestText(seed: UInt64) -> String {
             let client = try Self.file(l, "shards/client/vanity_shard.h")
             for line in ["#define VANITY_REGION_RX_FRAMES_WRITABLE 0u", "#define VANITY_REGION_RX_FRAMES_PHYS \(f)ull",
                          "#define VANITY_REGION_NOTES_ADDR \(n)ull", "#define VANITY_REGION_NOTES_SIZE 0x2000ull",
-                         "#define VANITY_REGION_NOTES_WRITABLE 1u", "#define VANITY_REGION_NOTES_DMA 0u", "    .phys = 0,"] {
+                         "#define VANITY_REGION_NOTES_WRITABLE 1u", "#define VANITY_REGION_NOTES_DMA 0u",
+                         "#define VANITY_REGION_NOTES_UNCACHED 1u", "    .phys = 0,"] {
                 #expect(client.contains(line + "\n"), "\(l.platform.name) client: \(line)\n\(client)")
             }
             #expect(!client.contains("VANITY_REGION_NOTES_PHYS"), "a region without dma has no physical address")
@@ -396,9 +398,25 @@ func generateManifestText(seed: UInt64) -> String {
             }
             #expect(list("driver").contains(entry(frames.phys, frames.size, "VANITY_PERM_R | VANITY_PERM_W", "rx-frames")), "\(table)")
             #expect(list("client").contains(entry(frames.phys, frames.size, "VANITY_PERM_R", "rx-frames")), "\(table)")
-            #expect(list("client").contains(entry(notes.phys, notes.size, "VANITY_PERM_R | VANITY_PERM_W", "notes")), "\(table)")
+            #expect(list("client").contains(entry(notes.phys, notes.size, "VANITY_PERM_R | VANITY_PERM_W | VANITY_PERM_UNCACHED", "notes")),
+                    "\(table)")
             #expect(!list("other").contains("VANITY_REGION_SHARED") && !list("driver").contains("notes"))
         }
+    }
+
+    /// A platform whose descriptor does not list "uncached" in
+    /// `region-cache` refuses a region that asks for it, at its value.
+    @Test func aCacheModeThePlatformLacksIsAnErrorAtTheValue() throws {
+        let plain = TestPlatforms.make("test-plain", .riscv64, ramBase: 0x8000_0000, kernelBase: 0x8020_0000, cacheModes: [.normal])
+        let (layouts, diags) = pipeline(Self.manifest, platforms: [plain] + TestPlatforms.all)
+        #expect(layouts.isEmpty)
+        let errors = diags.filter { $0.severity == .error }
+        #expect(errors.count == 1, "\(diags)")
+        let line = Self.manifest.split(separator: "\n", omittingEmptySubsequences: false).firstIndex { $0.hasPrefix("cache = ") }! + 1
+        #expect(errors.first?.location.line == line && errors.first?.location.column == 9, "\(errors)")
+        #expect(errors.first?.message == "region \"notes\" asks for cache = \"uncached\", which test-plain does not offer (it offers \"normal\");"
+                + " build for the others with --platform, or use the default \"normal\"", "\(errors)")
+        #expect(pipeline(Self.manifest.replacingOccurrences(of: "cache = \"uncached\"\n", with: ""), platforms: [plain]).layouts.count == 1)
     }
 
     @Test func reportsShowEachRegionOnceWithItsMap() throws {
@@ -409,7 +427,8 @@ func generateManifestText(seed: UInt64) -> String {
         let shared = try #require(doc["shared"] as? [[String: Any]])
         #expect(shared.compactMap { $0["name"] as? String } == ["rx-frames", "notes"])
         #expect((shared[0]["phys"] as? NSNumber)?.uint64Value == frames.phys && (shared[0]["size"] as? NSNumber)?.uint64Value == 65536)
-        #expect(shared[0]["dma"] as? Bool == true && shared[1]["dma"] as? Bool == false && shared[0]["cache"] as? String == "normal")
+        #expect(shared[0]["dma"] as? Bool == true && shared[1]["dma"] as? Bool == false && shared[0]["cache"] as? String == "normal"
+                && shared[1]["cache"] as? String == "uncached")
         #expect(shared[0]["map"] as? [String: String] == ["driver": "rw", "client": "r"])
         // Once per mapping shard among the regions, with that shard's rights.
         let regions = try #require(doc["regions"] as? [[String: Any]]).filter { $0["kind"] as? String == "shared" }
@@ -417,9 +436,11 @@ func generateManifestText(seed: UInt64) -> String {
 
         let text = try Self.file(l, "layout.txt")
         #expect(text.contains("\nshared regions\n  rx-frames: 64 KiB at \(hex(frames.phys)), dma, mapped by \"driver\" (rw), \"client\" (r)\n"), "\(text)")
+        #expect(text.contains("\n  notes: 8 KiB at "), "\(text)")
+        #expect(text.contains(", uncached, mapped by \"client\" (rw)\n"), "\(text)")
         let svg = try Self.file(l, "memory-map.svg")
         #expect(svg.components(separatedBy: ">shared rx-frames<").count == 2, "one row per region")
-        #expect(svg.contains("64 KiB dma, driver rw, client r<"))
+        #expect(svg.contains("64 KiB dma, driver rw, client r<") && svg.contains("8 KiB uncached, client rw<"), "\(svg)")
         let dot = try Self.file(l, "topology.dot")
         #expect(dot.contains("\"region:rx-frames\" -> \"client\" [label=\"r\", dir=forward, style=dotted];"))
     }

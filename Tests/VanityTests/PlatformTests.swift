@@ -136,5 +136,22 @@ func platformFile(_ name: String, _ file: String) throws -> [UInt8] {
         #expect(diagnostics(base.replacingOccurrences(of: "cpu-limit = 8", with: "cpu-limit = 64"), dtb: dtb) == [])
         #expect(diagnostics(base.replacingOccurrences(of: "cpu-limit = 8", with: "cpu-limit = 65"), dtb: dtb)
                 == ["p.toml:5:13: error: \"cpu-limit\" in [platform] is out of range: 65 is not in 1...64"])
+        // `region-cache`: modes a region's `cache` may name; "normal" always.
+        #expect(diagnostics(base + "region-cache = [\"normal\", \"uncache\"]\n", dtb: dtb)
+                == ["p.toml:11:27: error: \"region-cache\" lists \"uncache\"; did you mean \"uncached\"? use \"normal\" and \"uncached\""])
+        #expect(diagnostics(base + "region-cache = [\"uncached\"]\n", dtb: dtb)
+                == ["p.toml:11:16: error: \"region-cache\" must list \"normal\" (every platform maps memory write-back cached)"])
+        let lean = try PlatformLoader.parse(descriptor: base, file: "p.toml", name: "p", deviceTree: dtb).get()
+        #expect(lean.cacheModes == [.normal])
+    }
+
+    /// Every board maps a region uncached (aarch64 MAIR attr2, riscv64
+    /// Svpbmt NC, x86_64 PCD|PWT); the simulator accepts it as normal memory.
+    @Test func everyPlatformOffersUncachedRegions() throws {
+        for name in ["aarch64-virt", "riscv64-virt", "x86_64-pc", "sim"] {
+            #expect(try platform(name).cacheModes == [.normal, .uncached], "\(name)")
+        }
+        // Svpbmt is what the riscv64 kernel's NC bits need (without it they fault).
+        #expect(try platform("riscv64-virt").qemu.contains("rv64,svpbmt=on"))
     }
 }

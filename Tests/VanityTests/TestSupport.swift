@@ -80,7 +80,7 @@ struct SplitMix64: RandomNumberGenerator {
 /// depend on the committed descriptors.
 enum TestPlatforms {
     static func make(_ name: String, _ arch: Architecture, ramBase: UInt64, kernelBase: UInt64, cpus: Int = 64,
-                     ram: UInt64 = 1 << 30) -> Platform {
+                     ram: UInt64 = 1 << 30, cacheModes: [CacheMode] = [.normal, .uncached]) -> Platform {
         var devices: [String: DeviceNode] = [:]
         var table: [DeviceAlias] = []
         for i in 0..<8 {
@@ -90,9 +90,11 @@ enum TestPlatforms {
                                        irqs: [UInt32(32 + i)])
             table.append(DeviceAlias(name: "dev\(i)", path: path))
         }
-        return Platform(name: name, architecture: arch, ram: MemoryRange(base: ramBase, size: ram), pageSize: 4096,
-                        cpuLimit: cpus, kernelBase: kernelBase, qemu: [], clangTarget: "", swiftTarget: "", cFlags: [],
-                        deviceTable: table, reserved: [], devices: devices, descriptorPath: "\(name)/platform.toml")
+        var p = Platform(name: name, architecture: arch, ram: MemoryRange(base: ramBase, size: ram), pageSize: 4096,
+                         cpuLimit: cpus, kernelBase: kernelBase, qemu: [], clangTarget: "", swiftTarget: "", cFlags: [],
+                         deviceTable: table, reserved: [], devices: devices, descriptorPath: "\(name)/platform.toml")
+        p.cacheModes = cacheModes
+        return p
     }
 
     static let all: [Platform] = [

@@ -43,6 +43,7 @@ struct vanity_shared_region {
   uint64_t phys;     /* physical address of `base` for a DMA region (dma = true), else 0 */
   uint32_t writable; /* 1: mapped "rw" into this shard, 0: "r" (a write faults) */
   uint32_t dma;      /* 1: dma = true (physically contiguous, `phys` given) */
+  uint32_t uncached; /* 1: cache = "uncached" (accesses bypass the caches) */
 };
 
 /* Device register access (also what Swift shards call). On the boards a

@@ -27,7 +27,8 @@ enum vanity_perm {
   VANITY_PERM_R = 1u << 0,
   VANITY_PERM_W = 1u << 1,
   VANITY_PERM_X = 1u << 2,
-  VANITY_PERM_DEVICE = 1u << 3, /* map as device memory (MMIO) */
+  VANITY_PERM_DEVICE = 1u << 3,   /* map as device memory (MMIO) */
+  VANITY_PERM_UNCACHED = 1u << 4, /* normal memory, not cached (a region's cache = "uncached") */
 };
 
 enum vanity_lang {
