@@ -4,7 +4,9 @@
  * datagram for port 7 straight back, headers swapped in a copy of the frame
  * (swapping addresses and ports leaves every checksum valid). Everything else
  * is dropped. Same driver, same rings, same QEMU path as the echo system:
- * the difference is lwIP and the echo shard's work. */
+ * the difference is lwIP and the echo shard's work. It syncs with the driver
+ * once at start, as every client must (vanity/net.h), and does not follow a
+ * driver restart. */
 #include <vanity_shard.h>
 #include <vanity/vanity.h>
 #include <vanity/net.h>
@@ -93,6 +95,13 @@ int main(void) {
   const volatile struct vanity_net_info *info = (const volatile struct vanity_net_info *)region;
   for (uint32_t i = 0; i < VANITY_NET_TX_BUFS; i++) tx_free[tx_free_count++] = i;
   while (__atomic_load_n(&info->magic, __ATOMIC_ACQUIRE) != VANITY_NET_INFO_MAGIC) vanity_wait(1000000);
+  /* The restart protocol's first step (vanity/net.h): we hold no rx buffer,
+   * so the driver may post them all; until this SYNC it posts none. */
+  struct vanity_net_info *mine = (struct vanity_net_info *)region;
+  for (uint32_t i = 0; i < sizeof mine->rx_held / sizeof mine->rx_held[0]; i++) __atomic_store_n(&mine->rx_held[i], 0, __ATOMIC_RELAXED);
+  __atomic_thread_fence(__ATOMIC_RELEASE);
+  struct vanity_net_desc sync = {.flags = VANITY_NET_F_SYNC, .cookie = 1};
+  vanity_send(&vanity_channel_rx_free, &sync);
   uint8_t mac[6];
   memcpy(mac, (const void *)info->mac, 6);
   static const uint8_t broadcast[6] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
@@ -103,6 +112,7 @@ int main(void) {
     struct vanity_net_desc in[32];
     uint32_t n = vanity_recv_batch(&vanity_channel_rx, in, 32);
     for (uint32_t i = 0; i < n; i++) {
+      if (in[i].flags & VANITY_NET_F_SYNC) continue; /* the driver's answer: a marker, not a buffer */
       uint32_t buf;
       if (vanity_net_buffer(in[i].offset, in[i].length, &buf) == VANITY_NET_POOL_RX)
         handle(mac, region + in[i].offset, in[i].length);

@@ -42,6 +42,25 @@ import VanityProcess
         #expect(!log.contains("FAULT"), "\(log)")
     }
 
+    /// The benchmark's reference (Benchmarks/echo/reflect, `make bench-echo`):
+    /// the frame-level reflector keeps up with the driver's protocol (it must
+    /// sync at start, or the driver posts no receive buffer) and echoes every
+    /// datagram byte for byte.
+    @Test func theBenchmarksReflectorEchoesEveryDatagram() throws {
+        let out = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: out) }
+        let run = try RunningSystem(config: "Benchmarks/echo/reflect/system.toml", platform: "sim", out: out, timeout: 600)
+        let udp = try Self.port(run, "udp")
+        try #require(run.waitFor("net-reflect: reflecting UDP port 7", within: 120) != nil, "the reflector never started\n\(run.console)")
+        let client = try spawn("/usr/bin/env", ["python3", repoRoot + "/Scripts/echo-client.py", "--udp", "127.0.0.1:\(udp)",
+                                                "--count", "5000", "--seed", "3", "--timeout", "60"], timeout: 600)
+        #expect(client.status == 0, "client:\n\(client.stdout)\n\(client.stderr)\nconsole:\n\(run.console)")
+        #expect(client.stdout.contains("udp: 5000 sent") && client.stdout.contains(" 0 wrong"), "\(client.stdout)")
+        run.process.end()
+        let (_, log) = run.finish()
+        #expect(!log.contains("FAULT"), "\(log)")
+    }
+
     /// The simulator under a seed, losing 2 % of the frames each way
     /// (`--inject loss`): UDP loses some datagrams, a bounded number, and
     /// TCP still delivers every byte; the trace shows the losses.
