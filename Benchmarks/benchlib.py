@@ -37,6 +37,7 @@ class Console:
 
     def __init__(self, proc):
         self.lines = []
+        self.closed = False  # the console ended: the system stopped
         self.cond = threading.Condition()
         threading.Thread(target=self._read, args=(proc,), daemon=True).start()
 
@@ -45,6 +46,9 @@ class Console:
             with self.cond:
                 self.lines.append((time.monotonic(), raw.decode(errors="replace").rstrip("\r\n")))
                 self.cond.notify_all()
+        with self.cond:
+            self.closed = True
+            self.cond.notify_all()
 
     def wait_for(self, pattern, timeout=120):
         """The time the first line matching `pattern` arrived (and the match)."""
@@ -62,6 +66,7 @@ class Console:
                         return t, m
                 seen = len(self.lines)
                 left = deadline - time.monotonic()
-                if left <= 0:
-                    raise RuntimeError("timed out waiting for %r; console:\n%s" % (pattern, "\n".join(l for _, l in self.lines[-30:])))
+                if left <= 0 or self.closed:
+                    why = "the system stopped" if self.closed else "timed out"
+                    raise RuntimeError("%s waiting for %r; console:\n%s" % (why, pattern, "\n".join(l for _, l in self.lines[-30:])))
                 self.cond.wait(left)

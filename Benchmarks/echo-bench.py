@@ -69,7 +69,7 @@ def latency(port, size):
     return times[len(times) // 2], times[min(len(times) - 1, len(times) * 99 // 100)]
 
 
-CORE_LINE = re.compile(r"^\s*(\d+)\s+(.+?)\s+\d+%\s+(\d+)\s+(\d+)\s*$")
+CORE_LINE = re.compile(r"^\s*(\d+)\s+(.+?)\s+\d+%\s+(\d+)\s+(\d+)(?:\s+\d+)?\s*$")  # core, runs, busy, entries, syscalls[, denied]
 
 
 def stats(config, platform, out):

@@ -139,7 +139,6 @@ static err_t on_accept(void *arg, struct tcp_pcb *pcb, err_t err) {
 
 /* ------------------------------------------------------------ the loop */
 
-#define IDLE_SPINS 2000
 
 /* Counters when the shard goes idle after traffic, at most every few seconds. */
 static void report(void) {
@@ -209,22 +208,23 @@ int main(void) {
   printf("echo: listening on %s udp %d tcp %d (mac %02x:%02x:%02x:%02x:%02x:%02x)\n", ECHO_IP, ECHO_PORT, ECHO_PORT, info->mac[0],
          info->mac[1], info->mac[2], info->mac[3], info->mac[4], info->mac[5]);
 
-  uint32_t idle = 0, busy = 0, untimed = 0, sync_waits = 0;
+  uint32_t busy = 0, untimed = 0, sync_waits = 0;
+  uint64_t busy_at = vanity_cycles(); /* when a frame last came */
   for (;;) {
     uint32_t n = echo_netif_poll(&netif);
     if (n) {
-      idle = 0;
+      busy_at = vanity_cycles();
       if (++busy % TIMER_EVERY == 0) {
         tick();
         sys_check_timeouts();
       }
       continue;
     }
-    if (++idle < IDLE_SPINS) {
+    if (vanity_keep_polling(busy_at)) {
       vanity_arch_pause();
       continue;
     }
-    idle = 0;
+    busy_at = vanity_cycles(); /* whatever ends the sleep below, poll a while after it */
     if (echo_netif_syncing()) {
       /* The driver restarts: look again in a millisecond, for a second;
        * then every 100 ms (a driver held after a fault may never answer). */

@@ -37,15 +37,10 @@ static uint8_t owner[VANITY_NET_RX_BUFS]; /* the client that has the buffer, or 
 static struct vanity_net_desc back[32];
 static uint32_t back_count;
 
-/* The sync with the driver (<vanity/net.h>): the generation synced with,
- * and whether its answer is awaited. */
-static struct {
-  uint32_t generation, cookie;
-  int send, wait;
-} drv;
+static struct virt_sync drv; /* with the driver */
 
 static struct {
-  uint64_t frames, unrouted, driver_errors, client_errors, stale, syncs;
+  uint64_t frames, unrouted, driver_errors, client_errors, stale;
 } stats;
 
 static void flush_back(void) {
@@ -72,13 +67,7 @@ static void flush_client(struct client *c) {
 /* ------------------------------------------------------------ the driver */
 
 static void driver_sync(void) {
-  uint32_t generation = virt_driver_generation(region);
-  if (generation && generation != drv.generation) {
-    drv.generation = generation;
-    drv.cookie++;
-    drv.send = drv.wait = 1;
-    stats.syncs++;
-  }
+  virt_sync_check(region, &drv);
   if (drv.send) {
     /* The buffers our clients have are the ones we hold; the rest is the
      * driver's again (those in flight to us are stale, dropped below). */
@@ -106,7 +95,7 @@ static uint32_t from_driver(void) {
   for (uint32_t i = 0; i < n; i++) {
     uint32_t buf;
     if (in[i].flags & VANITY_NET_F_SYNC) {
-      if (drv.wait && !drv.send && in[i].cookie == drv.cookie) drv.wait = 0;
+      virt_sync_answered(&drv, &in[i]);
       continue;
     }
     if (drv.wait) { /* lent before the driver took our SYNC: it has it back */
@@ -191,19 +180,14 @@ static void learn_from_clients(void) {
 }
 
 static void report(void) {
-  static uint64_t last_frames, last_ns;
-  if (stats.frames + stats.unrouted == last_frames) return;
-  uint64_t now = (uint64_t)vanity_time_ns();
-  if (last_ns && now - last_ns < 5000000000ull) return;
-  last_ns = now;
-  last_frames = stats.frames + stats.unrouted;
+  if (!virt_report_due(stats.frames + stats.unrouted)) return;
   char line[256];
   int at = snprintf(line, sizeof line, "virt-rx: %lu frames,", (unsigned long)stats.frames);
   for (uint32_t i = 0; i < VIRT_CLIENTS && at < (int)sizeof line; i++)
     at += snprintf(line + at, sizeof line - (size_t)at, " %s %lu (%lu bad returns, %lu syncs),", clients[i].ip_text, (unsigned long)clients[i].frames,
                    (unsigned long)clients[i].errors, (unsigned long)clients[i].syncs);
   vanity_printf("%s %lu unrouted, %lu bad from the driver, %lu stale; %lu driver syncs\n", line, (unsigned long)stats.unrouted,
-                (unsigned long)stats.driver_errors, (unsigned long)stats.stale, (unsigned long)stats.syncs);
+                (unsigned long)stats.driver_errors, (unsigned long)stats.stale, (unsigned long)drv.syncs);
 }
 
 int main(void) {
@@ -231,32 +215,23 @@ int main(void) {
   learn_from_clients();
   vanity_printf("virt-rx: %u clients (generation %u)\n", (unsigned)VIRT_CLIENTS, (unsigned)generation);
 
-  uint32_t idle = 0;
+  uint64_t busy_at = vanity_cycles(); /* when work was last seen */
   for (;;) {
     driver_sync();
     uint32_t work = from_driver();
     for (uint32_t i = 0; i < VIRT_CLIENTS; i++) work += from_client(&clients[i]);
     flush_back();
     if (work || drv.send) {
-      idle = 0;
+      busy_at = vanity_cycles();
       continue;
     }
-    if (++idle < VIRT_IDLE_SPINS) {
+    if (vanity_keep_polling(busy_at)) {
       vanity_arch_pause();
       continue;
     }
-    idle = 0;
+    busy_at = vanity_cycles(); /* whatever ends the sleep below, poll a while after it */
     int ready = vanity_arm(&vanity_channel_rx);
     for (uint32_t i = 0; i < VIRT_CLIENTS; i++) ready |= vanity_arm(clients[i].free);
-    if (ready) continue;
-    /* Short while a driver sync is unanswered or the driver is starting;
-     * otherwise bounded, so a driver's restart is noticed. */
-    if (drv.wait || !virt_driver_generation(region)) {
-      vanity_wait(VANITY_RACE_WAIT_NS);
-      continue;
-    }
-    if (vanity_wait(VANITY_RACE_WAIT_NS) || vanity_pending(&vanity_channel_rx)) continue;
-    report();
-    vanity_wait(VIRT_SLEEP_NS);
+    if (!ready) virt_sleep(region, &drv, &vanity_channel_rx, report);
   }
 }

@@ -33,13 +33,10 @@ static struct vanity_net_virt *virt;
 static uint8_t at_driver[VANITY_NET_TX_BUFS];
 static struct vanity_net_desc sent_desc[VANITY_NET_TX_BUFS];
 
-static struct {
-  uint32_t generation, cookie;
-  int send, wait;
-} drv;
+static struct virt_sync drv; /* with the driver */
 
 static struct {
-  uint64_t frames, driver_errors, stale, syncs, restarts_hidden;
+  uint64_t frames, driver_errors, stale, restarts_hidden;
 } stats;
 
 static void flush_client(struct client *c) {
@@ -65,13 +62,7 @@ static void returned(uint32_t buf, uint32_t flags) {
 /* ------------------------------------------------------------ the driver */
 
 static void driver_sync(void) {
-  uint32_t generation = virt_driver_generation(region);
-  if (generation && generation != drv.generation) {
-    drv.generation = generation;
-    drv.cookie++;
-    drv.send = drv.wait = 1;
-    stats.syncs++;
-  }
+  virt_sync_check(region, &drv);
   if (drv.send) {
     struct vanity_net_desc d = {.flags = VANITY_NET_F_SYNC, .cookie = drv.cookie};
     if (vanity_try_send(&vanity_channel_tx, &d)) drv.send = 0;
@@ -84,10 +75,9 @@ static uint32_t from_driver(void) {
   for (uint32_t i = 0; i < n; i++) {
     uint32_t buf;
     if (in[i].flags & VANITY_NET_F_SYNC) {
-      if (drv.wait && !drv.send && in[i].cookie == drv.cookie) {
+      if (virt_sync_answered(&drv, &in[i])) {
         /* Nothing of ours is with the driver any more: what an earlier run
          * of it had is gone with its device's reset. Back to the clients. */
-        drv.wait = 0;
         for (uint32_t b = 0; b < VANITY_NET_TX_BUFS; b++)
           if (at_driver[b] != VIRT_NONE) returned(b, VANITY_NET_F_REFUSED), stats.restarts_hidden++;
       }
@@ -154,19 +144,14 @@ static uint32_t from_client(struct client *c) {
 /* ------------------------------------------------------------ start and loop */
 
 static void report(void) {
-  static uint64_t last_frames, last_ns;
-  if (stats.frames == last_frames) return;
-  uint64_t now = (uint64_t)vanity_time_ns();
-  if (last_ns && now - last_ns < 5000000000ull) return;
-  last_ns = now;
-  last_frames = stats.frames;
+  if (!virt_report_due(stats.frames)) return;
   char line[256];
   int at = snprintf(line, sizeof line, "virt-tx: %lu frames,", (unsigned long)stats.frames);
   for (uint32_t i = 0; i < VIRT_CLIENTS && at < (int)sizeof line; i++)
     at += snprintf(line + at, sizeof line - (size_t)at, " client %s %lu (%lu refused, %lu syncs),", clients[i].name, (unsigned long)clients[i].frames,
                    (unsigned long)clients[i].refused, (unsigned long)clients[i].syncs);
   vanity_printf("%s %lu bad from the driver, %lu stale; %lu driver syncs, %lu frames given back unsent\n", line, (unsigned long)stats.driver_errors,
-                (unsigned long)stats.stale, (unsigned long)stats.syncs, (unsigned long)stats.restarts_hidden);
+                (unsigned long)stats.stale, (unsigned long)drv.syncs, (unsigned long)stats.restarts_hidden);
 }
 
 int main(void) {
@@ -184,7 +169,7 @@ int main(void) {
   uint32_t generation = virt_bump(&virt->tx_generation);
   vanity_printf("virt-tx: %u clients (generation %u)\n", (unsigned)VIRT_CLIENTS, (unsigned)generation);
 
-  uint32_t idle = 0;
+  uint64_t busy_at = vanity_cycles(); /* when work was last seen */
   for (;;) {
     driver_sync();
     uint32_t work = from_driver();
@@ -193,23 +178,16 @@ int main(void) {
     int owed = drv.send;
     for (uint32_t i = 0; i < VIRT_CLIENTS; i++) owed |= clients[i].ack;
     if (work || owed) {
-      idle = 0;
+      busy_at = vanity_cycles();
       continue;
     }
-    if (++idle < VIRT_IDLE_SPINS) {
+    if (vanity_keep_polling(busy_at)) {
       vanity_arch_pause();
       continue;
     }
-    idle = 0;
+    busy_at = vanity_cycles(); /* whatever ends the sleep below, poll a while after it */
     int ready = vanity_arm(&vanity_channel_tx_done);
     for (uint32_t i = 0; i < VIRT_CLIENTS; i++) ready |= vanity_arm(clients[i].tx);
-    if (ready) continue;
-    if (drv.wait || !virt_driver_generation(region)) {
-      vanity_wait(VANITY_RACE_WAIT_NS);
-      continue;
-    }
-    if (vanity_wait(VANITY_RACE_WAIT_NS) || vanity_pending(&vanity_channel_tx_done)) continue;
-    report();
-    vanity_wait(VIRT_SLEEP_NS);
+    if (!ready) virt_sleep(region, &drv, &vanity_channel_tx_done, report);
   }
 }

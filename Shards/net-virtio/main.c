@@ -278,7 +278,6 @@ static void acknowledge_interrupt(void) {
   stats.irqs++;
 }
 
-#define IDLE_SPINS 2000 /* empty polls before the driver sleeps */
 
 /* A line of counters when the driver goes idle after traffic, at most every
  * few seconds: what it did, and what it cost in kernel entries (sleeps and
@@ -341,7 +340,7 @@ int main(void) {
                 (uint64_t)dev->base, dev->irq, info->mac[0], info->mac[1], info->mac[2], info->mac[3], info->mac[4], info->mac[5],
                 rxq.size, txq.size, txq.size / 2);
 
-  uint32_t idle = 0;
+  uint64_t busy_at = vanity_cycles(); /* when work was last seen */
   for (;;) {
     uint32_t work = rx_reap();
     work += rx_returns();
@@ -352,10 +351,10 @@ int main(void) {
     work += tx_reap();
     work += sync_answers();
     if (work || proto.rx_ack || proto.tx_wait || proto.tx_ack) {
-      idle = 0;
+      busy_at = vanity_cycles();
       continue;
     }
-    if (++idle < IDLE_SPINS) {
+    if (vanity_keep_polling(busy_at)) {
       vanity_arch_pause();
       continue;
     }
@@ -376,6 +375,6 @@ int main(void) {
       if (woke & VANITY_WAKE_IRQ) acknowledge_interrupt();
     }
     interrupts(0);
-    idle = 0;
+    busy_at = vanity_cycles();
   }
 }

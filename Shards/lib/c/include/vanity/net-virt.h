@@ -52,7 +52,63 @@ static inline uint32_t virt_bump(uint32_t *generation) {
   return g;
 }
 
-#define VIRT_IDLE_SPINS 2000      /* empty polls before sleeping */
 #define VIRT_SLEEP_NS 100000000ull /* the longest sleep: a driver restart is noticed within it */
+
+/* A virtualiser's sync with the driver (<vanity/net.h>): the driver
+ * generation synced with, the marker's cookie, whether the marker is still
+ * to send and its answer awaited. */
+struct virt_sync {
+  uint32_t generation, cookie;
+  int send, wait;
+  uint64_t syncs;
+};
+
+/* Starts a sync when the driver (re)started since the last one. */
+static inline void virt_sync_check(const void *region, struct virt_sync *drv) {
+  uint32_t generation = virt_driver_generation(region);
+  if (generation && generation != drv->generation) {
+    drv->generation = generation;
+    drv->cookie++;
+    drv->send = drv->wait = 1;
+    drv->syncs++;
+  }
+}
+
+/* Whether the answer on the driver's channel ends the sync. */
+static inline int virt_sync_answered(struct virt_sync *drv, const struct vanity_net_desc *d) {
+  if (drv->wait && !drv->send && d->cookie == drv->cookie) {
+    drv->wait = 0;
+    return 1;
+  }
+  return 0;
+}
+
+/* Whether a counter line is due: `count` moved since the last one, and
+ * that was at least 5 s ago (the first after traffic comes at once). */
+static inline int virt_report_due(uint64_t count) {
+  static uint64_t last_count, last_ns;
+  if (count == last_count) return 0;
+  uint64_t now = (uint64_t)vanity_time_ns();
+  if (last_ns && now - last_ns < 5000000000ull) return 0;
+  last_ns = now;
+  last_count = count;
+  return 1;
+}
+
+/* The idle end of a virtualiser's loop, once it has found no work for a
+ * while and armed its receiving rings with nothing there: a short sleep
+ * while the driver syncs or starts; else a short one that traffic usually
+ * ends, then the counters, then one bounded so that a driver restart is
+ * noticed (the kernel wakes us at it, possibly before the driver's info
+ * page says so). */
+static inline void virt_sleep(const void *region, const struct virt_sync *drv, const struct vanity_channel *from_driver, void (*report)(void)) {
+  if (drv->wait || !virt_driver_generation(region)) {
+    vanity_wait(VANITY_RACE_WAIT_NS);
+    return;
+  }
+  if (vanity_wait(VANITY_RACE_WAIT_NS) || vanity_pending(from_driver)) return;
+  report();
+  vanity_wait(VIRT_SLEEP_NS);
+}
 
 #endif

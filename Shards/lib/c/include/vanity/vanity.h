@@ -78,6 +78,16 @@ static inline int64_t vanity_time_ns(void) { return vanity_arch_syscall(VANITY_S
  * time-stamp counter (docs/abi.md, "Cycle counter"). Differences on one core
  * measure work; the rate is the platform's. */
 static inline uint64_t vanity_cycles(void) { return vanity_arch_cycles(); }
+/* For shards that poll while busy and sleep when idle (the network driver,
+ * the virtualisers, the echo shard): whether to keep polling, work having
+ * last been seen at cycle count `since`. VANITY_POLL_CYCLES of the core's
+ * counter is about 0.5–2 ms on every platform (QEMU runs its counters at
+ * about 1 GHz, a host's TSC at 1–3 GHz): traffic with gaps shorter than
+ * that costs no kernel entry (docs/performance.md, "Echo server"). */
+#ifndef VANITY_POLL_CYCLES
+#define VANITY_POLL_CYCLES 2000000ull
+#endif
+static inline int vanity_keep_polling(uint64_t since) { return vanity_cycles() - since < VANITY_POLL_CYCLES; }
 static inline int64_t vanity_yield(void) { return vanity_arch_syscall(VANITY_SYS_YIELD, 0, 0, 0); }
 static inline int64_t vanity_generation(uint32_t shard) { return vanity_arch_syscall(VANITY_SYS_GENERATION, shard, 0, 0); }
 /* Supervisors (docs/kernel.md, "Supervisors that act"): restart, hold or
