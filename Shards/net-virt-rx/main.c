@@ -161,9 +161,8 @@ static uint32_t from_client(struct client *c) {
     give_back(buf);
   }
   if (c->ack) {
-    struct vanity_net_desc d = {.flags = VANITY_NET_F_SYNC, .cookie = c->cookie};
     flush_client(c); /* what came before the answer goes first */
-    if (vanity_try_send(c->rx, &d)) c->ack = 0;
+    virt_answer(&c->ack, c->cookie, c->rx);
   }
   return n;
 }
@@ -194,11 +193,7 @@ int main(void) {
   region = vanity_region_net_buffers.base;
   info = (struct vanity_net_info *)region;
   virt = vanity_net_virt(region);
-  if (vanity_region_net_buffers.size < VANITY_NET_REGION_SIZE) {
-    vanity_printf("virt-rx: the region net-buffers has %lu bytes, vanity/net.h needs %u\n", (unsigned long)vanity_region_net_buffers.size,
-                  VANITY_NET_REGION_SIZE);
-    return 1;
-  }
+  if (!virt_region_fits("virt-rx", vanity_region_net_buffers.size)) return 1;
   for (uint32_t i = 0; i < VIRT_CLIENTS; i++) {
     clients[i].ip = vanity_net_parse_ipv4(clients[i].ip_text);
     if (!clients[i].ip) {

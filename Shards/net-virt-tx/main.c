@@ -134,9 +134,8 @@ static uint32_t from_client(struct client *c) {
   }
   if (c->wait && !c->in_flight && !drv.wait) c->wait = 0, c->ack = 1;
   if (c->ack) {
-    struct vanity_net_desc d = {.flags = VANITY_NET_F_SYNC, .cookie = c->cookie};
     flush_client(c); /* what came before the answer goes first */
-    if (vanity_try_send(c->done, &d)) c->ack = 0;
+    virt_answer(&c->ack, c->cookie, c->done);
   }
   return n;
 }
@@ -157,11 +156,7 @@ static void report(void) {
 int main(void) {
   region = vanity_region_net_buffers.base;
   virt = vanity_net_virt(region);
-  if (vanity_region_net_buffers.size < VANITY_NET_REGION_SIZE) {
-    vanity_printf("virt-tx: the region net-buffers has %lu bytes, vanity/net.h needs %u\n", (unsigned long)vanity_region_net_buffers.size,
-                  VANITY_NET_REGION_SIZE);
-    return 1;
-  }
+  if (!virt_region_fits("virt-tx", vanity_region_net_buffers.size)) return 1;
   for (uint32_t i = 0; i < VIRT_CLIENTS; i++) vanity_net_tx_share(i, VIRT_CLIENTS, &clients[i].first, &clients[i].count);
   for (uint32_t b = 0; b < VANITY_NET_TX_BUFS; b++) at_driver[b] = VIRT_NONE;
   /* Clients sync when they see this; their SYNCs are answered once our

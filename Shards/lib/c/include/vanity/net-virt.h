@@ -63,6 +63,21 @@ struct virt_sync {
   uint64_t syncs;
 };
 
+/* Whether the shard's net-buffers region is big enough for <vanity/net.h>
+ * (said on the console when it is not). */
+static inline int virt_region_fits(const char *who, uint64_t size) {
+  if (size >= VANITY_NET_REGION_SIZE) return 1;
+  vanity_printf("%s: the region net-buffers has %lu bytes, vanity/net.h needs %u\n", who, (unsigned long)size, VANITY_NET_REGION_SIZE);
+  return 0;
+}
+
+/* Answers a client's SYNC once what came before it went out (`flushed`):
+ * the marker with its cookie on `to`; clears `ack` when it was sent. */
+static inline void virt_answer(int *ack, uint32_t cookie, const struct vanity_channel *to) {
+  struct vanity_net_desc d = {.flags = VANITY_NET_F_SYNC, .cookie = cookie};
+  if (vanity_try_send(to, &d)) *ack = 0;
+}
+
 /* Starts a sync when the driver (re)started since the last one. */
 static inline void virt_sync_check(const void *region, struct virt_sync *drv) {
   uint32_t generation = virt_driver_generation(region);
