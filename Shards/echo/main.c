@@ -139,7 +139,6 @@ static err_t on_accept(void *arg, struct tcp_pcb *pcb, err_t err) {
 
 /* ------------------------------------------------------------ the loop */
 
-
 /* Counters when the shard goes idle after traffic, at most every few seconds. */
 static void report(void) {
   static uint64_t last_ns;

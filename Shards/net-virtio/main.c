@@ -278,7 +278,6 @@ static void acknowledge_interrupt(void) {
   stats.irqs++;
 }
 
-
 /* A line of counters when the driver goes idle after traffic, at most every
  * few seconds: what it did, and what it cost in kernel entries (sleeps and
  * interrupt acknowledgements; kicks are MMIO writes to the device). */

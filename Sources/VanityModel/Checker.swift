@@ -473,7 +473,7 @@ public struct SystemChecker {
             if !lacking.isEmpty {
                 let names = humanList(lacking.map(\.name), quoted: false, conjunction: "and")
                 d.error(c.location, "region \"\(r.name.value)\" asks for cache = \"\(c.value.rawValue)\", which \(names) \(lacking.count == 1 ? "does" : "do") not offer"
-                            + " (\(lacking.count == 1 ? "it offers" : "they offer") \(humanList(lacking[0].cacheModes.map(\.rawValue), conjunction: "and")));"
+                            + (lacking.count == 1 ? " (it offers \(humanList(lacking[0].cacheModes.map(\.rawValue), conjunction: "and")))" : "") + ";"
                             + " build for the others with --platform, or use the default \"normal\"")
             }
         }

@@ -71,7 +71,7 @@ static inline int virt_region_fits(const char *who, uint64_t size) {
   return 0;
 }
 
-/* Answers a client's SYNC once what came before it went out (`flushed`):
+/* Answers a client's SYNC (the caller has flushed what came before it):
  * the marker with its cookie on `to`; clears `ack` when it was sent. */
 static inline void virt_answer(int *ack, uint32_t cookie, const struct vanity_channel *to) {
   struct vanity_net_desc d = {.flags = VANITY_NET_F_SYNC, .cookie = cookie};
