@@ -47,7 +47,7 @@ layout: deps
 	$(SWIFT) run $(SWIFTFLAGS) vanity-build layout --config $(CONFIG) --platform aarch64-virt
 
 test: deps
-	$(SWIFT) test $(SWIFTFLAGS)
+	SWIFT='$(SWIFT)' SWIFTFLAGS='$(SWIFTFLAGS)' Scripts/test.sh
 
 bench: deps
 	$(SWIFT) run -c release vanity-bench
