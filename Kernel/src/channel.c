@@ -49,8 +49,14 @@ static void writer_restarted(const struct vanity_channel_desc *c, struct vanity_
 }
 
 void shard_wake(struct shard_state *s, uint64_t bits) {
-  __atomic_fetch_or(&s->wake, bits, __ATOMIC_ACQ_REL);
-  if (s->core != VANITY_NO_CORE && s->core != platform_core_id()) platform_kick_core(s->core);
+  /* Every core of a shard on several cores hears every wake: each polls
+   * what it serves and waits again (docs/abi.md). */
+  uint32_t me = platform_core_id();
+  for (uint32_t c = 0; c < VANITY_MAX_CORES; c++) {
+    if (!(s->cores >> c & 1u)) continue;
+    __atomic_fetch_or(&kstate.wake[c], bits, __ATOMIC_ACQ_REL);
+    if (c != me) platform_kick_core(c);
+  }
 }
 
 /* The other endpoint of `c`, and the bits that wake it for `c`: the

@@ -180,7 +180,7 @@ static void handle(void) {
     uint32_t c = frame.type == VANITY_DEBUG_RESTART ? CONTROL_RESTART : frame.type == VANITY_DEBUG_HOLD ? CONTROL_HOLD : CONTROL_RELEASE;
     if (!atomic_cas32(&s->control, CONTROL_NONE, c))
       return error(id, VANITY_DEBUG_E_BUSY, "an earlier request for this shard is still pending");
-    platform_kick_core(s->core);
+    shard_kick(s);
     return answer(frame.type, id, 0, 0);
   }
   case VANITY_DEBUG_RELOAD_BEGIN:

@@ -38,12 +38,16 @@ void kernel_init(void) {
     struct shard_state *s = &kstate.shards[i];
     s->desc = d;
     s->core = first_core(d->core_mask);
+    s->cores = VANITY_MAX_CORES >= 64 ? d->core_mask : d->core_mask & ((1ull << VANITY_MAX_CORES) - 1u);
     s->data = find_region(d, VANITY_REGION_DATA);
     s->stack = find_region(d, VANITY_REGION_STACK);
     s->heap = find_region(d, VANITY_REGION_HEAP);
     s->image = find_kernel_region(d->data_image);
-    if (s->core < VANITY_MAX_CORES) kstate.core_shard[s->core] = i;
-    if (s->core != platform_core_id()) kernel_idle_from_boot(s->core);
+    for (uint32_t c = 0; c < VANITY_MAX_CORES; c++) {
+      if (!(s->cores >> c & 1u)) continue;
+      kstate.core_shard[c] = i;
+      if (c != platform_core_id()) kernel_idle_from_boot(c);
+    }
   }
   channels_init();
   for (uint32_t i = 0; i < sys->shard_count; i++) {
@@ -63,8 +67,12 @@ void kernel_init(void) {
   for (uint32_t i = 0; i < sys->irq_count; i++) platform_irq_route(sys->irqs[i].irq, sys->irqs[i].core);
   for (uint32_t i = 0; i < sys->shard_count; i++) {
     struct shard_state *s = &kstate.shards[i];
-    kprintf("kernel: starting %s on core %u\n", s->desc->name, s->core);
-    platform_start_core(s->core, s->desc);
+    for (uint32_t c = 0; c < VANITY_MAX_CORES; c++) {
+      if (!(s->cores >> c & 1u)) continue;
+      if (c == s->core) kprintf("kernel: starting %s on core %u\n", s->desc->name, c);
+      else kprintf("kernel: starting %s on core %u too (its core index %u)\n", s->desc->name, c, vanity_shard_core_index(s->desc, c));
+      platform_start_core(c, s->desc);
+    }
   }
 }
 
@@ -74,25 +82,40 @@ void kernel_secondary_start(uint32_t core) {
   if (!s) {
     for (;;) platform_idle(0);
   }
-  shard_start(s);
+  /* The first core starts the shard; its other cores enter it once it has
+   * (or park, if it is already being stopped). */
+  if (core == s->core) shard_start(s);
+  while (!atomic_load32(&s->start_epoch)) kernel_idle(platform_time_ns() + 1000000ull);
+  shard_stop_point(s, core);
+  platform_start_core(core, s->desc);
+  for (;;) {
+  }
 }
 
+/* Each core of a watched shard must beat (its own status block) or wait
+ * within the limit; the first that does not has the shard faulted. */
 static void check_watchdogs(uint64_t now) {
   for (uint32_t i = 0; i < kstate.sys->shard_count; i++) {
     struct shard_state *s = &kstate.shards[i];
     if (!s->desc->watchdog_ms || !s->data) continue;
     uint32_t st = atomic_load32(&s->run_state);
-    uint64_t beat = atomic_load64(&((struct vanity_shard_status *)(uintptr_t)s->data->virt)->heartbeat);
-    if (st != VANITY_SHARD_RUNNING || beat != s->last_heartbeat) {
-      s->last_heartbeat = beat;
-      s->last_progress_ns = now;
-      continue;
-    }
-    if (now - s->last_progress_ns >= (uint64_t)s->desc->watchdog_ms * 1000000ull && !atomic_load32(&s->fault_request)) {
-      kprintf("kernel: watchdog: %s silent for %lu ms (limit %u ms)\n", s->desc->name,
-              (now - s->last_progress_ns) / 1000000u, s->desc->watchdog_ms);
+    for (uint32_t c = 0; c < VANITY_MAX_CORES; c++) {
+      if (!(s->cores >> c & 1u)) continue;
+      uint64_t beat = atomic_load64(&shard_status(s, c)->heartbeat);
+      if ((st != VANITY_SHARD_RUNNING && st != VANITY_SHARD_WAITING) || atomic_load32(&kstate.waiting[c]) ||
+          beat != kstate.last_beat[c]) {
+        kstate.last_beat[c] = beat;
+        kstate.last_beat_ns[c] = now;
+        continue;
+      }
+      uint64_t silent = now - kstate.last_beat_ns[c];
+      if (silent < (uint64_t)s->desc->watchdog_ms * 1000000ull || atomic_load32(&s->fault_request)) continue;
+      if (s->cores & (s->cores - 1u))
+        kprintf("kernel: watchdog: %s silent for %lu ms (limit %u ms) on core %u\n", s->desc->name, silent / 1000000u,
+                s->desc->watchdog_ms, c);
+      else kprintf("kernel: watchdog: %s silent for %lu ms (limit %u ms)\n", s->desc->name, silent / 1000000u, s->desc->watchdog_ms);
       atomic_store32(&s->fault_request, VANITY_FAULT_WATCHDOG);
-      platform_kick_core(s->core);
+      platform_kick_core(c);
     }
   }
 }
@@ -124,9 +147,13 @@ void kernel_fault(uint32_t kind, uint64_t pc, uint64_t address) {
     kprintf("kernel: PANIC: fault %s in the kernel at pc=0x%lx addr=0x%lx\n", fault_name(kind), pc, address);
     platform_shutdown(3);
   }
-  /* A data abort just below the stack is a stack overflow into the guard page. */
-  if (kind == VANITY_FAULT_DATA && s->stack && address < s->stack->virt && address >= s->stack->virt - kstate.sys->page_size)
-    kind = VANITY_FAULT_STACK;
+  /* A data abort just below a stack is a stack overflow into its guard page
+   * (the simulator reports a shard's death on its first core: any of its
+   * stacks counts). */
+  for (uint32_t k = 0; s->stack && kind == VANITY_FAULT_DATA && k < vanity_shard_core_count(s->desc); k++) {
+    uint64_t base = s->stack->virt + k * s->desc->stack_stride;
+    if (address < base && address >= base - kstate.sys->page_size) kind = VANITY_FAULT_STACK;
+  }
   shard_fault(s, kind, pc, address);
 }
 
@@ -145,8 +172,10 @@ void kernel_irq(uint32_t irq) {
 }
 
 void kernel_user_return(uint64_t pc) {
-  struct shard_state *s = shard_on_core(platform_core_id());
+  uint32_t core = platform_core_id();
+  struct shard_state *s = shard_on_core(core);
   if (!s) return;
+  shard_stop_point(s, core); /* another of its cores stops the shard */
   /* A forced reload happens here; a plain one waits for the shard to wait
    * (syscall.c). */
   if (atomic_load32(&s->control) == CONTROL_RELOAD_FORCE) shard_reload_here(s);
@@ -161,9 +190,6 @@ void kernel_user_return(uint64_t pc) {
     control_done("holding", s);
     shard_stop_here(s);
   }
-  uint32_t req = atomic_load32(&s->fault_request);
-  if (req) {
-    atomic_store32(&s->fault_request, 0);
-    shard_fault(s, req, pc, 0);
-  }
+  uint32_t req = __atomic_exchange_n(&s->fault_request, 0u, __ATOMIC_ACQ_REL);
+  if (req) shard_fault(s, req, pc, 0);
 }

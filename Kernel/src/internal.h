@@ -61,15 +61,20 @@ struct log_bucket {
 
 struct shard_state {
   const struct vanity_shard_desc *desc;
-  uint32_t core;                 /* the core the shard runs on */
+  uint32_t core;                 /* the shard's first core (its interrupts are routed there) */
+  uint64_t cores;                /* every core it runs on (bit n: core n) */
   volatile uint32_t run_state;   /* enum vanity_shard_state (<vanity/debug.h>) */
-  volatile uint64_t wake;        /* the wake word pending for the shard (VANITY_WAKE_*, syscall.h) */
-  volatile uint32_t fault_request; /* non-zero: the kernel core asks this shard's core to fault it */
+  volatile uint32_t fault_request; /* non-zero: the kernel core asks one of this shard's cores to fault it */
+  /* A shard on several cores is stopped (fault, restart, hold, reload,
+   * exit) by one of them, the stopper, which first parks the others
+   * (shard_gather); the next start releases them (shard_start). */
+  volatile uint32_t stopper;     /* the stopping core + 1; 0: none */
+  volatile uint64_t parked;      /* the cores parked for the stopper */
+  volatile uint32_t start_epoch; /* bumped by every start: parked cores enter the shard again */
+  volatile uint32_t resume_epoch; /* bumped when a stop is called off: parked cores go on where they were */
   uint32_t generation;           /* starts so far (1 after boot) */
   uint32_t restarts;
   uint64_t started_ns;           /* when the current run began */
-  uint64_t last_heartbeat;       /* watchdog: last value seen */
-  uint64_t last_progress_ns;     /* watchdog: when it last changed */
   uint64_t denied;               /* denied system calls */
   uint64_t syscalls;             /* system calls made */
   volatile uint32_t control;     /* enum shard_control, ORed with CONTROL_FROM(shard) when a supervisor asked */
@@ -92,6 +97,10 @@ struct kernel_state {
   uint32_t core_shard[VANITY_MAX_CORES]; /* shard id per core, VANITY_NO_SHARD if none */
   volatile uint32_t stopping;
   volatile uint32_t exit_status;
+  volatile uint64_t wake[VANITY_MAX_CORES];    /* per core: the wake word pending for its shard there (VANITY_WAKE_*, syscall.h) */
+  volatile uint32_t waiting[VANITY_MAX_CORES]; /* per core: its shard waits there (the watchdog counts that as progress) */
+  uint64_t last_beat[VANITY_MAX_CORES];        /* watchdog, per core: the heartbeat last seen */
+  uint64_t last_beat_ns[VANITY_MAX_CORES];     /* watchdog, per core: when it last changed */
   volatile uint64_t entries[VANITY_MAX_CORES]; /* kernel entries per core (syscalls + faults + irqs) */
   volatile uint64_t idle_ns[VANITY_MAX_CORES];    /* time each core spent idle (kernel_idle), finished spells */
   volatile uint64_t idle_since[VANITY_MAX_CORES]; /* when the core's current idle spell began; 0: not idle */
@@ -145,6 +154,23 @@ static inline struct shard_state *shard_on_core(uint32_t core) {
   return id == VANITY_NO_SHARD ? 0 : &kstate.shards[id];
 }
 void shard_start(struct shard_state *s) __attribute__((noreturn));
+/* On one of the shard's cores, before it stops the shard: parks every other
+ * core of the shard and returns once they are parked; if another core is
+ * stopping the shard already, parks the calling core instead (which enters
+ * the shard afresh at its next start). */
+void shard_gather(struct shard_state *s);
+/* The stop is called off: the parked cores go on where they were. */
+void shard_ungather(struct shard_state *s);
+/* Parks the calling core until the shard's next start (then enters it
+ * afresh) or until the stop is called off (then returns). */
+void shard_park(struct shard_state *s);
+/* Kicks every core of the shard but the caller's. */
+void shard_kick(struct shard_state *s);
+/* The shard's status block on its core `core` (watchdog). */
+static inline volatile struct vanity_shard_status *shard_status(struct shard_state *s, uint32_t core) {
+  return (volatile struct vanity_shard_status *)(uintptr_t)(s->data->virt + vanity_shard_core_index(s->desc, core) *
+                                                                              sizeof(struct vanity_shard_status));
+}
 void shard_stop_here(struct shard_state *s) __attribute__((noreturn));
 void shard_fault(struct shard_state *s, uint32_t kind, uint64_t pc, uint64_t address) __attribute__((noreturn));
 const char *fault_name(uint32_t kind);
@@ -191,6 +217,12 @@ void shard_reload_here(struct shard_state *s);
 static inline uint64_t atomic_load64(const volatile uint64_t *p) { return __atomic_load_n(p, __ATOMIC_ACQUIRE); }
 static inline uint32_t atomic_load32(const volatile uint32_t *p) { return __atomic_load_n(p, __ATOMIC_ACQUIRE); }
 static inline void atomic_store32(volatile uint32_t *p, uint32_t v) { __atomic_store_n(p, v, __ATOMIC_RELEASE); }
+/* On a core of `s`: parks it if another of the shard's cores is stopping it
+ * (returns if that stop is called off). */
+static inline void shard_stop_point(struct shard_state *s, uint32_t core) {
+  uint32_t st = atomic_load32(&s->stopper);
+  if (st && st != core + 1u) shard_park(s);
+}
 static inline int atomic_cas32(volatile uint32_t *p, uint32_t expected, uint32_t desired) {
   return __atomic_compare_exchange_n(p, &expected, desired, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE);
 }

@@ -215,7 +215,7 @@ static int commit(const struct vanity_debug_frame *f, struct reload_reply *out) 
   rl.deadline_ns = t0 + QUIESCE_TIMEOUT_NS;
   rl.parked_ns = 0;
   kprintf("kernel: reloading %s (%u bytes, checked)\n", s->desc->name, rl.size);
-  platform_kick_core(s->core);
+  shard_kick(s);
   return 0; /* the verdict comes from reload_poll */
 }
 
@@ -245,7 +245,7 @@ int reload_poll(struct reload_reply *out, int *busy) {
     rl.parked_ns = now;
     load_segments(s);
     atomic_store32(&s->reload_phase, RELOAD_LOADED);
-    platform_kick_core(s->core);
+    shard_kick(s);
   } else if (phase == RELOAD_IDLE) {
     verdict = (struct vanity_reload_verdict){
         .generation = rl.new_generation,
@@ -273,7 +273,7 @@ int reload_take(struct shard_state *s) {
   uint32_t c = atomic_load32(&s->control);
   if (c != CONTROL_RELOAD && c != CONTROL_RELOAD_FORCE) return 0;
   if (!atomic_cas32(&s->control, c, CONTROL_NONE)) return 0; /* called off meanwhile */
-  platform_stop_core(s->core);
+  platform_stop_core(platform_core_id());
   atomic_store32(&s->run_state, VANITY_SHARD_RESTARTING);
   atomic_store32(&s->reload_phase, RELOAD_PARKED);
   platform_kick_core(kstate.sys->kernel_core);

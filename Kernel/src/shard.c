@@ -1,6 +1,8 @@
-/* Shards: start, faults and supervision. A shard runs alone on its core;
- * everything here runs on that core, except watchdog detection (kernel core),
- * which only asks the shard's core to fault it. */
+/* Shards: start, faults and supervision. A shard runs alone on its cores;
+ * everything here runs on one of them, except watchdog detection (kernel
+ * core), which only asks a shard's core to fault it. A shard on several
+ * cores is stopped by one of them (the stopper), which parks the others
+ * first (shard_gather) and releases them at the next start. */
 #include "internal.h"
 
 const char *fault_name(uint32_t kind) { return vanity_fault_name(kind); }
@@ -15,15 +17,72 @@ static const char *policy_name(uint32_t kind) {
   }
 }
 
-/* Resets data+bss from the pristine image and clears stack and heap. */
+/* Resets data+bss from the pristine image and clears the stacks and heap. */
 static void shard_reset_memory(struct shard_state *s) {
   if (s->data && s->image) memcpy((void *)(uintptr_t)s->data->virt, (const void *)(uintptr_t)s->image->virt, s->data->size);
-  if (s->stack) memset((void *)(uintptr_t)s->stack->virt, 0, s->stack->size);
+  for (uint32_t i = 0; i < s->desc->region_count; i++) {
+    const struct vanity_region *r = &s->desc->regions[i];
+    if (r->kind == VANITY_REGION_STACK) memset((void *)(uintptr_t)r->virt, 0, r->size);
+  }
   if (s->heap) memset((void *)(uintptr_t)s->heap->virt, 0, s->heap->size);
 }
 
+void shard_kick(struct shard_state *s) {
+  uint32_t me = platform_core_id();
+  for (uint32_t c = 0; c < VANITY_MAX_CORES; c++)
+    if ((s->cores >> c & 1u) && c != me) platform_kick_core(c);
+}
+
+/* How often a stopper kicks the cores it waits for again: a core that was
+ * just released may have taken the first kick before it re-entered the shard. */
+#define GATHER_KICK_NS 1000000ull
+
+void shard_gather(struct shard_state *s) {
+  uint32_t me = platform_core_id();
+  /* Another core stops the shard: park; resumed (shard_ungather), try again. */
+  while (atomic_load32(&s->stopper) != me + 1u && !atomic_cas32(&s->stopper, 0u, me + 1u)) shard_park(s);
+  uint64_t others = s->cores & ~(1ull << me);
+  while ((__atomic_load_n(&s->parked, __ATOMIC_ACQUIRE) & others) != others) {
+    shard_kick(s);
+    kernel_idle(platform_time_ns() + GATHER_KICK_NS);
+  }
+}
+
+void shard_park(struct shard_state *s) {
+  uint32_t me = platform_core_id();
+  uint32_t epoch = atomic_load32(&s->start_epoch), resume = atomic_load32(&s->resume_epoch);
+  uint32_t waiting = kstate.waiting[me];
+  kstate.waiting[me] = 0;
+  __atomic_fetch_or(&s->parked, 1ull << me, __ATOMIC_ACQ_REL);
+  uint32_t st = atomic_load32(&s->stopper);
+  if (st) platform_kick_core(st - 1u);
+  for (;;) {
+    if (atomic_load32(&s->start_epoch) != epoch) { /* started again: from _start */
+      platform_start_core(me, s->desc);
+      for (;;) {
+      }
+    }
+    if (atomic_load32(&s->resume_epoch) != resume) break; /* not stopped after all: on where it was */
+    kernel_idle(0);
+  }
+  kstate.waiting[me] = waiting;
+}
+
+void shard_ungather(struct shard_state *s) {
+  __atomic_store_n(&s->parked, 0ull, __ATOMIC_RELEASE);
+  atomic_store32(&s->stopper, 0);
+  __atomic_fetch_add(&s->resume_epoch, 1u, __ATOMIC_ACQ_REL);
+  shard_kick(s);
+}
+
 void shard_reload_here(struct shard_state *s) {
-  if (!reload_take(s)) return;
+  uint32_t c = atomic_load32(&s->control);
+  if (c != CONTROL_RELOAD && c != CONTROL_RELOAD_FORCE) return;
+  shard_gather(s);
+  if (!reload_take(s)) { /* called off meanwhile: the other cores go on */
+    shard_ungather(s);
+    return;
+  }
   shard_reset_memory(s);
   channels_reloaded(s->desc->id);
   /* An operator's hold outlasts a reload: the new code starts on release.
@@ -45,11 +104,20 @@ void shard_start(struct shard_state *s) {
   for (uint32_t i = 0; i < s->desc->irq_count; i++) platform_irq_reset(s->desc->irqs[i]);
   s->generation++;
   s->started_ns = platform_time_ns();
-  s->last_progress_ns = s->started_ns;
-  s->last_heartbeat = s->data ? ((struct vanity_shard_status *)(uintptr_t)s->data->virt)->heartbeat : 0;
+  for (uint32_t c = 0; c < VANITY_MAX_CORES; c++) {
+    if (!(s->cores >> c & 1u)) continue;
+    kstate.last_beat_ns[c] = s->started_ns;
+    kstate.last_beat[c] = s->data ? shard_status(s, c)->heartbeat : 0;
+    kstate.wake[c] = 0;
+  }
   atomic_store32(&s->fault_request, 0);
   atomic_store32(&s->run_state, VANITY_SHARD_RUNNING);
-  platform_start_core(s->core, s->desc);
+  /* The parked cores enter too. */
+  __atomic_store_n(&s->parked, 0ull, __ATOMIC_RELEASE);
+  atomic_store32(&s->stopper, 0);
+  __atomic_fetch_add(&s->start_epoch, 1u, __ATOMIC_ACQ_REL);
+  shard_kick(s);
+  platform_start_core(platform_core_id(), s->desc);
   for (;;) {
   }
 }
@@ -65,8 +133,9 @@ void control_done(const char *what, struct shard_state *s) {
  * request made before it got here (a supervisor woken by its fault may ask
  * at once) is taken before the first idle. */
 void shard_stop_here(struct shard_state *s) {
+  shard_gather(s);
   atomic_store32(&s->run_state, VANITY_SHARD_HELD);
-  platform_stop_core(s->core);
+  platform_stop_core(platform_core_id());
   for (;;) {
     shard_reload_here(s); /* a held shard is quiescent */
     uint32_t c = control_peek(s);
@@ -87,7 +156,8 @@ void shard_stop_here(struct shard_state *s) {
 /* Starts the shard again from its pristine image with a new generation
  * (an operator's restart or release: no policy, no restart count). */
 void shard_restart(struct shard_state *s) {
-  platform_stop_core(s->core);
+  shard_gather(s);
+  platform_stop_core(platform_core_id());
   shard_reset_memory(s);
   channels_bump_generation(s->desc->id);
   shard_start(s);
@@ -120,13 +190,17 @@ void shard_fault(struct shard_state *s, uint32_t kind, uint64_t pc, uint64_t add
   if (atomic_load32(&kstate.stopping)) {
     for (;;) platform_idle(0);
   }
+  shard_gather(s);
   s->fault = (struct vanity_fault_record){.kind = kind, .generation = s->generation, .pc = pc, .address = address,
                                            .time_ns = platform_time_ns(), .faults = s->fault.faults + 1};
   __atomic_thread_fence(__ATOMIC_RELEASE); /* the record before the supervisor's wake */
   kprintf("kernel: FAULT shard=%s kind=%s pc=0x%lx addr=0x%lx generation=%u policy=%s\n", s->desc->name,
           fault_name(kind), pc, address, s->generation, policy_name(p->kind));
+  if (s->cores & (s->cores - 1u))
+    kprintf("kernel: %s faulted on core %u (its core index %u of %u); its other cores are stopped\n", s->desc->name,
+            platform_core_id(), vanity_shard_core_index(s->desc, platform_core_id()), vanity_shard_core_count(s->desc));
   atomic_store32(&s->run_state, VANITY_SHARD_RESTARTING);
-  platform_stop_core(s->core);
+  platform_stop_core(platform_core_id());
   switch (p->kind) {
   case VANITY_POLICY_RESTART:
     if (s->restarts >= p->max_restarts) {

@@ -35,7 +35,7 @@ static int owns_irq(const struct vanity_shard_desc *d, uint64_t irq) {
 }
 
 static int64_t denied(struct shard_state *s) {
-  s->denied++;
+  __atomic_fetch_add(&s->denied, 1u, __ATOMIC_RELAXED);
   return VANITY_E_DENIED;
 }
 
@@ -46,22 +46,26 @@ static uint64_t deadline_after(uint64_t timeout_ns) {
   return timeout_ns && timeout_ns <= ~0ull - now ? now + timeout_ns : 0;
 }
 
-static int64_t sys_wait(struct shard_state *s, uint64_t timeout_ns) {
+static int64_t sys_wait(struct shard_state *s, uint32_t core, uint64_t timeout_ns) {
   uint64_t deadline = deadline_after(timeout_ns);
   atomic_store32(&s->run_state, VANITY_SHARD_WAITING);
+  kstate.waiting[core] = 1;
+  int64_t r = 0;
   for (;;) {
+    shard_stop_point(s, core); /* another of its cores stops the shard */
     shard_reload_here(s); /* waiting is the quiescent point: a pending reload happens here */
     uint32_t c = atomic_load32(&s->control);
-    uint64_t bits = __atomic_exchange_n(&s->wake, 0ull, __ATOMIC_ACQ_REL);
+    uint64_t bits = __atomic_exchange_n(&kstate.wake[core], 0ull, __ATOMIC_ACQ_REL);
     if (bits || atomic_load32(&s->fault_request) || c) {
-      atomic_store32(&s->run_state, VANITY_SHARD_RUNNING);
-      return (int64_t)bits; /* bit 63 is never set (syscall.h) */
+      r = (int64_t)bits; /* bit 63 is never set (syscall.h) */
+      break;
     }
     if (deadline && platform_time_ns() >= deadline) break;
     kernel_idle(deadline);
   }
+  kstate.waiting[core] = 0;
   atomic_store32(&s->run_state, VANITY_SHARD_RUNNING);
-  return 0;
+  return r;
 }
 
 /* Is shard `target` in the caller's reach (system_table.h)? */
@@ -80,7 +84,7 @@ static int64_t sys_control(struct shard_state *s, uint64_t target, uint64_t acti
   if (action == VANITY_CONTROL_QUERY) return atomic_load32(&t->control) ? VANITY_E_BUSY : VANITY_OK;
   if (action == VANITY_CONTROL_RELEASE && atomic_load32(&t->run_state) != VANITY_SHARD_HELD) return VANITY_E_STATE;
   if (!atomic_cas32(&t->control, CONTROL_NONE, (uint32_t)action | CONTROL_FROM(d->id))) return VANITY_E_BUSY;
-  platform_kick_core(t->core);
+  shard_kick(t);
   return VANITY_OK;
 }
 
@@ -104,7 +108,7 @@ int64_t kernel_syscall(uint64_t nr, uint64_t a0, uint64_t a1, uint64_t a2) {
   if (!s) return VANITY_E_INVALID;
   kstate.entries[core]++;
   const struct vanity_shard_desc *d = s->desc;
-  s->syscalls++;
+  __atomic_fetch_add(&s->syscalls, 1u, __ATOMIC_RELAXED); /* a shard's cores count together */
   switch (nr) {
   case VANITY_SYS_LOG:
     if (!(d->caps & VANITY_CAP_LOG)) return denied(s);
@@ -113,10 +117,10 @@ int64_t kernel_syscall(uint64_t nr, uint64_t a0, uint64_t a1, uint64_t a2) {
     return (int64_t)a1;
   case VANITY_SYS_NOTIFY: {
     int64_t r = channel_notify(s, a0);
-    if (r == VANITY_E_DENIED) s->denied++;
+    if (r == VANITY_E_DENIED) denied(s);
     return r;
   }
-  case VANITY_SYS_WAIT: return sys_wait(s, a0);
+  case VANITY_SYS_WAIT: return sys_wait(s, core, a0);
   case VANITY_SYS_IRQ_ACK:
     if (!owns_irq(d, a0)) return denied(s);
     platform_irq_unmask((uint32_t)a0);

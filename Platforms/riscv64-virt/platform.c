@@ -259,7 +259,7 @@ static uint64_t kernel_stack_top(uint32_t core) {
 }
 
 void platform_start_core(uint32_t core, const struct vanity_shard_desc *shard) {
-  if (core == platform_core_id()) arch_enter_user(shard->entry, shard->stack_top, kernel_stack_top(core));
+  if (core == platform_core_id()) arch_enter_user(shard->entry, vanity_shard_stack_top(shard, core), kernel_stack_top(core));
   core_satp[core] = satp_of(spaces[1u + shard->id].root, (uint16_t)(1u + shard->id));
   /* In memory first, for a hart OpenSBI lets through to _start instead of
    * secondary_entry (boot.S, extra_boot_hart): it enters as the core it

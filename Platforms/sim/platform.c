@@ -62,6 +62,7 @@ struct core {
   volatile uint32_t det_turn;          /* futex: 1 while this core holds the token */
   int det_kick;                        /* a kick arrived since the core last idled */
   int stopped;                         /* the shard's process is SIGSTOPped */
+  int answering;                       /* in a system call of its shard (answer) */
 };
 
 static struct core cores[VANITY_MAX_CORES];
@@ -244,9 +245,23 @@ void platform_kick_core(uint32_t core) {
   futex(cores[core].kick, FUTEX_WAKE, 1, NULL);
 }
 
+static void shard_ended(struct core *c, struct vanity_sim_mailbox *m, int status) __attribute__((noreturn));
+
 void platform_idle(uint64_t deadline_ns) {
   struct core *c = &cores[this_core];
   devices_tick();
+  /* A shard on several cores: while its first core sleeps in a system
+   * call, another of its threads may crash. That core looks at the process
+   * at least every SERVICE_POLL_NS (a dying thread also kicks it). */
+  if (c->answering && c->shard && (c->shard->core_mask & (c->shard->core_mask - 1u)) && c->pid > 0) {
+    int status;
+    if (waitpid(c->pid, &status, WNOHANG) == c->pid) {
+      c->answering = 0;
+      shard_ended(c, c->mailbox, status);
+    }
+    uint64_t cap = platform_time_ns() + SERVICE_POLL_NS;
+    if (!deadline_ns || deadline_ns > cap) deadline_ns = cap;
+  }
   if (det) {
     if (c->det_kick) {
       c->det_kick = 0;
@@ -340,6 +355,18 @@ static const struct vanity_region *region_of(const struct vanity_shard_desc *d, 
   return 0;
 }
 
+/* A shard on several cores is one process with a thread per core: its
+ * first core starts the process and notices its end; every core answers
+ * its own mailbox (one page each). */
+static struct core *first_of(const struct vanity_shard_desc *d) {
+  return &cores[__builtin_ctzll(d->core_mask)];
+}
+
+static void reset_mailboxes(const struct vanity_shard_desc *d) {
+  for (uint32_t k = 0; k < VANITY_MAX_CORES; k++)
+    if (d->core_mask >> k & 1u) memset((void *)cores[k].mailbox, 0, sizeof *cores[k].mailbox);
+}
+
 static pid_t spawn_shard(struct core *c) {
   const struct vanity_shard_desc *d = c->shard;
   /* At most 80 characters an entry ("addr,size,prot,offset,what;" in hex). */
@@ -376,6 +403,10 @@ static pid_t spawn_shard(struct core *c) {
     }
   }
   char ram_env[64], dev_env[64], mailbox_env[64], stack_env[64], *maps_env = malloc(strlen(maps) + 32);
+  char cores_env[64], stride_env[64], mailbox_stride_env[64];
+  snprintf(cores_env, sizeof cores_env, "%s=%u", VANITY_SIM_ENV_CORES, vanity_shard_core_count(d));
+  snprintf(stride_env, sizeof stride_env, "%s=%llx", VANITY_SIM_ENV_STACK_STRIDE, (unsigned long long)d->stack_stride);
+  snprintf(mailbox_stride_env, sizeof mailbox_stride_env, "%s=%x", VANITY_SIM_ENV_MAILBOX_STRIDE, vanity_system.page_size);
   snprintf(ram_env, sizeof ram_env, "%s=%d", VANITY_SIM_ENV_RAM_FD, ram_fd);
   snprintf(dev_env, sizeof dev_env, "%s=%d", VANITY_SIM_ENV_DEV_FD, dev_fd);
   snprintf(mailbox_env, sizeof mailbox_env, "%s=%llx", VANITY_SIM_ENV_MAILBOX, (unsigned long long)(uintptr_t)c->mailbox);
@@ -385,7 +416,7 @@ static pid_t spawn_shard(struct core *c) {
   free(maps);
   size_t envc = 0;
   while (environ[envc]) envc++;
-  char **env = calloc(envc + 9, sizeof *env); /* 7 of ours at most, the kernel pid, NULL */
+  char **env = calloc(envc + 12, sizeof *env); /* 10 of ours at most, the kernel pid, NULL */
   size_t k = 0;
   for (size_t i = 0; i < envc; i++)
     if (strncmp(environ[i], "VANITY_SIM_", 11) != 0) env[k++] = environ[i];
@@ -395,6 +426,9 @@ static pid_t spawn_shard(struct core *c) {
   env[k++] = stack_env;
   env[k++] = maps_env;
   env[k++] = mmio_env;
+  env[k++] = cores_env;
+  env[k++] = stride_env;
+  env[k++] = mailbox_stride_env;
   if (det) env[k++] = VANITY_SIM_ENV_DETERMINISTIC "=1";
   char kernel_env[48];
   snprintf(kernel_env, sizeof kernel_env, "%s=%d", VANITY_SIM_ENV_KERNEL_PID, (int)getpid());
@@ -440,8 +474,11 @@ void platform_code_loaded(const struct vanity_shard_desc *shard, const uint8_t *
   shard_paths[shard->id] = reloaded_path[shard->id];
 }
 
+/* Ends the shard's process (all its cores': the kernel has parked the
+ * others) and clears every core's mailbox of what it left. */
 void platform_stop_core(uint32_t core) {
-  struct core *c = &cores[core];
+  if (!cores[core].shard) return;
+  struct core *c = first_of(cores[core].shard);
   pid_t pid = c->pid;
   if (pid > 0) {
     kill(pid, SIGKILL);
@@ -449,6 +486,7 @@ void platform_stop_core(uint32_t core) {
   }
   c->pid = 0;
   c->stopped = 0;
+  reset_mailboxes(c->shard);
 }
 
 static void service(struct core *c) __attribute__((noreturn));
@@ -457,12 +495,16 @@ static void service_deterministic(struct core *c) __attribute__((noreturn));
 void platform_start_core(uint32_t core, const struct vanity_shard_desc *shard) {
   struct core *c = &cores[core];
   if (core == this_core) {
-    /* (Re)start on this core: a fresh process, then back to serving it. */
-    struct vanity_sim_mailbox *m = c->mailbox;
-    memset((void *)m, 0, sizeof *m);
-    pid_t pid = spawn_shard(c);
-    c->pid = pid > 0 ? pid : 0;
-    if (pid <= 0) kernel_fault(VANITY_FAULT_OTHER, 0, 0);
+    /* (Re)start on this core: the shard's first core starts a fresh
+     * process (a thread for each of the shard's cores); every core then goes
+     * back to serving its mailbox. */
+    if (c == first_of(shard)) {
+      reset_mailboxes(shard);
+      pid_t pid = spawn_shard(c);
+      c->pid = pid > 0 ? pid : 0;
+      if (pid <= 0) kernel_fault(VANITY_FAULT_OTHER, 0, 0);
+    }
+    c->answering = 0;
     longjmp(c->service, 1);
   }
   (void)shard;
@@ -489,6 +531,13 @@ void *sim_core_thread(void *arg) {
  * shard, a normal exit from main is the exit system call. Does not return. */
 static void shard_ended(struct core *c, struct vanity_sim_mailbox *m, int status) {
   c->pid = 0;
+  /* The fault handler wrote the record into the mailbox of the core whose
+   * thread faulted. */
+  for (uint32_t k = 0; k < VANITY_MAX_CORES; k++)
+    if ((c->shard->core_mask >> k & 1u) && cores[k].mailbox->fault_signal) {
+      m = cores[k].mailbox;
+      break;
+    }
   if (WIFSIGNALED(status)) {
     int sig = WTERMSIG(status);
     uint32_t kind = VANITY_FAULT_OTHER;
@@ -512,7 +561,9 @@ static void answer(struct vanity_sim_mailbox *m) {
     futex(&m->state, FUTEX_WAKE, 1, NULL);
     return;
   }
+  cores[this_core].answering = 1;
   r = m->nr == VANITY_SIM_SYS_SCHED ? 0 : kernel_syscall(m->nr, m->a0, m->a1, m->a2);
+  cores[this_core].answering = 0;
   if (det && m->nr != VANITY_SIM_SYS_SCHED)
     det_log("core %u syscall %llu(%llx, %llx, %llx) = %lld\n", this_core, (unsigned long long)m->nr,
             (unsigned long long)m->a0, (unsigned long long)m->a1, (unsigned long long)m->a2, (long long)r);
@@ -525,7 +576,34 @@ static void answer(struct vanity_sim_mailbox *m) {
  * scheduling point), its death, or a real-time budget (then it is stopped and
  * descheduled). Before each request is answered the scheduler picks who runs;
  * injections happen there too. */
+/* A shard's other cores (threads of its first core's process): answer
+ * their requests at scheduling points; the first core alone stops the
+ * process and sees it end. Without a request for a while, a core gives the
+ * token away and takes the kernel's requests (a stop parks it). */
+static void service_deterministic_thread(struct core *c) {
+  for (;;) {
+    struct vanity_sim_mailbox *m = c->mailbox;
+    struct timespec t0;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    while (__atomic_load_n(&m->state, __ATOMIC_ACQUIRE) != 1u) {
+      struct timespec ts = {0, 2000000}, t1;
+      futex(&m->kick, FUTEX_WAIT, 0u, &ts);
+      __atomic_store_n(&m->kick, 0u, __ATOMIC_RELEASE);
+      clock_gettime(CLOCK_MONOTONIC, &t1);
+      if ((t1.tv_sec - t0.tv_sec) * 1000000000ll + (t1.tv_nsec - t0.tv_nsec) > DET_PREEMPT_REAL_NS) {
+        det_yield(0, 0);
+        kernel_user_return(0);
+        t0 = t1;
+      }
+    }
+    det_yield(0, 0); /* the scheduling point */
+    answer(m);
+    kernel_user_return(0);
+  }
+}
+
 static void service_deterministic(struct core *c) {
+  if (c != first_of(c->shard)) service_deterministic_thread(c);
   for (;;) {
     struct vanity_sim_mailbox *m = c->mailbox;
     pid_t pid = c->pid;
@@ -732,12 +810,17 @@ int main(int argc, char **argv) {
   for (uint32_t i = 0; i < vanity_system.shard_count; i++) {
     const struct vanity_shard_desc *d = &vanity_system.shards[i];
     const struct vanity_region *mailbox = region_of(d, VANITY_REGION_MAILBOX);
-    uint32_t core = 0;
-    while (core < 64 && !(d->core_mask & (1ull << core))) core++;
-    if (!mailbox || core >= VANITY_MAX_CORES || mailbox->size < sizeof(struct vanity_sim_mailbox)) return 70;
-    cores[core].shard = d;
-    cores[core].mailbox = (struct vanity_sim_mailbox *)(uintptr_t)mailbox->virt;
-    cores[core].kick = &cores[core].mailbox->kick;
+    uint32_t n = vanity_shard_core_count(d);
+    if (!mailbox || n == 0 || sizeof(struct vanity_sim_mailbox) > vanity_system.page_size ||
+        mailbox->size < (uint64_t)n * vanity_system.page_size)
+      return 70;
+    for (uint32_t core = 0; core < VANITY_MAX_CORES; core++) {
+      if (!(d->core_mask >> core & 1u)) continue;
+      cores[core].shard = d;
+      cores[core].mailbox = (struct vanity_sim_mailbox *)(uintptr_t)(mailbox->virt + (uint64_t)vanity_shard_core_index(d, core) *
+                                                                                         vanity_system.page_size);
+      cores[core].kick = &cores[core].mailbox->kick;
+    }
   }
   const char *seed = getenv(VANITY_SIM_ENV_SEED);
   if (seed) {

@@ -495,7 +495,7 @@ static volatile uint32_t ap_arrived;
  * before this one has read its mailbox (ap_core). A core that never arrives
  * is reported. */
 void platform_start_core(uint32_t core, const struct vanity_shard_desc *shard) {
-  if (core == platform_core_id()) arch_enter_user(shard->entry, shard->stack_top);
+  if (core == platform_core_id()) arch_enter_user(shard->entry, vanity_shard_stack_top(shard, core));
   if (core >= MAX_CORES) {
     kprintf("x86_64-pc: core %u is beyond this port's %u cores\n", core, MAX_CORES);
     return;

@@ -25,7 +25,11 @@ enum ShardHeader {
             o += "#define VANITY_SHARD_\(name)_BASE \(C.hex(r?.virt ?? 0))\n"
             o += "#define VANITY_SHARD_\(name)_SIZE \(C.hex(r?.size ?? 0))\n"
         }
-        o += "#define VANITY_SHARD_STACK_TOP \(C.hex(sl.stackTop))\n"
+        o += "#define VANITY_SHARD_STACK_TOP \(C.hex(sl.stackTop)) /* one past the first core's stack */\n"
+        o += "/* The shard's cores: one thread of execution each, on a stack of its own\n"
+        o += " * (core k's ends k * VANITY_SHARD_STACK_STRIDE above the first's). */\n"
+        o += "#define VANITY_SHARD_CORE_COUNT \(max(v.model.cores.count, 1))u\n"
+        o += "#define VANITY_SHARD_STACK_STRIDE \(C.hex(sl.stackStride))\n"
         o += "#define VANITY_SHARD_WATCHDOG_MS \(v.watchdogMs)u /* 0: none */\n"
         o += "/* What the kernel does when this shard faults. */\n"
         o += "static const struct vanity_policy vanity_shard_policy = \(C.policy(v.policy));\n"
@@ -105,7 +109,11 @@ enum SwiftBindings {
         o += "enum Shard {\n"
         o += "    static let id: UInt16 = \(v.id)\n"
         o += "    static let name: StaticString = \"\(v.name)\"\n"
+        o += "    /// One past the first core's stack; core k's ends k * stackStride above it.\n"
         o += "    static let stackTop: UInt = \(hex(v.placed.stackTop))\n"
+        o += "    static let stackStride: UInt = \(hex(v.placed.stackStride))\n"
+        o += "    /// The cores the shard runs on: one thread of execution each.\n"
+        o += "    static let coreCount: Int = \(max(v.model.cores.count, 1))\n"
         if let h = v.heap {
             o += "    static let heap = UnsafeMutableRawBufferPointer(start: UnsafeMutableRawPointer(bitPattern: UInt(\(hex(h.virt))))!, count: \(h.size))\n"
         }

@@ -67,6 +67,7 @@ enum SystemTable {
                 "core_mask": C.hex(s.coreMask),
                 "entry": C.hex(v.placed.entry),
                 "stack_top": C.hex(v.placed.stackTop),
+                "stack_stride": C.hex(v.placed.stackStride),
                 "data_image": C.hex(v.placed.dataImage),
                 "watchdog_ms": "\(v.watchdogMs)",
                 "region_count": "\(v.placed.regions.count)",

@@ -177,7 +177,7 @@ struct ShardView {
     var id: Int { model.id }
     var name: String { model.name }
     /// The core the shard starts on (and its interrupts are routed to).
-    var core: Int { model.cores.first ?? 0 }
+    var core: Int { model.cores.min() ?? 0 }
     var heap: Region? { placed.region(.heap) }
     var watchdogMs: UInt32 { model.watchdogMs }
     var policy: Policy { model.policy }

@@ -93,7 +93,11 @@ public struct ShardLayout: Hashable, Sendable {
     /// shared regions, then devices.
     public var regions: [Region]
     public var entry: UInt64
+    /// One past the stack of the shard's first core.
     public var stackTop: UInt64
+    /// From one core's stack to the next's (a stack and its guard page):
+    /// core k's stack ends at `stackTop + k * stackStride`.
+    public var stackStride: UInt64
     /// The kernel's pristine copy of the shard's data region (for restarts).
     public var dataImage: UInt64
 
@@ -233,14 +237,23 @@ public enum Placer {
             for key in BudgetKey.allCases {
                 rs.append(take(s.name, key.regionKind, key.rawValue, key.budget(of: s), key.perms, at: s.source.budget(key)))
             }
+            // One stack per core, each above a guard page of its own: the
+            // shard's core k (in ascending core order) runs on "stack.k"
+            // ("stack" for the first), `stackStride` above the one before.
             let stackAt = s.source.stackSize ?? s.source.name
-            rs.append(take(s.name, .guard, "stack-guard", page, .none, at: stackAt))
-            rs.append(take(s.name, .stack, "stack", s.stackSize, .rw, at: stackAt))
+            for k in 0..<max(s.cores.count, 1) {
+                let suffix = k == 0 ? "" : ".\(k)"
+                rs.append(take(s.name, .guard, "stack-guard" + suffix, page, .none, at: stackAt))
+                rs.append(take(s.name, .stack, "stack" + suffix, s.stackSize, .rw, at: stackAt))
+            }
             if s.heapSize > 0 { rs.append(take(s.name, .heap, "heap", s.heapSize, .rw, at: s.source.heapSize ?? s.source.name)) }
             // The simulator's system calls go through a mailbox page of the
             // shard's own, so that all of its stack region is stack, as on a
             // board (docs/simulator.md).
-            if plat.kind == .simulator { rs.append(take(s.name, .mailbox, "mailbox", page, .rw, at: s.source.name)) }
+            // One page per core of the shard.
+            if plat.kind == .simulator {
+                rs.append(take(s.name, .mailbox, "mailbox", UInt64(max(s.cores.count, 1)) * page, .rw, at: s.source.name))
+            }
             shardRegions.append(rs)
         }
 
@@ -301,7 +314,8 @@ public enum Placer {
                 }
             }
             let text = rs[0], stack = rs.first { $0.kind == .stack }!
-            shards.append(ShardLayout(shard: s, regions: rs, entry: text.virt, stackTop: stack.virtEnd, dataImage: images[i]))
+            shards.append(ShardLayout(shard: s, regions: rs, entry: text.virt, stackTop: stack.virtEnd,
+                                      stackStride: stack.size + page, dataImage: images[i]))
         }
 
         // Device pages must not overlap RAM or each other across shards.

@@ -134,12 +134,6 @@ public struct SystemChecker {
                 }
                 coreOwner[c.value] = (s.name.value, c.location)
             }
-            // Until a shard runs on several cores (issue 19), say so rather
-            // than leave the others idle without a word.
-            if let cores = s.cores?.value, cores.count > 1, let first = cores.first {
-                d.warning(cores[1].location, "shard \"\(s.name.value)\" runs on its first core only (core \(first.value)); "
-                          + "its other \(cores.count - 1 == 1 ? "core stays" : "\(cores.count - 1) cores stay") idle")
-            }
         }
     }
 

@@ -81,11 +81,17 @@ import VanityModel
         for s in l.shards {
             let v = s.regions.sorted { $0.virt < $1.virt }
             for (a, b) in zip(v, v.dropFirst()) { #expect(a.virtEnd <= b.virt, "virtual overlap in \(s.shard.name)") }
-            let stack = try #require(s.region(.stack))
-            let guardRegion = try #require(s.region(.guard))
-            #expect(guardRegion.end == stack.phys && guardRegion.size == page && !guardRegion.isMapped)
-            #expect(stack.size >= s.shard.stackSize)
-            #expect(s.entry == s.region(.text)!.virt && s.stackTop == stack.virtEnd)
+            // One stack per core, each right above a guard page of its own,
+            // `stackStride` apart; in the simulator a mailbox page per core.
+            let stacks = s.regions.filter { $0.kind == .stack }, guards = s.regions.filter { $0.kind == .guard }
+            #expect(stacks.count == s.shard.cores.count && guards.count == stacks.count, "\(s.shard.name): \(s.regions)")
+            for (k, (stack, guardRegion)) in zip(stacks, guards).enumerated() {
+                #expect(guardRegion.end == stack.phys && guardRegion.size == page && !guardRegion.isMapped)
+                #expect(stack.size >= s.shard.stackSize && stack.virtEnd == s.stackTop + UInt64(k) * s.stackStride)
+            }
+            #expect(s.stackStride == stacks[0].size + page)
+            if l.platform.kind == .simulator { #expect(s.region(.mailbox)?.size == UInt64(s.shard.cores.count) * page) }
+            #expect(s.entry == s.region(.text)!.virt && s.stackTop == stacks[0].virtEnd)
             #expect(s.region(.text)!.size >= s.shard.budgets.text)
             #expect(s.region(.data)!.size >= s.shard.budgets.data)
             #expect((s.region(.heap)?.size ?? 0) >= s.shard.heapSize)

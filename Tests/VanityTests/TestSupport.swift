@@ -121,7 +121,9 @@ func generateManifest(_ rng: inout SplitMix64, maxShards: Int = 12, maxChannels:
     let sizes = ["4 KiB", "8 KiB", "16 KiB", "64 KiB", 4096 * 3] as [Any]
     for i in 0..<shardCount {
         out += "\n[shards.s\(i)]\nlang = \"\(Bool.random(using: &rng) ? "c" : "swift")\"\n"
-        let mine = [cores.removeFirst()] // one core a shard (more is a warning until shards run on several)
+        // Mostly one core a shard; sometimes two or three, in any order.
+        let count = rng.next() % 4 == 0 ? 2 + Int(rng.next() % 2) : 1
+        let mine = (0..<count).map { _ in cores.removeFirst() }
         out += "cores = [\(mine.map(String.init).joined(separator: ", "))]\n"
         if Bool.random(using: &rng) { out += "stack-size = \(tomlValue(sizes.randomElement(using: &rng)!))\n" }
         if Int.random(in: 0..<4, using: &rng) == 0 { out += "heap-size = \(tomlValue(sizes.randomElement(using: &rng)!))\n" }

@@ -100,7 +100,8 @@ struct vanity_shard_desc {
   uint32_t caps;            /* enum vanity_cap bits */
   uint64_t core_mask;       /* bit n: core n */
   uint64_t entry;           /* virtual address of _start (first byte of text) */
-  uint64_t stack_top;       /* virtual address one past the stack */
+  uint64_t stack_top;       /* virtual address one past the stack of the shard's first core */
+  uint64_t stack_stride;    /* from one core's stack to the next's (a stack and its guard page) */
   uint64_t data_image;      /* the shard's IMAGE region: its data region as loaded */
   uint32_t watchdog_ms;     /* 0: no watchdog */
   uint32_t region_count;
@@ -114,6 +115,20 @@ struct vanity_shard_desc {
                                its `propagate` children and the shards its `supervises` names */
 };
 _Static_assert(VANITY_MAX_SHARDS <= 64, "a shard's reach is a 64-bit mask");
+
+/* A shard on several cores runs one thread of execution per core; core
+ * `core`'s index among them counts its cores in ascending order (0: the
+ * lowest-numbered, the shard's first core), and its stack ends
+ * `index * stack_stride` above the first core's. */
+static inline uint32_t vanity_shard_core_count(const struct vanity_shard_desc *d) {
+  return (uint32_t)__builtin_popcountll(d->core_mask);
+}
+static inline uint32_t vanity_shard_core_index(const struct vanity_shard_desc *d, uint32_t core) {
+  return core >= 64 ? 0 : (uint32_t)__builtin_popcountll(d->core_mask & ((1ull << core) - 1u));
+}
+static inline uint64_t vanity_shard_stack_top(const struct vanity_shard_desc *d, uint32_t core) {
+  return d->stack_top + (uint64_t)vanity_shard_core_index(d, core) * d->stack_stride;
+}
 
 struct vanity_system {
   const char *name;

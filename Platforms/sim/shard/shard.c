@@ -4,11 +4,13 @@
  * turns system calls into mailbox requests, reports a crash (signal, faulting
  * pc and address) before dying, and enters the shard on its layout stack, as
  * a board does: the same bytes of stack above the same guard page, so an
- * overflow faults at the same place. The shard itself is one object built
+ * overflow faults at the same place. A shard on several cores runs a thread
+ * per core, each with its own mailbox and layout stack. The shard itself is one object built
  * like a board's shard (against the shards' C library, not this host's),
  * exporting only vanity_shard_entry. */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <pthread.h>
 #include <fcntl.h>
 #include <linux/audit.h>
 #include <linux/filter.h>
@@ -29,8 +31,12 @@
 #include <vanity/sim.h>
 #include <vanity/syscall.h>
 
-static struct vanity_sim_mailbox *mailbox;
-static uintptr_t stack_top;
+/* Per thread: a shard on several cores runs a thread per core, each with
+ * its own mailbox, runtime stack and layout stack. */
+static __thread struct vanity_sim_mailbox *mailbox;
+__attribute__((used)) static __thread uintptr_t runtime_stack_top __attribute__((tls_model("local-exec")));
+static uintptr_t stack_top, stack_stride, mailbox_base, mailbox_stride;
+static unsigned core_count = 1;
 int vanity_sim_deterministic;
 
 static long futex(volatile uint32_t *addr, int op, uint32_t val) {
@@ -69,13 +75,12 @@ __attribute__((used)) static int64_t syscall_body(uint64_t nr, uint64_t a0, uint
  * its own); here the call's return address is all it takes: the runtime's
  * work (and the host C library's) runs on this stack instead. */
 #define RUNTIME_STACK_SIZE 16384
-#define STR_(x) #x
-#define STR(x) STR_(x)
-__attribute__((used, aligned(16))) static char runtime_stack[RUNTIME_STACK_SIZE];
+#define MAX_THREADS 64
+__attribute__((aligned(16))) static char runtime_stacks[MAX_THREADS][RUNTIME_STACK_SIZE];
 
 __attribute__((naked)) int64_t vanity_sim_syscall(uint64_t nr, uint64_t a0, uint64_t a1, uint64_t a2) {
   __asm__("mov %rsp, %rax\n\t"
-          "lea runtime_stack+" STR(RUNTIME_STACK_SIZE) "(%rip), %rsp\n\t"
+          "mov %fs:runtime_stack_top@tpoff, %rsp\n\t"
           "push %rax\n\t"
           "sub $8, %rsp\n\t"
           "call syscall_body\n\t"
@@ -132,6 +137,10 @@ static void on_fault(int sig, siginfo_t *info, void *ctx) {
     mailbox->fault_pc = pc;
     mailbox->fault_addr = (uint64_t)(uintptr_t)info->si_addr;
     __atomic_store_n(&mailbox->fault_signal, (uint32_t)sig, __ATOMIC_RELEASE);
+    /* The shard's first core sees the process end: wake it now. */
+    struct vanity_sim_mailbox *first = (struct vanity_sim_mailbox *)mailbox_base;
+    __atomic_store_n(&first->kick, 1u, __ATOMIC_RELEASE);
+    futex(&first->kick, FUTEX_WAKE, 1);
   }
   signal(sig, SIG_DFL);
   raise(sig);
@@ -176,10 +185,35 @@ static void confine(void) {
   OP(BPF_RET | BPF_K, SECCOMP_RET_ALLOW, 0, 0);
 #undef OP
   struct sock_fprog prog = {.len = (unsigned short)n, .filter = f};
-  if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 || prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) != 0) {
+  /* TSYNC: the filter covers every thread of the process (a shard on
+   * several cores has one each). */
+  if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 ||
+      syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_TSYNC, &prog) != 0) {
     fprintf(stderr, "shard: cannot confine this process (seccomp): %s\n", strerror(errno));
     exit(2);
   }
+}
+
+/* Core k's thread state: its mailbox, runtime stack and (the fault
+ * handler runs there: a shard whose stack overflowed has none) signal stack. */
+static void thread_setup(unsigned k) {
+  static char altstacks[MAX_THREADS][64 * 1024];
+  mailbox = (struct vanity_sim_mailbox *)(mailbox_base + k * mailbox_stride);
+  runtime_stack_top = (uintptr_t)runtime_stacks[k] + RUNTIME_STACK_SIZE;
+  stack_t ss = {.ss_sp = altstacks[k], .ss_size = sizeof altstacks[k]};
+  sigaltstack(&ss, NULL);
+}
+
+static volatile uint32_t threads_go;
+
+/* Enters the shard on core k's layout stack (see main). */
+__attribute__((noreturn)) static void enter(uintptr_t top);
+
+static void *core_thread(void *arg) {
+  unsigned k = (unsigned)(uintptr_t)arg;
+  thread_setup(k);
+  while (!__atomic_load_n(&threads_go, __ATOMIC_ACQUIRE)) futex(&threads_go, FUTEX_WAIT_PRIVATE, 0u);
+  enter(stack_top + k * stack_stride);
 }
 
 static uint64_t hex_field(const char **p) {
@@ -238,19 +272,40 @@ __attribute__((constructor)) static void vanity_sim_start(void) {
     mmio_ranges[mmio_count].size = (uintptr_t)hex_field(&p);
     mmio_count++;
   }
-  mailbox = (struct vanity_sim_mailbox *)(uintptr_t)strtoull(mb, NULL, 16);
+  mailbox_base = (uintptr_t)strtoull(mb, NULL, 16);
   stack_top = (uintptr_t)strtoull(top, NULL, 16);
+  const char *cores = getenv(VANITY_SIM_ENV_CORES), *stride = getenv(VANITY_SIM_ENV_STACK_STRIDE),
+             *mstride = getenv(VANITY_SIM_ENV_MAILBOX_STRIDE);
+  core_count = cores ? (unsigned)atoi(cores) : 1u;
+  stack_stride = stride ? (uintptr_t)strtoull(stride, NULL, 16) : 0;
+  mailbox_stride = mstride ? (uintptr_t)strtoull(mstride, NULL, 16) : 0;
+  if (core_count < 1 || core_count > MAX_THREADS || (core_count > 1 && (!stack_stride || !mailbox_stride))) {
+    fprintf(stderr, "shard: bad core count or strides (%s)\n", cores ? cores : "");
+    exit(2);
+  }
   vanity_sim_deterministic = getenv(VANITY_SIM_ENV_DETERMINISTIC) != NULL;
-  /* The fault handler runs here: a shard whose stack overflowed has none. */
-  static char altstack[64 * 1024];
-  stack_t ss = {.ss_sp = altstack, .ss_size = sizeof altstack};
-  sigaltstack(&ss, NULL);
+  thread_setup(0);
   struct sigaction sa = {.sa_sigaction = on_fault, .sa_flags = SA_SIGINFO | SA_ONSTACK};
   int sigs[] = {SIGSEGV, SIGBUS, SIGILL, SIGTRAP, SIGFPE, SIGABRT};
   for (unsigned i = 0; i < sizeof sigs / sizeof sigs[0]; i++) sigaction(sigs[i], &sa, NULL);
+  /* The other cores' threads, started before the process is confined
+   * (which covers them too) and held until it is. */
+  for (unsigned k = 1; k < core_count; k++) {
+    pthread_t t;
+    pthread_attr_t attr;
+    pthread_attr_init(&attr);
+    pthread_attr_setstacksize(&attr, 64 * 1024);
+    if (pthread_create(&t, &attr, core_thread, (void *)(uintptr_t)k) != 0) {
+      fprintf(stderr, "shard: cannot start the thread of core %u\n", k);
+      exit(2);
+    }
+    pthread_attr_destroy(&attr);
+  }
   /* Benchmarks/echo-work.py runs shards under callgrind, which must open its
    * output file when the process ends: only that benchmark sets this. */
   if (!getenv("VANITY_BENCH_UNCONFINED")) confine();
+  __atomic_store_n(&threads_go, 1u, __ATOMIC_RELEASE);
+  futex(&threads_go, FUTEX_WAKE_PRIVATE, 0x7fffffff);
 }
 
 void vanity_shard_entry(void) __attribute__((noreturn));
@@ -261,7 +316,7 @@ void vanity_shard_entry(void) __attribute__((noreturn));
  * start.c: a frame pointer pushed, then a call) enters vanity_shard_entry;
  * here the same two pushes, so the shard's frames lie at the same offsets
  * below the top. The host stack is never returned to. */
-int main(void) {
+static void enter(uintptr_t top) {
   __asm__ volatile("mov %0, %%rsp\n\t"
                    "xor %%ebp, %%ebp\n\t"
                    "push %%rbp\n\t"
@@ -269,7 +324,9 @@ int main(void) {
                    "call *%1\n\t"
                    "ud2"
                    :
-                   : "r"(stack_top & ~(uintptr_t)15), "r"(vanity_shard_entry)
+                   : "r"(top & ~(uintptr_t)15), "r"(vanity_shard_entry)
                    : "memory");
   __builtin_unreachable();
 }
+
+int main(void) { enter(stack_top); }

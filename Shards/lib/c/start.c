@@ -9,8 +9,10 @@
 int main(void);
 
 /* First in the data region (the linker script places .data.vanity_status
- * first): the kernel core reads the heartbeat for the watchdog. */
-__attribute__((section(".data.vanity_status"), used)) struct vanity_shard_status vanity_status = {.heartbeat = 1};
+ * first), one per core: the kernel core reads the heartbeats for the
+ * watchdog. */
+__attribute__((section(".data.vanity_status"), used)) struct vanity_shard_status vanity_status[VANITY_SHARD_CORE_COUNT] = {
+    [0 ... VANITY_SHARD_CORE_COUNT - 1] = {.heartbeat = 1}};
 
 /* main's status ends the shard through exit(), which flushes stdout. */
 __attribute__((noreturn)) void vanity_shard_entry(void) { exit(main()); }

@@ -227,6 +227,11 @@ public enum Vanity {
     @inline(__always)
     public static func cycles() -> UInt64 { vanity_cycles() }
 
+    /// Which of the shard's cores runs the caller, 0 to `Shard.coreCount` - 1
+    /// (its cores in ascending order; see vanity_core_index).
+    @inline(__always)
+    public static var coreIndex: Int { Int(vanity_core_index()) }
+
     /// Waits for a wake-up or `timeoutNs` (0: forever); returns what woke
     /// it, empty on timeout. Every wake since the last wait returned,
     /// including those a blocking send or receive took (see vanity_wait).

@@ -43,6 +43,6 @@ static inline uint64_t vanity_arch_cycles(void) { return __builtin_readcyclecoun
 
 /* The status block is at the base of the shard's data region (shared with
  * the kernel process); the shard's own C data lives in its host process. */
-#define VANITY_ARCH_STATUS ((struct vanity_shard_status *)(uintptr_t)VANITY_SHARD_DATA_BASE)
+#define VANITY_ARCH_STATUS_BASE ((struct vanity_shard_status *)(uintptr_t)VANITY_SHARD_DATA_BASE)
 
 #endif

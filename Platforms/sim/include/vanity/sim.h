@@ -40,8 +40,14 @@ enum { VANITY_SIM_MAP_RAM = 0, VANITY_SIM_MAP_DEVICE = 1, VANITY_SIM_MAP_GUARD =
 #define VANITY_SIM_ENV_RAM_FD "VANITY_SIM_RAM_FD"   /* fd of the shared RAM */
 #define VANITY_SIM_ENV_DEV_FD "VANITY_SIM_DEV_FD"   /* fd of the simulated device page */
 #define VANITY_SIM_ENV_MAPS "VANITY_SIM_MAPS"       /* "addr,size,prot,offset,fdsel;..." hex, what to map */
-#define VANITY_SIM_ENV_MAILBOX "VANITY_SIM_MAILBOX" /* hex address of the mailbox */
-#define VANITY_SIM_ENV_STACK_TOP "VANITY_SIM_STACK_TOP" /* hex: one past the shard's layout stack */
+#define VANITY_SIM_ENV_MAILBOX "VANITY_SIM_MAILBOX" /* hex address of the first core's mailbox */
+#define VANITY_SIM_ENV_STACK_TOP "VANITY_SIM_STACK_TOP" /* hex: one past the first core's layout stack */
+/* A shard on several cores: one thread each, core k's mailbox
+ * k * VANITY_SIM_MAILBOX_STRIDE and its stack k * VANITY_SIM_STACK_STRIDE
+ * above the first core's. */
+#define VANITY_SIM_ENV_CORES "VANITY_SIM_CORES"             /* decimal: how many cores (absent: 1) */
+#define VANITY_SIM_ENV_STACK_STRIDE "VANITY_SIM_STACK_STRIDE" /* hex */
+#define VANITY_SIM_ENV_MAILBOX_STRIDE "VANITY_SIM_MAILBOX_STRIDE" /* hex */
 #define VANITY_SIM_ENV_DETERMINISTIC "VANITY_SIM_DETERMINISTIC" /* set: shards stop at every channel operation */
 #define VANITY_SIM_ENV_KERNEL_PID "VANITY_SIM_KERNEL_PID" /* decimal: the kernel process that started the shard */
 #define VANITY_SIM_ENV_MMIO "VANITY_SIM_MMIO"       /* "addr,size;..." hex: modelled device ranges (not mapped) */

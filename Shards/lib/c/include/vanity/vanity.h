@@ -19,12 +19,45 @@
 #include <vanity/ring.h>
 #include <vanity/syscall.h>
 
-/* The shard's status block (first bytes of its data region). A platform's
- * arch.h may say where it is instead (VANITY_ARCH_STATUS). */
-extern struct vanity_shard_status vanity_status;
-#ifndef VANITY_ARCH_STATUS
-#define VANITY_ARCH_STATUS (&vanity_status)
+/* ------------------------------------------------------------ cores */
+
+/* Which of the shard's cores runs the caller, 0 to VANITY_SHARD_CORE_COUNT - 1
+ * (its cores in ascending order: 0 is the lowest-numbered). A shard on
+ * several cores runs main once on each, each on a stack of its own, so the
+ * stack pointer says which (docs/abi.md, "A shard on several cores"). */
+static inline uint32_t vanity_core_index(void) {
+#if VANITY_SHARD_CORE_COUNT == 1
+  return 0;
+#else
+  volatile char here = 0;
+  uintptr_t base = (uintptr_t)VANITY_SHARD_STACK_TOP - (uintptr_t)VANITY_SHARD_STACK_SIZE;
+  uintptr_t k = ((uintptr_t)&here - base) / (uintptr_t)VANITY_SHARD_STACK_STRIDE;
+  return k < VANITY_SHARD_CORE_COUNT ? (uint32_t)k : 0u;
 #endif
+}
+
+/* A spin lock for the cores of one shard (in its own memory, or in a shared
+ * region between shards). It never enters the kernel: hold it briefly. */
+struct vanity_lock {
+  volatile uint32_t held;
+};
+#define VANITY_LOCK_INIT {0}
+static inline int vanity_trylock(struct vanity_lock *l) { return !__atomic_exchange_n(&l->held, 1u, __ATOMIC_ACQUIRE); }
+static inline void vanity_lock(struct vanity_lock *l) {
+  while (!vanity_trylock(l))
+    while (__atomic_load_n(&l->held, __ATOMIC_RELAXED)) vanity_arch_pause();
+}
+static inline void vanity_unlock(struct vanity_lock *l) { __atomic_store_n(&l->held, 0u, __ATOMIC_RELEASE); }
+
+/* The shard's status blocks, one per core (first bytes of its data region):
+ * the heartbeat the watchdog reads and what blocking calls kept for the
+ * next wait. A platform's arch.h may say where they are instead
+ * (VANITY_ARCH_STATUS_BASE). */
+extern struct vanity_shard_status vanity_status[VANITY_SHARD_CORE_COUNT];
+#ifndef VANITY_ARCH_STATUS_BASE
+#define VANITY_ARCH_STATUS_BASE (vanity_status)
+#endif
+#define VANITY_ARCH_STATUS (&VANITY_ARCH_STATUS_BASE[vanity_core_index()])
 
 /* The data path is forced inline. A shard's channel handles are constants
  * (its generated header), and only inlined does the compiler see msg_size
