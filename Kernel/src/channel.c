@@ -48,6 +48,12 @@ static void writer_restarted(const struct vanity_channel_desc *c, struct vanity_
   __atomic_fetch_add(&r->info.escapes, 1u, __ATOMIC_ACQ_REL);
 }
 
+void shard_kick(struct shard_state *s) {
+  uint32_t me = platform_core_id();
+  for (uint32_t c = 0; c < VANITY_MAX_CORES; c++)
+    if ((s->cores >> c & 1u) && c != me) platform_kick_core(c);
+}
+
 void shard_wake(struct shard_state *s, uint64_t bits) {
   /* Every core of a shard on several cores hears every wake: each polls
    * what it serves and waits again (docs/abi.md). */

@@ -102,8 +102,8 @@ static void check_watchdogs(uint64_t now) {
     for (uint32_t c = 0; c < VANITY_MAX_CORES; c++) {
       if (!(s->cores >> c & 1u)) continue;
       uint64_t beat = atomic_load64(&shard_status(s, c)->heartbeat);
-      if ((st != VANITY_SHARD_RUNNING && st != VANITY_SHARD_WAITING) || atomic_load32(&kstate.waiting[c]) ||
-          beat != kstate.last_beat[c]) {
+      if ((st != VANITY_SHARD_RUNNING && st != VANITY_SHARD_WAITING) || atomic_load32(&s->stopper) ||
+          atomic_load32(&kstate.waiting[c]) || beat != kstate.last_beat[c]) {
         kstate.last_beat[c] = beat;
         kstate.last_beat_ns[c] = now;
         continue;

@@ -146,6 +146,8 @@ void channels_reloaded(uint32_t shard);
 /* ORs `bits` (a wake word, syscall.h) into the shard's pending word and
  * kicks its core; its next wait returns them. */
 void shard_wake(struct shard_state *s, uint64_t bits);
+/* Kicks every core of the shard but the caller's. */
+void shard_kick(struct shard_state *s);
 
 /* shard.c */
 static inline struct shard_state *shard_on_core(uint32_t core) {
@@ -164,8 +166,6 @@ void shard_ungather(struct shard_state *s);
 /* Parks the calling core until the shard's next start (then enters it
  * afresh) or until the stop is called off (then returns). */
 void shard_park(struct shard_state *s);
-/* Kicks every core of the shard but the caller's. */
-void shard_kick(struct shard_state *s);
 /* The shard's status block on its core `core` (watchdog). */
 static inline volatile struct vanity_shard_status *shard_status(struct shard_state *s, uint32_t core) {
   return (volatile struct vanity_shard_status *)(uintptr_t)(s->data->virt + vanity_shard_core_index(s->desc, core) *

@@ -27,12 +27,6 @@ static void shard_reset_memory(struct shard_state *s) {
   if (s->heap) memset((void *)(uintptr_t)s->heap->virt, 0, s->heap->size);
 }
 
-void shard_kick(struct shard_state *s) {
-  uint32_t me = platform_core_id();
-  for (uint32_t c = 0; c < VANITY_MAX_CORES; c++)
-    if ((s->cores >> c & 1u) && c != me) platform_kick_core(c);
-}
-
 /* How often a stopper kicks the cores it waits for again: a core that was
  * just released may have taken the first kick before it re-entered the shard. */
 #define GATHER_KICK_NS 1000000ull
@@ -108,7 +102,6 @@ void shard_start(struct shard_state *s) {
     if (!(s->cores >> c & 1u)) continue;
     kstate.last_beat_ns[c] = s->started_ns;
     kstate.last_beat[c] = s->data ? shard_status(s, c)->heartbeat : 0;
-    kstate.wake[c] = 0;
   }
   atomic_store32(&s->fault_request, 0);
   atomic_store32(&s->run_state, VANITY_SHARD_RUNNING);
@@ -172,11 +165,24 @@ void system_stop(uint32_t status) {
   for (uint32_t c = 0; c < kstate.sys->cpu_count && c < VANITY_MAX_CORES; c++) total_entries += kstate.entries[c];
   kprintf("kernel: system stopping with status %u after %lu ms; kernel entries on all cores: %lu\n", status,
           platform_time_ns() / 1000000ull, total_entries);
+  uint64_t now = platform_time_ns();
   for (uint32_t i = 0; i < kstate.sys->shard_count; i++) {
     struct shard_state *s = &kstate.shards[i];
-    kprintf("kernel:   %s: generation %u, %u restart(s), %lu syscall(s), %lu denied, kernel entries on core %u: %lu, busy %u%%\n",
-            s->desc->name, s->generation, s->restarts, s->syscalls, s->denied, s->core,
-            s->core < VANITY_MAX_CORES ? kstate.entries[s->core] : 0, core_busy_percent(s->core, platform_time_ns()));
+    uint64_t entries = 0;
+    uint32_t busy = 0, n = 0;
+    for (uint32_t c = 0; c < VANITY_MAX_CORES; c++) {
+      if (!(s->cores >> c & 1u)) continue;
+      entries += kstate.entries[c];
+      busy += core_busy_percent(c, now);
+      n++;
+    }
+    if (n <= 1)
+      kprintf("kernel:   %s: generation %u, %u restart(s), %lu syscall(s), %lu denied, kernel entries on core %u: %lu, busy %u%%\n",
+              s->desc->name, s->generation, s->restarts, s->syscalls, s->denied, s->core, entries, busy);
+    else
+      kprintf("kernel:   %s: generation %u, %u restart(s), %lu syscall(s), %lu denied, kernel entries on its %u cores from "
+              "core %u: %lu, busy %u%% on average\n",
+              s->desc->name, s->generation, s->restarts, s->syscalls, s->denied, n, s->core, entries, busy / n);
   }
   platform_shutdown(status);
 }

@@ -16,7 +16,7 @@
 #include <vanity/vanity.h>
 
 __thread struct vanity_shard_status ring_test_status;
-struct vanity_shard_status vanity_status;
+struct vanity_shard_status vanity_status[VANITY_SHARD_CORE_COUNT];
 
 /* One wake word per side: [0] producer, [1] consumer. */
 static volatile uint32_t wake[2];

@@ -46,4 +46,61 @@ import Testing
         ], "\(out)")
         #expect(!out.contains("watchdog"), "\(out)")
     }
+
+    /// Tests/Fixtures/systems/multicore-watchdog: each core's heartbeat is
+    /// watched on its own. Core index 0 only waits (progress); core index 1
+    /// spins silently in the first generation: the watchdog names its core,
+    /// and the restart brings both back.
+    @Test(arguments: testPlatforms)
+    func theWatchdogWatchesEachCore(_ platform: String) throws {
+        let r = try FaultTests.boot("multicore-watchdog", on: platform)
+        let out = r.stdout
+        #expect(r.status == 0, "\(out)\n\(r.stderr)")
+        let silent = FaultTests.lines(r, "kernel: watchdog: ")
+        #expect(silent.count == 1 && silent.first?.hasPrefix("kernel: watchdog: spinner silent for ") == true
+                && silent.first?.hasSuffix(" ms (limit 2000 ms) on core 2") == true, "\(out)")
+        let faults = FaultTests.lines(r, "kernel: FAULT ")
+        #expect(faults.count == 1 && faults.first?.hasPrefix("kernel: FAULT shard=spinner kind=watchdog ") == true, "\(out)")
+        #expect(FaultTests.lines(r, "kernel: spinner faulted on core ") == ["kernel: spinner faulted on core 2 (its core index 1 of 2); its other cores are stopped"], "\(out)")
+        #expect(Set(FaultTests.lines(r, "[spinner] ")) == Set((1...2).flatMap { g in (0...1).map { "[spinner] spinner: core index \($0), generation \(g)" } }), "\(out)")
+        #expect(FaultTests.lines(r, "[judge] ") == ["[judge] judge: spinner at generation 2 after 3 s more"], "\(out)")
+    }
+
+    /// Tests/Fixtures/systems/multicore-link: the debug link's restart,
+    /// hold, release and reload act on every core of `pair` (cores 1 and 2).
+    @Test(arguments: testPlatforms)
+    func theDebugLinkRestartsHoldsReleasesAndReloadsEveryCore(_ platform: String) throws {
+        let config = "Tests/Fixtures/systems/multicore-link/system.toml"
+        let out = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: out) }
+        let run = try RunningSystem(config: config, platform: platform, out: out, timeout: 150)
+        let link = ["--config", config, "--platform", platform, "--out", out]
+        func both(_ generation: Int) -> Bool {
+            (0...1).allSatisfy { run.waitFor("[pair] pair: core index \($0), generation \(generation)") != nil }
+        }
+        #expect(both(1), "\(run.console)")
+        let ps = try CLI.run(["ps"] + link)
+        #expect(ps.stdout.matches(of: /\n +([0-9]+)  pair +[0-9]+%/).map { Int($0.1)! } == [1, 2], "\(ps.stdout)")
+
+        #expect(try CLI.run(["restart", "--shard", "pair"] + link).status == 0)
+        #expect(both(2), "\(run.console)")
+        #expect(try CLI.run(["hold", "--shard", "pair"] + link).status == 0)
+        var held = false
+        for _ in 0..<100 where !held {
+            held = (try CLI.run(["ps"] + link)).stdout.range(of: #"pair +0 +1 +held +2 "#, options: .regularExpression) != nil
+            if !held { Thread.sleep(forTimeInterval: 0.1) }
+        }
+        #expect(held, "\(run.console)")
+        #expect(try CLI.run(["release", "--shard", "pair"] + link).status == 0)
+        #expect(both(3), "\(run.console)")
+        let reload = try CLI.run(["reload", "--shard", "pair"] + link)
+        #expect(reload.status == 0 && reload.stdout.contains("generation 4 runs"), "\(reload.stdout)\n\(reload.stderr)")
+        #expect(both(4), "\(run.console)")
+
+        let (status, text) = run.finish()
+        #expect(status == 0, "\(text)")
+        #expect(text.contains("[ender] ender: pair at generation 4"), "\(text)")
+        for k in 0...1 { #expect(!text.contains("pair: core index \(k), generation 5"), "\(text)") }
+        #expect(!text.contains("FAULT"), "\(text)")
+    }
 }

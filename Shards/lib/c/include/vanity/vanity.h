@@ -21,6 +21,12 @@
 
 /* ------------------------------------------------------------ cores */
 
+/* (Code built outside a shard, such as the ring stress test, has no
+ * generated header: one core.) */
+#ifndef VANITY_SHARD_CORE_COUNT
+#define VANITY_SHARD_CORE_COUNT 1u
+#endif
+
 /* Which of the shard's cores runs the caller, 0 to VANITY_SHARD_CORE_COUNT - 1
  * (its cores in ascending order: 0 is the lowest-numbered). A shard on
  * several cores runs main once on each, each on a stack of its own, so the
@@ -57,7 +63,9 @@ extern struct vanity_shard_status vanity_status[VANITY_SHARD_CORE_COUNT];
 #ifndef VANITY_ARCH_STATUS_BASE
 #define VANITY_ARCH_STATUS_BASE (vanity_status)
 #endif
+#ifndef VANITY_ARCH_STATUS
 #define VANITY_ARCH_STATUS (&VANITY_ARCH_STATUS_BASE[vanity_core_index()])
+#endif
 
 /* The data path is forced inline. A shard's channel handles are constants
  * (its generated header), and only inlined does the compiler see msg_size
