@@ -79,6 +79,7 @@ import Testing
             (0...1).allSatisfy { run.waitFor("[pair] pair: core index \($0), generation \(generation)") != nil }
         }
         #expect(both(1), "\(run.console)")
+        for k in 0...1 { #expect(run.waitFor("[swpair] swpair: core index \(k) of 2, generation 1") != nil, "\(run.console)") }
         let ps = try CLI.run(["ps"] + link)
         #expect(ps.stdout.matches(of: /\n +([0-9]+)  pair +[0-9]+%/).map { Int($0.1)! } == [1, 2], "\(ps.stdout)")
 
