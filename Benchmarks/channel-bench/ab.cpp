@@ -19,7 +19,7 @@ const char *a_name(int);
 double a_rate(int), b_rate(int), a_round_trip_ns(), b_round_trip_ns();
 }
 __thread struct vanity_shard_status ring_test_status;
-struct vanity_shard_status vanity_status;
+struct vanity_shard_status vanity_status; /* one block: the size of either side's (an array of one, or one) */
 uint64_t N = 2000000;
 
 static double quantile(std::vector<double> v, double q) {

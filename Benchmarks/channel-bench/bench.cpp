@@ -37,14 +37,21 @@
 extern "C" {
 #include <vanity/vanity.h>
 }
+// The library keeps one status block per core now (an array); an older
+// side of an A/B comparison declares one block.
+#ifdef VANITY_SHARD_CORE_COUNT
+#define VANITY_STATUS_BLOCKS [VANITY_SHARD_CORE_COUNT]
+#else
+#define VANITY_STATUS_BLOCKS
+#endif
 
 #ifdef CHANNEL_BENCH_SIDE
 extern __thread struct vanity_shard_status ring_test_status;
-extern struct vanity_shard_status vanity_status;
+extern struct vanity_shard_status vanity_status VANITY_STATUS_BLOCKS;
 extern uint64_t N; // messages per run
 #else
 __thread struct vanity_shard_status ring_test_status;
-struct vanity_shard_status vanity_status;
+struct vanity_shard_status vanity_status VANITY_STATUS_BLOCKS;
 // Never waits in this benchmark: both sides spin on the non-blocking calls.
 extern "C" int64_t ring_test_syscall(uint64_t, uint64_t, uint64_t, uint64_t) { return 0; }
 uint64_t N = 2000000; // messages per run

@@ -43,8 +43,8 @@ void kernel_init(void) {
     s->stack = find_region(d, VANITY_REGION_STACK);
     s->heap = find_region(d, VANITY_REGION_HEAP);
     s->image = find_kernel_region(d->data_image);
-    for (uint32_t c = 0; c < VANITY_MAX_CORES; c++) {
-      if (!(s->cores >> c & 1u)) continue;
+    for (uint64_t left = s->cores; left; left &= left - 1u) {
+      uint32_t c = (uint32_t)__builtin_ctzll(left);
       kstate.core_shard[c] = i;
       if (c != platform_core_id()) kernel_idle_from_boot(c);
     }
@@ -67,8 +67,8 @@ void kernel_init(void) {
   for (uint32_t i = 0; i < sys->irq_count; i++) platform_irq_route(sys->irqs[i].irq, sys->irqs[i].core);
   for (uint32_t i = 0; i < sys->shard_count; i++) {
     struct shard_state *s = &kstate.shards[i];
-    for (uint32_t c = 0; c < VANITY_MAX_CORES; c++) {
-      if (!(s->cores >> c & 1u)) continue;
+    for (uint64_t left = s->cores; left; left &= left - 1u) {
+      uint32_t c = (uint32_t)__builtin_ctzll(left);
       if (c == s->core) kprintf("kernel: starting %s on core %u\n", s->desc->name, c);
       else kprintf("kernel: starting %s on core %u too (its core index %u)\n", s->desc->name, c, vanity_shard_core_index(s->desc, c));
       platform_start_core(c, s->desc);
@@ -99,8 +99,8 @@ static void check_watchdogs(uint64_t now) {
     struct shard_state *s = &kstate.shards[i];
     if (!s->desc->watchdog_ms || !s->data) continue;
     uint32_t st = atomic_load32(&s->run_state);
-    for (uint32_t c = 0; c < VANITY_MAX_CORES; c++) {
-      if (!(s->cores >> c & 1u)) continue;
+    for (uint64_t left = s->cores; left; left &= left - 1u) {
+      uint32_t c = (uint32_t)__builtin_ctzll(left);
       uint64_t beat = atomic_load64(&shard_status(s, c)->heartbeat);
       if ((st != VANITY_SHARD_RUNNING && st != VANITY_SHARD_WAITING) || atomic_load32(&s->stopper) ||
           atomic_load32(&kstate.waiting[c]) || beat != kstate.last_beat[c]) {

@@ -98,8 +98,8 @@ void shard_start(struct shard_state *s) {
   for (uint32_t i = 0; i < s->desc->irq_count; i++) platform_irq_reset(s->desc->irqs[i]);
   s->generation++;
   s->started_ns = platform_time_ns();
-  for (uint32_t c = 0; c < VANITY_MAX_CORES; c++) {
-    if (!(s->cores >> c & 1u)) continue;
+  for (uint64_t left = s->cores; left; left &= left - 1u) {
+    uint32_t c = (uint32_t)__builtin_ctzll(left);
     kstate.last_beat_ns[c] = s->started_ns;
     kstate.last_beat[c] = s->data ? shard_status(s, c)->heartbeat : 0;
   }
@@ -170,8 +170,8 @@ void system_stop(uint32_t status) {
     struct shard_state *s = &kstate.shards[i];
     uint64_t entries = 0;
     uint32_t busy = 0, n = 0;
-    for (uint32_t c = 0; c < VANITY_MAX_CORES; c++) {
-      if (!(s->cores >> c & 1u)) continue;
+    for (uint64_t left = s->cores; left; left &= left - 1u) {
+      uint32_t c = (uint32_t)__builtin_ctzll(left);
       entries += kstate.entries[c];
       busy += core_busy_percent(c, now);
       n++;
