@@ -26,9 +26,10 @@ one idle, one echoing N datagrams of SIZE bytes (WINDOW in flight). The
 figure is (instructions of the loaded run − of the idle run) / datagrams
 echoed, per process and in all. Host x86_64 instructions (the simulator's
 shards are compiled like x86_64-pc's), not aarch64 or riscv64 ones.
-The polling loops (net's and echo's 2,000 empty polls before sleeping) cost
-instructions per unit of time, so the figure depends somewhat on how fast
-the datagrams come; under callgrind everything runs ~50× slower.
+The polling loops (net and echo poll for VANITY_POLL_CYCLES of the cycle
+counter after they last saw work, then sleep) cost instructions per unit of
+time, so the figure depends on how fast the datagrams come (WINDOW); under
+callgrind everything runs ~50× slower.
 
 Usage: Benchmarks/echo-work.py          N=2000 SIZE=64 WINDOW=4 LENGTH=40 (environment)
 """
