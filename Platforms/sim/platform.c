@@ -497,9 +497,9 @@ void platform_start_core(uint32_t core, const struct vanity_shard_desc *shard) {
   if (core == this_core) {
     /* (Re)start on this core: the shard's first core starts a fresh
      * process (a thread for each of the shard's cores); every core then goes
-     * back to serving its mailbox. */
+     * back to serving its mailbox (clean: zero at boot, cleared by
+     * platform_stop_core before any restart). */
     if (c == first_of(shard)) {
-      reset_mailboxes(shard);
       pid_t pid = spawn_shard(c);
       c->pid = pid > 0 ? pid : 0;
       if (pid <= 0) kernel_fault(VANITY_FAULT_OTHER, 0, 0);

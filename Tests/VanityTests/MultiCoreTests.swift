@@ -87,7 +87,7 @@ import Testing
         #expect(both(2), "\(run.console)")
         #expect(try CLI.run(["hold", "--shard", "pair"] + link).status == 0)
         var held = false
-        for _ in 0..<100 where !held {
+        for _ in 0..<300 where !held { // up to 30 s: a loaded host is slow to take the request
             held = (try CLI.run(["ps"] + link)).stdout.range(of: #"pair +0 +1 +held +2 "#, options: .regularExpression) != nil
             if !held { Thread.sleep(forTimeInterval: 0.1) }
         }
