@@ -114,7 +114,7 @@ static void handle(void) {
       struct vanity_debug_ps_record r = {
           .id = (uint16_t)i,
           .state = (uint8_t)atomic_load32(&s->run_state),
-          .core = (uint8_t)s->core,
+          .core = (uint8_t)cpu_of(s->core),
           .restarts = s->restarts,
           .generation = s->generation,
       };
@@ -129,16 +129,17 @@ static void handle(void) {
   case VANITY_DEBUG_STATS: {
     struct vanity_debug_stats_request req;
     request(&req, sizeof req);
-    uint32_t cores = sys->cpu_count < VANITY_MAX_CORES ? sys->cpu_count : VANITY_MAX_CORES;
+    /* One record per execution context: a shared core has several. */
+    uint32_t cores = sys->context_count < VANITY_MAX_CORES ? sys->context_count : VANITY_MAX_CORES;
     struct vanity_debug_stats_reply h = {.first = req.first, .total = (uint16_t)cores, .now_ns = platform_time_ns()};
     uint16_t n = sizeof h;
     for (uint32_t c = req.first; c < cores && h.count < VANITY_DEBUG_STATS_PER_REPLY; c++, h.count++) {
       uint32_t sid = kstate.core_shard[c];
       struct vanity_debug_core_record r = {
-          .core = (uint16_t)c,
+          .core = (uint16_t)cpu_of(c),
           .shard = sid < sys->shard_count ? (uint16_t)sid : (uint16_t)VANITY_DEBUG_NO_SHARD,
           .entries = kstate.entries[c],
-          .idle_ns = core_idle_ns(c, h.now_ns),
+          .idle_ns = core_idle_ns(cpu_of(c), h.now_ns),
           .syscalls = sid < sys->shard_count ? kstate.shards[sid].syscalls : 0,
       };
       if (sid < sys->shard_count) r.denied = kstate.shards[sid].denied > 0xffffffffull ? 0xffffffffu : (uint32_t)kstate.shards[sid].denied;

@@ -1,11 +1,17 @@
 /* Idle time per core: every wait in the kernel goes through kernel_idle,
- * which counts the time platform_idle took as the core's idle time (the
- * debug link's STATS, the shutdown report; docs/kernel.md, Counting). A
- * leaf: it calls only the platform. */
+ * which on a core of its own counts the time platform_idle took as the
+ * core's idle time (the debug link's STATS, the shutdown report;
+ * docs/kernel.md, Counting); a shared core idles in its scheduler (sched.c),
+ * through cpu_idle too. */
 #include "internal.h"
 
 void kernel_idle(uint64_t deadline_ns) {
-  uint32_t core = platform_core_id();
+  uint32_t cpu = platform_core_id();
+  if (cpu < VANITY_MAX_CORES && kstate.cpu_scheduled[cpu]) sched_idle(deadline_ns);
+  else cpu_idle(cpu, deadline_ns);
+}
+
+void cpu_idle(uint32_t core, uint64_t deadline_ns) {
   if (core >= VANITY_MAX_CORES) {
     platform_idle(deadline_ns);
     return;

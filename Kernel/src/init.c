@@ -32,6 +32,11 @@ void kernel_init(void) {
     kprintf("kernel: the system table is larger than this kernel supports\n");
     platform_shutdown(2);
   }
+  if (sys->context_count > VANITY_MAX_CORES || sys->context_count < sys->cpu_count) {
+    kprintf("kernel: the system table has %u execution contexts; this kernel supports %u\n", sys->context_count, VANITY_MAX_CORES);
+    platform_shutdown(2);
+  }
+  sched_init();
   for (uint32_t c = 0; c < VANITY_MAX_CORES; c++) kstate.core_shard[c] = VANITY_NO_SHARD;
   for (uint32_t i = 0; i < sys->shard_count; i++) {
     const struct vanity_shard_desc *d = &sys->shards[i];
@@ -46,7 +51,7 @@ void kernel_init(void) {
     for (uint64_t left = s->cores; left; left &= left - 1u) {
       uint32_t c = (uint32_t)__builtin_ctzll(left);
       kstate.core_shard[c] = i;
-      if (c != platform_core_id()) kernel_idle_from_boot(c);
+      if (cpu_of(c) != platform_core_id()) kernel_idle_from_boot(cpu_of(c));
     }
   }
   channels_init();
@@ -69,26 +74,16 @@ void kernel_init(void) {
     struct shard_state *s = &kstate.shards[i];
     for (uint64_t left = s->cores; left; left &= left - 1u) {
       uint32_t c = (uint32_t)__builtin_ctzll(left);
-      if (c == s->core) kprintf("kernel: starting %s on core %u\n", s->desc->name, c);
-      else kprintf("kernel: starting %s on core %u too (its core index %u)\n", s->desc->name, c, vanity_shard_core_index(s->desc, c));
-      platform_start_core(c, s->desc);
+      const struct vanity_context *ctx = &sys->contexts[c];
+      if (c != s->core) kprintf("kernel: starting %s on core %u too (its core index %u)\n", s->desc->name, c, vanity_shard_core_index(s->desc, c));
+      else if (!kstate.cpu_scheduled[ctx->cpu]) kprintf("kernel: starting %s on core %u\n", s->desc->name, ctx->cpu);
+      else if (ctx->budget_us)
+        kprintf("kernel: starting %s on core %u (priority %u, budget %u us every %u us)\n", s->desc->name, ctx->cpu,
+                ctx->priority, ctx->budget_us, ctx->period_us);
+      else kprintf("kernel: starting %s on core %u (priority %u)\n", s->desc->name, ctx->cpu, ctx->priority);
+      /* A core's own context starts the core; its scheduler starts the others. */
+      if (c < sys->cpu_count) platform_start_core(c, s->desc);
     }
-  }
-}
-
-void kernel_secondary_start(uint32_t core) {
-  kernel_idle_end(core);
-  struct shard_state *s = shard_on_core(core);
-  if (!s) {
-    for (;;) platform_idle(0);
-  }
-  /* The first core starts the shard; its other cores enter it once it has
-   * (or park, if it is already being stopped). */
-  if (core == s->core) shard_start(s);
-  while (!atomic_load32(&s->start_epoch)) kernel_idle(platform_time_ns() + 1000000ull);
-  shard_stop_point(s, core);
-  platform_start_core(core, s->desc);
-  for (;;) {
   }
 }
 
@@ -103,7 +98,7 @@ static void check_watchdogs(uint64_t now) {
       uint32_t c = (uint32_t)__builtin_ctzll(left);
       uint64_t beat = atomic_load64(&shard_status(s, c)->heartbeat);
       if ((st != VANITY_SHARD_RUNNING && st != VANITY_SHARD_WAITING) || atomic_load32(&s->stopper) ||
-          atomic_load32(&kstate.waiting[c]) || beat != kstate.last_beat[c]) {
+          atomic_load32(&kstate.waiting[c]) || sched_off_core(c) || beat != kstate.last_beat[c]) {
         kstate.last_beat[c] = beat;
         kstate.last_beat_ns[c] = now;
         continue;
@@ -115,7 +110,7 @@ static void check_watchdogs(uint64_t now) {
                 s->desc->watchdog_ms, c);
       else kprintf("kernel: watchdog: %s silent for %lu ms (limit %u ms)\n", s->desc->name, silent / 1000000u, s->desc->watchdog_ms);
       atomic_store32(&s->fault_request, VANITY_FAULT_WATCHDOG);
-      platform_kick_core(c);
+      kernel_kick(c);
     }
   }
 }
@@ -136,7 +131,7 @@ void kernel_core_loop(void) {
 }
 
 static struct shard_state *current(void) {
-  uint32_t core = platform_core_id();
+  uint32_t core = kernel_context();
   if (core < VANITY_MAX_CORES) kstate.entries[core]++;
   return shard_on_core(core);
 }
@@ -158,7 +153,7 @@ void kernel_fault(uint32_t kind, uint64_t pc, uint64_t address) {
 }
 
 void kernel_irq(uint32_t irq) {
-  uint32_t core = platform_core_id();
+  uint32_t core = kernel_context();
   if (core < VANITY_MAX_CORES) kstate.entries[core]++;
   for (uint32_t i = 0; i < kstate.sys->irq_count; i++) {
     const struct vanity_irq_grant *g = &kstate.sys->irqs[i];
@@ -172,7 +167,8 @@ void kernel_irq(uint32_t irq) {
 }
 
 void kernel_user_return(uint64_t pc) {
-  uint32_t core = platform_core_id();
+  sched_preempt(); /* a shared core: something more urgent runs first */
+  uint32_t core = kernel_context();
   struct shard_state *s = shard_on_core(core);
   if (!s) return;
   shard_stop_point(s, core); /* another of its cores stops the shard */

@@ -91,6 +91,27 @@ struct shard_state {
   const struct vanity_region *heap;
 };
 
+/* A context's scheduling state on a scheduled core (sched.c). */
+enum sched_state {
+  SCHED_READY = 0,     /* may run (or has not started yet) */
+  SCHED_RUNNING = 1,   /* runs now */
+  SCHED_BLOCKED = 2,   /* waits in the kernel for a kick or its deadline */
+  SCHED_THROTTLED = 3, /* spent its budget: waits for its next period */
+};
+struct sched_context {
+  volatile uint32_t pending; /* kicked since it blocked (set by any core) */
+  uint32_t state;            /* enum sched_state */
+  uint32_t started;          /* its kernel stack is in use (else it starts afresh when picked) */
+  uint32_t throttles;        /* times it spent its budget */
+  uint64_t deadline;         /* blocked: until a kick or this time (0: a kick only) */
+  uint64_t ready_since;      /* first in, first out among equal priorities */
+  uint64_t slice_end;        /* running: when an equal that waits takes over */
+  uint64_t ran_from;         /* running: since when its time was last charged */
+  uint64_t used_ns;          /* budget spent in the current period */
+  uint64_t period_start;
+  uint64_t run_ns;           /* time run since boot */
+};
+
 struct kernel_state {
   const struct vanity_system *sys;
   struct shard_state shards[VANITY_MAX_SHARDS];
@@ -105,12 +126,22 @@ struct kernel_state {
   volatile uint64_t idle_ns[VANITY_MAX_CORES];    /* time each core spent idle (kernel_idle), finished spells */
   volatile uint64_t idle_since[VANITY_MAX_CORES]; /* when the core's current idle spell began; 0: not idle */
   uint64_t boot_id;              /* this boot's id (HELLO); reloads are signed for it */
+  /* Execution contexts (system_table.h): every per-core array above counts
+   * contexts; these count physical cores. */
+  uint32_t cpu_current[VANITY_MAX_CORES];      /* the context running on each core */
+  uint8_t cpu_scheduled[VANITY_MAX_CORES];     /* the core runs the scheduler (sched.c) */
+  uint64_t switches[VANITY_MAX_CORES];         /* context switches per core */
+  struct sched_context sched[VANITY_MAX_CORES]; /* per context (sched.c) */
 };
 
 extern struct kernel_state kstate;
 
-/* idle.c: platform_idle, with the time spent counted as the core's idle time. */
+/* idle.c: waits in the kernel until a kick (kernel_kick) or `deadline_ns`
+ * (0: none), maybe less (callers loop). On a core of its own that is
+ * platform_idle, counted as the core's idle time (cpu_idle); on a shared
+ * core the calling context blocks and another runs (sched_idle). */
 void kernel_idle(uint64_t deadline_ns);
+void cpu_idle(uint32_t cpu, uint64_t deadline_ns);
 /* A shard's core counts as idle from boot until it first enters its shard
  * (kernel_idle_end), so a slow boot does not read as a busy core. */
 void kernel_idle_from_boot(uint32_t core);
@@ -119,6 +150,27 @@ void kernel_idle_end(uint32_t core);
 uint64_t core_idle_ns(uint32_t core, uint64_t now);
 /* Percent of the time since boot that `core` was not idle. */
 uint32_t core_busy_percent(uint32_t core, uint64_t now);
+
+/* sched.c: shards sharing a core. */
+void sched_init(void);
+void sched_idle(uint64_t deadline_ns);
+/* On the way back to a shard: lets a more urgent context run first (a
+ * shared core only). Returns when the calling context runs again. */
+void sched_preempt(void);
+/* Wakes context `context` from kernel_idle (an interrupt to its core unless
+ * that is the calling one). */
+void kernel_kick(uint32_t context);
+/* The context waits for its core (preempted or throttled), not for work:
+ * the watchdog does not count that time. */
+int sched_off_core(uint32_t context);
+static inline uint32_t cpu_of(uint32_t context) {
+  return context < kstate.sys->context_count ? kstate.sys->contexts[context].cpu : context;
+}
+/* The context running on the calling core. */
+static inline uint32_t kernel_context(void) {
+  uint32_t cpu = platform_core_id();
+  return cpu < VANITY_MAX_CORES ? kstate.cpu_current[cpu] : cpu;
+}
 
 /* lib.c */
 void *memcpy(void *dst, const void *src, size_t n);

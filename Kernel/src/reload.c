@@ -273,11 +273,11 @@ int reload_take(struct shard_state *s) {
   uint32_t c = atomic_load32(&s->control);
   if (c != CONTROL_RELOAD && c != CONTROL_RELOAD_FORCE) return 0;
   if (!atomic_cas32(&s->control, c, CONTROL_NONE)) return 0; /* called off meanwhile */
-  platform_stop_core(platform_core_id());
+  platform_stop_core(kernel_context());
   atomic_store32(&s->run_state, VANITY_SHARD_RESTARTING);
   atomic_store32(&s->reload_phase, RELOAD_PARKED);
-  platform_kick_core(kstate.sys->kernel_core);
-  while (atomic_load32(&s->reload_phase) != RELOAD_LOADED) platform_idle(platform_time_ns() + 50000ull);
+  kernel_kick(kstate.sys->kernel_core);
+  while (atomic_load32(&s->reload_phase) != RELOAD_LOADED) kernel_idle(platform_time_ns() + 50000ull);
   const uint8_t *exe = 0;
   uint64_t exe_size = 0;
   if (kstate.sys->image_format == VANITY_IMAGE_HOST_EXECUTABLE) {
@@ -295,5 +295,5 @@ void reload_finish(struct shard_state *s, int starts) {
   if (starts) kprintf("kernel: %s reloaded; starting generation %u\n", s->desc->name, rl.new_generation);
   else kprintf("kernel: %s reloaded; held until released\n", s->desc->name);
   atomic_store32(&s->reload_phase, RELOAD_IDLE);
-  platform_kick_core(kstate.sys->kernel_core);
+  kernel_kick(kstate.sys->kernel_core);
 }

@@ -32,7 +32,7 @@ static void shard_reset_memory(struct shard_state *s) {
 #define GATHER_KICK_NS 1000000ull
 
 void shard_gather(struct shard_state *s) {
-  uint32_t me = platform_core_id();
+  uint32_t me = kernel_context();
   /* Another core stops the shard: park; resumed (shard_ungather), try again. */
   while (atomic_load32(&s->stopper) != me + 1u && !atomic_cas32(&s->stopper, 0u, me + 1u)) shard_park(s);
   uint64_t others = s->cores & ~(1ull << me);
@@ -43,13 +43,13 @@ void shard_gather(struct shard_state *s) {
 }
 
 void shard_park(struct shard_state *s) {
-  uint32_t me = platform_core_id();
+  uint32_t me = kernel_context();
   uint32_t epoch = atomic_load32(&s->start_epoch), resume = atomic_load32(&s->resume_epoch);
   uint32_t waiting = kstate.waiting[me];
   kstate.waiting[me] = 0;
   __atomic_fetch_or(&s->parked, 1ull << me, __ATOMIC_ACQ_REL);
   uint32_t st = atomic_load32(&s->stopper);
-  if (st) platform_kick_core(st - 1u);
+  if (st) kernel_kick(st - 1u);
   for (;;) {
     if (atomic_load32(&s->start_epoch) != epoch) { /* started again: from _start */
       platform_start_core(me, s->desc);
@@ -110,7 +110,7 @@ void shard_start(struct shard_state *s) {
   atomic_store32(&s->stopper, 0);
   __atomic_fetch_add(&s->start_epoch, 1u, __ATOMIC_ACQ_REL);
   shard_kick(s);
-  platform_start_core(platform_core_id(), s->desc);
+  platform_start_core(kernel_context(), s->desc);
   for (;;) {
   }
 }
@@ -128,7 +128,7 @@ void control_done(const char *what, struct shard_state *s) {
 void shard_stop_here(struct shard_state *s) {
   shard_gather(s);
   atomic_store32(&s->run_state, VANITY_SHARD_HELD);
-  platform_stop_core(platform_core_id());
+  platform_stop_core(kernel_context());
   for (;;) {
     shard_reload_here(s); /* a held shard is quiescent */
     uint32_t c = control_peek(s);
@@ -142,7 +142,7 @@ void shard_stop_here(struct shard_state *s) {
       s->operator_hold = 1;
       control_done("holding", s);
     }
-    platform_idle(0);
+    kernel_idle(0);
   }
 }
 
@@ -150,7 +150,7 @@ void shard_stop_here(struct shard_state *s) {
  * (an operator's restart or release: no policy, no restart count). */
 void shard_restart(struct shard_state *s) {
   shard_gather(s);
-  platform_stop_core(platform_core_id());
+  platform_stop_core(kernel_context());
   shard_reset_memory(s);
   channels_bump_generation(s->desc->id);
   shard_start(s);
@@ -162,7 +162,7 @@ void system_stop(uint32_t status) {
   }
   kstate.exit_status = status;
   uint64_t total_entries = 0;
-  for (uint32_t c = 0; c < kstate.sys->cpu_count && c < VANITY_MAX_CORES; c++) total_entries += kstate.entries[c];
+  for (uint32_t c = 0; c < kstate.sys->context_count && c < VANITY_MAX_CORES; c++) total_entries += kstate.entries[c];
   kprintf("kernel: system stopping with status %u after %lu ms; kernel entries on all cores: %lu\n", status,
           platform_time_ns() / 1000000ull, total_entries);
   uint64_t now = platform_time_ns();
@@ -173,16 +173,25 @@ void system_stop(uint32_t status) {
     for (uint64_t left = s->cores; left; left &= left - 1u) {
       uint32_t c = (uint32_t)__builtin_ctzll(left);
       entries += kstate.entries[c];
-      busy += core_busy_percent(c, now);
+      busy += core_busy_percent(cpu_of(c), now);
       n++;
     }
-    if (n <= 1)
+    uint32_t cpu = cpu_of(s->core);
+    if (kstate.cpu_scheduled[cpu]) {
+      const struct vanity_context *ctx = &kstate.sys->contexts[s->core];
+      const struct sched_context *k = &kstate.sched[s->core];
+      kprintf("kernel:   %s: generation %u, %u restart(s), %lu syscall(s), %lu denied, kernel entries on core %u: %lu, ran %u%% "
+              "of the time at priority %u (core %u busy %u%%, %lu switches), throttled %u time(s)\n",
+              s->desc->name, s->generation, s->restarts, s->syscalls, s->denied, cpu, entries,
+              now ? (uint32_t)(k->run_ns / (now / 100u ? now / 100u : 1u)) : 0, ctx->priority, cpu, busy, kstate.switches[cpu],
+              k->throttles);
+    } else if (n <= 1)
       kprintf("kernel:   %s: generation %u, %u restart(s), %lu syscall(s), %lu denied, kernel entries on core %u: %lu, busy %u%%\n",
-              s->desc->name, s->generation, s->restarts, s->syscalls, s->denied, s->core, entries, busy);
+              s->desc->name, s->generation, s->restarts, s->syscalls, s->denied, cpu, entries, busy);
     else
       kprintf("kernel:   %s: generation %u, %u restart(s), %lu syscall(s), %lu denied, kernel entries on its %u cores from "
               "core %u: %lu, busy %u%% on average\n",
-              s->desc->name, s->generation, s->restarts, s->syscalls, s->denied, n, s->core, entries, busy / n);
+              s->desc->name, s->generation, s->restarts, s->syscalls, s->denied, n, cpu, entries, busy / n);
   }
   platform_shutdown(status);
 }
@@ -204,9 +213,9 @@ void shard_fault(struct shard_state *s, uint32_t kind, uint64_t pc, uint64_t add
           fault_name(kind), pc, address, s->generation, policy_name(p->kind));
   if (s->cores & (s->cores - 1u))
     kprintf("kernel: %s faulted on core %u (its core index %u of %u); its other cores are stopped\n", s->desc->name,
-            platform_core_id(), vanity_shard_core_index(s->desc, platform_core_id()), vanity_shard_core_count(s->desc));
+            cpu_of(kernel_context()), vanity_shard_core_index(s->desc, kernel_context()), vanity_shard_core_count(s->desc));
   atomic_store32(&s->run_state, VANITY_SHARD_RESTARTING);
-  platform_stop_core(platform_core_id());
+  platform_stop_core(kernel_context());
   switch (p->kind) {
   case VANITY_POLICY_RESTART:
     if (s->restarts >= p->max_restarts) {
@@ -216,7 +225,7 @@ void shard_fault(struct shard_state *s, uint32_t kind, uint64_t pc, uint64_t add
     {
       /* A crash loop may not run more often than min-run-ms. */
       uint64_t earliest = s->started_ns + (uint64_t)p->min_run_ms * 1000000ull;
-      while (platform_time_ns() < earliest) platform_idle(earliest);
+      while (platform_time_ns() < earliest) kernel_idle(earliest);
     }
     s->restarts++;
     shard_reset_memory(s);

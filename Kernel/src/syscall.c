@@ -103,7 +103,7 @@ static int64_t sys_fault_record(struct shard_state *s, uint64_t target, uint64_t
 /* The system call entry: counts it, finds the caller from the core and
  * dispatches. Every path checks the caller's rights before acting. */
 int64_t kernel_syscall(uint64_t nr, uint64_t a0, uint64_t a1, uint64_t a2) {
-  uint32_t core = platform_core_id();
+  uint32_t core = kernel_context();
   struct shard_state *s = shard_on_core(core);
   if (!s) return VANITY_E_INVALID;
   kstate.entries[core]++;

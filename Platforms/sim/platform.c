@@ -63,11 +63,17 @@ struct core {
   int det_kick;                        /* a kick arrived since the core last idled */
   int stopped;                         /* the shard's process is SIGSTOPped */
   int answering;                       /* in a system call of its shard (answer) */
+  /* A shared core: only the context holding the core runs (its thread and
+   * its shard's process); platform_switch hands the core on. */
+  volatile uint32_t baton;             /* futex: 1 once switched to */
 };
 
 static struct core cores[VANITY_MAX_CORES];
 static int debug_listen = -1, debug_client = -1; /* the debug link's socket (below) */
-static __thread uint32_t this_core;
+static __thread uint32_t this_core; /* the thread's execution context (a core's own: the core's number) */
+/* Per physical core: the context that holds it, and the scheduler's timer. */
+static volatile uint32_t holder[VANITY_MAX_CORES];
+static volatile uint64_t cpu_timer[VANITY_MAX_CORES];
 
 static long futex(volatile uint32_t *addr, int op, uint32_t val, const struct timespec *timeout) {
   return syscall(SYS_futex, addr, op, val, timeout, NULL, 0);
@@ -147,7 +153,11 @@ uint64_t platform_time_ns(void) {
   return (uint64_t)(t.tv_sec - boot.tv_sec) * 1000000000ull + (uint64_t)t.tv_nsec - (uint64_t)boot.tv_nsec;
 }
 
-uint32_t platform_core_id(void) { return this_core; }
+static uint32_t cpu_of_context(uint32_t ctx) {
+  return ctx < vanity_system.context_count ? vanity_system.contexts[ctx].cpu : ctx;
+}
+
+uint32_t platform_core_id(void) { return cpu_of_context(this_core); }
 
 /* ---------------------------------------------------------------- devices */
 
@@ -222,7 +232,9 @@ void sim_log(const char *fmt, ...) {
 
 /* ---------------------------------------------------------------- idle and kicks */
 
-void platform_kick_core(uint32_t core) {
+void platform_kick_core(uint32_t cpu) {
+  if (cpu >= VANITY_MAX_CORES) return;
+  uint32_t core = holder[cpu]; /* a shared core: whichever context holds it */
   if (core >= VANITY_MAX_CORES || !cores[core].kick) return;
   if (det) {
     struct core *t = &cores[core];
@@ -517,6 +529,60 @@ void platform_start_core(uint32_t core, const struct vanity_shard_desc *shard) {
   }
 }
 
+void platform_timer_set(uint64_t deadline_ns) {
+  uint32_t cpu = platform_core_id();
+  if (cpu < VANITY_MAX_CORES) cpu_timer[cpu] = deadline_ns;
+}
+
+static void *sim_context_thread(void *arg);
+
+/* Hands the calling thread's core to context `to`: stops the running
+ * shard's process (unless it waits in a system call, which cannot return
+ * meanwhile), wakes `to`'s thread (starts it if `fresh`) and sleeps until a
+ * switch comes back. */
+void platform_switch(uint32_t from, uint32_t to, int fresh) {
+  struct core *f = &cores[from], *t = &cores[to];
+  if (f->pid > 0 && !f->answering && !f->stopped) {
+    /* Stopped for certain before `to` runs (a signal is delivered
+     * asynchronously); its death, if that comes first, stays for waitpid. */
+    siginfo_t info;
+    kill(f->pid, SIGSTOP);
+    while (waitid(P_PID, (id_t)f->pid, &info, WSTOPPED | WEXITED | WNOWAIT) != 0 && errno == EINTR) {
+    }
+    f->stopped = 1;
+  }
+  holder[cpu_of_context(to)] = to;
+  if (det) {
+    f->det_state = DET_BLOCKED;
+    f->det_deadline = 0;
+    t->det_state = DET_RUNNABLE;
+  }
+  if (fresh) {
+    pthread_create(&t->thread, NULL, sim_context_thread, (void *)(uintptr_t)to);
+  } else {
+    __atomic_store_n(&t->baton, 1u, __ATOMIC_RELEASE);
+    futex(&t->baton, FUTEX_WAKE, 1, NULL);
+  }
+  while (!__atomic_exchange_n(&f->baton, 0u, __ATOMIC_ACQ_REL)) {
+    if (det) det_yield(1, 0);
+    else futex(&f->baton, FUTEX_WAIT, 0u, NULL);
+  }
+  if (f->stopped && f->pid > 0 && !det) { /* deterministic mode continues it where it runs the shard */
+    kill(f->pid, SIGCONT);
+    f->stopped = 0;
+  }
+}
+
+/* A context started by its core's scheduler (platform_switch, `fresh`). */
+static void *sim_context_thread(void *arg) {
+  this_core = (uint32_t)(uintptr_t)arg;
+  struct core *c = &cores[this_core];
+  c->started = 1;
+  if (det) det_wait_turn(c);
+  if (setjmp(c->service) == 0) kernel_context_start(this_core);
+  service(c);
+}
+
 void *sim_core_thread(void *arg) {
   this_core = (uint32_t)(uintptr_t)arg;
   struct core *c = &cores[this_core];
@@ -667,7 +733,10 @@ static void service(struct core *c) {
     int status;
     if (pid > 0 && waitpid(pid, &status, WNOHANG) == pid) shard_ended(c, m, status);
     kernel_user_return(0);
-    if (__atomic_load_n(&m->state, __ATOMIC_ACQUIRE) != 1u) platform_idle(platform_time_ns() + SERVICE_POLL_NS);
+    if (__atomic_load_n(&m->state, __ATOMIC_ACQUIRE) != 1u) {
+      uint64_t until = platform_time_ns() + SERVICE_POLL_NS, timer = cpu_timer[platform_core_id()];
+      platform_idle(timer && timer < until ? timer : until); /* the scheduler's timer interrupts the shard */
+    }
   }
 }
 
@@ -806,7 +875,10 @@ int main(int argc, char **argv) {
     }
   }
   devices_tick();
-  for (uint32_t i = 0; i < VANITY_MAX_CORES; i++) cores[i].kick = &cores[i].own_kick;
+  for (uint32_t i = 0; i < VANITY_MAX_CORES; i++) {
+    cores[i].kick = &cores[i].own_kick;
+    holder[i] = i;
+  }
   for (uint32_t i = 0; i < vanity_system.shard_count; i++) {
     const struct vanity_shard_desc *d = &vanity_system.shards[i];
     const struct vanity_region *mailbox = region_of(d, VANITY_REGION_MAILBOX);

@@ -64,7 +64,7 @@ enum SystemTable {
                 "id": "\(s.id)",
                 "lang": s.lang.abi.name,
                 "caps": C.bits(s.caps.map(\.abi)),
-                "core_mask": C.hex(s.coreMask),
+                "core_mask": C.hex(sys.contextMask(of: s.id)),
                 "entry": C.hex(v.placed.entry),
                 "stack_top": C.hex(v.placed.stackTop),
                 "stack_stride": C.hex(v.placed.stackStride),
@@ -83,6 +83,18 @@ enum SystemTable {
         }
         o += "};\n\n"
 
+        o += "static const struct vanity_context contexts[] = {\n"
+        for ctx in sys.contexts {
+            let sched = ctx.shard.flatMap { sys.shards[$0].schedule }
+            var fields: KeyValuePairs<String, String> = ["cpu": "\(ctx.cpu)", "shard": ctx.shard.map { "\($0)" } ?? "VANITY_NO_SHARD"]
+            if let sched {
+                fields = ["cpu": "\(ctx.cpu)", "shard": ctx.shard.map { "\($0)" } ?? "VANITY_NO_SHARD", "scheduled": "1",
+                          "priority": "\(sched.priority)", "budget_us": "\(sched.budgetUs)", "period_us": "\(sched.periodUs)"]
+            }
+            o += "    \(C.initializer(fields)),\n"
+        }
+        o += "};\n\n"
+
         o += "const struct vanity_system vanity_system = "
         o += C.initializer([
             "name": "\"\(sys.name)\"",
@@ -95,6 +107,8 @@ enum SystemTable {
             "ram_size": C.hex(layout.platform.ram.size),
             "kernel_stack_size": C.hex(sys.kernelStackSize),
             "cpu_count": "\(sys.cpuCount)",
+            "context_count": "\(sys.contexts.count)",
+            "contexts": "contexts",
             "kernel_region_count": "\(layout.kernel.count)",
             "kernel_regions": "kernel_regions",
             "shard_count": "\(layout.shards.count)",

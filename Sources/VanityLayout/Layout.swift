@@ -210,16 +210,19 @@ public enum Placer {
             return r
         }
 
-        // Kernel image, tables and one stack per core in use, each with a guard.
+        // Kernel image, tables and one stack per core in use, each with a guard
         for key in BudgetKey.allCases {
             kernel.append(take("kernel", key.regionKind, key.rawValue, KernelBudget.sections[key], key.perms, at: system.location))
         }
         let spaces = UInt64(system.shards.count + 1)
         kernel.append(take("kernel", .tables, "tables", spaces * KernelBudget.tablePagesPerSpace * page, .rw, at: system.location))
         let kernelStackAt = system.kernelStackLocation ?? system.location
-        for core in 0..<system.cpuCount {
-            kernel.append(take("kernel", .guard, "stack-guard.core\(core)", page, .none, at: kernelStackAt))
-            kernel.append(take("kernel", .stack, "stack.core\(core)", system.kernelStackSize, .rw, at: kernelStackAt))
+        // (Then one for each further shard on a shared core: every
+        // execution context has a kernel stack of its own.)
+        for ctx in system.contexts {
+            let name = ctx.id < system.cpuCount ? "core\(ctx.cpu)" : "context\(ctx.id)"
+            kernel.append(take("kernel", .guard, "stack-guard.\(name)", page, .none, at: kernelStackAt))
+            kernel.append(take("kernel", .stack, "stack.\(name)", system.kernelStackSize, .rw, at: kernelStackAt))
         }
 
         // Pristine data images, one per shard: restart copies them back.

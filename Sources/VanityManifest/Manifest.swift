@@ -63,6 +63,11 @@ public struct ShardDecl: Sendable {
     /// `propagate` children (its reach); nil when not written.
     public var supervises: Located<[Located<String>]>?
     public var watchdogMs: Located<Int64>?
+    /// Scheduling on a shared core: `priority` (higher runs first) and an
+    /// optional CPU budget of `budget-us` every `period-us`.
+    public var priority: Located<Int64>?
+    public var budgetUs: Located<Int64>?
+    public var periodUs: Located<Int64>?
     /// Sources, include folders, defines, flags and libraries.
     public var build = BuildDecl()
 }
@@ -139,7 +144,7 @@ public enum ManifestKeys {
     public static let system = ["name", "version", "platforms"]
     public static let kernel = ["core", "stack-size"]
     public static let shard = ["lang", "path", "cores", "stack-size", "heap-size", "max-sizes", "caps", "devices",
-                               "supervisor", "supervises", "watchdog-ms"] + shardBuild
+                               "supervisor", "supervises", "watchdog-ms", "priority", "budget-us", "period-us"] + shardBuild
     public static let maxSizes = BudgetKey.allCases.map(\.manifestKey)
     public static let supervisor = ["policy", "max-restarts", "min-run-ms", "to"]
     public static let channel = ["from", "to", "msg-size", "slots", "notify"]
@@ -301,6 +306,9 @@ public enum ManifestParser {
         }
         s.supervises = t.strings("supervises", diagnostics: &d)
         s.watchdogMs = t.integer("watchdog-ms", in: 1...maxU32, diagnostics: &d)
+        s.priority = t.integer("priority", in: 0...255, diagnostics: &d)
+        s.budgetUs = t.integer("budget-us", in: 10...60_000_000, diagnostics: &d)
+        s.periodUs = t.integer("period-us", in: 100...60_000_000, diagnostics: &d)
         s.build = parseBuild(t, keys: ManifestKeys.shardBuild, diagnostics: &d)
         return s
     }

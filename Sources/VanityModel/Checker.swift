@@ -106,12 +106,14 @@ public struct SystemChecker {
         return chosen
     }
 
-    /// Cores: one owner each, never the kernel's.
+    /// Cores: never the kernel's; one owner each, unless every shard on a
+    /// shared core sets `priority` (and then runs on that core alone).
     func checkCores(into d: inout DiagnosticBag) {
         let m = manifest
         let kernelCore = self.kernelCore
-        var coreOwner: [Int64: (shard: String, at: SourceLocation)] = [:]
+        var coreOwners: [Int64: [(shard: ShardDecl, at: SourceLocation)]] = [:]
         for s in m.shards {
+            checkSchedule(of: s, into: &d)
             var mine: [Int64: SourceLocation] = [:]
             for c in s.cores?.value ?? [] {
                 if let prev = mine[c.value] {
@@ -127,13 +129,43 @@ public struct SystemChecker {
                     d.error(c.location, "core \(c.value) of shard \"\(s.name.value)\" is the kernel core\(m.kernel.core == nil ? " (core \(kernelCore) by default; set [kernel] core to use another)" : "")", notes: notes)
                     continue
                 }
-                if let owner = coreOwner[c.value] {
-                    d.error(c.location, "core \(c.value) is claimed by shards \"\(owner.shard)\" and \"\(s.name.value)\"; a core belongs to one shard",
-                            notes: [.init(owner.at, "shard \"\(owner.shard)\" claims it here")])
-                    continue
-                }
-                coreOwner[c.value] = (s.name.value, c.location)
+                coreOwners[c.value, default: []].append((s, c.location))
             }
+        }
+        var manyCoreSharers = Set<String>()
+        for core in coreOwners.keys.sorted() {
+            let owners = coreOwners[core]!
+            guard owners.count > 1 else { continue }
+            let first = owners[0]
+            for o in owners.dropFirst() {
+                let without = [first.shard, o.shard].filter { $0.priority == nil }.map(\.name.value)
+                guard !without.isEmpty else { continue }
+                d.error(o.at, "core \(core) is claimed by shards \"\(first.shard.name.value)\" and \"\(o.shard.name.value)\"; shards share a core only when each sets \"priority\" (\(humanList(without, conjunction: "and")) \(without.count == 1 ? "does" : "do") not)",
+                        notes: [.init(first.at, "shard \"\(first.shard.name.value)\" claims it here")])
+            }
+            for o in owners where (o.shard.cores?.value.count ?? 0) > 1 && manyCoreSharers.insert(o.shard.name.value).inserted {
+                d.error(o.at, "shard \"\(o.shard.name.value)\" shares core \(core) with another shard but runs on \(o.shard.cores!.value.count) cores; a shard that shares a core runs on that one core only",
+                        notes: owners.filter { $0.shard.name.value != o.shard.name.value }.map { .init($0.at, "shard \"\($0.shard.name.value)\" claims it here") })
+            }
+        }
+    }
+
+    /// `priority`, `budget-us` and `period-us` of one shard: a budget needs
+    /// both keys and fits in its period, and both need a priority.
+    func checkSchedule(of s: ShardDecl, into d: inout DiagnosticBag) {
+        let ctx = "shard \"\(s.name.value)\""
+        switch (s.budgetUs, s.periodUs) {
+        case (let b?, nil):
+            d.error(b.location, "\"budget-us\" in \(ctx) needs \"period-us\": the budget is spent over each period")
+        case (nil, let p?):
+            d.error(p.location, "\"period-us\" in \(ctx) needs \"budget-us\": how much of each period the shard may run")
+        case (let b?, let p?) where b.value > p.value:
+            d.error(b.location, "\"budget-us\" in \(ctx) is \(b.value) us, more than its period of \(p.value) us",
+                    notes: [.init(p.location, "\"period-us\" is set here")])
+        default: break
+        }
+        if s.priority == nil, let k = s.budgetUs ?? s.periodUs {
+            d.error(k.location, "\(ctx) sets a budget but no \"priority\"; the kernel schedules by priority first")
         }
     }
 
@@ -441,6 +473,17 @@ public struct SystemChecker {
                 checkCore(c.value, at: c.location, what: "core \(c.value) of shard \"\(s.name.value)\"")
             }
         }
+        // Every further shard on a shared core is one more execution context.
+        let highest = m.shards.flatMap { $0.cores?.value.map(\.value) ?? [] }.max() ?? 0
+        var contexts = Int(max(highest, Int64(kernelCore))) + 1, claimed = Set<Int64>()
+        for s in m.shards {
+            for c in s.cores?.value ?? [] where c.value != Int64(kernelCore) && !claimed.insert(c.value).inserted {
+                contexts += 1
+                if contexts == Int(VANITY_MAX_CORES) + 1 {
+                    d.error(c.location, "shard \"\(s.name.value)\" on core \(c.value) would be execution context \(contexts - 1); the kernel runs at most \(VANITY_MAX_CORES) (one per core up to the highest used, plus one per further shard on a shared core)")
+                }
+            }
+        }
         let pageSizes = Dictionary(grouping: chosen, by: \.pageSize).sorted { $0.key < $1.key }
         func checkPageMultiple(_ v: Located<UInt64>?, what: String) {
             guard let v else { return }
@@ -616,6 +659,9 @@ public struct SystemChecker {
             caps: s.caps.compactMap { Capability(rawValue: $0.value) }.uniqued(),
             devices: devices, policy: policy,
             watchdogMs: UInt32(s.watchdogMs?.value ?? 0),
+            schedule: s.priority.map {
+                Schedule(priority: UInt8($0.value), budgetUs: UInt32(s.budgetUs?.value ?? 0), periodUs: UInt32(s.periodUs?.value ?? 0))
+            },
             source: source, build: settings(s.build), reach: reach(of: s, id: id))
     }
 }

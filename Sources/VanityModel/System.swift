@@ -114,6 +114,9 @@ public struct ShardModel: Hashable, Sendable {
     public var policy: Policy
     /// 0: no watchdog.
     public var watchdogMs: UInt32
+    /// How the kernel schedules the shard on a core it shares (nil: the
+    /// shard has its cores to itself).
+    public var schedule: Schedule? = nil
     /// Where the shard's settings are written.
     public var source: ShardSource
     /// Sources, include folders, defines, flags and libraries.
@@ -126,6 +129,32 @@ public struct ShardModel: Hashable, Sendable {
     public var reachMask: UInt64 { reach.reduce(0) { $0 | (1 << UInt64($1)) } }
     public var capMask: UInt32 { caps.reduce(0) { $0 | $1.abi.value } }
     public var coreMask: UInt64 { cores.reduce(0) { $0 | (1 << UInt64($1)) } }
+}
+
+/// A shard's `priority` and optional CPU budget (`budget-us` of every
+/// `period-us`), for a core it shares with other shards.
+public struct Schedule: Hashable, Sendable {
+    public var priority: UInt8
+    /// 0 with `periodUs` 0: no budget.
+    public var budgetUs: UInt32
+    public var periodUs: UInt32
+
+    public init(priority: UInt8, budgetUs: UInt32 = 0, periodUs: UInt32 = 0) {
+        self.priority = priority
+        self.budgetUs = budgetUs
+        self.periodUs = periodUs
+    }
+}
+
+/// A thread of execution the kernel runs: one per core (the first shard
+/// that claims the core, in manifest order; none on the kernel's core and
+/// unused ones), then one for every further shard on a shared core. The
+/// system table's shard core masks and the kernel's per-core state count
+/// contexts; `cpu` is the physical core.
+public struct ExecutionContext: Hashable, Sendable {
+    public var id: Int
+    public var cpu: Int
+    public var shard: Int?
 }
 
 public struct ChannelModel: Hashable, Sendable {
@@ -299,6 +328,28 @@ public struct SystemModel: Sendable {
 
     /// Cores from 0 to the highest one used.
     public var cpuCount: Int { (shards.flatMap(\.cores) + [kernelCore]).max()! + 1 }
+
+    /// Every execution context: core n's is context n; the further shards
+    /// on shared cores follow, in manifest order.
+    public var contexts: [ExecutionContext] {
+        var out = (0..<cpuCount).map { ExecutionContext(id: $0, cpu: $0, shard: nil) }
+        for s in shards {
+            for c in s.cores {
+                if out[c].shard == nil { out[c].shard = s.id } else { out.append(ExecutionContext(id: out.count, cpu: c, shard: s.id)) }
+            }
+        }
+        return out
+    }
+
+    /// The contexts `shard` runs in, ascending (its core indices count them in this order).
+    public func contextIds(of shard: Int) -> [Int] {
+        contexts.filter { $0.shard == shard }.map(\.id)
+    }
+
+    /// The shard's context mask (the system table's `core_mask`).
+    public func contextMask(of shard: Int) -> UInt64 {
+        contextIds(of: shard).reduce(0) { $0 | (1 << UInt64($1)) }
+    }
 
     public func channels(of shard: Int) -> [ChannelModel] {
         channels.filter { $0.from == shard || $0.to == shard }

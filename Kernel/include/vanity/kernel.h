@@ -15,8 +15,11 @@ void kernel_init(void);
 void kernel_core_loop(void) __attribute__((noreturn));
 
 /* A shard core's first entry into the kernel on its core: starts the shard
- * assigned to it. Never returns. */
+ * assigned to it (on a shared core, the scheduler's pick). Never returns. */
 void kernel_secondary_start(uint32_t core) __attribute__((noreturn));
+
+/* Where a context that never ran starts (platform_switch's `fresh`). */
+void kernel_context_start(uint32_t context) __attribute__((noreturn));
 
 /* System call from the shard running on the calling core. */
 int64_t kernel_syscall(uint64_t number, uint64_t a0, uint64_t a1, uint64_t a2);

@@ -20,9 +20,11 @@ uint64_t platform_time_ns(void);
  * shard at boot, before any shard starts). Returns 0 or a negative error. */
 int platform_build_space(const struct vanity_shard_desc *shard);
 
-/* Starts `core` running shard `shard` at EL0/U-mode/ring 3 from its entry
- * point with a fresh stack (the platform wakes the core the first time and
- * re-enters user mode on later restarts). */
+/* Starts execution context `core` (system_table.h) running shard `shard` at
+ * EL0/U-mode/ring 3 from its entry point with a fresh stack: called by the
+ * context itself (a restart: it re-enters user mode on its own kernel
+ * stack, from the top), or at boot for a core's own context (the platform
+ * wakes that core, which calls kernel_secondary_start). */
 void platform_start_core(uint32_t core, const struct vanity_shard_desc *shard);
 
 /* The shard on `core` has faulted or must stop: it runs no further code of
@@ -37,6 +39,18 @@ void platform_stop_core(uint32_t core);
  * whose shards are host executables, receives the new executable here
  * (`executable`, `size`; NULL and 0 on boards) and starts it from now on. */
 void platform_code_loaded(const struct vanity_shard_desc *shard, const uint8_t *executable, uint64_t size);
+
+/* Shards sharing a core (docs/kernel.md): switches the calling core from
+ * execution context `from` to context `to` (system_table.h): its kernel
+ * stack, address space and the shard's FP/SIMD registers. Returns when a
+ * later switch comes back to `from`. A `fresh` context has not run yet: it
+ * starts on its own kernel stack in kernel_context_start(to). */
+void platform_switch(uint32_t from, uint32_t to, int fresh);
+
+/* Interrupts the calling core at `deadline_ns` (0: never), whether it runs
+ * the kernel or a shard then (the interrupt reaches kernel_user_return):
+ * the scheduler's timer. platform_idle may use the same timer. */
+void platform_timer_set(uint64_t deadline_ns);
 
 /* Wakes `core` if it is idle in platform_idle (an inter-processor interrupt). */
 void platform_kick_core(uint32_t core);
@@ -62,7 +76,10 @@ void platform_shutdown(uint32_t status) __attribute__((noreturn));
 uint32_t platform_debug_read(uint8_t *buf, uint32_t max);
 void platform_debug_write(const uint8_t *buf, uint32_t n);
 
-/* The calling core's number. */
+/* The calling core's number (the physical core; the kernel knows which of
+ * its contexts runs there). platform_kick_core, platform_irq_route and
+ * kernel_secondary_start take physical cores too; platform_start_core,
+ * platform_stop_core and platform_switch take contexts. */
 uint32_t platform_core_id(void);
 
 #endif

@@ -130,6 +130,22 @@ static inline uint64_t vanity_shard_stack_top(const struct vanity_shard_desc *d,
   return d->stack_top + (uint64_t)vanity_shard_core_index(d, core) * d->stack_stride;
 }
 
+/* An execution context: a thread of the kernel's. Context n < cpu_count is
+ * core n's (its first shard, if any); the contexts after those run further
+ * shards on shared cores. A shard's core_mask, and the kernel's per-core
+ * state, count contexts; `cpu` is the physical core. On a core where some
+ * context is `scheduled`, the kernel's scheduler picks which runs
+ * (docs/kernel.md, "Shards sharing a core"). */
+struct vanity_context {
+  uint16_t cpu;
+  uint16_t shard;     /* VANITY_NO_SHARD: none */
+  uint8_t scheduled;  /* 1: the shard set `priority` */
+  uint8_t priority;   /* higher runs first */
+  uint16_t reserved;
+  uint32_t budget_us; /* 0: no budget; else it runs at most this long in every period */
+  uint32_t period_us;
+};
+
 struct vanity_system {
   const char *name;
   uint8_t build_id[32];     /* SHA-256 of every other generated file: which build this is */
@@ -141,6 +157,8 @@ struct vanity_system {
   uint64_t ram_size;
   uint64_t kernel_stack_size;
   uint32_t cpu_count;       /* cores the system uses: kernel core and shards */
+  uint32_t context_count;   /* cpu_count, plus one for each further shard on a shared core */
+  const struct vanity_context *contexts;
   uint32_t kernel_region_count;
   const struct vanity_region *kernel_regions;
   uint32_t shard_count;

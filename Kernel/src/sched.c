@@ -1,0 +1,237 @@
+/* Shards sharing a core: a fixed-priority preemptive scheduler per core.
+ *
+ * The kernel runs execution contexts (system_table.h): one per core, plus
+ * one for each further shard on a shared core. A core none of whose
+ * contexts is `scheduled` runs its one context and never comes here: today's
+ * zero-kernel steady state. On a scheduled core this file picks which context
+ * runs: the highest priority that is ready; among equals, the one ready
+ * longest, each for at most SLICE_NS while another of its priority waits;
+ * a context with a budget runs at most `budget_us` in each `period_us` and is
+ * throttled for the rest of the period. The timer is armed only for what can
+ * change that choice (a slice, a budget, a higher-priority sleeper's
+ * deadline, a replenishment); nothing ticks on a core whose context runs
+ * alone.
+ *
+ * Each context has its own kernel stack, so every place that waits in the
+ * kernel (a wait system call, a held shard, a restart delay) simply calls
+ * kernel_idle: on a scheduled core that blocks the context (sched_idle) and
+ * runs another. A kick (kernel_kick) makes a blocked context ready again.
+ * Preemption happens when the kernel is about to return to a shard
+ * (kernel_user_return: after a system call or an interrupt), so kernel code
+ * never runs interleaved on one core. Only the core itself touches its
+ * contexts' state, except `pending`, which any core may set. */
+#include "internal.h"
+
+/* A context that shares its priority with another ready one runs this long. */
+#define SLICE_NS 5000000ull
+
+static inline int scheduled(uint32_t cpu) { return cpu < VANITY_MAX_CORES && kstate.cpu_scheduled[cpu]; }
+
+void sched_init(void) {
+  const struct vanity_system *sys = kstate.sys;
+  for (uint32_t c = 0; c < VANITY_MAX_CORES; c++) kstate.cpu_current[c] = c;
+  for (uint32_t x = 0; x < sys->context_count && x < VANITY_MAX_CORES; x++) {
+    const struct vanity_context *ctx = &sys->contexts[x];
+    struct sched_context *k = &kstate.sched[x];
+    k->state = SCHED_READY; /* not yet started: it starts when first picked */
+    if (ctx->scheduled && ctx->cpu < VANITY_MAX_CORES) kstate.cpu_scheduled[ctx->cpu] = 1;
+  }
+}
+
+/* The contexts on `cpu`, walked as a mask. */
+static uint64_t contexts_on(uint32_t cpu) {
+  uint64_t m = 0;
+  for (uint32_t x = 0; x < kstate.sys->context_count && x < VANITY_MAX_CORES; x++)
+    if (kstate.sys->contexts[x].cpu == cpu) m |= 1ull << x;
+  return m;
+}
+
+static inline uint32_t priority(uint32_t x) { return kstate.sys->contexts[x].priority; }
+
+/* Starts a new period once the current one is over (and ends a throttle). */
+static void replenish(uint32_t x, uint64_t now) {
+  const struct vanity_context *ctx = &kstate.sys->contexts[x];
+  struct sched_context *k = &kstate.sched[x];
+  if (!ctx->budget_us) return;
+  uint64_t period = (uint64_t)ctx->period_us * 1000u;
+  if (!k->period_start) k->period_start = now;
+  if (now - k->period_start < period) return;
+  k->period_start = now - (now - k->period_start) % period;
+  k->used_ns = 0;
+  if (k->state == SCHED_THROTTLED) {
+    k->state = SCHED_READY;
+    k->ready_since = now;
+  }
+}
+
+/* Brings every context of `cpu` up to date: kicked or timed-out sleepers
+ * become ready, periods roll over. */
+static void refresh(uint32_t cpu, uint64_t now) {
+  for (uint64_t left = contexts_on(cpu); left; left &= left - 1u) {
+    uint32_t x = (uint32_t)__builtin_ctzll(left);
+    struct sched_context *k = &kstate.sched[x];
+    replenish(x, now);
+    if (k->state != SCHED_BLOCKED) continue;
+    if (__atomic_exchange_n(&k->pending, 0u, __ATOMIC_ACQ_REL) || (k->deadline && k->deadline <= now)) {
+      k->state = SCHED_READY;
+      k->ready_since = now;
+    }
+  }
+}
+
+/* The context that should run on `cpu` (VANITY_NO_CORE: none is ready). */
+static uint32_t pick(uint32_t cpu) {
+  uint32_t best = VANITY_NO_CORE;
+  for (uint64_t left = contexts_on(cpu); left; left &= left - 1u) {
+    uint32_t x = (uint32_t)__builtin_ctzll(left);
+    const struct sched_context *k = &kstate.sched[x];
+    if (k->state != SCHED_READY && k->state != SCHED_RUNNING) continue;
+    if (best == VANITY_NO_CORE || priority(x) > priority(best) ||
+        (priority(x) == priority(best) && k->ready_since < kstate.sched[best].ready_since))
+      best = x;
+  }
+  return best;
+}
+
+/* When the choice on `cpu` can next change while `x` runs (0: only by a kick). */
+static uint64_t next_event(uint32_t cpu, uint32_t x, uint64_t now) {
+  const struct vanity_context *ctx = &kstate.sys->contexts[x];
+  const struct sched_context *me = &kstate.sched[x];
+  uint64_t t = 0;
+#define EARLIER(v) do { uint64_t v_ = (v); if (v_ && (!t || v_ < t)) t = v_; } while (0)
+  if (ctx->budget_us) {
+    uint64_t budget = (uint64_t)ctx->budget_us * 1000u;
+    EARLIER(me->used_ns < budget ? now + (budget - me->used_ns) : now);
+  }
+  for (uint64_t left = contexts_on(cpu) & ~(1ull << x); left; left &= left - 1u) {
+    uint32_t y = (uint32_t)__builtin_ctzll(left);
+    const struct sched_context *k = &kstate.sched[y];
+    if (priority(y) < priority(x)) continue;
+    if (k->state == SCHED_READY) EARLIER(me->slice_end); /* its equal waits (a higher one would run) */
+    else if (k->state == SCHED_BLOCKED) EARLIER(k->deadline);
+    else if (k->state == SCHED_THROTTLED)
+      EARLIER(k->period_start + (uint64_t)kstate.sys->contexts[y].period_us * 1000u);
+  }
+#undef EARLIER
+  return t;
+}
+
+/* Spends the time `x` ran since it was last counted against its budget. */
+static void charge(uint32_t x, uint64_t now) {
+  struct sched_context *k = &kstate.sched[x];
+  if (k->ran_from && now > k->ran_from) {
+    k->used_ns += now - k->ran_from;
+    k->run_ns += now - k->ran_from;
+  }
+  k->ran_from = now;
+  uint32_t budget = kstate.sys->contexts[x].budget_us;
+  if (budget && k->used_ns >= (uint64_t)budget * 1000u) {
+    replenish(x, now);
+    if (k->used_ns >= (uint64_t)budget * 1000u) {
+      k->state = SCHED_THROTTLED;
+      k->throttles++;
+    }
+  }
+}
+
+/* Runs whatever should run on the calling core, idling while nothing is
+ * ready; returns once the calling context (whose state the caller set) is
+ * picked again. */
+static void schedule(uint32_t cpu) {
+  uint32_t me = kstate.cpu_current[cpu];
+  for (;;) {
+    uint64_t now = platform_time_ns();
+    refresh(cpu, now);
+    uint32_t next = pick(cpu);
+    if (next == VANITY_NO_CORE) {
+      uint64_t wake = 0;
+      for (uint64_t left = contexts_on(cpu); left; left &= left - 1u) {
+        uint32_t y = (uint32_t)__builtin_ctzll(left);
+        const struct sched_context *k = &kstate.sched[y];
+        uint64_t t = k->state == SCHED_BLOCKED ? k->deadline
+                     : k->state == SCHED_THROTTLED ? k->period_start + (uint64_t)kstate.sys->contexts[y].period_us * 1000u
+                                                   : 0;
+        if (t && (!wake || t < wake)) wake = t;
+      }
+      cpu_idle(cpu, wake);
+      continue;
+    }
+    struct sched_context *n = &kstate.sched[next];
+    if (n->state != SCHED_RUNNING) n->slice_end = now + SLICE_NS;
+    n->state = SCHED_RUNNING;
+    n->ran_from = now;
+    platform_timer_set(next_event(cpu, next, now));
+    if (next == me) return;
+    int fresh = !n->started;
+    n->started = 1;
+    kstate.switches[cpu]++;
+    kstate.cpu_current[cpu] = next;
+    platform_switch(me, next, fresh);
+    /* Switched back to: the switcher picked us and set everything up. */
+    return;
+  }
+}
+
+void sched_idle(uint64_t deadline_ns) {
+  uint32_t cpu = platform_core_id(), me = kstate.cpu_current[cpu];
+  struct sched_context *k = &kstate.sched[me];
+  if (__atomic_exchange_n(&k->pending, 0u, __ATOMIC_ACQ_REL)) return;
+  charge(me, platform_time_ns());
+  if (k->state == SCHED_RUNNING) k->state = SCHED_BLOCKED;
+  k->deadline = deadline_ns;
+  schedule(cpu);
+}
+
+void sched_preempt(void) {
+  uint32_t cpu = platform_core_id();
+  if (!scheduled(cpu)) return;
+  uint32_t me = kstate.cpu_current[cpu];
+  struct sched_context *k = &kstate.sched[me];
+  uint64_t now = platform_time_ns();
+  charge(me, now); /* may throttle it */
+  if (k->state == SCHED_RUNNING) {
+    k->state = SCHED_READY;
+    if (now >= k->slice_end) k->ready_since = now; /* behind its equals */
+  }
+  schedule(cpu);
+}
+
+void kernel_kick(uint32_t context) {
+  if (context >= VANITY_MAX_CORES) return;
+  uint32_t cpu = cpu_of(context);
+  if (scheduled(cpu)) __atomic_store_n(&kstate.sched[context].pending, 1u, __ATOMIC_RELEASE);
+  if (cpu != platform_core_id()) platform_kick_core(cpu);
+}
+
+int sched_off_core(uint32_t context) {
+  if (context >= VANITY_MAX_CORES || !scheduled(cpu_of(context))) return 0;
+  uint32_t st = kstate.sched[context].state;
+  return st == SCHED_READY || st == SCHED_THROTTLED;
+}
+
+void kernel_context_start(uint32_t context) {
+  struct shard_state *s = shard_on_core(context);
+  if (!s) {
+    for (;;) kernel_idle(0);
+  }
+  /* The first core starts the shard; its other cores enter it once it has
+   * (or park, if it is already being stopped). */
+  if (context == s->core) shard_start(s);
+  while (!atomic_load32(&s->start_epoch)) kernel_idle(platform_time_ns() + 1000000ull);
+  shard_stop_point(s, context);
+  platform_start_core(context, s->desc);
+  for (;;) {
+  }
+}
+
+void kernel_secondary_start(uint32_t cpu) {
+  kernel_idle_end(cpu);
+  /* On a scheduled core the highest priority starts first; this core's own
+   * context starts when it is picked. */
+  if (scheduled(cpu)) {
+    kstate.sched[cpu].started = 1;
+    kstate.sched[cpu].state = SCHED_READY;
+    schedule(cpu);
+  }
+  kernel_context_start(cpu);
+}

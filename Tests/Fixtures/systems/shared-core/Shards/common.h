@@ -1,0 +1,25 @@
+/* What the shared-core shards agree on. */
+#include <stdint.h>
+
+enum { ID_CLIENT = 0, ID_HI = 1, ID_HOG = 2, ID_LO = 3 };
+
+/* On the board region: each spinner's progress. */
+struct board {
+  volatile uint64_t lo_count;   /* lo, both generations */
+  volatile uint64_t hog_count;  /* hog: rounds of sums, each checked */
+  volatile uint64_t hog_wrong;  /* hog: sums that came out wrong */
+  volatile uint32_t lo_generation;
+};
+
+struct ping {
+  uint64_t seq, sent_ns;
+};
+struct pong {
+  uint64_t seq, sent_ns;
+  uint32_t disturbed; /* lo or hog made progress while hi spun */
+  uint32_t pad;
+};
+
+#define PINGS 40u
+#define SPIN_NS 20000000ull /* hi's work per ping: longer than a 5 ms slice */
+#define LO_FAULT_AT 200000ull /* lo's first generation faults at this count */
