@@ -1,15 +1,9 @@
-/* Idle time per core: every wait in the kernel goes through kernel_idle,
- * which on a core of its own counts the time platform_idle took as the
- * core's idle time (the debug link's STATS, the shutdown report;
- * docs/kernel.md, Counting); a shared core idles in its scheduler (sched.c),
- * through cpu_idle too. */
+/* Idle time per core: every wait in the kernel goes through kernel_idle
+ * (sched.c), which on a core of its own calls cpu_idle here: the time
+ * platform_idle took is the core's idle time (the debug link's STATS, the
+ * shutdown report; docs/kernel.md, Counting). A shared core idles in its
+ * scheduler, through cpu_idle too. A leaf: it calls only the platform. */
 #include "internal.h"
-
-void kernel_idle(uint64_t deadline_ns) {
-  uint32_t cpu = platform_core_id();
-  if (cpu < VANITY_MAX_CORES && kstate.cpu_scheduled[cpu]) sched_idle(deadline_ns);
-  else cpu_idle(cpu, deadline_ns);
-}
 
 void cpu_idle(uint32_t core, uint64_t deadline_ns) {
   if (core >= VANITY_MAX_CORES) {

@@ -136,11 +136,12 @@ struct kernel_state {
 
 extern struct kernel_state kstate;
 
-/* idle.c: waits in the kernel until a kick (kernel_kick) or `deadline_ns`
+/* sched.c: waits in the kernel until a kick (kernel_kick) or `deadline_ns`
  * (0: none), maybe less (callers loop). On a core of its own that is
  * platform_idle, counted as the core's idle time (cpu_idle); on a shared
  * core the calling context blocks and another runs (sched_idle). */
 void kernel_idle(uint64_t deadline_ns);
+/* idle.c */
 void cpu_idle(uint32_t cpu, uint64_t deadline_ns);
 /* A shard's core counts as idle from boot until it first enters its shard
  * (kernel_idle_end), so a slow boot does not read as a busy core. */
@@ -153,7 +154,6 @@ uint32_t core_busy_percent(uint32_t core, uint64_t now);
 
 /* sched.c: shards sharing a core. */
 void sched_init(void);
-void sched_idle(uint64_t deadline_ns);
 /* On the way back to a shard: lets a more urgent context run first (a
  * shared core only). Returns when the calling context runs again. */
 void sched_preempt(void);

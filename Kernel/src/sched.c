@@ -22,6 +22,8 @@
  * contexts' state, except `pending`, which any core may set. */
 #include "internal.h"
 
+static void sched_idle(uint64_t deadline_ns);
+
 /* A context that shares its priority with another ready one runs this long. */
 #define SLICE_NS 5000000ull
 
@@ -172,7 +174,13 @@ static void schedule(uint32_t cpu) {
   }
 }
 
-void sched_idle(uint64_t deadline_ns) {
+void kernel_idle(uint64_t deadline_ns) {
+  uint32_t cpu = platform_core_id();
+  if (scheduled(cpu)) sched_idle(deadline_ns);
+  else cpu_idle(cpu, deadline_ns);
+}
+
+static void sched_idle(uint64_t deadline_ns) {
   uint32_t cpu = platform_core_id(), me = kstate.cpu_current[cpu];
   struct sched_context *k = &kstate.sched[me];
   if (__atomic_exchange_n(&k->pending, 0u, __ATOMIC_ACQ_REL)) return;

@@ -174,3 +174,96 @@ el1_irq:
     mov     x0, sp
     bl      platform_el1_irq
     RESTORE
+
+/* Shards sharing a core (platform_switch). The kernel never touches FP/SIMD
+ * registers, so they hold the running shard's: saved and loaded here. */
+.arch_extension fp
+.arch_extension simd
+
+/* void arch_fp_save(void *area), arch_fp_load(const void *area): q0..q31,
+ * then fpcr and fpsr (528 bytes, 16-aligned). */
+.global arch_fp_save
+arch_fp_save:
+    stp     q0, q1, [x0, #0]
+    stp     q2, q3, [x0, #32]
+    stp     q4, q5, [x0, #64]
+    stp     q6, q7, [x0, #96]
+    stp     q8, q9, [x0, #128]
+    stp     q10, q11, [x0, #160]
+    stp     q12, q13, [x0, #192]
+    stp     q14, q15, [x0, #224]
+    stp     q16, q17, [x0, #256]
+    stp     q18, q19, [x0, #288]
+    stp     q20, q21, [x0, #320]
+    stp     q22, q23, [x0, #352]
+    stp     q24, q25, [x0, #384]
+    stp     q26, q27, [x0, #416]
+    stp     q28, q29, [x0, #448]
+    stp     q30, q31, [x0, #480]
+    mrs     x1, fpcr
+    mrs     x2, fpsr
+    add     x0, x0, #512
+    stp     x1, x2, [x0]
+    ret
+
+.global arch_fp_load
+arch_fp_load:
+    ldp     q0, q1, [x0, #0]
+    ldp     q2, q3, [x0, #32]
+    ldp     q4, q5, [x0, #64]
+    ldp     q6, q7, [x0, #96]
+    ldp     q8, q9, [x0, #128]
+    ldp     q10, q11, [x0, #160]
+    ldp     q12, q13, [x0, #192]
+    ldp     q14, q15, [x0, #224]
+    ldp     q16, q17, [x0, #256]
+    ldp     q18, q19, [x0, #288]
+    ldp     q20, q21, [x0, #320]
+    ldp     q22, q23, [x0, #352]
+    ldp     q24, q25, [x0, #384]
+    ldp     q26, q27, [x0, #416]
+    ldp     q28, q29, [x0, #448]
+    ldp     q30, q31, [x0, #480]
+    add     x0, x0, #512
+    ldp     x1, x2, [x0]
+    msr     fpcr, x1
+    msr     fpsr, x2
+    ret
+
+/* void arch_switch(uint64_t *save, const uint64_t *load): the callee-saved
+ * registers and sp into `save`, then from `load`; returns into the loaded
+ * context (where it last called arch_switch). */
+.macro SAVE_CALLEE
+    mov     x9, sp
+    stp     x19, x20, [x0, #0]
+    stp     x21, x22, [x0, #16]
+    stp     x23, x24, [x0, #32]
+    stp     x25, x26, [x0, #48]
+    stp     x27, x28, [x0, #64]
+    stp     x29, x30, [x0, #80]
+    str     x9, [x0, #96]
+.endm
+
+.global arch_switch
+arch_switch:
+    SAVE_CALLEE
+    ldp     x19, x20, [x1, #0]
+    ldp     x21, x22, [x1, #16]
+    ldp     x23, x24, [x1, #32]
+    ldp     x25, x26, [x1, #48]
+    ldp     x27, x28, [x1, #64]
+    ldp     x29, x30, [x1, #80]
+    ldr     x9, [x1, #96]
+    mov     sp, x9
+    ret
+
+/* void arch_switch_fresh(uint64_t *save, uint64_t stack_top, uint32_t context):
+ * saves like arch_switch, then starts `context` on its own kernel stack. */
+.global arch_switch_fresh
+arch_switch_fresh:
+    SAVE_CALLEE
+    mov     sp, x1
+    mov     w0, w2
+    mov     x29, #0
+    bl      kernel_context_start
+    b       .

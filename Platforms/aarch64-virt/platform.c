@@ -333,8 +333,12 @@ static uint64_t kernel_stack_top(uint32_t core) {
   return (uint64_t)(uintptr_t)__vanity_stack_top_core0 + core * (uint64_t)(uintptr_t)__vanity_stack_stride;
 }
 
+static uint32_t context_cpu(uint32_t context) {
+  return context < vanity_system.context_count ? vanity_system.contexts[context].cpu : context;
+}
+
 void platform_start_core(uint32_t core, const struct vanity_shard_desc *shard) {
-  if (core == platform_core_id()) {
+  if (context_cpu(core) == platform_core_id()) {
     arch_enter_user(shard->entry, vanity_shard_stack_top(shard, core), kernel_stack_top(core));
   }
   core_root[core] = spaces[1u + shard->id].root;
@@ -342,6 +346,45 @@ void platform_start_core(uint32_t core, const struct vanity_shard_desc *shard) {
   __asm__ volatile("dsb sy" ::: "memory");
   int64_t r = psci(0xc4000003, core_affinity(core), (uint64_t)(uintptr_t)secondary_entry, core);
   if (r != 0) kprintf("aarch64-virt: PSCI CPU_ON core %u failed (%ld)\n", core, r);
+}
+
+/* ---------------------------------------------------------------- shared cores */
+
+extern void arch_fp_save(void *area);
+extern void arch_fp_load(const void *area);
+extern void arch_switch(uint64_t *save, const uint64_t *load);
+extern void arch_switch_fresh(uint64_t *save, uint64_t stack_top, uint32_t context);
+
+/* A context's kernel callee-saved registers and sp while another runs on
+ * its core (arch_switch). Its shard's FP/SIMD registers and thread pointer
+ * wait in its own platform_switch frame. */
+static uint64_t switch_callee[VANITY_MAX_CORES][13];
+
+void platform_switch(uint32_t from, uint32_t to, int fresh) {
+  uint64_t fp[66] __attribute__((aligned(16))); /* q0..q31, fpcr, fpsr */
+  arch_fp_save(fp);
+  uint64_t tpidr = SYSREG_READ(tpidr_el0);
+  uint32_t shard = vanity_system.contexts[to].shard;
+  SYSREG_WRITE(ttbr0_el1, (uint64_t)(uintptr_t)spaces[1u + shard].root | ((uint64_t)(1u + shard) << 48));
+  __asm__ volatile("isb" ::: "memory");
+  if (fresh) {
+    /* Nothing of another shard's registers shows in a fresh context's. */
+    static const uint64_t zero[66] __attribute__((aligned(16)));
+    arch_fp_load(zero);
+    SYSREG_WRITE(tpidr_el0, 0);
+    arch_switch_fresh(switch_callee[from], kernel_stack_top(to), to);
+  } else {
+    arch_switch(switch_callee[from], switch_callee[to]);
+  }
+  /* Back: whoever switched here set the address space. */
+  arch_fp_load(fp);
+  SYSREG_WRITE(tpidr_el0, tpidr);
+}
+
+void platform_timer_set(uint64_t deadline_ns) {
+  if (deadline_ns) SYSREG_WRITE(cntp_cval_el0, ns_to_ticks(deadline_ns));
+  SYSREG_WRITE(cntp_ctl_el0, deadline_ns ? 1u : 0u);
+  __asm__ volatile("isb" ::: "memory");
 }
 
 void platform_boot_main(void) {

@@ -229,3 +229,54 @@ trap_vector:
     ld      x31, 240(sp)
     ld      x2, 8(sp)
     sret
+
+/* void arch_switch(uint64_t *save, const uint64_t *load): shards sharing a
+ * core (platform_switch). The callee-saved registers, ra and sp into
+ * `save`, then from `load`; returns into the loaded context. tp (this
+ * core's number) stays: the same core goes on. */
+.macro SAVE_CALLEE
+    sd      ra, 0(a0)
+    sd      sp, 8(a0)
+    sd      s0, 16(a0)
+    sd      s1, 24(a0)
+    sd      s2, 32(a0)
+    sd      s3, 40(a0)
+    sd      s4, 48(a0)
+    sd      s5, 56(a0)
+    sd      s6, 64(a0)
+    sd      s7, 72(a0)
+    sd      s8, 80(a0)
+    sd      s9, 88(a0)
+    sd      s10, 96(a0)
+    sd      s11, 104(a0)
+.endm
+
+.global arch_switch
+arch_switch:
+    SAVE_CALLEE
+    ld      ra, 0(a1)
+    ld      sp, 8(a1)
+    ld      s0, 16(a1)
+    ld      s1, 24(a1)
+    ld      s2, 32(a1)
+    ld      s3, 40(a1)
+    ld      s4, 48(a1)
+    ld      s5, 56(a1)
+    ld      s6, 64(a1)
+    ld      s7, 72(a1)
+    ld      s8, 80(a1)
+    ld      s9, 88(a1)
+    ld      s10, 96(a1)
+    ld      s11, 104(a1)
+    ret
+
+/* void arch_switch_fresh(uint64_t *save, uint64_t kernel_sp, uint32_t context):
+ * saves like arch_switch, then starts `context` on its own kernel stack. */
+.global arch_switch_fresh
+arch_switch_fresh:
+    SAVE_CALLEE
+    mv      sp, a1
+    mv      a0, a2
+    li      s0, 0
+    call    kernel_context_start
+1:  j       1b

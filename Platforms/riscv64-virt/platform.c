@@ -258,8 +258,12 @@ static uint64_t kernel_stack_top(uint32_t core) {
   return (uint64_t)(uintptr_t)__vanity_stack_top_core0 + core * stack_stride - 16;
 }
 
+static uint32_t context_cpu(uint32_t context) {
+  return context < vanity_system.context_count ? vanity_system.contexts[context].cpu : context;
+}
+
 void platform_start_core(uint32_t core, const struct vanity_shard_desc *shard) {
-  if (core == platform_core_id()) arch_enter_user(shard->entry, vanity_shard_stack_top(shard, core), kernel_stack_top(core));
+  if (context_cpu(core) == platform_core_id()) arch_enter_user(shard->entry, vanity_shard_stack_top(shard, core), kernel_stack_top(core));
   core_satp[core] = satp_of(spaces[1u + shard->id].root, (uint16_t)(1u + shard->id));
   /* In memory first, for a hart OpenSBI lets through to _start instead of
    * secondary_entry (boot.S, extra_boot_hart): it enters as the core it
@@ -270,6 +274,32 @@ void platform_start_core(uint32_t core, const struct vanity_shard_desc *shard) {
   if (r.error && r.error != SBI_ERR_ALREADY_AVAILABLE)
     kprintf("riscv64-virt: SBI hart_start of core %u (hart %lu) failed (%ld)\n", core, core_hart[core], r.error);
 }
+
+/* ---------------------------------------------------------------- shared cores */
+
+extern void arch_switch(uint64_t *save, const uint64_t *load);
+extern void arch_switch_fresh(uint64_t *save, uint64_t kernel_sp, uint32_t context);
+
+/* A context's kernel registers while another runs on its core (arch_switch).
+ * Shards have no FP registers here (sstatus.FS stays off). */
+static uint64_t switch_areas[VANITY_MAX_CORES][14];
+
+void platform_switch(uint32_t from, uint32_t to, int fresh) {
+  uint32_t shard = vanity_system.contexts[to].shard;
+  CSR_WRITE(satp, satp_of(spaces[1u + shard].root, (uint16_t)(1u + shard)));
+  __asm__ volatile("sfence.vma zero, zero" ::: "memory");
+  if (fresh) {
+    /* Its stack's top holds this core's number, as boot.S leaves it on a
+     * core's own stack: a trap from U reloads tp from there. */
+    uint64_t sp = kernel_stack_top(to);
+    *(volatile uint64_t *)(uintptr_t)(sp + 8) = platform_core_id();
+    arch_switch_fresh(switch_areas[from], sp, to);
+  } else {
+    arch_switch(switch_areas[from], switch_areas[to]);
+  }
+}
+
+void platform_timer_set(uint64_t deadline_ns) { sbi(SBI_TIME, 0, deadline_ns ? ns_to_ticks(deadline_ns) : ~0ull, 0, 0); }
 
 void platform_boot_main(uint64_t boot_hart) {
   /* The NS16550's FIFOs on (not cleared: a request may already wait in

@@ -308,3 +308,42 @@ isr_common:
     swapgs
 2:  add     $16, %rsp             /* vector, error code */
     iretq
+
+/* void arch_switch(uint64_t *save_rsp, const uint64_t *load_rsp): shards
+ * sharing a core (platform_switch). Pushes the callee-saved registers,
+ * stores rsp in *save_rsp, takes the loaded context's rsp and pops its own;
+ * returns into that context. */
+.global arch_switch
+arch_switch:
+    push    %rbp
+    push    %rbx
+    push    %r12
+    push    %r13
+    push    %r14
+    push    %r15
+    mov     %rsp, (%rdi)
+    mov     (%rsi), %rsp
+    pop     %r15
+    pop     %r14
+    pop     %r13
+    pop     %r12
+    pop     %rbx
+    pop     %rbp
+    ret
+
+/* void arch_switch_fresh(uint64_t *save_rsp, uint64_t stack_top, uint32_t context):
+ * saves like arch_switch, then starts `context` on its own kernel stack. */
+.global arch_switch_fresh
+arch_switch_fresh:
+    push    %rbp
+    push    %rbx
+    push    %r12
+    push    %r13
+    push    %r14
+    push    %r15
+    mov     %rsp, (%rdi)
+    mov     %rsi, %rsp
+    mov     %edx, %edi
+    xor     %ebp, %ebp
+    call    kernel_context_start
+    ud2

@@ -494,8 +494,12 @@ static volatile uint32_t ap_arrived;
  * busy host can take over 100 ms, and the next core's start must not begin
  * before this one has read its mailbox (ap_core). A core that never arrives
  * is reported. */
+static uint32_t context_cpu(uint32_t context) {
+  return context < vanity_system.context_count ? vanity_system.contexts[context].cpu : context;
+}
+
 void platform_start_core(uint32_t core, const struct vanity_shard_desc *shard) {
-  if (core == platform_core_id()) arch_enter_user(shard->entry, vanity_shard_stack_top(shard, core));
+  if (context_cpu(core) == platform_core_id()) arch_enter_user(shard->entry, vanity_shard_stack_top(shard, core));
   if (core >= MAX_CORES) {
     kprintf("x86_64-pc: core %u is beyond this port's %u cores\n", core, MAX_CORES);
     return;
@@ -510,6 +514,44 @@ void platform_start_core(uint32_t core, const struct vanity_shard_desc *shard) {
     while (!__atomic_load_n(&ap_arrived, __ATOMIC_ACQUIRE) && platform_time_ns() < until) cpu_relax();
   }
   if (!__atomic_load_n(&ap_arrived, __ATOMIC_ACQUIRE)) kprintf("x86_64-pc: core %u did not start (INIT-SIPI-SIPI)\n", core);
+}
+
+/* ---------------------------------------------------------------- shared cores */
+
+extern void arch_switch(uint64_t *save_rsp, const uint64_t *load_rsp);
+extern void arch_switch_fresh(uint64_t *save_rsp, uint64_t stack_top, uint32_t context);
+
+/* A context's kernel stack pointer while another runs on its core
+ * (arch_switch pushed the rest there). Its shard's x87/SSE state waits in
+ * its own platform_switch frame; a fresh context clears them as it enters
+ * its shard. (Shards cannot change their FS and GS bases: CR4.FSGSBASE
+ * stays off.) */
+static uint64_t switch_rsp[VANITY_MAX_CORES];
+
+void platform_switch(uint32_t from, uint32_t to, int fresh) {
+  uint8_t fx[512] __attribute__((aligned(16)));
+  uint32_t cpu = platform_core_id(), shard = vanity_system.contexts[to].shard;
+  __asm__ volatile("fxsave64 %0" : "=m"(fx));
+  /* Traps from ring 3 land on the running context's own kernel stack. */
+  percpu[cpu].kernel_rsp = kernel_stack_top(to);
+  tss[cpu].rsp[0] = kernel_stack_top(to);
+  __asm__ volatile("mov %0, %%cr3" ::"r"((uint64_t)(uintptr_t)spaces[1u + shard].root) : "memory");
+  if (fresh) arch_switch_fresh(&switch_rsp[from], kernel_stack_top(to), to);
+  else arch_switch(&switch_rsp[from], &switch_rsp[to]);
+  /* Back: whoever switched here set the stack and address space. */
+  __asm__ volatile("fxrstor64 %0" ::"m"(fx));
+}
+
+/* The local APIC timer, one-shot; 0: off. */
+void platform_timer_set(uint64_t deadline_ns) {
+  if (!deadline_ns) {
+    lapic_write(LAPIC_TIMER_INIT, 0);
+    return;
+  }
+  uint64_t now = platform_time_ns(), ns = deadline_ns > now ? deadline_ns - now : 0;
+  if (ns > 60000000000ull) ns = 60000000000ull;
+  uint64_t ticks = ns * lapic_hz / 1000000000ull;
+  lapic_write(LAPIC_TIMER_INIT, ticks == 0 ? 1u : ticks > 0xffffffffull ? 0xffffffffu : (uint32_t)ticks);
 }
 
 static void check_apic_id(uint32_t core) {

@@ -307,6 +307,9 @@ public enum ManifestParser {
         s.supervises = t.strings("supervises", diagnostics: &d)
         s.watchdogMs = t.integer("watchdog-ms", in: 1...maxU32, diagnostics: &d)
         s.priority = t.integer("priority", in: 0...255, diagnostics: &d)
+        if s.priority == nil, let n = t.node["priority"] { // reported: it is set, just not right
+            s.priority = Located(0, at: n.location, key: n.keyLocation)
+        }
         s.budgetUs = t.integer("budget-us", in: 10...60_000_000, diagnostics: &d)
         s.periodUs = t.integer("period-us", in: 100...60_000_000, diagnostics: &d)
         s.build = parseBuild(t, keys: ManifestKeys.shardBuild, diagnostics: &d)

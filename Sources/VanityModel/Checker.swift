@@ -143,6 +143,7 @@ public struct SystemChecker {
                 d.error(o.at, "core \(core) is claimed by shards \"\(first.shard.name.value)\" and \"\(o.shard.name.value)\"; shards share a core only when each sets \"priority\" (\(humanList(without, conjunction: "and")) \(without.count == 1 ? "does" : "do") not)",
                         notes: [.init(first.at, "shard \"\(first.shard.name.value)\" claims it here")])
             }
+            guard owners.allSatisfy({ $0.shard.priority != nil }) else { continue }
             for o in owners where (o.shard.cores?.value.count ?? 0) > 1 && manyCoreSharers.insert(o.shard.name.value).inserted {
                 d.error(o.at, "shard \"\(o.shard.name.value)\" shares core \(core) with another shard but runs on \(o.shard.cores!.value.count) cores; a shard that shares a core runs on that one core only",
                         notes: owners.filter { $0.shard.name.value != o.shard.name.value }.map { .init($0.at, "shard \"\($0.shard.name.value)\" claims it here") })

@@ -87,6 +87,29 @@ import VanityPlatform
         }
     }
 
+    /// Shards that each set `priority` share a core: each further one is an
+    /// execution context after the cores' own, with a kernel stack of its
+    /// own, and the system table's core masks count contexts.
+    @Test func shardsWithPrioritiesShareACore() throws {
+        let text = base.replacingOccurrences(of: "cores = [1]", with: "cores = [3]\npriority = 7")
+            .replacingOccurrences(of: "watchdog-ms = 250", with: "watchdog-ms = 250\npriority = 9\nbudget-us = 500\nperiod-us = 1000")
+            + "\n[shards.c]\nlang = \"c\"\ncores = [3]\npriority = 0\n\n[channels.ca]\nfrom = \"c\"\nto = \"a\"\nmsg-size = 8\nslots = 4\n"
+        let (layouts, diags) = pipeline(text)
+        #expect(diags.isEmpty, "\(diags)")
+        let layout = try #require(layouts.first)
+        let sys = layout.system
+        #expect(sys.cpuCount == 4)
+        #expect(sys.contexts.map(\.cpu) == [0, 1, 2, 3, 3, 3])
+        #expect(sys.contexts.map(\.shard) == [nil, nil, nil, 0, 1, 2])
+        #expect((0..<3).map { sys.contextMask(of: $0) } == [0b1000, 0b1_0000, 0b10_0000])
+        #expect(sys.shards.map(\.schedule) == [Schedule(priority: 7), Schedule(priority: 9, budgetUs: 500, periodUs: 1000), Schedule(priority: 0)])
+        let stacks = layout.kernel.filter { $0.kind == .stack }.map(\.name)
+        #expect(stacks == ["stack.core0", "stack.core1", "stack.core2", "stack.core3", "stack.context4", "stack.context5"])
+        // One stride apart, as the boards compute a context's kernel stack.
+        let tops = layout.kernel.filter { $0.kind == .stack }.map(\.virtEnd)
+        #expect(Set(zip(tops.dropFirst(), tops).map { $0 - $1 }).count == 1)
+    }
+
     @Test func everyErrorOfARunIsReported() {
         let text = base.replacingOccurrences(of: "cores = [3]", with: "cores = [1, 0]")
             .replacingOccurrences(of: "slots = 8", with: "slots = 9")
