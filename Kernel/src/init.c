@@ -87,6 +87,27 @@ void kernel_init(void) {
   }
 }
 
+void kernel_context_start(uint32_t context) {
+  struct shard_state *s = shard_on_core(context);
+  if (!s) {
+    for (;;) kernel_idle(0);
+  }
+  /* The first core starts the shard; its other cores enter it once it has
+   * (or park, if it is already being stopped). */
+  if (context == s->core) shard_start(s);
+  while (!atomic_load32(&s->start_epoch)) kernel_idle(platform_time_ns() + 1000000ull);
+  shard_stop_point(s, context);
+  platform_start_core(context, s->desc);
+  for (;;) {
+  }
+}
+
+void kernel_secondary_start(uint32_t cpu) {
+  kernel_idle_end(cpu);
+  sched_start(cpu); /* a shared core: returns when this core's own context is picked */
+  kernel_context_start(cpu);
+}
+
 /* Each core of a watched shard must beat (its own status block) or wait
  * within the limit; the first that does not has the shard faulted. */
 static void check_watchdogs(uint64_t now) {

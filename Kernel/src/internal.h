@@ -154,6 +154,9 @@ uint32_t core_busy_percent(uint32_t core, uint64_t now);
 
 /* sched.c: shards sharing a core. */
 void sched_init(void);
+/* A core's first entry: on a shared core, runs the scheduler's first pick
+ * and returns once the core's own context is picked. */
+void sched_start(uint32_t cpu);
 /* On the way back to a shard: lets a more urgent context run first (a
  * shared core only). Returns when the calling context runs again. */
 void sched_preempt(void);

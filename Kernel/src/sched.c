@@ -217,29 +217,11 @@ int sched_off_core(uint32_t context) {
   return st == SCHED_READY || st == SCHED_THROTTLED;
 }
 
-void kernel_context_start(uint32_t context) {
-  struct shard_state *s = shard_on_core(context);
-  if (!s) {
-    for (;;) kernel_idle(0);
-  }
-  /* The first core starts the shard; its other cores enter it once it has
-   * (or park, if it is already being stopped). */
-  if (context == s->core) shard_start(s);
-  while (!atomic_load32(&s->start_epoch)) kernel_idle(platform_time_ns() + 1000000ull);
-  shard_stop_point(s, context);
-  platform_start_core(context, s->desc);
-  for (;;) {
-  }
-}
-
-void kernel_secondary_start(uint32_t cpu) {
-  kernel_idle_end(cpu);
+void sched_start(uint32_t cpu) {
   /* On a scheduled core the highest priority starts first; this core's own
    * context starts when it is picked. */
-  if (scheduled(cpu)) {
-    kstate.sched[cpu].started = 1;
-    kstate.sched[cpu].state = SCHED_READY;
-    schedule(cpu);
-  }
-  kernel_context_start(cpu);
+  if (!scheduled(cpu)) return;
+  kstate.sched[cpu].started = 1;
+  kstate.sched[cpu].state = SCHED_READY;
+  schedule(cpu);
 }
