@@ -139,7 +139,7 @@ static void handle(void) {
           .core = (uint16_t)cpu_of(c),
           .shard = sid < sys->shard_count ? (uint16_t)sid : (uint16_t)VANITY_DEBUG_NO_SHARD,
           .entries = kstate.entries[c],
-          .idle_ns = core_idle_ns(cpu_of(c), h.now_ns),
+          .idle_ns = context_idle_ns(c, h.now_ns),
           .syscalls = sid < sys->shard_count ? kstate.shards[sid].syscalls : 0,
       };
       if (sid < sys->shard_count) r.denied = kstate.shards[sid].denied > 0xffffffffull ? 0xffffffffu : (uint32_t)kstate.shards[sid].denied;

@@ -166,6 +166,9 @@ void kernel_kick(uint32_t context);
 /* The context waits for its core (preempted or throttled), not for work:
  * the watchdog does not count that time. */
 int sched_off_core(uint32_t context);
+/* Time context `context` has not run since boot: its core's idle time, or
+ * on a shared core the time the others ran too (STATS). */
+uint64_t context_idle_ns(uint32_t context, uint64_t now);
 static inline uint32_t cpu_of(uint32_t context) {
   return context < kstate.sys->context_count ? kstate.sys->contexts[context].cpu : context;
 }

@@ -204,6 +204,14 @@ void sched_preempt(void) {
   schedule(cpu);
 }
 
+uint64_t context_idle_ns(uint32_t context, uint64_t now) {
+  if (context >= VANITY_MAX_CORES || !scheduled(cpu_of(context))) return core_idle_ns(cpu_of(context), now);
+  const struct sched_context *k = &kstate.sched[context];
+  uint64_t ran = k->run_ns, from = k->ran_from; /* read from another core: a moment's estimate */
+  if (k->state == SCHED_RUNNING && from && from < now) ran += now - from;
+  return ran < now ? now - ran : 0;
+}
+
 void kernel_kick(uint32_t context) {
   if (context >= VANITY_MAX_CORES) return;
   uint32_t cpu = cpu_of(context);

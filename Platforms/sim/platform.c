@@ -93,6 +93,7 @@ enum { DET_OFF = 0, DET_RUNNABLE = 1, DET_BLOCKED = 2 };
 enum { INJECT_KILL = 1, INJECT_TRAP = 2, INJECT_DELAY = 4, INJECT_DROP = 8, INJECT_LOSS = 16, INJECT_GARBLE = 32 };
 #define DET_STEP_NS 1000ull
 #define DET_PREEMPT_REAL_NS 20000000ll /* a shard silent this long (real time) is stopped and descheduled */
+#define DET_SPIN_NS 1000000ull /* the virtual time such a shard is deemed to have run */
 
 static int det;
 static int net_external; /* a device takes input from outside (sim_devices_external) */
@@ -705,6 +706,9 @@ static void service_deterministic(struct core *c) {
       kill(pid, SIGSTOP);
       c->stopped = 1;
       det_log("core %u preempted (no scheduling point for %lld ms)\n", this_core, DET_PREEMPT_REAL_NS / 1000000);
+      /* It ran a while: on a shared core its slice and budget count
+       * virtual time, which a spinner would otherwise hardly move. */
+      det_vtime += DET_SPIN_NS;
       det_yield(0, 0);
       kernel_user_return(0);
       continue;

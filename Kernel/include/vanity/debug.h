@@ -131,7 +131,8 @@ struct vanity_debug_core_record {
   uint16_t shard;    /* the shard it runs, VANITY_DEBUG_NO_SHARD for the kernel's core or an unused one */
   uint32_t denied;   /* the shard's denied system calls (all generations; at most 2^32 - 1) */
   uint64_t entries;  /* kernel entries on this core: system calls, faults, interrupts */
-  uint64_t idle_ns;  /* time idle: waiting, or the kernel core between its rounds */
+  uint64_t idle_ns;  /* time idle: waiting, or the kernel core between its rounds; a shard on a
+                        shared core (one record each): the time it did not run */
   uint64_t syscalls; /* the shard's system calls (all its generations) */
 };
 #define VANITY_DEBUG_STATS_PER_REPLY \

@@ -21,7 +21,9 @@ struct Ps: ParsableCommand {
         print("")
         print("core  runs                      busy  kernel entries       syscalls    denied")
         let names = Dictionary(shards.map { ($0.id, $0.name) }, uniquingKeysWith: { a, _ in a })
-        for core in stats.cores {
+        // A shared core has a row for each of its shards (busy: the share of
+        // the time that shard ran), next to one another.
+        for core in stats.cores.enumerated().sorted(by: { ($0.element.core, $0.offset) < ($1.element.core, $1.offset) }).map(\.element) {
             let runs = core.shard.map { names[$0] ?? "shard \($0)" } ?? "(kernel)"
             print(String(core.core).leftPad(4) + "  " + runs.rightPad(24) + " " + String(format: "%4.0f%%", core.busyPercent(elapsedNs: stats.nowNs))
                   + "  " + String(core.entries).leftPad(14) + "  " + String(core.syscalls).leftPad(13) + "  " + String(core.denied).leftPad(8))
