@@ -49,18 +49,18 @@ static void writer_restarted(const struct vanity_channel_desc *c, struct vanity_
 }
 
 void shard_kick(struct shard_state *s) {
-  uint32_t me = kernel_context();
-  for (uint64_t left = s->cores & ~(1ull << me); left; left &= left - 1u) kernel_kick((uint32_t)__builtin_ctzll(left));
+  uint32_t here = platform_core_id(), me = here < VANITY_MAX_CORES ? kstate.cpu_current[here] : here;
+  for (uint64_t left = s->cores & ~(1ull << me); left; left &= left - 1u) kernel_kick_from((uint32_t)__builtin_ctzll(left), here);
 }
 
 void shard_wake(struct shard_state *s, uint64_t bits) {
   /* Every core of a shard on several cores hears every wake: each polls
    * what it serves and waits again (docs/abi.md). */
-  uint32_t me = kernel_context();
+  uint32_t here = platform_core_id(), me = here < VANITY_MAX_CORES ? kstate.cpu_current[here] : here;
   for (uint64_t left = s->cores; left; left &= left - 1u) {
     uint32_t c = (uint32_t)__builtin_ctzll(left);
     __atomic_fetch_or(&kstate.wake[c], bits, __ATOMIC_ACQ_REL);
-    if (c != me) kernel_kick(c);
+    if (c != me) kernel_kick_from(c, here);
   }
 }
 

@@ -110,6 +110,10 @@ struct sched_context {
   uint64_t used_ns;          /* budget spent in the current period */
   uint64_t period_start;
   uint64_t run_ns;           /* time run since boot */
+  /* From the system table, at boot. */
+  uint32_t priority;
+  uint64_t budget_ns;        /* 0: no budget */
+  uint64_t period_ns;
 };
 
 struct kernel_state {
@@ -130,6 +134,11 @@ struct kernel_state {
    * contexts; these count physical cores. */
   uint32_t cpu_current[VANITY_MAX_CORES];      /* the context running on each core */
   uint8_t cpu_scheduled[VANITY_MAX_CORES];     /* the core runs the scheduler (sched.c) */
+  uint64_t cpu_contexts[VANITY_MAX_CORES];     /* the contexts on each core (bit n: context n) */
+  uint8_t context_cpu[VANITY_MAX_CORES];       /* each context's core (cpu_of) */
+  uint8_t order[VANITY_MAX_CORES];             /* contexts by core, then priority, highest first (sched.c) */
+  uint8_t order_first[VANITY_MAX_CORES];       /* where each core's run in `order` starts */
+  uint8_t order_count[VANITY_MAX_CORES];
   uint64_t switches[VANITY_MAX_CORES];         /* context switches per core */
   struct sched_context sched[VANITY_MAX_CORES]; /* per context (sched.c) */
 };
@@ -163,15 +172,20 @@ void sched_preempt(void);
 /* Wakes context `context` from kernel_idle (an interrupt to its core unless
  * that is the calling one). */
 void kernel_kick(uint32_t context);
+/* The same from core `here` (the caller's: a loop asks once). */
+static inline void kernel_kick_from(uint32_t context, uint32_t here) {
+  if (context >= VANITY_MAX_CORES) return;
+  uint32_t cpu = kstate.context_cpu[context];
+  if (kstate.cpu_scheduled[cpu]) __atomic_store_n(&kstate.sched[context].pending, 1u, __ATOMIC_RELEASE);
+  if (cpu != here) platform_kick_core(cpu);
+}
 /* The context waits for its core (preempted or throttled), not for work:
  * the watchdog does not count that time. */
 int sched_off_core(uint32_t context);
 /* Time context `context` has not run since boot: its core's idle time, or
  * on a shared core the time the others ran too (STATS). */
 uint64_t context_idle_ns(uint32_t context, uint64_t now);
-static inline uint32_t cpu_of(uint32_t context) {
-  return context < kstate.sys->context_count ? kstate.sys->contexts[context].cpu : context;
-}
+static inline uint32_t cpu_of(uint32_t context) { return context < VANITY_MAX_CORES ? kstate.context_cpu[context] : context; }
 /* The context running on the calling core. */
 static inline uint32_t kernel_context(void) {
   uint32_t cpu = platform_core_id();

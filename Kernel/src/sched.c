@@ -31,34 +31,48 @@ static inline int scheduled(uint32_t cpu) { return cpu < VANITY_MAX_CORES && kst
 
 void sched_init(void) {
   const struct vanity_system *sys = kstate.sys;
-  for (uint32_t c = 0; c < VANITY_MAX_CORES; c++) kstate.cpu_current[c] = c;
+  for (uint32_t c = 0; c < VANITY_MAX_CORES; c++) {
+    kstate.cpu_current[c] = c;
+    kstate.context_cpu[c] = (uint8_t)c;
+  }
   for (uint32_t x = 0; x < sys->context_count && x < VANITY_MAX_CORES; x++) {
     const struct vanity_context *ctx = &sys->contexts[x];
     struct sched_context *k = &kstate.sched[x];
     k->state = SCHED_READY; /* not yet started: it starts when first picked */
-    if (ctx->scheduled && ctx->cpu < VANITY_MAX_CORES) kstate.cpu_scheduled[ctx->cpu] = 1;
+    k->priority = ctx->priority;
+    k->budget_ns = (uint64_t)ctx->budget_us * 1000u;
+    k->period_ns = (uint64_t)ctx->period_us * 1000u;
+    if (!k->period_ns) k->budget_ns = 0;
+    if (ctx->cpu >= VANITY_MAX_CORES) continue;
+    kstate.context_cpu[x] = (uint8_t)ctx->cpu;
+    kstate.cpu_contexts[ctx->cpu] |= 1ull << x;
+    if (ctx->scheduled) kstate.cpu_scheduled[ctx->cpu] = 1;
+  }
+  /* Each core's contexts by priority, highest first (in context order
+   * among equals): the scheduler looks no further than the first
+   * priority with a ready context. */
+  uint32_t n = 0;
+  for (uint32_t cpu = 0; cpu < VANITY_MAX_CORES; cpu++) {
+    kstate.order_first[cpu] = (uint8_t)n;
+    for (uint64_t left = kstate.cpu_contexts[cpu]; left; left &= left - 1u) {
+      uint32_t x = (uint32_t)__builtin_ctzll(left), i = n++;
+      for (; i > kstate.order_first[cpu] && kstate.sched[kstate.order[i - 1]].priority < kstate.sched[x].priority; i--)
+        kstate.order[i] = kstate.order[i - 1];
+      kstate.order[i] = (uint8_t)x;
+    }
+    kstate.order_count[cpu] = (uint8_t)(n - kstate.order_first[cpu]);
   }
 }
 
-/* The contexts on `cpu`, walked as a mask. */
-static uint64_t contexts_on(uint32_t cpu) {
-  uint64_t m = 0;
-  for (uint32_t x = 0; x < kstate.sys->context_count && x < VANITY_MAX_CORES; x++)
-    if (kstate.sys->contexts[x].cpu == cpu) m |= 1ull << x;
-  return m;
-}
-
-static inline uint32_t priority(uint32_t x) { return kstate.sys->contexts[x].priority; }
+/* The end of `k`'s current period (a throttled context runs again then). */
+static inline uint64_t period_end(const struct sched_context *k) { return k->period_start + k->period_ns; }
 
 /* Starts a new period once the current one is over (and ends a throttle). */
-static void replenish(uint32_t x, uint64_t now) {
-  const struct vanity_context *ctx = &kstate.sys->contexts[x];
-  struct sched_context *k = &kstate.sched[x];
-  if (!ctx->budget_us) return;
-  uint64_t period = (uint64_t)ctx->period_us * 1000u;
+static void replenish(struct sched_context *k, uint64_t now) {
+  if (!k->budget_ns) return;
   if (!k->period_start) k->period_start = now;
-  if (now - k->period_start < period) return;
-  k->period_start = now - (now - k->period_start) % period;
+  if (now - k->period_start < k->period_ns) return;
+  k->period_start = now - (now - k->period_start) % k->period_ns;
   k->used_ns = 0;
   if (k->state == SCHED_THROTTLED) {
     k->state = SCHED_READY;
@@ -66,95 +80,78 @@ static void replenish(uint32_t x, uint64_t now) {
   }
 }
 
-/* Brings every context of `cpu` up to date: kicked or timed-out sleepers
- * become ready, periods roll over. */
-static void refresh(uint32_t cpu, uint64_t now) {
-  for (uint64_t left = contexts_on(cpu); left; left &= left - 1u) {
-    uint32_t x = (uint32_t)__builtin_ctzll(left);
-    struct sched_context *k = &kstate.sched[x];
-    replenish(x, now);
-    if (k->state != SCHED_BLOCKED) continue;
-    if (__atomic_exchange_n(&k->pending, 0u, __ATOMIC_ACQ_REL) || (k->deadline && k->deadline <= now)) {
-      k->state = SCHED_READY;
-      k->ready_since = now;
-    }
-  }
-}
-
-/* The context that should run on `cpu` (VANITY_NO_CORE: none is ready). */
-static uint32_t pick(uint32_t cpu) {
-  uint32_t best = VANITY_NO_CORE;
-  for (uint64_t left = contexts_on(cpu); left; left &= left - 1u) {
-    uint32_t x = (uint32_t)__builtin_ctzll(left);
-    const struct sched_context *k = &kstate.sched[x];
-    if (k->state != SCHED_READY && k->state != SCHED_RUNNING) continue;
-    if (best == VANITY_NO_CORE || priority(x) > priority(best) ||
-        (priority(x) == priority(best) && k->ready_since < kstate.sched[best].ready_since))
-      best = x;
-  }
-  return best;
-}
-
-/* When the choice on `cpu` can next change while `x` runs (0: only by a kick). */
+/* When the choice on `cpu` can next change while `x` runs (0: only by a
+ * kick): its budget's end, its slice's end if an equal waits, a sleeper's
+ * deadline or a replenishment that would preempt it. */
 static uint64_t next_event(uint32_t cpu, uint32_t x, uint64_t now) {
-  const struct vanity_context *ctx = &kstate.sys->contexts[x];
   const struct sched_context *me = &kstate.sched[x];
   uint64_t t = 0;
 #define EARLIER(v) do { uint64_t v_ = (v); if (v_ && (!t || v_ < t)) t = v_; } while (0)
-  if (ctx->budget_us) {
-    uint64_t budget = (uint64_t)ctx->budget_us * 1000u;
-    EARLIER(me->used_ns < budget ? now + (budget - me->used_ns) : now);
-  }
-  for (uint64_t left = contexts_on(cpu) & ~(1ull << x); left; left &= left - 1u) {
-    uint32_t y = (uint32_t)__builtin_ctzll(left);
-    const struct sched_context *k = &kstate.sched[y];
-    if (priority(y) < priority(x)) continue;
+  if (me->budget_ns) EARLIER(me->used_ns < me->budget_ns ? now + (me->budget_ns - me->used_ns) : now);
+  const uint8_t *order = &kstate.order[kstate.order_first[cpu]];
+  for (uint32_t i = 0, n = kstate.order_count[cpu]; i < n; i++) {
+    const struct sched_context *k = &kstate.sched[order[i]];
+    if (k->priority < me->priority) break; /* lower ones never preempt it */
+    if (order[i] == x) continue;
     if (k->state == SCHED_READY) EARLIER(me->slice_end); /* its equal waits (a higher one would run) */
     else if (k->state == SCHED_BLOCKED) EARLIER(k->deadline);
-    else if (k->state == SCHED_THROTTLED)
-      EARLIER(k->period_start + (uint64_t)kstate.sys->contexts[y].period_us * 1000u);
+    else if (k->state == SCHED_THROTTLED) EARLIER(period_end(k));
   }
 #undef EARLIER
   return t;
 }
 
-/* Spends the time `x` ran since it was last counted against its budget. */
-static void charge(uint32_t x, uint64_t now) {
-  struct sched_context *k = &kstate.sched[x];
+/* Spends the time `k` ran since it was last counted against its budget;
+ * throttles it once the budget is spent. */
+static void charge(struct sched_context *k, uint64_t now) {
+  replenish(k, now);
   if (k->ran_from && now > k->ran_from) {
     k->used_ns += now - k->ran_from;
     k->run_ns += now - k->ran_from;
   }
   k->ran_from = now;
-  uint32_t budget = kstate.sys->contexts[x].budget_us;
-  if (budget && k->used_ns >= (uint64_t)budget * 1000u) {
-    replenish(x, now);
-    if (k->used_ns >= (uint64_t)budget * 1000u) {
-      k->state = SCHED_THROTTLED;
-      k->throttles++;
-    }
+  if (k->budget_ns && k->used_ns >= k->budget_ns) {
+    k->state = SCHED_THROTTLED;
+    k->throttles++;
   }
 }
 
 /* Runs whatever should run on the calling core, idling while nothing is
  * ready; returns once the calling context (whose state the caller set) is
- * picked again. */
+ * picked again. One pass, highest priority first, brings the contexts up to
+ * date (kicked or timed-out sleepers become ready, periods roll over) until
+ * one is ready; among its equals the one ready longest runs. Lower ones are
+ * brought up to date when they could run. */
 static void schedule(uint32_t cpu) {
   uint32_t me = kstate.cpu_current[cpu];
   for (;;) {
-    uint64_t now = platform_time_ns();
-    refresh(cpu, now);
-    uint32_t next = pick(cpu);
-    if (next == VANITY_NO_CORE) {
-      uint64_t wake = 0;
-      for (uint64_t left = contexts_on(cpu); left; left &= left - 1u) {
-        uint32_t y = (uint32_t)__builtin_ctzll(left);
-        const struct sched_context *k = &kstate.sched[y];
-        uint64_t t = k->state == SCHED_BLOCKED ? k->deadline
-                     : k->state == SCHED_THROTTLED ? k->period_start + (uint64_t)kstate.sys->contexts[y].period_us * 1000u
-                                                   : 0;
-        if (t && (!wake || t < wake)) wake = t;
+    uint64_t now = platform_time_ns(), wake = 0;
+    uint32_t next = VANITY_NO_CORE;
+    const uint8_t *order = &kstate.order[kstate.order_first[cpu]];
+    for (uint32_t i = 0, n = kstate.order_count[cpu]; i < n; i++) {
+      uint32_t x = order[i];
+      struct sched_context *k = &kstate.sched[x];
+      if (next != VANITY_NO_CORE && k->priority < kstate.sched[next].priority) break; /* the rest cannot win */
+      if (k->state == SCHED_BLOCKED) {
+        if ((k->pending && __atomic_exchange_n(&k->pending, 0u, __ATOMIC_ACQ_REL)) || (k->deadline && k->deadline <= now)) {
+          k->state = SCHED_READY;
+          k->ready_since = now;
+        } else {
+          if (k->deadline && (!wake || k->deadline < wake)) wake = k->deadline;
+          continue;
+        }
+      } else if (k->state == SCHED_THROTTLED) {
+        replenish(k, now);
+        if (k->state == SCHED_THROTTLED) {
+          if (!wake || period_end(k) < wake) wake = period_end(k);
+          continue;
+        }
       }
+      if (next == VANITY_NO_CORE || k->priority > kstate.sched[next].priority ||
+          (k->priority == kstate.sched[next].priority && k->ready_since < kstate.sched[next].ready_since))
+        next = x;
+    }
+    if (next == VANITY_NO_CORE) {
       cpu_idle(cpu, wake);
       continue;
     }
@@ -174,20 +171,20 @@ static void schedule(uint32_t cpu) {
   }
 }
 
-void kernel_idle(uint64_t deadline_ns) {
-  uint32_t cpu = platform_core_id();
-  if (scheduled(cpu)) sched_idle(deadline_ns);
-  else cpu_idle(cpu, deadline_ns);
-}
-
 static void sched_idle(uint64_t deadline_ns) {
   uint32_t cpu = platform_core_id(), me = kstate.cpu_current[cpu];
   struct sched_context *k = &kstate.sched[me];
   if (__atomic_exchange_n(&k->pending, 0u, __ATOMIC_ACQ_REL)) return;
-  charge(me, platform_time_ns());
+  charge(k, platform_time_ns());
   if (k->state == SCHED_RUNNING) k->state = SCHED_BLOCKED;
   k->deadline = deadline_ns;
   schedule(cpu);
+}
+
+void kernel_idle(uint64_t deadline_ns) {
+  uint32_t cpu = platform_core_id();
+  if (scheduled(cpu)) sched_idle(deadline_ns);
+  else cpu_idle(cpu, deadline_ns);
 }
 
 void sched_preempt(void) {
@@ -196,7 +193,7 @@ void sched_preempt(void) {
   uint32_t me = kstate.cpu_current[cpu];
   struct sched_context *k = &kstate.sched[me];
   uint64_t now = platform_time_ns();
-  charge(me, now); /* may throttle it */
+  charge(k, now); /* may throttle it */
   if (k->state == SCHED_RUNNING) {
     k->state = SCHED_READY;
     if (now >= k->slice_end) k->ready_since = now; /* behind its equals */
@@ -212,12 +209,7 @@ uint64_t context_idle_ns(uint32_t context, uint64_t now) {
   return ran < now ? now - ran : 0;
 }
 
-void kernel_kick(uint32_t context) {
-  if (context >= VANITY_MAX_CORES) return;
-  uint32_t cpu = cpu_of(context);
-  if (scheduled(cpu)) __atomic_store_n(&kstate.sched[context].pending, 1u, __ATOMIC_RELEASE);
-  if (cpu != platform_core_id()) platform_kick_core(cpu);
-}
+void kernel_kick(uint32_t context) { kernel_kick_from(context, platform_core_id()); }
 
 int sched_off_core(uint32_t context) {
   if (context >= VANITY_MAX_CORES || !scheduled(cpu_of(context))) return 0;
