@@ -98,5 +98,16 @@ import VanityModel
         }
         // Kernel regions belong to nobody else.
         #expect(l.kernel.allSatisfy { $0.owner == "kernel" })
+        // One kernel stack per execution context, one stride apart; each
+        // shard runs in as many contexts as it lists cores, on those cores.
+        let contexts = l.system.contexts
+        let stacks = l.kernel.filter { $0.kind == .stack }
+        #expect(stacks.count == contexts.count, "\(stacks.count) kernel stacks for \(contexts.count) contexts\n\(text)")
+        #expect(Set(zip(stacks.dropFirst(), stacks).map { $0.virtEnd - $1.virtEnd }).count <= 1)
+        for s in l.system.shards {
+            let mine = l.system.contextIds(of: s.id)
+            #expect(mine.count == s.cores.count && Set(mine.map { contexts[$0].cpu }) == Set(s.cores), "\(s.name)\n\(text)")
+        }
+        #expect(contexts.prefix(l.system.cpuCount).enumerated().allSatisfy { $0.element.cpu == $0.offset })
     }
 }

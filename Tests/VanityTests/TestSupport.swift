@@ -119,12 +119,30 @@ func generateManifest(_ rng: inout SplitMix64, maxShards: Int = 12, maxChannels:
     var freeDevices = Array(0..<8).shuffled(using: &rng)
     var out = "[system]\nname = \"gen\"\n\n[kernel]\ncore = 0\nstack-size = \"\(Int.random(in: 1...4, using: &rng) * 4) KiB\"\n"
     let sizes = ["4 KiB", "8 KiB", "16 KiB", "64 KiB", 4096 * 3] as [Any]
+    var prioritized: [Int] = [] // cores of one-core shards that set `priority`: others may join them
+    var extras = 0, maxUsed = 0
     for i in 0..<shardCount {
         out += "\n[shards.s\(i)]\nlang = \"\(Bool.random(using: &rng) ? "c" : "swift")\"\n"
-        // Mostly one core a shard; sometimes two or three, in any order.
+        // Mostly one core a shard; sometimes two or three, in any order;
+        // sometimes one core shared by priority with earlier shards.
         let count = rng.next() % 4 == 0 ? 2 + Int(rng.next() % 2) : 1
-        let mine = (0..<count).map { _ in cores.removeFirst() }
-        out += "cores = [\(mine.map(String.init).joined(separator: ", "))]\n"
+        // (Each joiner is one more execution context: at most 64 in all, so
+        // the cores left to draw shrink to keep the highest one in reach.)
+        let highest = 63 - extras - 1
+        if count == 1, !prioritized.isEmpty, maxUsed <= highest, rng.next() % 3 == 0 {
+            extras += 1
+            cores.removeAll { $0 > highest }
+            out += "cores = [\(prioritized.randomElement(using: &rng)!)]\npriority = \(rng.next() % 256)\n"
+            if Bool.random(using: &rng) { out += "budget-us = 1000\nperiod-us = \(1000 + rng.next() % 9000)\n" }
+        } else {
+            let mine = (0..<count).map { _ in cores.removeFirst() }
+            maxUsed = max(maxUsed, mine.max()!)
+            out += "cores = [\(mine.map(String.init).joined(separator: ", "))]\n"
+            if count == 1, Bool.random(using: &rng) {
+                out += "priority = \(rng.next() % 256)\n"
+                prioritized.append(mine[0])
+            }
+        }
         if Bool.random(using: &rng) { out += "stack-size = \(tomlValue(sizes.randomElement(using: &rng)!))\n" }
         if Int.random(in: 0..<4, using: &rng) == 0 { out += "heap-size = \(tomlValue(sizes.randomElement(using: &rng)!))\n" }
         if Bool.random(using: &rng) {
