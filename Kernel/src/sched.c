@@ -161,6 +161,7 @@ static void schedule(uint32_t cpu) {
     n->ran_from = now;
     platform_timer_set(next_event(cpu, next, now));
     if (next == me) return;
+    if (kstate.sched[me].state == SCHED_RUNNING) kstate.sched[me].state = SCHED_READY; /* preempted */
     int fresh = !n->started;
     n->started = 1;
     kstate.switches[cpu]++;
@@ -194,9 +195,9 @@ void sched_preempt(void) {
   struct sched_context *k = &kstate.sched[me];
   uint64_t now = platform_time_ns();
   charge(k, now); /* may throttle it */
-  if (k->state == SCHED_RUNNING) {
-    k->state = SCHED_READY;
-    if (now >= k->slice_end) k->ready_since = now; /* behind its equals */
+  if (k->state == SCHED_RUNNING && now >= k->slice_end) {
+    k->ready_since = now; /* behind its equals; a new slice if it keeps the core */
+    k->slice_end = now + SLICE_NS;
   }
   schedule(cpu);
 }

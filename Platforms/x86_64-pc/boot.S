@@ -309,12 +309,7 @@ isr_common:
 2:  add     $16, %rsp             /* vector, error code */
     iretq
 
-/* void arch_switch(uint64_t *save_rsp, const uint64_t *load_rsp): shards
- * sharing a core (platform_switch). Pushes the callee-saved registers,
- * stores rsp in *save_rsp, takes the loaded context's rsp and pops its own;
- * returns into that context. */
-.global arch_switch
-arch_switch:
+.macro PUSH_CALLEE_SAVE_RSP
     push    %rbp
     push    %rbx
     push    %r12
@@ -322,6 +317,15 @@ arch_switch:
     push    %r14
     push    %r15
     mov     %rsp, (%rdi)
+.endm
+
+/* void arch_switch(uint64_t *save_rsp, const uint64_t *load_rsp): shards
+ * sharing a core (platform_switch). Pushes the callee-saved registers,
+ * stores rsp in *save_rsp, takes the loaded context's rsp and pops its own;
+ * returns into that context. */
+.global arch_switch
+arch_switch:
+    PUSH_CALLEE_SAVE_RSP
     mov     (%rsi), %rsp
     pop     %r15
     pop     %r14
@@ -335,13 +339,7 @@ arch_switch:
  * saves like arch_switch, then starts `context` on its own kernel stack. */
 .global arch_switch_fresh
 arch_switch_fresh:
-    push    %rbp
-    push    %rbx
-    push    %r12
-    push    %r13
-    push    %r14
-    push    %r15
-    mov     %rsp, (%rdi)
+    PUSH_CALLEE_SAVE_RSP
     mov     %rsi, %rsp
     mov     %edx, %edi
     xor     %ebp, %ebp
