@@ -105,7 +105,7 @@ struct sched_context {
   uint32_t throttles;        /* times it spent its budget */
   uint64_t deadline;         /* blocked: until a kick or this time (0: a kick only) */
   uint64_t ready_since;      /* first in, first out among equal priorities */
-  uint64_t slice_end;        /* running: when an equal that waits takes over */
+  uint64_t slice_used;       /* run time of its current slice (preemption by a higher one keeps it) */
   uint64_t ran_from;         /* running: since when its time was last charged */
   uint64_t used_ns;          /* budget spent in the current period */
   uint64_t period_start;

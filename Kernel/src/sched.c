@@ -93,7 +93,8 @@ static uint64_t next_event(uint32_t cpu, uint32_t x, uint64_t now) {
     const struct sched_context *k = &kstate.sched[order[i]];
     if (k->priority < me->priority) break; /* lower ones never preempt it */
     if (order[i] == x) continue;
-    if (k->state == SCHED_READY) EARLIER(me->slice_end); /* its equal waits (a higher one would run) */
+    if (k->state == SCHED_READY) /* its equal waits (a higher one would run) */
+      EARLIER(now + (me->slice_used < SLICE_NS ? SLICE_NS - me->slice_used : 0));
     else if (k->state == SCHED_BLOCKED) EARLIER(k->deadline);
     else if (k->state == SCHED_THROTTLED) EARLIER(period_end(k));
   }
@@ -108,6 +109,7 @@ static void charge(struct sched_context *k, uint64_t now) {
   if (k->ran_from && now > k->ran_from) {
     k->used_ns += now - k->ran_from;
     k->run_ns += now - k->ran_from;
+    k->slice_used += now - k->ran_from;
   }
   k->ran_from = now;
   if (k->budget_ns && k->used_ns >= k->budget_ns) {
@@ -156,7 +158,6 @@ static void schedule(uint32_t cpu) {
       continue;
     }
     struct sched_context *n = &kstate.sched[next];
-    if (n->state != SCHED_RUNNING) n->slice_end = now + SLICE_NS;
     n->state = SCHED_RUNNING;
     n->ran_from = now;
     platform_timer_set(next_event(cpu, next, now));
@@ -178,6 +179,7 @@ static void sched_idle(uint64_t deadline_ns) {
   if (__atomic_exchange_n(&k->pending, 0u, __ATOMIC_ACQ_REL)) return;
   charge(k, platform_time_ns());
   if (k->state == SCHED_RUNNING) k->state = SCHED_BLOCKED;
+  k->slice_used = 0; /* a new slice when it wakes */
   k->deadline = deadline_ns;
   schedule(cpu);
 }
@@ -195,9 +197,9 @@ void sched_preempt(void) {
   struct sched_context *k = &kstate.sched[me];
   uint64_t now = platform_time_ns();
   charge(k, now); /* may throttle it */
-  if (k->state == SCHED_RUNNING && now >= k->slice_end) {
+  if (k->state == SCHED_RUNNING && k->slice_used >= SLICE_NS) {
     k->ready_since = now; /* behind its equals; a new slice if it keeps the core */
-    k->slice_end = now + SLICE_NS;
+    k->slice_used = 0;
   }
   schedule(cpu);
 }

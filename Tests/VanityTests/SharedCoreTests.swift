@@ -7,7 +7,8 @@ import Testing
     /// Tests/Fixtures/systems/shared-core: on core 1, `hi` (200) answers the
     /// client's pings with 20 ms of work each, `hog` (100, 2 ms per 10 ms)
     /// and the Swift twins `fpa`/`fpb` (50, the same budget) spin checking
-    /// sums, and `lo` (10) spins counting and faults once.
+    /// sums, `lo` (10) spins counting and faults once, and `tick` (10 too)
+    /// spins making system calls: equals take turns all the same.
     @Test(arguments: testPlatforms)
     func shardsShareACoreByPriorityWithinTheirBudgets(_ platform: String) throws {
         let r = try FaultTests.boot("shared-core", on: platform)
@@ -20,6 +21,7 @@ import Testing
             "kernel: starting lo on core 1 (priority 10)",
             "kernel: starting fpa on core 1 (priority 50, budget 2000 us every 10000 us)",
             "kernel: starting fpb on core 1 (priority 50, budget 2000 us every 10000 us)",
+            "kernel: starting tick on core 1 (priority 10)",
         ], "\(out)")
         // The highest priority runs whenever it is ready: no spinner moved
         // while hi worked (20 ms each time, longer than a slice), and every
@@ -38,7 +40,7 @@ import Testing
         #expect(out.contains("kernel: restarting lo (restart 1 of 1)"), "\(out)")
         #expect(FaultTests.lines(r, "[lo] ") == ["[lo] lo: generation 1 counting", "[lo] lo: generation 2 counting"], "\(out)")
         #expect(FaultTests.lines(r, "[client] client: lo ") == [
-            "[client] client: lo generation 2 counts; hog sums, 0 wrong sums; generations: hi 1, hog 1",
+            "[client] client: lo generation 2 counts, tick counts; hog sums, 0 wrong sums; generations: hi 1, hog 1",
         ], "\(out)")
         // Throttled by their budgets, and correct in whatever time they got
         // (the twins' sums are floating point where shards have FP registers).

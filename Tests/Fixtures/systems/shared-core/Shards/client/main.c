@@ -29,11 +29,13 @@ int main(void) {
   /* lo restarted after its fault and counts again; the others never restarted. */
   uint64_t deadline = now() + 30000000000ull;
   while (b->lo_generation < 2 && now() < deadline) vanity_wait(1000000);
-  uint64_t lo0 = b->lo_count, hog0 = b->hog_count, fpa0 = b->fp_rounds[0], fpb0 = b->fp_rounds[1];
-  for (uint32_t k = 0; k < 100 && (b->lo_count == lo0 || b->hog_count == hog0 || b->fp_rounds[0] == fpa0 || b->fp_rounds[1] == fpb0); k++)
+  uint64_t lo0 = b->lo_count, hog0 = b->hog_count, fpa0 = b->fp_rounds[0], fpb0 = b->fp_rounds[1], tick0 = b->tick_count;
+  for (uint32_t k = 0; k < 1000 && (b->lo_count == lo0 || b->hog_count == hog0 || b->fp_rounds[0] == fpa0 ||
+                                   b->fp_rounds[1] == fpb0 || b->tick_count == tick0);
+       k++)
     vanity_wait(10000000);
-  vanity_printf("client: lo generation %u %s; hog %s, %lu wrong sums; generations: hi %ld, hog %ld\n", b->lo_generation,
-                b->lo_count != lo0 ? "counts" : "is stuck", b->hog_count != hog0 ? "sums" : "is stuck",
+  vanity_printf("client: lo generation %u %s, tick %s; hog %s, %lu wrong sums; generations: hi %ld, hog %ld\n",
+                b->lo_generation, b->lo_count != lo0 ? "counts" : "is stuck", b->tick_count != tick0 ? "counts" : "is stuck", b->hog_count != hog0 ? "sums" : "is stuck",
                 (unsigned long)b->hog_wrong, (long)vanity_generation(ID_HI), (long)vanity_generation(ID_HOG));
   vanity_printf("client: fpa %s, fpb %s, %lu wrong floating-point sums\n", b->fp_rounds[0] != fpa0 ? "sums" : "is stuck",
                 b->fp_rounds[1] != fpb0 ? "sums" : "is stuck", (unsigned long)(b->fp_wrong[0] + b->fp_wrong[1]));

@@ -8,13 +8,14 @@ int main(void) {
   for (;;) {
     struct ping p;
     vanity_recv(&vanity_channel_ping, &p);
-    uint64_t lo = b->lo_count, hog = b->hog_count, fpa = b->fp_rounds[0], fpb = b->fp_rounds[1];
+    uint64_t lo = b->lo_count, hog = b->hog_count, fpa = b->fp_rounds[0], fpb = b->fp_rounds[1], tick = b->tick_count;
     uint64_t t0 = (uint64_t)vanity_time_ns();
     volatile uint64_t sink = 0;
     while ((uint64_t)vanity_time_ns() - t0 < SPIN_NS)
       for (uint32_t i = 0; i < 1000; i++) sink += i;
     struct pong r = {.seq = p.seq, .sent_ns = p.sent_ns, .disturbed = b->lo_count != lo || b->hog_count != hog ||
-                                                                  b->fp_rounds[0] != fpa || b->fp_rounds[1] != fpb};
+                                                                  b->fp_rounds[0] != fpa || b->fp_rounds[1] != fpb ||
+                                                                  b->tick_count != tick};
     vanity_send(&vanity_channel_pong, &r);
   }
 }
