@@ -117,18 +117,18 @@ static void check_watchdogs(uint64_t now) {
     uint32_t st = atomic_load32(&s->run_state);
     for (uint64_t left = s->cores; left; left &= left - 1u) {
       uint32_t c = (uint32_t)__builtin_ctzll(left);
-      uint64_t beat = atomic_load64(&shard_status(s, c)->heartbeat);
+      uint64_t beat = atomic_load64(&shard_status(s, c)->heartbeat), clock = context_clock(c, now);
       if ((st != VANITY_SHARD_RUNNING && st != VANITY_SHARD_WAITING) || atomic_load32(&s->stopper) ||
-          atomic_load32(&kstate.waiting[c]) || sched_off_core(c) || beat != kstate.last_beat[c]) {
+          atomic_load32(&kstate.waiting[c]) || beat != kstate.last_beat[c]) {
         kstate.last_beat[c] = beat;
-        kstate.last_beat_ns[c] = now;
+        kstate.last_beat_ns[c] = clock;
         continue;
       }
-      uint64_t silent = now - kstate.last_beat_ns[c];
+      uint64_t silent = clock > kstate.last_beat_ns[c] ? clock - kstate.last_beat_ns[c] : 0;
       if (silent < (uint64_t)s->desc->watchdog_ms * 1000000ull || atomic_load32(&s->fault_request)) continue;
       if (s->cores & (s->cores - 1u))
         kprintf("kernel: watchdog: %s silent for %lu ms (limit %u ms) on core %u\n", s->desc->name, silent / 1000000u,
-                s->desc->watchdog_ms, c);
+                s->desc->watchdog_ms, cpu_of(c));
       else kprintf("kernel: watchdog: %s silent for %lu ms (limit %u ms)\n", s->desc->name, silent / 1000000u, s->desc->watchdog_ms);
       atomic_store32(&s->fault_request, VANITY_FAULT_WATCHDOG);
       kernel_kick(c);

@@ -179,9 +179,10 @@ static inline void kernel_kick_from(uint32_t context, uint32_t here) {
   if (kstate.cpu_scheduled[cpu]) __atomic_store_n(&kstate.sched[context].pending, 1u, __ATOMIC_RELEASE);
   if (cpu != here) platform_kick_core(cpu);
 }
-/* The context waits for its core (preempted or throttled), not for work:
- * the watchdog does not count that time. */
-int sched_off_core(uint32_t context);
+/* The watchdog's clock for context `context`: the time (`now`) on a core of
+ * its own; on a shared core the time it has run, so that waiting for its
+ * core (preempted, throttled) is not silence. */
+uint64_t context_clock(uint32_t context, uint64_t now);
 /* Time context `context` has not run since boot: its core's idle time, or
  * on a shared core the time the others ran too (STATS). */
 uint64_t context_idle_ns(uint32_t context, uint64_t now);

@@ -204,21 +204,22 @@ void sched_preempt(void) {
   schedule(cpu);
 }
 
-uint64_t context_idle_ns(uint32_t context, uint64_t now) {
-  if (context >= VANITY_MAX_CORES || !scheduled(cpu_of(context))) return core_idle_ns(cpu_of(context), now);
+uint64_t context_clock(uint32_t context, uint64_t now) {
+  if (context >= VANITY_MAX_CORES || !scheduled(cpu_of(context))) return now;
   const struct sched_context *k = &kstate.sched[context];
   uint64_t ran = k->run_ns, from = k->ran_from; /* read from another core: a moment's estimate */
   if (k->state == SCHED_RUNNING && from && from < now) ran += now - from;
+  return ran;
+}
+
+uint64_t context_idle_ns(uint32_t context, uint64_t now) {
+  if (context >= VANITY_MAX_CORES || !scheduled(cpu_of(context))) return core_idle_ns(cpu_of(context), now);
+  uint64_t ran = context_clock(context, now);
   return ran < now ? now - ran : 0;
 }
 
 void kernel_kick(uint32_t context) { kernel_kick_from(context, platform_core_id()); }
 
-int sched_off_core(uint32_t context) {
-  if (context >= VANITY_MAX_CORES || !scheduled(cpu_of(context))) return 0;
-  uint32_t st = kstate.sched[context].state;
-  return st == SCHED_READY || st == SCHED_THROTTLED;
-}
 
 void sched_start(uint32_t cpu) {
   /* On a scheduled core the highest priority starts first; this core's own

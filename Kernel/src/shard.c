@@ -100,7 +100,7 @@ void shard_start(struct shard_state *s) {
   s->started_ns = platform_time_ns();
   for (uint64_t left = s->cores; left; left &= left - 1u) {
     uint32_t c = (uint32_t)__builtin_ctzll(left);
-    kstate.last_beat_ns[c] = s->started_ns;
+    kstate.last_beat_ns[c] = context_clock(c, s->started_ns);
     kstate.last_beat[c] = s->data ? shard_status(s, c)->heartbeat : 0;
   }
   atomic_store32(&s->fault_request, 0);

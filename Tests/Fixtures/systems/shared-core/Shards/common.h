@@ -1,7 +1,7 @@
 /* What the shared-core shards agree on. */
 #include <stdint.h>
 
-enum { ID_CLIENT = 0, ID_HI = 1, ID_HOG = 2, ID_LO = 3, ID_FPA = 4, ID_FPB = 5, ID_TICK = 6 };
+enum { ID_CLIENT = 0, ID_HI = 1, ID_HOG = 2, ID_LO = 3, ID_FPA = 4, ID_FPB = 5, ID_TICK = 6, ID_MUTE = 7 };
 
 /* On the board region: each spinner's progress. */
 struct board {
@@ -13,6 +13,8 @@ struct board {
   volatile uint64_t fp_rounds[2]; /* fpa, fpb (Shards/fp/main.swift: at byte 32) */
   volatile uint64_t fp_wrong[2];  /* (at byte 48) */
   volatile uint64_t tick_count;   /* tick: system calls made */
+  volatile uint64_t mute_count;   /* mute, both generations */
+  volatile uint32_t mute_generation;
 };
 
 struct ping {

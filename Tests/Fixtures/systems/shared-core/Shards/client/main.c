@@ -2,8 +2,8 @@
 #include <vanity/vanity.h>
 #include "../common.h"
 /* Pings hi PINGS times, one at a time with a pause between, measuring each
- * round trip; then checks that lo restarted and counts again, that hog's
- * sums were right, and that neither hi nor hog restarted. */
+ * round trip; then checks that lo and mute restarted, that lo counts again,
+ * that hog's sums were right, and that neither hi nor hog restarted. */
 static uint64_t now(void) { return (uint64_t)vanity_time_ns(); }
 
 int main(void) {
@@ -28,7 +28,7 @@ int main(void) {
                 (unsigned long)(SPIN_NS / 1000u));
   /* lo restarted after its fault and counts again; the others never restarted. */
   uint64_t deadline = now() + 30000000000ull;
-  while (b->lo_generation < 2 && now() < deadline) vanity_wait(1000000);
+  while ((b->lo_generation < 2 || b->mute_generation < 2) && now() < deadline) vanity_wait(1000000);
   uint64_t lo0 = b->lo_count, hog0 = b->hog_count, fpa0 = b->fp_rounds[0], fpb0 = b->fp_rounds[1], tick0 = b->tick_count;
   for (uint32_t k = 0; k < 1000 && (b->lo_count == lo0 || b->hog_count == hog0 || b->fp_rounds[0] == fpa0 ||
                                    b->fp_rounds[1] == fpb0 || b->tick_count == tick0);
@@ -37,6 +37,7 @@ int main(void) {
   vanity_printf("client: lo generation %u %s, tick %s; hog %s, %lu wrong sums; generations: hi %ld, hog %ld\n",
                 b->lo_generation, b->lo_count != lo0 ? "counts" : "is stuck", b->tick_count != tick0 ? "counts" : "is stuck", b->hog_count != hog0 ? "sums" : "is stuck",
                 (unsigned long)b->hog_wrong, (long)vanity_generation(ID_HI), (long)vanity_generation(ID_HOG));
+  vanity_printf("client: mute generation %u\n", b->mute_generation);
   vanity_printf("client: fpa %s, fpb %s, %lu wrong floating-point sums\n", b->fp_rounds[0] != fpa0 ? "sums" : "is stuck",
                 b->fp_rounds[1] != fpb0 ? "sums" : "is stuck", (unsigned long)(b->fp_wrong[0] + b->fp_wrong[1]));
   vanity_shutdown(0);
