@@ -46,7 +46,23 @@ static uint64_t deadline_after(uint64_t timeout_ns) {
   return timeout_ns && timeout_ns <= ~0ull - now ? now + timeout_ns : 0;
 }
 
-static int64_t sys_wait(struct shard_state *s, uint32_t core, uint64_t timeout_ns) {
+/* Acknowledges (unmasks) the caller's interrupts named by `bits`, interrupt
+ * bits of the wake word: bit i its interrupt i, the field's last bit that
+ * one and every higher one. Nothing is acknowledged unless all are its own. */
+static int64_t ack_irqs(const struct vanity_shard_desc *d, uint64_t bits) {
+  if (bits & ~VANITY_WAKE_IRQS) return VANITY_E_INVALID;
+  uint64_t field = bits >> VANITY_WAKE_IRQ_SHIFT, last = 1ull << (VANITY_WAKE_IRQ_BITS - 1);
+  if (field && 64 - (uint32_t)__builtin_clzll(field) > d->irq_count) return VANITY_E_INVALID;
+  for (uint32_t i = 0; i < d->irq_count; i++)
+    if (field >> i & 1u || (i >= VANITY_WAKE_IRQ_BITS - 1 && field & last)) platform_irq_unmask(d->irqs[i]);
+  return VANITY_OK;
+}
+
+static int64_t sys_wait(struct shard_state *s, uint32_t core, uint64_t timeout_ns, uint64_t ack) {
+  if (ack) {
+    int64_t r = ack_irqs(s->desc, ack);
+    if (r) return r;
+  }
   uint64_t deadline = deadline_after(timeout_ns);
   atomic_store32(&s->run_state, VANITY_SHARD_WAITING);
   kstate.waiting[core] = 1;
@@ -120,7 +136,7 @@ int64_t kernel_syscall(uint64_t nr, uint64_t a0, uint64_t a1, uint64_t a2) {
     if (r == VANITY_E_DENIED) denied(s);
     return r;
   }
-  case VANITY_SYS_WAIT: return sys_wait(s, core, a0);
+  case VANITY_SYS_WAIT: return sys_wait(s, core, a0, a1);
   case VANITY_SYS_IRQ_ACK:
     if (!owns_irq(d, a0)) return denied(s);
     platform_irq_unmask((uint32_t)a0);

@@ -47,6 +47,11 @@ import VanityPlatform
             expected.append("[waiter] waiter: the RTC has no interrupt here")
         } else {
             expected.append("[waiter] waiter: rtc -> 0x2001000000000000: left 0/0 right 0/0 go 0 rtc 1/1 kinds 010")
+            // vanity_wait_ack: nothing but its own interrupts; then its own,
+            // masked since it fired, acknowledged by the wait (or it would
+            // time out, 0x0).
+            expected.append("[waiter] waiter: acknowledging another's interrupt -> -2, a channel -> -2")
+            expected.append("[waiter] waiter: rtc again -> 0x2001000000000000: left 0/0 right 0/0 go 0 rtc 1/1 kinds 010")
             expected.append("[waiter] waiter: ack -> 0")
         }
         expected.append("[waiter] waiter: done")

@@ -12,7 +12,9 @@
 enum vanity_syscall {
   VANITY_SYS_LOG = 1,      /* (const char *text, uint64_t len) -> len; cap "log" */
   VANITY_SYS_NOTIFY = 2,   /* (uint64_t channel) -> 0; caller must be an endpoint of the channel */
-  VANITY_SYS_WAIT = 3,     /* (uint64_t timeout_ns, 0 = forever) -> the wake word (VANITY_WAKE_*), 0 on timeout */
+  VANITY_SYS_WAIT = 3,     /* (uint64_t timeout_ns, 0 = forever; uint64_t ack: interrupt bits of the wake word to
+                              acknowledge first, as irq-ack does, 0 for none) -> the wake word (VANITY_WAKE_*), 0 on
+                              timeout; VANITY_E_INVALID (no wait) if ack names an interrupt the caller lacks */
   VANITY_SYS_IRQ_ACK = 4,  /* (uint64_t irq) -> 0; the irq must be granted to the caller */
   VANITY_SYS_TIME = 5,     /* () -> nanoseconds since boot; cap "time" */
   VANITY_SYS_YIELD = 6,    /* () -> 0; lets the core idle briefly */

@@ -235,9 +235,13 @@ public enum Vanity {
     /// Waits for a wake-up or `timeoutNs` (0: forever); returns what woke
     /// it, empty on timeout. Every wake since the last wait returned,
     /// including those a blocking send or receive took (see vanity_wait).
+    /// With `acknowledging`, interrupt bits of an earlier wake (a device's
+    /// `woke` it has served), the wait first acknowledges those lines,
+    /// as `ackIrq` does, in the same kernel entry (see vanity_wait_ack);
+    /// bits of interrupts the shard lacks make it return empty at once.
     @discardableResult
-    public static func wait(timeoutNs: UInt64 = 0) -> Wake {
-        let r = vanity_wait(timeoutNs)
+    public static func wait(timeoutNs: UInt64 = 0, acknowledging ack: Wake = []) -> Wake {
+        let r = vanity_wait_ack(timeoutNs, ack.rawValue)
         return Wake(rawValue: r > 0 ? UInt64(r) : 0)
     }
 

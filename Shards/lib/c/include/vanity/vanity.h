@@ -82,10 +82,11 @@ static inline int64_t vanity_log(const char *text, size_t len) {
   return vanity_arch_syscall(VANITY_SYS_LOG, (uint64_t)(uintptr_t)text, len, 0);
 }
 static inline int64_t vanity_notify(uint32_t channel) { return vanity_arch_syscall(VANITY_SYS_NOTIFY, channel, 0, 0); }
-static inline int64_t vanity__wait(uint64_t timeout_ns) {
+static inline int64_t vanity__wait_ack(uint64_t timeout_ns, uint64_t ack) {
   vanity_alive();
-  return vanity_arch_syscall(VANITY_SYS_WAIT, timeout_ns, 0, 0);
+  return vanity_arch_syscall(VANITY_SYS_WAIT, timeout_ns, ack, 0);
 }
+static inline int64_t vanity__wait(uint64_t timeout_ns) { return vanity__wait_ack(timeout_ns, 0); }
 /* Waits for a wake-up or `timeout_ns` (0: forever) and returns what woke
  * it: the wake word of <vanity/syscall.h> (VANITY_WAKE_*; test a channel
  * with vanity_woke_channel or VANITY_WOKE_CHANNEL_<NAME>, a device with
@@ -95,16 +96,26 @@ static inline int64_t vanity__wait(uint64_t timeout_ns) {
  * in the status block): a bit is never lost, but it may name a channel
  * whose message a blocking call has already received, so it means "look
  * there", not "a message is there". With wakes kept it returns at once
- * (after a poll of the kernel's, so those are reported too). */
-static inline int64_t vanity_wait(uint64_t timeout_ns) {
+ * (after a poll of the kernel's, so those are reported too).
+ *
+ * vanity_wait_ack(timeout_ns, ack) is vanity_wait that first acknowledges the
+ * interrupts whose bits `ack` holds (interrupt bits of the wake word, e.g.
+ * the device bits of the wake that the caller has since served), as
+ * vanity_irq_ack does, in the same kernel entry: a driver that leaves a line
+ * masked while it polls and acknowledges it on going back to sleep pays one
+ * entry per sleep, not two. VANITY_E_INVALID, without waiting, if `ack`
+ * names an interrupt the caller lacks. */
+static inline int64_t vanity_wait_ack(uint64_t timeout_ns, uint64_t ack) {
   uint64_t kept = VANITY_ARCH_STATUS->woke_kept;
   if (kept) {
+    int64_t now = vanity__wait_ack(1, ack); /* a poll: the shortest timeout */
+    if (now < 0) return now;
     VANITY_ARCH_STATUS->woke_kept = 0;
-    int64_t now = vanity__wait(1); /* a poll: the shortest timeout */
-    return (int64_t)(kept | (now > 0 ? (uint64_t)now : 0));
+    return (int64_t)(kept | (uint64_t)now);
   }
-  return vanity__wait(timeout_ns);
+  return vanity__wait_ack(timeout_ns, ack);
 }
+static inline int64_t vanity_wait(uint64_t timeout_ns) { return vanity_wait_ack(timeout_ns, 0); }
 /* Did the wake word `woke` report channel `ch` / any line of device `dev`? */
 static inline int vanity_woke_channel(uint64_t woke, const struct vanity_channel *ch) {
   return (woke & vanity_wake_channel_bit(ch->wake_index)) != 0;

@@ -1,7 +1,8 @@
 #include <vanity_shard.h>
 #include <vanity/vanity.h>
 /* Asks the poker for messages on its channels and logs what each wait
- * reports; then takes the RTC alarm's interrupt (PL031 on aarch64-virt,
+ * reports; then takes the RTC alarm's interrupt twice, the second time
+ * acknowledged by the wait itself (PL031 on aarch64-virt,
  * Goldfish on riscv64-virt, HPET timer 0 on x86_64-pc; the simulator's RTC
  * has no interrupt). */
 static void ask(uint64_t cmd) { vanity_send(&vanity_channel_go, &cmd); }
@@ -50,6 +51,20 @@ int main(void) {
     while (!(w & VANITY_WAKE_IRQ));
     rtc_alarm_quiet(vanity_device_rtc.base);
     report("rtc", w);
+    /* Acknowledging in the wait what is not its own: refused, no wait. */
+    vanity_printf("waiter: acknowledging another's interrupt -> %ld, a channel -> %ld\n",
+                  vanity_wait_ack(1, VANITY_WAKE_IRQ_BIT(1)), vanity_wait_ack(1, VANITY_WAKE_CHANNEL_BIT(0)));
+    /* The alarm again: the kernel masked the line when it fired, and the
+     * wait acknowledges it first (10 s at most: without the acknowledgement
+     * it would time out). */
+    rtc_alarm_arm(vanity_device_rtc.base);
+    uint64_t ack = (uint64_t)w & VANITY_WAKE_IRQS;
+    do {
+      w = vanity_wait_ack(10000000000ull, ack);
+      ack = 0;
+    } while (w > 0 && !(w & VANITY_WAKE_IRQ));
+    rtc_alarm_quiet(vanity_device_rtc.base);
+    report("rtc again", w);
     vanity_printf("waiter: ack -> %ld\n", vanity_irq_ack(vanity_device_rtc.irq));
   }
 
