@@ -4,7 +4,8 @@
  * register accesses here and the models raise interrupt lines through
  * sim_irq_set, which feeds the kernel's ordinary kernel_irq path.
  *
- * The addresses and lines are those of Platforms/sim/board.dts. */
+ * The addresses and lines are those of Platforms/sim/board.dts (checked by
+ * PlatformTests.simDeviceModelsMatchItsDeviceTree). */
 #ifndef SIM_DEVICES_H
 #define SIM_DEVICES_H
 

@@ -173,7 +173,8 @@ static void devices_tick(void) {
 /* Interrupt lines of the device models: level-triggered, as the boards'
  * virtio devices are. A line high and not masked is delivered to the kernel
  * (kernel_irq masks it and wakes the granted shard); the shard's
- * VANITY_SYS_IRQ_ACK unmasks it, and a line still high is delivered again.
+ * VANITY_SYS_IRQ_ACK (or a VANITY_SYS_WAIT that acknowledges it) unmasks
+ * it, and a line still high is delivered again.
  * The core the line is routed to is kicked too, so an interrupt that
  * arrives while that core is deciding to idle is not lost (a board's WFI
  * returns for a pending interrupt). */

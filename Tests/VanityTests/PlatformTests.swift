@@ -84,6 +84,32 @@ func platformFile(_ name: String, _ file: String) throws -> [UInt8] {
         #expect(rtc.regs == [MemoryRange(base: 0x901_0000, size: 0x1000)] && rtc.irqs.isEmpty)
     }
 
+    /// The simulator's virtio models (Platforms/sim/devices.h, the
+    /// "hardware") sit where its device tree says its transports are: the
+    /// addresses, sizes and lines agree.
+    @Test func simDeviceModelsMatchItsDeviceTree() throws {
+        let p = try platform("sim")
+        let header = try String(contentsOfFile: repoRoot + "/Platforms/sim/devices.h", encoding: .utf8)
+        func define(_ name: String) -> UInt64? {
+            for line in header.split(separator: "\n") {
+                let words = line.split(whereSeparator: { $0 == " " || $0 == "\t" })
+                guard words.count >= 3, words[0] == "#define", words[1] == name else { continue }
+                var v = String(words[2]).lowercased()
+                while v.hasSuffix("u") || v.hasSuffix("l") { v.removeLast() }
+                return v.hasPrefix("0x") ? UInt64(v.dropFirst(2), radix: 16) : UInt64(v)
+            }
+            return nil
+        }
+        for (device, prefix) in [("net", "SIM_NET"), ("block", "SIM_BLK")] {
+            let node = try #require(p.device(named: device))
+            #expect(node.compatible.contains("virtio,mmio"), "\(node)")
+            #expect(node.regs.map(\.base) == [try #require(define("\(prefix)_BASE"))], "\(device): \(node)")
+            #expect(node.regs.map(\.size) == [try #require(define("SIM_VIRTIO_SIZE"))], "\(device): \(node)")
+            #expect(node.irqs.map(UInt64.init) == [try #require(define("\(prefix)_IRQ"))], "\(device): \(node)")
+            #expect(node.irqs.allSatisfy { UInt64($0) < (define("SIM_IRQ_LINES") ?? 0) }, "\(device): \(node)")
+        }
+    }
+
     /// Truncated, corrupted and random device trees are errors, never crashes.
     @Test func brokenDeviceTreesAreErrors() throws {
         let good = try platformFile("aarch64-virt", "board.dtb")
