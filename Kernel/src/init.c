@@ -131,6 +131,7 @@ static void check_watchdogs(uint64_t now) {
                 s->desc->watchdog_ms, cpu_of(c));
       else kprintf("kernel: watchdog: %s silent for %lu ms (limit %u ms)\n", s->desc->name, silent / 1000000u, s->desc->watchdog_ms);
       atomic_store32(&s->fault_request, VANITY_FAULT_WATCHDOG);
+      kstate.last_beat_ns[c] = clock; /* one fault per silence: another needs as long again */
       kernel_kick(c);
     }
   }

@@ -110,6 +110,7 @@ struct sched_context {
   uint64_t used_ns;          /* budget spent in the current period */
   uint64_t period_start;
   uint64_t run_ns;           /* time run since boot */
+  uint32_t clock_seq;        /* odd while run_ns, ran_from and state change (context_clock reads them from another core) */
   /* From the system table, at boot. */
   uint32_t priority;
   uint64_t budget_ns;        /* 0: no budget */

@@ -104,14 +104,24 @@ static uint64_t next_event(uint32_t cpu, uint32_t x, uint64_t now) {
 
 /* Spends the time `k` ran since it was last counted against its budget;
  * throttles it once the budget is spent. */
+/* The context's run time changes: context_clock, on another core, reads
+ * run_ns, ran_from and state only as a whole (a sequence count). */
+static inline void clock_change(struct sched_context *k) {
+  __atomic_store_n(&k->clock_seq, k->clock_seq + 1u, __ATOMIC_RELAXED);
+  __atomic_thread_fence(__ATOMIC_RELEASE);
+}
+static inline void clock_changed(struct sched_context *k) { __atomic_store_n(&k->clock_seq, k->clock_seq + 1u, __ATOMIC_RELEASE); }
+
 static void charge(struct sched_context *k, uint64_t now) {
   replenish(k, now);
+  clock_change(k);
   if (k->ran_from && now > k->ran_from) {
     k->used_ns += now - k->ran_from;
     k->run_ns += now - k->ran_from;
     k->slice_used += now - k->ran_from;
   }
   k->ran_from = now;
+  clock_changed(k);
   if (k->budget_ns && k->used_ns >= k->budget_ns) {
     k->state = SCHED_THROTTLED;
     k->throttles++;
@@ -158,8 +168,10 @@ static void schedule(uint32_t cpu) {
       continue;
     }
     struct sched_context *n = &kstate.sched[next];
+    clock_change(n);
     n->state = SCHED_RUNNING;
     n->ran_from = now;
+    clock_changed(n);
     platform_timer_set(next_event(cpu, next, now));
     if (next == me) return;
     if (kstate.sched[me].state == SCHED_RUNNING) kstate.sched[me].state = SCHED_READY; /* preempted */
@@ -207,9 +219,21 @@ void sched_preempt(void) {
 uint64_t context_clock(uint32_t context, uint64_t now) {
   if (context >= VANITY_MAX_CORES || !scheduled(cpu_of(context))) return now;
   const struct sched_context *k = &kstate.sched[context];
-  uint64_t ran = k->run_ns, from = k->ran_from; /* read from another core: a moment's estimate */
-  if (k->state == SCHED_RUNNING && from && from < now) ran += now - from;
-  return ran;
+  /* Read from another core, as one whole (the sequence count): a run time
+   * charged but its start not yet moved on, or a context marked running
+   * with the start of its last turn, would count time twice or time it did
+   * not run. A writer stalled midway (an emulator's vCPU descheduled) gets
+   * a bounded number of tries; then the time charged so far stands. */
+  for (uint32_t tries = 0; tries < 1000u; tries++) {
+    uint32_t seq = __atomic_load_n(&k->clock_seq, __ATOMIC_ACQUIRE);
+    uint64_t ran = __atomic_load_n(&k->run_ns, __ATOMIC_RELAXED), from = __atomic_load_n(&k->ran_from, __ATOMIC_RELAXED);
+    uint32_t state = __atomic_load_n(&k->state, __ATOMIC_RELAXED);
+    __atomic_thread_fence(__ATOMIC_ACQUIRE);
+    if ((seq & 1u) || seq != __atomic_load_n(&k->clock_seq, __ATOMIC_RELAXED)) continue;
+    if (state == SCHED_RUNNING && from && from < now) ran += now - from;
+    return ran;
+  }
+  return __atomic_load_n(&k->run_ns, __ATOMIC_RELAXED);
 }
 
 uint64_t context_idle_ns(uint32_t context, uint64_t now) {
