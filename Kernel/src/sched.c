@@ -102,8 +102,6 @@ static uint64_t next_event(uint32_t cpu, uint32_t x, uint64_t now) {
   return t;
 }
 
-/* Spends the time `k` ran since it was last counted against its budget;
- * throttles it once the budget is spent. */
 /* The context's run time changes: context_clock, on another core, reads
  * run_ns, ran_from and state only as a whole (a sequence count). */
 static inline void clock_change(struct sched_context *k) {
@@ -112,6 +110,8 @@ static inline void clock_change(struct sched_context *k) {
 }
 static inline void clock_changed(struct sched_context *k) { __atomic_store_n(&k->clock_seq, k->clock_seq + 1u, __ATOMIC_RELEASE); }
 
+/* Spends the time `k` ran since it was last counted against its budget;
+ * throttles it once the budget is spent. */
 static void charge(struct sched_context *k, uint64_t now) {
   replenish(k, now);
   clock_change(k);
@@ -243,7 +243,6 @@ uint64_t context_idle_ns(uint32_t context, uint64_t now) {
 }
 
 void kernel_kick(uint32_t context) { kernel_kick_from(context, platform_core_id()); }
-
 
 void sched_start(uint32_t cpu) {
   /* On a scheduled core the highest priority starts first; this core's own
