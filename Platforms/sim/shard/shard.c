@@ -11,6 +11,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <pthread.h>
+#include <sched.h>
 #include <fcntl.h>
 #include <linux/audit.h>
 #include <linux/filter.h>
@@ -101,6 +102,15 @@ static int modelled(uintptr_t addr) {
   for (unsigned i = 0; i < mmio_count; i++)
     if (addr - mmio_ranges[i].base < mmio_ranges[i].size) return 1;
   return 0;
+}
+
+#ifndef VANITY_SIM_PAUSE_YIELD
+#define VANITY_SIM_PAUSE_YIELD 8
+#endif
+void vanity_sim_pause(void) {
+  static __thread uint32_t pauses;
+  __builtin_ia32_pause();
+  if (++pauses % VANITY_SIM_PAUSE_YIELD == 0) sched_yield();
 }
 
 uint64_t vanity_sim_mmio_read(uintptr_t addr, uint32_t width) {

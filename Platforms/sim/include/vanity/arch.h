@@ -31,8 +31,14 @@ static inline uint64_t vanity_arch_mmio_read(uintptr_t addr, uint32_t width) { r
 static inline void vanity_arch_mmio_write(uintptr_t addr, uint64_t value, uint32_t width) { vanity_sim_mmio_write(addr, value, width); }
 
 static inline void vanity_arch_relax(void) { __builtin_ia32_pause(); }
-/* A short pause in a polling loop; never sleeps. */
-static inline void vanity_arch_pause(void) { __builtin_ia32_pause(); }
+/* A short pause in a polling loop; never sleeps. A shard here shares the
+ * host's cores with the other shards and the kernel process, whose device
+ * models it may be polling for: every VANITY_SIM_PAUSE_YIELD-th pause of a
+ * thread gives its host core to whoever else is ready (sched_yield, which
+ * returns at once when nobody is), as a hypervisor's pause-loop exiting
+ * does for a spinning virtual CPU (Platforms/sim/shard/shard.c). */
+void vanity_sim_pause(void);
+static inline void vanity_arch_pause(void) { vanity_sim_pause(); }
 static inline void vanity_arch_signal(void) {}
 /* The host's counter (x86-64: the time-stamp counter; the shard is a host
  * process, so this is the host core's, wherever the host runs it). */
