@@ -321,19 +321,13 @@ static int device_init(struct vanity_blk_info *info) {
 
 /* ------------------------------------------------------------ waiting */
 
-/* The device's lines that fired (the kernel masked them) and that the next
- * sleep acknowledges, in the wait itself (vanity_wait_ack): while the driver
- * polls, the device has nothing to say that the driver does not see. */
-static uint64_t unacked;
-
 static void acknowledge_interrupt(uint64_t woke) {
-  uint32_t status = vanity_virtio_interrupt(&vio);
+  uint32_t status = vanity_virtio_served(&vio, dev, woke);
   if (status & VIRTIO_INT_CONFIG) {
     uint64_t now;
     vanity_virtio_config(&vio, CFG_CAPACITY, &now, sizeof now);
     if (now != capacity) vanity_printf("blk: the disk now has %lu sectors; still using %lu\n", now, capacity);
   }
-  unacked |= woke & vanity_wake_irq_range(dev->irq_index, dev->irq_count);
   stats.irqs++;
 }
 
@@ -417,8 +411,7 @@ int main(void) {
       stats.sleeps++;
       /* A bounded first sleep: a sender's index store still in flight when
        * it read our flag as clear is visible after it (vanity__block). */
-      int64_t woke = vanity_wait_ack(VANITY_RACE_WAIT_NS, unacked);
-      unacked = 0;
+      int64_t woke = vanity_virtio_sleep(&vio, VANITY_RACE_WAIT_NS);
       if (!woke && !(vanity_pending(&vanity_channel_blk_req) | vanity_virtq_has_used(&q))) woke = vanity_wait(0);
       if (woke & VANITY_WAKE_IRQ) acknowledge_interrupt((uint64_t)woke);
     }

@@ -272,14 +272,8 @@ static uint32_t tx_reap(void) {
 
 static int device_has_work(void) { return vanity_virtq_has_used(&rxq) || vanity_virtq_has_used(&txq); }
 
-/* The device's lines that fired (the kernel masked them) and that the next
- * sleep acknowledges, in the wait itself (vanity_wait_ack): while the driver
- * polls, the device has nothing to say that the driver does not see. */
-static uint64_t unacked;
-
 static void acknowledge_interrupt(uint64_t woke) {
-  vanity_virtio_interrupt(&vio);
-  unacked |= woke & vanity_wake_irq_range(dev->irq_index, dev->irq_count);
+  vanity_virtio_served(&vio, dev, woke);
   stats.irqs++;
 }
 
@@ -370,8 +364,7 @@ int main(void) {
       stats.sleeps++;
       /* A bounded first sleep: a sender's index store still in flight when
        * it read our flag as clear is visible after it (vanity__block). */
-      int64_t woke = vanity_wait_ack(VANITY_RACE_WAIT_NS, unacked);
-      unacked = 0;
+      int64_t woke = vanity_virtio_sleep(&vio, VANITY_RACE_WAIT_NS);
       if (!woke && !(vanity_pending(&vanity_channel_rx_free) | vanity_pending(&vanity_channel_tx) | device_has_work())) {
         /* Idle for a millisecond: the counters (which read the clock, a
          * kernel entry, so not on every short sleep under traffic). */

@@ -58,6 +58,7 @@ import VanityPlatform
         #expect(waiter == expected, "\(out)")
         #expect(FaultTests.lines(r, "[swaiter] ") == [
             "[swaiter] swaiter: woken by tock true, by swdone false, a channel true, an irq false: 0x1000000000000002 (message 4)",
+            "[swaiter] swaiter: acknowledging an interrupt it lacks refused true, acknowledging none waited true",
         ], "\(out)")
     }
 

@@ -235,14 +235,20 @@ public enum Vanity {
     /// Waits for a wake-up or `timeoutNs` (0: forever); returns what woke
     /// it, empty on timeout. Every wake since the last wait returned,
     /// including those a blocking send or receive took (see vanity_wait).
-    /// With `acknowledging`, interrupt bits of an earlier wake (a device's
-    /// `woke` it has served), the wait first acknowledges those lines,
-    /// as `ackIrq` does, in the same kernel entry (see vanity_wait_ack);
-    /// bits of interrupts the shard lacks make it return empty at once.
     @discardableResult
-    public static func wait(timeoutNs: UInt64 = 0, acknowledging ack: Wake = []) -> Wake {
-        let r = vanity_wait_ack(timeoutNs, ack.rawValue)
+    public static func wait(timeoutNs: UInt64 = 0) -> Wake {
+        let r = vanity_wait(timeoutNs)
         return Wake(rawValue: r > 0 ? UInt64(r) : 0)
+    }
+
+    /// `wait` that first acknowledges interrupt bits of an earlier wake (a
+    /// device's `woke` it has served), as `ackIrq` does, in the same kernel
+    /// entry (see vanity_wait_ack). nil, at once and without waiting or
+    /// acknowledging anything, when `ack` names an interrupt the shard
+    /// lacks (VANITY_E_INVALID); an empty Wake is a timeout.
+    public static func wait(timeoutNs: UInt64 = 0, acknowledging ack: Wake) -> Wake? {
+        let r = vanity_wait_ack(timeoutNs, ack.rawValue)
+        return r < 0 ? nil : Wake(rawValue: UInt64(r))
     }
 
     /// Acknowledges interrupt `irq` (unmasks it).

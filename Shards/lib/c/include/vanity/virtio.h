@@ -144,6 +144,7 @@ struct vanity_virtio {
   uint64_t window_size;
   uintptr_t common, notify, isr, device; /* virtio-pci: the structures, once probed */
   uint32_t notify_multiplier;
+  uint64_t unacked;                /* the device's lines served since the last sleep (vanity_virtio_sleep) */
 };
 
 /* Register accesses of either transport: the platform's (vanity/handles.h;
@@ -410,7 +411,8 @@ static inline void vanity_virtio_config(const struct vanity_virtio *v, uint32_t 
 /* Reads and acknowledges the interrupt status (virtio-pci: reading the ISR
  * clears it and lowers the INTx line); returns it. A device that asks for a
  * reset is logged (not handled yet). The caller still acknowledges the
- * interrupt line to the kernel (vanity_irq_ack). */
+ * interrupt line to the kernel (vanity_irq_ack, or vanity_virtio_served and
+ * its next vanity_virtio_sleep). */
 static inline uint32_t vanity_virtio_interrupt(const struct vanity_virtio *v) {
   uint32_t status;
   if (v->pci) {
@@ -424,6 +426,24 @@ static inline uint32_t vanity_virtio_interrupt(const struct vanity_virtio *v) {
     if (s & VIRTIO_S_NEEDS_RESET) vanity_printf("%s: the device needs a reset (status 0x%x); not handled yet\n", v->who, s);
   }
   return status;
+}
+
+/* A driver's sleeps. The device's lines that fired (the kernel masked each
+ * as it fired) are not acknowledged at once but in the wait of the driver's
+ * next sleep (vanity_wait_ack), one kernel entry for both: while the driver
+ * polls, the device has nothing to say that the driver does not see.
+ * vanity_virtio_served: the wake word `woke` had lines of `dev`: reads and
+ * acknowledges the device's interrupt status (returned) and keeps the lines
+ * for the next sleep. vanity_virtio_sleep: vanity_wait that acknowledges
+ * them. */
+static inline uint32_t vanity_virtio_served(struct vanity_virtio *v, const struct vanity_device *dev, uint64_t woke) {
+  v->unacked |= woke & vanity_wake_irq_range(dev->irq_index, dev->irq_count);
+  return vanity_virtio_interrupt(v);
+}
+static inline int64_t vanity_virtio_sleep(struct vanity_virtio *v, uint64_t timeout_ns) {
+  int64_t woke = vanity_wait_ack(timeout_ns, v->unacked);
+  v->unacked = 0;
+  return woke;
 }
 
 /* ------------------------------------------------------------ split virtqueues */
