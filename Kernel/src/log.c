@@ -19,22 +19,17 @@ static volatile uint32_t log_owner;
 static volatile uint32_t log_takes; /* counts every take: a holder that lets go and takes again is not stuck */
 static uint32_t log_depth;          /* the holder's nested takes */
 
-static void locked_printf(const char *fmt, ...);
-
 void klog_lock(void) {
   uint32_t me = platform_core_id() + 1u;
   if (__atomic_load_n(&log_owner, __ATOMIC_RELAXED) == me) {
     log_depth++;
     return;
   }
-  uint32_t held = 0, takes = 0;
+  uint32_t held = 0, takes = 0, stolen = 0;
   uint64_t since = 0;
   for (uint32_t spins = 1;; spins++) {
     uint32_t free = 0;
-    if (__atomic_compare_exchange_n(&log_owner, &free, me, 0, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED)) {
-      __atomic_fetch_add(&log_takes, 1u, __ATOMIC_RELAXED);
-      return;
-    }
+    if (__atomic_compare_exchange_n(&log_owner, &free, me, 0, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED)) break;
     if (spins % 65536u) continue; /* the clock only now and then: a line takes microseconds */
     uint64_t now = platform_time_ns();
     uint32_t t = __atomic_load_n(&log_takes, __ATOMIC_RELAXED);
@@ -44,13 +39,15 @@ void klog_lock(void) {
       takes = t;
     } else if (now - since > LOG_LOCK_PATIENCE_NS &&
                __atomic_compare_exchange_n(&log_owner, &free, me, 0, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED)) {
+      stolen = held;
       break;
     }
   }
   __atomic_fetch_add(&log_takes, 1u, __ATOMIC_RELAXED);
   log_depth = 0;
-  locked_printf("\nkernel: core %u held the console's lock for over %u s; going on without it\n", held - 1u,
-                (uint32_t)(LOG_LOCK_PATIENCE_NS / 1000000000ull));
+  if (stolen) /* ours now: kprintf takes it once more */
+    kprintf("\nkernel: core %u held the console's lock for over %u s; going on without it\n", stolen - 1u,
+            (uint32_t)(LOG_LOCK_PATIENCE_NS / 1000000000ull));
 }
 
 void klog_unlock(void) {
@@ -91,13 +88,6 @@ uint32_t klog_recent(uint32_t since, uint8_t *out, uint32_t max, uint32_t *first
 }
 
 void kvprintf(const char *fmt, va_list ap) { vanity_vformat(console_put, 0, fmt, ap); }
-
-static void locked_printf(const char *fmt, ...) {
-  va_list ap;
-  va_start(ap, fmt);
-  kvprintf(fmt, ap);
-  va_end(ap);
-}
 
 void kprintf(const char *fmt, ...) {
   va_list ap;
