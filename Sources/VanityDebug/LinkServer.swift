@@ -10,15 +10,17 @@ import Glibc
 /// emulator's serial input. Returns how the emulator ended (nil if it
 /// cannot start); a timeout or a signal to this process ends it.
 /// `console`: rewrites console lines on their way to stdout (fault lines
-/// get where the shard was).
+/// get where the shard was). `started`: called with the emulator's process
+/// id once it runs.
 public enum LinkServer {
     public static func run(executable: String, arguments: [String], socketPath: String, timeout: Double?,
-                           console: ConsoleLines? = nil) -> ChildProcess.Ending? {
+                           console: ConsoleLines? = nil, started: (pid_t) -> Void = { _ in }) -> ChildProcess.Ending? {
         let p: ChildProcess
         do { p = try ChildProcess(executable, arguments, stdin: .pipe, stdout: .pipe, newGroup: true) } catch {
             FileHandle.standardError.write(Data("vanity-build: \(error)\n".utf8))
             return nil
         }
+        started(p.pid)
         let input = p.input!, output = p.output!
         let client = Connected()
         let listener = listen(at: socketPath)

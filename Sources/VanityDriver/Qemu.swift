@@ -8,9 +8,39 @@ import VanityToolchain
 /// The emulator command line for a platform and running it.
 public enum QemuCommand {
     /// The platform's `qemu` line plus the core count, the image and, for
-    /// debugging, a halted start with a GDB server.
+    /// debugging, a halted start with a GDB server. QEMU names its threads
+    /// (`debug-threads`), so that the virtual CPUs can be told from the
+    /// device models (`yieldToDevices`).
     public static func arguments(_ p: Platform, cpus: Int, image: String, gdb: Bool = false) -> [String] {
-        p.qemu + ["-smp", String(cpus), "-kernel", image] + (gdb ? ["-s", "-S"] : [])
+        p.qemu + ["-name", "vanity,debug-threads=on", "-smp", String(cpus), "-kernel", image] + (gdb ? ["-s", "-S"] : [])
+    }
+
+    /// How many nice steps QEMU's virtual-CPU threads are put below its
+    /// main loop. A polling shard keeps its virtual CPU busy without end;
+    /// on a host with few cores that thread then starves the one that runs
+    /// the device models and the user-mode network, and the host's own
+    /// clients, which is what the shard waits for: the driver goes idle,
+    /// sleeps in the kernel and is woken by interrupts. Lowered, the vCPUs
+    /// still get every cycle nobody else wants (docs/performance.md,
+    /// "Virtual CPUs give way").
+    public static let vcpuNice: Int32 = 15
+
+    /// The number of virtual CPUs an argument list asks for (`-smp n`), 1 without one.
+    public static func cpus(_ argv: [String]) -> Int {
+        guard let i = argv.firstIndex(of: "-smp"), i + 1 < argv.count else { return 1 }
+        return Int(argv[i + 1].prefix { $0.isNumber }) ?? 1
+    }
+
+    /// Whether a QEMU thread name (`debug-threads`) is a virtual CPU's:
+    /// "CPU 3/TCG", "CPU 0/KVM"; "ALL CPUs/TCG" for single-threaded TCG.
+    public static func isVirtualCPU(_ thread: String) -> Bool {
+        (thread.hasPrefix("CPU ") || thread.hasPrefix("ALL CPUs")) && thread.contains("/")
+    }
+
+    /// Lowers the running QEMU `pid`'s virtual-CPU threads by `vcpuNice` as
+    /// they appear (in the background; a few seconds at most).
+    public static func yieldToDevices(pid: pid_t, cpus: Int) {
+        ThreadPriority.lower(threadsOf: pid, matching: isVirtualCPU, count: cpus, by: vcpuNice, within: 30)
     }
 
     /// The QEMU arguments attaching the emulated devices that `system`'s
@@ -67,6 +97,9 @@ public enum QemuCommand {
         } catch {
             FileHandle.standardError.write(Data("vanity-build: \(error) (run Scripts/setup.sh)\n".utf8))
             return 69
+        }
+        if argv.contains(where: { $0.hasSuffix("debug-threads=on") }) { // QEMU, not the simulator
+            yieldToDevices(pid: child.pid, cpus: cpus(argv))
         }
         let reader = console.flatMap { filter in child.output.map { output in
             Thread {

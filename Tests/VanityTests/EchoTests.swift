@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import VanityDriver
 import VanityProcess
 
 /// The echo system (Config/echo, docs/io.md) under QEMU and in the simulator
@@ -26,6 +27,7 @@ import VanityProcess
         let run = try RunningSystem(config: Self.config, platform: platform, out: out, timeout: 900)
         let (udp, tcp) = (try Self.port(run, "udp"), try Self.port(run, "tcp"))
         try #require(run.waitFor("echo: listening on 10.0.2.15", within: 120) != nil, "the echo shard never listened\n\(run.console)")
+        if platform != "sim" { try Self.expectVirtualCPUsGiveWay(run) }
 
         // 10^5 datagrams of random sizes, every echo checked byte for byte
         // (a few lost are allowed: UDP), then 16 MiB through one TCP connection.
@@ -40,6 +42,39 @@ import VanityProcess
         run.process.end()
         let (_, log) = run.finish()
         #expect(!log.contains("FAULT"), "\(log)")
+    }
+
+    /// QEMU's virtual-CPU threads run `QemuCommand.vcpuNice` steps below
+    /// its main loop (docs/performance.md, "Virtual CPUs give way"); its
+    /// other threads are left as they were.
+    static func expectVirtualCPUsGiveWay(_ run: RunningSystem) throws {
+        let qemu = try #require(childProcesses(of: run.process.pid).first, "no QEMU under the run")
+        let main = try #require(ThreadPriority.nice(of: qemu))
+        let want = min(19, main + QemuCommand.vcpuNice)
+        var threads: [(tid: pid_t, name: String)] = []
+        var lowered = false
+        for _ in 0..<600 where !lowered {
+            threads = ThreadPriority.threads(of: qemu)
+            lowered = threads.filter { QemuCommand.isVirtualCPU($0.name) }.allSatisfy { ThreadPriority.nice(of: $0.tid) == want }
+            if !lowered { Thread.sleep(forTimeInterval: 0.1) }
+        }
+        let vcpus = threads.filter { QemuCommand.isVirtualCPU($0.name) }
+        let shown = threads.map { "\($0.name): \(ThreadPriority.nice(of: $0.tid).map(String.init) ?? "gone")" }
+        #expect(!vcpus.isEmpty && lowered, "QEMU's threads: \(shown)")
+        #expect(threads.filter { !QemuCommand.isVirtualCPU($0.name) }.allSatisfy { ThreadPriority.nice(of: $0.tid) == main }, "QEMU's threads: \(shown)")
+    }
+
+    /// The processes whose parent is `pid`.
+    static func childProcesses(of pid: pid_t) -> [pid_t] {
+        let all = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+        return all.compactMap { name in
+            guard let p = pid_t(name), let stat = FileManager.default.contents(atPath: "/proc/\(name)/stat") else { return nil }
+            // "pid (comm) state ppid …": comm may hold anything, so read after its last ')'.
+            let text = String(decoding: stat, as: UTF8.self)
+            guard let close = text.lastIndex(of: ")") else { return nil }
+            let fields = text[text.index(after: close)...].split(separator: " ")
+            return fields.count > 1 && pid_t(fields[1]) == pid ? p : nil
+        }
     }
 
     /// The benchmark's reference (Benchmarks/echo/reflect, `make bench-echo`):

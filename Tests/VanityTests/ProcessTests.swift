@@ -100,6 +100,27 @@ import VanityProcess
         #expect(own == .exited(0) && !FileManager.default.fileExists(atPath: dir + "/own.sock"))
     }
 
+    /// Lowering another process's threads by name: only the threads named,
+    /// each once, as they appear; and the QEMU thread names taken for virtual CPUs.
+    @Test func threadsAreLoweredByNameAsTheyAppear() throws {
+        let child = try ChildProcess("/bin/sleep", ["60"])
+        defer { child.end() }
+        let base = try #require(ThreadPriority.nice(of: child.pid))
+        ThreadPriority.lower(threadsOf: child.pid, matching: { $0 == "no such thread" }, count: 1, by: 3, within: 0.5)
+        ThreadPriority.lower(threadsOf: child.pid, matching: { $0 == "sleep" }, count: 1, by: 3, within: 30)
+        var now = base
+        for _ in 0..<3000 where now == base { Thread.sleep(forTimeInterval: 0.01); now = ThreadPriority.nice(of: child.pid) ?? base }
+        #expect(now == min(19, base + 3))
+        Thread.sleep(forTimeInterval: 0.6) // both watchers have given up: nothing lowered it twice
+        #expect(ThreadPriority.nice(of: child.pid) == min(19, base + 3))
+        #expect(ThreadPriority.threads(of: child.pid).map(\.name) == ["sleep"])
+
+        #expect(QemuCommand.isVirtualCPU("CPU 0/TCG") && QemuCommand.isVirtualCPU("CPU 15/KVM") && QemuCommand.isVirtualCPU("ALL CPUs/TCG"))
+        #expect(!QemuCommand.isVirtualCPU("qemu-system-ris") && !QemuCommand.isVirtualCPU("worker") && !QemuCommand.isVirtualCPU("CPU"))
+        #expect(QemuCommand.cpus(["qemu", "-smp", "4", "-kernel", "k"]) == 4 && QemuCommand.cpus(["qemu", "-smp", "2,sockets=1"]) == 2)
+        #expect(QemuCommand.cpus(["qemu"]) == 1)
+    }
+
     @Test func aChildStartsWithNoSignalBlocked() throws {
         var block = sigset_t(), old = sigset_t()
         sigfillset(&block)
