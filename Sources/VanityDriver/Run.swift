@@ -71,7 +71,7 @@ public struct RunPlan: Sendable {
         // The one serial line carries the console and the debug link.
         let args = Array(argv.dropFirst()).filter { $0 != "-nographic" } + ["-display", "none", "-monitor", "none", "-serial", "stdio"]
         guard let ending = LinkServer.run(executable: QemuCommand.find(argv[0]), arguments: args, socketPath: paths.debugSocket, timeout: timeout,
-                                          console: faults?.console)
+                                          console: faults?.console, started: { QemuCommand.yieldToDevices(pid: $0, cpus: QemuCommand.cpus(args)) })
         else { return 69 }
         return QemuCommand.ended(ending, timeout: timeout, exitStatus: status)
     }
