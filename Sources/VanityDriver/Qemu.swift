@@ -22,8 +22,19 @@ public enum QemuCommand {
     /// clients, which is what the shard waits for: the driver goes idle,
     /// sleeps in the kernel and is woken by interrupts. Lowered, the vCPUs
     /// still get every cycle nobody else wants (docs/performance.md,
-    /// "Virtual CPUs give way").
-    public static let vcpuNice: Int32 = 15
+    /// "Virtual CPUs give way"). `VANITY_VCPU_NICE` (0–19) sets another
+    /// step; 0 leaves them as they are.
+    public static var vcpuNice: Int32 { vcpuNice(ProcessInfo.processInfo.environment["VANITY_VCPU_NICE"]) }
+    public static let defaultVcpuNice: Int32 = 15
+
+    /// The step `VANITY_VCPU_NICE` asks for; a value that is not 0–19 is
+    /// reported on stderr and the default used.
+    public static func vcpuNice(_ setting: String?) -> Int32 {
+        guard let setting else { return defaultVcpuNice }
+        if let n = Int32(setting.trimmingCharacters(in: .whitespaces)), (0...19).contains(n) { return n }
+        FileHandle.standardError.write(Data("vanity-build: VANITY_VCPU_NICE must be a whole number from 0 to 19, not \"\(setting)\"; using \(defaultVcpuNice)\n".utf8))
+        return defaultVcpuNice
+    }
 
     /// The number of virtual CPUs an argument list asks for (`-smp n`), 1 without one.
     public static func cpus(_ argv: [String]) -> Int {
@@ -40,7 +51,8 @@ public enum QemuCommand {
     /// Lowers the running QEMU `pid`'s virtual-CPU threads by `vcpuNice` as
     /// they appear (in the background; a few seconds at most).
     public static func yieldToDevices(pid: pid_t, cpus: Int) {
-        ThreadPriority.lower(threadsOf: pid, matching: isVirtualCPU, count: cpus, by: vcpuNice, within: 30)
+        let steps = vcpuNice
+        if steps > 0 { ThreadPriority.lower(threadsOf: pid, matching: isVirtualCPU, count: cpus, by: steps, within: 30) }
     }
 
     /// The QEMU arguments attaching the emulated devices that `system`'s

@@ -7,21 +7,18 @@ import Testing
 /// that stops holding the lock is named and passed over, and the others'
 /// lines still come out (before, every core that logged stopped behind it).
 @Suite struct ConsoleLockTests {
-    static func build() throws -> (String, String) {
+    /// One build of the program, then each scenario in a process of its own.
+    @Test func theConsoleLock() throws {
         let dir = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
         let exe = dir + "/log_lock"
         let cc = try Tool.run("clang", ["-std=c17", "-O2", "-Wall", "-Wextra", "-Werror", "-pthread",
                                         "-I", repoRoot + "/Kernel/include", "-I", repoRoot + "/Kernel/src",
                                         repoRoot + "/Tests/Kernel/log_lock.c", repoRoot + "/Kernel/src/log.c", "-o", exe])
         try #require(cc.status == 0, "\(cc.text)")
-        return (dir, exe)
-    }
-
-    @Test(arguments: ["lines", "nested", "stuck"])
-    func theConsoleLock(_ scenario: String) throws {
-        let (dir, exe) = try Self.build()
-        defer { try? FileManager.default.removeItem(atPath: dir) }
-        let r = try spawn(exe, [scenario], timeout: 120)
-        #expect(r.status == 0 && r.stdout.hasSuffix("log_lock: ok\n"), "\(r.stdout)")
+        for scenario in ["lines", "nested", "stuck"] {
+            let r = try spawn(exe, [scenario], timeout: 120)
+            #expect(r.status == 0 && r.stdout.hasSuffix("log_lock: ok\n"), "\(scenario): \(r.stdout)")
+        }
     }
 }

@@ -119,6 +119,9 @@ import VanityProcess
         #expect(!QemuCommand.isVirtualCPU("qemu-system-ris") && !QemuCommand.isVirtualCPU("worker") && !QemuCommand.isVirtualCPU("CPU"))
         #expect(QemuCommand.cpus(["qemu", "-smp", "4", "-kernel", "k"]) == 4 && QemuCommand.cpus(["qemu", "-smp", "2,sockets=1"]) == 2)
         #expect(QemuCommand.cpus(["qemu"]) == 1)
+        #expect(QemuCommand.vcpuNice(nil) == QemuCommand.defaultVcpuNice && QemuCommand.vcpuNice("0") == 0 && QemuCommand.vcpuNice(" 7") == 7)
+        #expect(QemuCommand.vcpuNice("20") == QemuCommand.defaultVcpuNice && QemuCommand.vcpuNice("-1") == QemuCommand.defaultVcpuNice
+                && QemuCommand.vcpuNice("lots") == QemuCommand.defaultVcpuNice)
     }
 
     @Test func aChildStartsWithNoSignalBlocked() throws {
